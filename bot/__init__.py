@@ -1,0 +1,1 @@
+"""smtpcheck: SMTP authentication troubleshooting as a Slack bot and a CLI."""

@@ -1,0 +1,50 @@
+"""The ``smtpcheck`` command line: the same engine as the bot, no Slack.
+
+Each subcommand module exposes ``register(subparsers)``, which adds its parser
+and sets ``handler`` to a coroutine function ``(args, settings) -> exit code``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.logs import setup_logging
+
+EXIT_INVALID = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bot.cli import knowledge, probe
+
+    parser = argparse.ArgumentParser(
+        prog="smtpcheck",
+        description="Troubleshoot SMTP 'authentication failed': probe a server, "
+        "discover settings, explain an error, ask a question.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    probe.register(subparsers)
+    knowledge.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as exc:
+        print(f"smtpcheck: configuration error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    setup_logging(os.environ.get("LOG_LEVEL", "WARNING") if settings else "WARNING")
+    try:
+        code: int = asyncio.run(args.handler(args, settings))
+    except KeyboardInterrupt:
+        print("smtpcheck: interrupted", file=sys.stderr)
+        return 130
+    return code

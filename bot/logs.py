@@ -1,0 +1,80 @@
+"""Logging set-up with redaction that no code path can bypass.
+
+Redaction happens in the LogRecord factory, so every record from every logger
+(ours, Bolt's, the Socket Mode client's, aiohttp's) is scrubbed when it is
+created, before any handler or filter sees it. It removes the value of every
+live ``Secret`` (and its base64 form) plus anything shaped like a Slack token,
+an AUTH exchange or a ``password=`` field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Final
+
+from bot.secret import live_secret_forms
+
+_MASK: Final = "[redacted]"
+
+_PATTERNS: Final = (
+    re.compile(r"xox[abposer]-[A-Za-z0-9-]+"),  # Slack bot/user/config tokens
+    re.compile(r"xapp-[A-Za-z0-9-]+"),  # Slack app-level token
+    re.compile(r"(?i)(AUTH\s+(?:PLAIN|LOGIN|CRAM-MD5|XOAUTH2))\s+\S+"),
+    re.compile(r"(?i)((?:pass(?:word)?|passwd|secret|token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&}]+"),
+    re.compile(r"(?i)(redis(?:s)?://[^:/@\s]*:)[^@\s]+(@)"),
+)
+
+
+def redact(text: str) -> str:
+    """Remove live secrets and secret-shaped substrings from ``text``."""
+    for form in live_secret_forms():
+        if form in text:
+            text = text.replace(form, _MASK)
+    for pattern in _PATTERNS:
+        text = pattern.sub(_substitute, text)
+    return text
+
+
+def _substitute(match: re.Match[str]) -> str:
+    groups = [g for g in match.groups() if g is not None]
+    if not groups:
+        return _MASK
+    if len(groups) == 2:
+        return f"{groups[0]}{_MASK}{groups[1]}"
+    return f"{groups[0]} {_MASK}" if groups[0].upper().startswith("AUTH") else groups[0] + _MASK
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed format string must not take a secret with it
+        message = f"{record.msg!r} (unformattable arguments)"
+    if record.exc_info and record.exc_info[1] is not None:
+        # Render the traceback now, redacted, so a handler never formats the raw one.
+        formatter = logging.Formatter()
+        record.exc_text = redact(formatter.formatException(record.exc_info))
+        record.exc_info = None
+    record.msg = redact(message)
+    record.args = None
+    return record
+
+
+def install_redaction() -> None:
+    """Make every log record in this process pass through ``redact``. Idempotent."""
+    if logging.getLogRecordFactory() is not _redacting_factory:
+        logging.setLogRecordFactory(_redacting_factory)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Configure the root logger once for the process."""
+    install_redaction()
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )

@@ -1,0 +1,252 @@
+"""The probe's vocabulary: what a probe is asked to do and what it found.
+
+Everything here is pure data (frozen, slotted dataclasses and string enums),
+so reports can be rendered, diagnosed, stored (they hold no secret) and
+serialised to JSON without touching the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from bot.secret import Secret
+
+
+class Stage(StrEnum):
+    RESOLVE = "resolve"
+    CONNECT = "connect"
+    BANNER = "banner"
+    EHLO = "ehlo"
+    TLS = "tls"
+    AUTH = "auth"
+    QUIT = "quit"
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIPPED = "skipped"
+
+
+class Security(StrEnum):
+    AUTO = "auto"
+    STARTTLS = "starttls"
+    TLS = "tls"
+    NONE = "none"
+
+
+class Mechanism(StrEnum):
+    AUTO = "auto"
+    PLAIN = "plain"
+    LOGIN = "login"
+    CRAM_MD5 = "cram-md5"
+    XOAUTH2 = "xoauth2"
+
+
+class Outcome(StrEnum):
+    """The verdict of one probe. ``exit_code`` maps it to the CLI contract."""
+
+    AUTHENTICATED = "authenticated"  # AUTH accepted
+    REACHABLE = "reachable"  # no credentials given; TLS fine, AUTH offered
+    AUTH_REJECTED = "auth_rejected"  # the server refused the credentials (4xx/5xx)
+    INVALID_INPUT = "invalid_input"
+    POLICY_REFUSED = "policy_refused"  # egress policy refused every address
+    DNS_ERROR = "dns_error"
+    CONNECT_ERROR = "connect_error"
+    TLS_ERROR = "tls_error"  # includes STARTTLS missing and certificate problems
+    PROTOCOL_ERROR = "protocol_error"  # bad banner/EHLO/garbage, AUTH not offered
+    TIMEOUT = "timeout"
+
+    @property
+    def exit_code(self) -> int:
+        if self in (Outcome.AUTHENTICATED, Outcome.REACHABLE):
+            return 0
+        if self is Outcome.AUTH_REJECTED:
+            return 1
+        if self in (Outcome.INVALID_INPUT, Outcome.POLICY_REFUSED):
+            return 2
+        return 3
+
+
+class Finding(StrEnum):
+    """Machine-readable reason behind a non-ok step; diagnosis keys off these."""
+
+    POLICY_REFUSED = "policy_refused"
+    DNS_NXDOMAIN = "dns_nxdomain"
+    DNS_NO_ADDRESS = "dns_no_address"
+    DNS_FAILURE = "dns_failure"  # timeout, SERVFAIL, resolver unreachable
+    CONNECT_REFUSED = "connect_refused"
+    CONNECT_TIMEOUT = "connect_timeout"  # often a blocked port (25 from ISPs/clouds)
+    CONNECT_UNREACHABLE = "connect_unreachable"
+    BANNER_TIMEOUT = "banner_timeout"
+    BANNER_REJECTED = "banner_rejected"  # 421/554 greeting
+    EHLO_REJECTED = "ehlo_rejected"
+    STARTTLS_MISSING = "starttls_missing"
+    TLS_ON_STARTTLS_PORT = "tls_on_starttls_port"  # implicit TLS spoken to a STARTTLS port
+    STARTTLS_ON_TLS_PORT = "starttls_on_tls_port"  # plaintext spoken to an implicit-TLS port
+    CERT_UNTRUSTED = "cert_untrusted"
+    CERT_NAME_MISMATCH = "cert_name_mismatch"
+    CERT_EXPIRED = "cert_expired"
+    TLS_FAILED = "tls_failed"
+    AUTH_NOT_OFFERED = "auth_not_offered"
+    MECHANISM_NOT_OFFERED = "mechanism_not_offered"
+    AUTH_REJECTED = "auth_rejected"  # 5xx to AUTH
+    AUTH_TEMPORARY = "auth_temporary"  # 4xx to AUTH (454 too many attempts...)
+    CONNECTION_LOST = "connection_lost"
+    MALFORMED_REPLY = "malformed_reply"  # garbage or over-long reply
+    STAGE_TIMEOUT = "stage_timeout"
+    DEADLINE_EXCEEDED = "deadline_exceeded"
+    PLAINTEXT_AUTH = "plaintext_auth"  # security=none chosen: credentials sent in clear
+
+
+class ReplyCode(IntEnum):
+    """The SMTP reply codes the probe reasons about."""
+
+    SERVICE_READY = 220
+    CLOSING = 221
+    AUTH_SUCCESSFUL = 235
+    OK = 250
+    AUTH_CONTINUE = 334
+    SERVICE_UNAVAILABLE = 421
+    PASSWORD_TRANSITION = 432
+    TEMPORARY_AUTH_FAILURE = 454
+    AUTH_REQUIRED = 530
+    AUTH_TOO_WEAK = 534
+    AUTH_FAILED = 535
+    ENCRYPTION_REQUIRED = 538
+    TRANSACTION_FAILED = 554
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """One SMTP reply as the server sent it (text already length-bounded)."""
+
+    code: int
+    enhanced: str | None
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "enhanced": self.enhanced, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepResult:
+    stage: Stage
+    status: Status
+    elapsed_ms: float
+    detail: str
+    reply: Reply | None = None
+    finding: Finding | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage.value,
+            "status": self.status.value,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "detail": self.detail,
+            "reply": self.reply.as_dict() if self.reply else None,
+            "finding": self.finding.value if self.finding else None,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsInfo:
+    version: str | None = None
+    cipher: str | None = None
+    subject: str | None = None
+    issuer: str | None = None
+    sans: tuple[str, ...] = ()
+    not_after: str | None = None  # ISO 8601 date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "cipher": self.cipher,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "sans": list(self.sans),
+            "not_after": self.not_after,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeRequest:
+    """A validated request. Build it with ``bot.probe.build_request`` from raw input."""
+
+    host: str  # normalised: lower-case punycode hostname or IP literal
+    port: int
+    security: Security = Security.AUTO
+    mechanism: Mechanism = Mechanism.AUTO
+    username: str | None = None
+    password: Secret | None = field(default=None, repr=False)
+
+    @property
+    def effective_security(self) -> Security:
+        """``auto`` resolved: 465 is implicit TLS, every other port STARTTLS."""
+        if self.security is Security.AUTO:
+            return Security.TLS if self.port == 465 else Security.STARTTLS
+        return self.security
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.username is not None and self.password is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeReport:
+    """Everything one probe found. Holds no secret: safe to store, log and render."""
+
+    host: str
+    port: int
+    security: Security  # effective security used
+    username: str | None
+    outcome: Outcome
+    steps: tuple[StepResult, ...]
+    address: str | None = None  # the checked IP actually connected to
+    mechanism: str | None = None  # the one AUTH mechanism tried, if any
+    auth_mechanisms: tuple[str, ...] = ()  # as advertised in the last EHLO
+    tls: TlsInfo | None = None
+    transcript: tuple[str, ...] = ()  # swaks-style, credentials removed
+    elapsed_ms: float = 0.0
+
+    @property
+    def finding(self) -> Finding | None:
+        """The finding of the step that decided the outcome (last one with a finding)."""
+        for step in reversed(self.steps):
+            if step.finding is not None and step.status is not Status.OK:
+                return step.finding
+        return None
+
+    @property
+    def failed_step(self) -> StepResult | None:
+        for step in self.steps:
+            if step.status is Status.FAIL:
+                return step
+        return None
+
+    @property
+    def auth_reply(self) -> Reply | None:
+        for step in self.steps:
+            if step.stage is Stage.AUTH and step.reply is not None:
+                return step.reply
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value,
+            "host": self.host,
+            "port": self.port,
+            "security": self.security.value,
+            "username": self.username,
+            "address": self.address,
+            "mechanism": self.mechanism,
+            "auth_mechanisms": list(self.auth_mechanisms),
+            "tls": self.tls.as_dict() if self.tls else None,
+            "finding": self.finding.value if self.finding else None,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "steps": [step.as_dict() for step in self.steps],
+            "transcript": list(self.transcript),
+        }

@@ -1,0 +1,59 @@
+"""A wrapper that keeps a secret out of every repr, str, log line and traceback.
+
+Every live ``Secret`` is known to the logging redaction filter (see
+``bot.logs``), so even a careless ``logger.debug(payload)`` that happens to
+contain the raw value is scrubbed. The value is unwrapped only where it is
+used (the AUTH call, the Slack client constructor).
+"""
+
+from __future__ import annotations
+
+import base64
+import weakref
+from collections.abc import Iterator
+from typing import Final
+
+_REDACTED: Final = "***"
+
+_live: weakref.WeakSet[Secret] = weakref.WeakSet()
+
+
+class Secret:
+    """A string that refuses to show itself."""
+
+    __slots__ = ("__weakref__", "_value")
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        if value:
+            _live.add(self)
+
+    def reveal(self) -> str:
+        """Return the raw value; call only at the point of use."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return f"Secret({_REDACTED!r})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __reduce__(self) -> object:
+        raise TypeError("a Secret cannot be pickled")
+
+    def forms(self) -> Iterator[str]:
+        """The raw value and the encodings it may travel in on the wire (base64)."""
+        raw = self._value
+        yield raw
+        yield base64.b64encode(raw.encode()).decode()
+
+
+def live_secret_forms() -> list[str]:
+    """Every form of every secret alive in this process, longest first."""
+    forms = {form for secret in list(_live) for form in secret.forms() if len(form) >= 3}
+    return sorted(forms, key=len, reverse=True)
