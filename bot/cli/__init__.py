@@ -41,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"smtpcheck: configuration error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    setup_logging(os.environ.get("LOG_LEVEL", "WARNING") if settings else "WARNING")
+    # A terminal tool stays quiet unless LOG_LEVEL asks for more.
+    setup_logging(settings.log_level if "LOG_LEVEL" in os.environ else "WARNING")
     try:
         code: int = asyncio.run(args.handler(args, settings))
     except KeyboardInterrupt:
