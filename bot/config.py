@@ -100,9 +100,7 @@ def _redis_url(value: str | None) -> Secret | None:
     if value is None:
         return None
     if not re.fullmatch(r"(redis|rediss|unix)://\S+", value):
-        raise ConfigError(
-            name="REDIS_URL", reason="must start with redis://, rediss:// or unix://"
-        )
+        raise ConfigError(name="REDIS_URL", reason="must start with redis://, rediss:// or unix://")
     return Secret(value)  # may carry a password
 
 
@@ -156,9 +154,7 @@ def _dns_servers(value: str | None) -> tuple[tuple[str, int], ...]:
             host, _, rest = part[1:].partition("]")
             if rest:
                 if not rest.startswith(":"):
-                    raise ConfigError(
-                        name="SMTPCHECK_DNS_SERVERS", reason=f"{part!r} is malformed"
-                    )
+                    raise ConfigError(name="SMTPCHECK_DNS_SERVERS", reason=f"{part!r} is malformed")
                 port = _dns_port(rest[1:], part)
         elif part.count(":") == 1:
             host, port_text = part.split(":")

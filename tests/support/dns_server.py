@@ -89,9 +89,7 @@ class DnsServer:
             return response.to_wire()
         values = self._zone.get((qname, qtype))
         if values:
-            rrset = dns.rrset.from_text_list(
-                qname, 60, dns.rdataclass.IN, qtype, list(values)
-            )
+            rrset = dns.rrset.from_text_list(qname, 60, dns.rdataclass.IN, qtype, list(values))
             response.answer.append(rrset)
         elif qname not in self._names:
             response.set_rcode(dns.rcode.NXDOMAIN)

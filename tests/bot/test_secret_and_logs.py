@@ -1,0 +1,75 @@
+"""Secret never shows itself; the log redaction cannot be bypassed by any logger."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+
+import pytest
+
+from bot.logs import install_redaction, redact
+from bot.secret import Secret
+
+CANARY = "Canary-Pa55word-7f3e"
+
+
+def test_secret_hides_its_value_everywhere() -> None:
+    """repr, str, f-strings and %-formatting all show a mask, never the value."""
+    secret = Secret(CANARY)
+    for text in (repr(secret), str(secret), f"{secret}", format(secret), f"{[secret]}"):
+        assert CANARY not in text
+    assert secret.reveal() == CANARY
+
+
+def test_secret_refuses_pickling() -> None:
+    """A Secret cannot be serialised by pickle (so it cannot slip into a cache)."""
+    with pytest.raises(TypeError):
+        pickle.dumps(Secret(CANARY))
+
+
+def test_redact_removes_live_secret_and_its_base64() -> None:
+    """Both the raw value and its base64 wire form of a live secret are masked."""
+    secret = Secret(CANARY)
+    import base64
+
+    encoded = base64.b64encode(CANARY.encode()).decode()
+    text = redact(f"payload {CANARY} and {encoded}")
+    assert CANARY not in text
+    assert encoded not in text
+    del secret
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "token xoxb-1234-5678-abcdef",
+        "app token xapp-1-A111-222-abc",
+        "AUTH PLAIN AHVzZXIAcGFzcw==",
+        'password="hunter2"',
+        "redis://:hunter2@cache:6379/0",
+    ],
+)
+def test_redact_masks_secret_shaped_text(line: str) -> None:
+    """Slack tokens, AUTH exchanges, password fields and URL passwords are masked."""
+    masked = redact(line)
+    assert "[redacted]" in masked
+    for secret_part in ("1234-5678-abcdef", "A111-222", "AHVzZXIAcGFzcw", "hunter2"):
+        assert secret_part not in masked
+
+
+def test_third_party_logger_cannot_bypass_redaction(caplog: pytest.LogCaptureFixture) -> None:
+    """A library logger at DEBUG, args and exception text included, never emits a live secret."""
+    install_redaction()
+    secret = Secret(CANARY)
+    caplog.set_level(logging.DEBUG)
+    library = logging.getLogger("slack_bolt.some.module")
+    library.debug("raw payload: %s", {"password": {"value": CANARY}})
+    try:
+        raise RuntimeError(f"failed with {CANARY}")
+    except RuntimeError:
+        library.exception("boom")
+    assert CANARY not in caplog.text
+    for record in caplog.records:
+        assert CANARY not in record.getMessage()
+        assert CANARY not in (record.exc_text or "")
+    del secret
