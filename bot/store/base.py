@@ -1,0 +1,261 @@
+"""The state store interface: one Protocol, two implementations (memory, Redis).
+
+Everything the bot remembers between requests goes through ``Store``: Slack
+retry/replay dedupe, rate-limit and lockout windows, in-flight slots, the global
+concurrency cap, non-secret probe records, per-thread conversation state and
+helpdesk metrics. ``MemoryStore`` serves one process; ``RedisStore`` lets many
+processes share one Redis. Both pass the same contract tests.
+
+Rules every implementation keeps:
+- Keys are namespaced (``<namespace>:<kind>:<...>``) and every write sets a TTL,
+  so nothing lives forever.
+- Nothing secret is ever stored: no method takes a password or token, and
+  ``CheckRecord`` has no field that could hold one.
+- Time belongs to the store: windows and TTLs are measured on the store's clock
+  (Redis server time for ``RedisStore``, an injectable monotonic clock for
+  ``MemoryStore``), so several processes agree on one clock.
+- Any backend failure surfaces as ``bot.errors.StoreUnavailable``; callers fail
+  closed (refuse the check) rather than run without limits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any, Final, Protocol, Self, runtime_checkable
+
+JSONValue = Any
+"""A value ``json.dumps`` accepts (str, int, float, bool, None, list, dict)."""
+
+CHECK_TTL: Final = 30 * 24 * 3600.0
+"""How long probe records (and their indexes and notice claims) are kept, seconds."""
+
+THREAD_TTL: Final = 7 * 24 * 3600.0
+"""Default lifetime of a thread's conversation state, refreshed on each update."""
+
+THREAD_MAX_BYTES: Final = 16 * 1024
+"""Upper bound on one thread's state serialised as JSON; larger updates are refused."""
+
+METRICS_TTL: Final = 40 * 24 * 3600.0
+"""Metric day buckets outlive the 30-day dashboard window by a margin."""
+
+LIST_CHECKS_MAX: Final = 50
+"""How many recent checks are indexed per user."""
+
+
+class CheckState(StrEnum):
+    """Life cycle of a probe run started from Slack."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    INTERRUPTED = "interrupted"
+
+
+IN_FLIGHT_STATES: Final = frozenset({CheckState.QUEUED, CheckState.RUNNING})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckRecord:
+    """A non-secret record of one check.
+
+    Deliberately has no password/token field: the password lives only inside the
+    probe coroutine. ``username`` is the account name the user typed (not secret).
+    Timestamps are wall-clock epoch seconds (``time.time()``) supplied by the caller.
+    """
+
+    check_id: str
+    user_id: str
+    host: str
+    port: int
+    security: str
+    state: CheckState
+    created_at: float
+    updated_at: float
+    team_id: str | None = None
+    username: str | None = None
+    outcome: str | None = None
+    finding: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+
+    def to_json(self) -> str:
+        """Serialise to a compact JSON object (field name -> value)."""
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        """Parse ``to_json`` output; unknown fields are ignored (forward compatible)."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("check record is not a JSON object")
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        kwargs["state"] = CheckState(kwargs["state"])
+        kwargs["port"] = int(kwargs["port"])
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Result of a sliding-window rate check.
+
+    ``allowed``: the action fits in the window (and, for ``hit``, was recorded).
+    ``count``: actions in the window after this call.
+    ``retry_after``: seconds until one more action would fit (0 when allowed).
+    """
+
+    allowed: bool
+    count: int
+    retry_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class DurationStats:
+    """Sum and count of recorded durations over a range of days (seconds)."""
+
+    count: int
+    total: float
+
+    @property
+    def mean(self) -> float | None:
+        """Average duration, or None when nothing was recorded."""
+        return self.total / self.count if self.count else None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the bot needs from its state store. All durations are seconds (float)."""
+
+    # -- life cycle ---------------------------------------------------------------
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the backend cannot be reached (health checks)."""
+
+    async def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+
+    # -- dedupe -------------------------------------------------------------------
+    async def claim(self, key: str, ttl: float) -> bool:
+        """Atomically claim ``key`` for ``ttl`` seconds; True only for the first caller.
+
+        Used for Slack event ids, retries and double submits: exactly one effect.
+        """
+
+    # -- sliding-window counters --------------------------------------------------
+    async def hit(self, key: str, *, window: float, limit: int) -> Hit:
+        """Atomically record one action if fewer than ``limit`` happened in the last
+        ``window`` seconds. Refused hits are not recorded."""
+
+    async def peek(self, key: str, *, window: float, limit: int) -> Hit:
+        """Like ``hit`` but never records: would one more action fit right now?"""
+
+    async def add_hit(self, key: str, *, window: float) -> int:
+        """Record one action unconditionally (e.g. a failed AUTH); return the count
+        in the window including it."""
+
+    async def count(self, key: str, *, window: float) -> int:
+        """Number of actions recorded under ``key`` in the last ``window`` seconds."""
+
+    # -- in-flight slots (one holder per key) ------------------------------------
+    async def acquire_slot(self, key: str, *, ttl: float, token: str) -> bool:
+        """Take the single slot ``key`` for ``token`` if free; it frees itself after
+        ``ttl`` seconds so a crashed holder cannot block it forever."""
+
+    async def release_slot(self, key: str, *, token: str) -> bool:
+        """Free the slot if ``token`` still holds it; False if it expired or was
+        taken by someone else (which is then left alone)."""
+
+    # -- global concurrency cap ---------------------------------------------------
+    async def acquire_global(self, name: str, *, cap: int, ttl: float, token: str) -> bool:
+        """Join the pool ``name`` if fewer than ``cap`` live holders are in it.
+
+        Each holder expires ``ttl`` seconds after acquiring, so holders that crashed
+        age out. Re-acquiring with the same token refreshes it (always allowed).
+        """
+
+    async def release_global(self, name: str, *, token: str) -> None:
+        """Leave the pool ``name`` (no-op if ``token`` is not in it)."""
+
+    async def count_global(self, name: str) -> int:
+        """Live holders in the pool ``name``."""
+
+    # -- probe records ------------------------------------------------------------
+    async def save_check(self, record: CheckRecord) -> None:
+        """Create or replace a record (kept ``CHECK_TTL``); maintains the per-user
+        index and the in-flight index (states queued and running)."""
+
+    async def get_check(self, check_id: str) -> CheckRecord | None:
+        """The record, or None if unknown or expired."""
+
+    async def list_checks(self, user_id: str, limit: int = 10) -> list[CheckRecord]:
+        """The user's most recent checks, newest first (at most ``LIST_CHECKS_MAX``)."""
+
+    async def list_in_flight(self) -> list[CheckRecord]:
+        """Checks in state queued or running, oldest first, across all processes.
+
+        For the start-up sweep. With several processes sharing a store, a check may
+        belong to a live process: close out only records whose ``updated_at`` is older
+        than the probe deadline plus a margin, and use ``mark_check(only_from=...)``.
+        """
+
+    async def mark_check(
+        self,
+        check_id: str,
+        state: CheckState,
+        *,
+        updated_at: float,
+        outcome: str | None = None,
+        finding: str | None = None,
+        only_from: Iterable[CheckState] | None = None,
+    ) -> CheckRecord | None:
+        """Atomically move a check to ``state`` (setting outcome/finding when given).
+
+        With ``only_from``, the change happens only if the current state is one of
+        those (compare-and-set, so a sweep never overwrites a check that finished).
+        Returns the new record, or None when unknown or the state did not match.
+        """
+
+    async def claim_interrupted_notice(self, check_id: str) -> bool:
+        """True exactly once per check across all processes: the caller tells the
+        owner that the check was interrupted."""
+
+    # -- conversation state per thread --------------------------------------------
+    async def get_thread(self, key: str) -> dict[str, JSONValue]:
+        """The thread's state (empty dict if none or expired)."""
+
+    async def update_thread(
+        self, key: str, mapping: Mapping[str, JSONValue], *, ttl: float = THREAD_TTL
+    ) -> dict[str, JSONValue]:
+        """Atomically merge ``mapping`` into the thread's state (a None value deletes
+        that field), refresh the TTL and return the new state.
+
+        Raises ``ValueError`` if a value is not JSON or the result exceeds
+        ``THREAD_MAX_BYTES`` (the state is then unchanged).
+        """
+
+    # -- metrics (day buckets, kept METRICS_TTL) ----------------------------------
+    async def record_event(self, kind: str, user_id: str | None, day: date, value: int = 1) -> None:
+        """Add ``value`` to the ``kind`` counter of ``day`` and, when ``user_id`` is
+        given, count that user among the day's distinct users for ``kind``."""
+
+    async def record_error(self, reply_key: str, day: date) -> None:
+        """Count one occurrence of an error reply (e.g. a reply pattern id) on ``day``."""
+
+    async def record_duration(self, kind: str, day: date, seconds: float) -> None:
+        """Add one duration sample (e.g. time to resolution) to ``day``."""
+
+    async def event_counts(self, kind: str, days: Sequence[date]) -> dict[date, int]:
+        """Counter value per day (0 where nothing was recorded)."""
+
+    async def distinct_users(self, kind: str, days: Sequence[date]) -> int:
+        """Number of distinct users recorded for ``kind`` over all of ``days``."""
+
+    async def error_counts(self, days: Sequence[date]) -> dict[str, int]:
+        """Occurrences per reply key summed over ``days``."""
+
+    async def duration_stats(self, kind: str, days: Sequence[date]) -> DurationStats:
+        """Count and total of duration samples over ``days``."""
