@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -98,15 +99,15 @@ _REFUSED: Final[tuple[tuple[IPNetwork, str], ...]] = tuple(
 _REASON_RANK: Final = {FAILURE: 0, TIMEOUT: 1, NXDOMAIN: 2, NO_ANSWER: 3}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class EgressPolicy:
     """Which addresses the probe may connect to. Pure: no I/O."""
 
-    allow_networks: tuple[IPNetwork, ...] = ()
+    allow_networks: tuple[IPNetwork, ...]
 
-    def __post_init__(self) -> None:
-        # Accept any iterable (a list from a test, a tuple from Settings); keep it immutable.
-        object.__setattr__(self, "allow_networks", tuple(self.allow_networks))
+    def __init__(self, allow_networks: Iterable[IPNetwork] = ()) -> None:
+        # Any iterable (Settings.allow_networks, a list in a test); kept as a tuple.
+        object.__setattr__(self, "allow_networks", tuple(allow_networks))
 
     def check(self, ip: IPAddress) -> None:
         """Return if the probe may connect to ``ip``; raise ``PolicyError`` saying why not."""

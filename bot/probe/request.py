@@ -40,7 +40,7 @@ MAX_PASSWORD: Final = 4096
 MAX_OAUTH_TOKEN: Final = 16384
 
 _SCHEME: Final = re.compile(r"^[a-z][a-z0-9+.-]*:/", re.IGNORECASE)
-_HOST_WITH_PORT: Final = re.compile(r"^(?P<host>[^:]+):(?P<port>[0-9]*)$")
+_HOST_WITH_PORT: Final = re.compile(r"^(?P<host>[^:]+):(?P<port>[0-9]+)$")
 _LDH_LABEL: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 # A label inet_aton would read as a number: decimal, octal (leading 0) or hex.
 _NUMERIC_LABEL: Final = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
@@ -50,6 +50,7 @@ _ASCII_DIGITS: Final = frozenset("0123456789")
 # User-facing wording for the host field, kept together so it reads consistently.
 class HostReason:
     EMPTY: Final = "is empty; give the mail server's name, like smtp.example.com"
+    NOT_TEXT: Final = "must be text, like smtp.example.com"
     TOO_LONG: Final = f"is too long (a server name has at most {MAX_NAME} characters)"
     NUL: Final = "contains a NUL character"
     LINE_BREAK: Final = "contains a line break"
@@ -128,7 +129,7 @@ def normalise_host(raw: object) -> str:
     IPv6 literals are returned without brackets, in compressed form.
     """
     if not isinstance(raw, str):
-        raise InputError(field="host", reason=HostReason.EMPTY)
+        raise InputError(field="host", reason=HostReason.NOT_TEXT)
     if len(raw) > MAX_HOST_INPUT:
         raise InputError(field="host", reason=HostReason.TOO_LONG)
     text = raw.strip()
@@ -278,7 +279,7 @@ def _port(port: str | int | None, security: Security, allowed: frozenset[int]) -
             )
         return number
     if isinstance(port, bool):
-        raise InputError(field="port", reason="must be a number")
+        raise InputError(field="port", reason="must be a whole number, like 587")
     if isinstance(port, str):
         if not port or not set(port) <= _ASCII_DIGITS:
             raise InputError(
@@ -290,7 +291,7 @@ def _port(port: str | int | None, security: Security, allowed: frozenset[int]) -
     elif isinstance(port, int):
         number = port
     else:
-        raise InputError(field="port", reason="must be a number")
+        raise InputError(field="port", reason="must be a whole number, like 587")
     if not 1 <= number <= 65535:
         raise InputError(field="port", reason="must be between 1 and 65535")
     if number not in allowed:
@@ -328,11 +329,11 @@ def _username(username: str | None) -> str | None:
         return None
     if not isinstance(username, str):
         raise InputError(field="username", reason="must be text")
+    _reject_breaks("username", username)
     # Surrounding spaces are copy-and-paste noise; no mail system uses them.
     user = username.strip()
     if not user:
         return None
-    _reject_breaks("username", user)
     if len(user) > MAX_USERNAME:
         raise InputError(
             field="username", reason=f"is too long (at most {MAX_USERNAME} characters)"
