@@ -12,6 +12,9 @@ from bot.store.base import (
     Hit,
     Store,
 )
+from bot.store.factory import make_store
+from bot.store.memory import MemoryStore
+from bot.store.redis_store import RedisStore
 
 __all__ = [
     "CHECK_TTL",
@@ -23,5 +26,8 @@ __all__ = [
     "CheckState",
     "DurationStats",
     "Hit",
+    "MemoryStore",
+    "RedisStore",
     "Store",
+    "make_store",
 ]
