@@ -7,6 +7,7 @@ from typing import Final
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.config import Settings
 from bot.store.base import Store
@@ -29,10 +30,10 @@ def make_store(settings: Settings, *, namespace: str = "smtpcheck") -> Store:
         settings.redis_url.reveal(),
         socket_timeout=REDIS_TIMEOUT,
         socket_connect_timeout=REDIS_TIMEOUT,
-        # One immediate retry covers a pooled connection the server closed
-        # (restart, idle timeout); more would only delay the refusal.
-        retry=Retry(NoBackoff(), 1),
-        health_check_interval=30,
+        # One immediate retry, on connection errors only, covers a pooled connection
+        # the server closed (restart, idle timeout). Timeouts are not retried: a
+        # silent Redis costs one REDIS_TIMEOUT, not several.
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         decode_responses=True,
     )
     return RedisStore(client, namespace=namespace)
