@@ -8,7 +8,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 import pytest
@@ -113,7 +113,7 @@ class StoreCase:
         return self.store
 
 
-async def open_case(kind: str) -> AsyncIterator[StoreCase]:
+async def open_case(kind: str) -> AsyncGenerator[StoreCase, None]:
     """Yield a fresh store of ``kind``; Redis data is namespaced per test and dropped."""
     namespace = f"test-{uuid.uuid4().hex}"
     if kind == "memory":
