@@ -3,6 +3,7 @@
 from bot.store.base import (
     CHECK_TTL,
     IN_FLIGHT_STATES,
+    LIST_CHECKS_MAX,
     METRICS_TTL,
     THREAD_MAX_BYTES,
     THREAD_TTL,
@@ -19,6 +20,7 @@ from bot.store.redis_store import RedisStore
 __all__ = [
     "CHECK_TTL",
     "IN_FLIGHT_STATES",
+    "LIST_CHECKS_MAX",
     "METRICS_TTL",
     "THREAD_MAX_BYTES",
     "THREAD_TTL",
