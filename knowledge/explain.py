@@ -1,0 +1,223 @@
+"""Explain pasted SMTP error text: split it into replies, match each against the
+known reply patterns, and say what each one means.
+
+Pasted text comes in many shapes: a raw multi-line reply (``535-5.7.8 ...`` then
+``535 5.7.8 ...``), a bounce quoting the server, a client dialog, a Python
+traceback (``(535, b'5.7.8 ...')``), a server log line with no code at all.
+Splitting is pure string work; matching is a scan over our own patterns.
+Nothing is guessed: text no pattern matches gives no match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from knowledge.model import KnowledgeBase, Match, ReplyPattern
+
+MAX_INPUT: Final = 20_000  # characters; a pasted bounce is far smaller
+MAX_REPLY: Final = 2_000  # one reply's text; SMTP caps lines at 512 octets anyway
+MAX_REPLIES: Final = 20
+
+# A reply code starts a reply when nothing word-like sticks to its left and a
+# space, a dash or the end of line follows: "535 5.7.8", "535-5.7.8", "'535 ".
+_CODE: Final = re.compile(
+    r"(?<![\w.:/@#=+-])(?P<code>[2-5][0-5][0-9])(?P<sep>[ \t]+|-|$)"
+    r"(?:(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9.]))?"
+)
+_ENHANCED_ONLY: Final = re.compile(r"^\s*(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})\s")
+# smtplib: SMTPAuthenticationError: (535, b'5.7.8 Username ...\n5.7.8  https://...')
+_PY_TUPLE: Final = re.compile(
+    r"\((?P<code>[2-5][0-9]{2}),\s*b?(?P<q>['\"])(?P<body>.*?)(?P=q)\)", re.S
+)
+_QUOTE_PREFIX: Final = re.compile(r"^(?:\s*>)+\s?")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyText:
+    """One reply found in pasted text (``code`` None for codeless text such as a log line)."""
+
+    code: int | None
+    enhanced: str | None
+    text: str  # the reply's words, continuation lines joined with spaces
+    raw: str  # the lines as pasted (quote marks removed), for patterns that span lines
+
+    @property
+    def line(self) -> str:
+        head = " ".join(part for part in (str(self.code or ""), self.enhanced or "") if part)
+        return f"{head} {self.text}".strip()
+
+
+def _expand_python_tuples(text: str) -> str:
+    """``(535, b'5.7.8 a\\n5.7.8 b')`` -> the multi-line reply ``535-5.7.8 a``, ``535 5.7.8 b``."""
+
+    def replace(match: re.Match[str]) -> str:
+        body = match["body"].replace("\\r", "").replace("\\n", "\n")
+        lines = [line.strip() for line in body.split("\n") if line.strip()]
+        code = match["code"]
+        out = [f"{code}-{line}" for line in lines[:-1]] + [f"{code} {line}" for line in lines[-1:]]
+        return "\n".join(out) + "\n"  # the text before "(535" stays as context
+
+    return _PY_TUPLE.sub(replace, text)
+
+
+class _Splitter:
+    """Accumulates lines into replies; a reply ends where a different one starts."""
+
+    def __init__(self) -> None:
+        self.replies: list[ReplyText] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self.words: list[str] = []
+        self.raw: list[str] = []
+        self.code: int | None = None
+        self.enhanced: str | None = None
+        self.open = False  # the last coded line ended with "-": more lines follow
+        self.wrapped = 0  # codeless lines appended to the current reply
+
+    def flush(self) -> None:
+        text = " ".join(word for word in self.words if word)[:MAX_REPLY].strip()
+        if text or self.code is not None:
+            raw = "\n".join(self.raw)[:MAX_REPLY]
+            self.replies.append(ReplyText(self.code, self.enhanced, text, raw))
+        self._reset()
+
+    def coded(self, piece: str, match: re.Match[str], prefix: str, rest: str) -> None:
+        code, enhanced = int(match["code"]), match["enhanced"]
+        same = (
+            self.code == code
+            and self.open
+            and (enhanced is None or self.enhanced is None or enhanced == self.enhanced)
+        )
+        if not same:
+            self.flush()
+            self.code, self.enhanced = code, enhanced
+        if prefix:  # "Remote server returned '550 ...": the prefix is context
+            self.words.append(prefix)
+        self.open = match["sep"] == "-"
+        self.enhanced = self.enhanced or enhanced
+        self.words.append(rest)
+        self.raw.append(piece)
+
+    def line(self, line: str) -> None:
+        found = list(_CODE.finditer(line))
+        if found:
+            if self.code is None:
+                self.flush()  # codeless text before a reply is a unit of its own
+            for index, match in enumerate(found):
+                end = found[index + 1].start() if index + 1 < len(found) else len(line)
+                begin = 0 if index == 0 else match.start()
+                prefix = line[begin : match.start()].strip()
+                self.coded(line[begin:end].strip(), match, prefix, line[match.end() : end].strip())
+            return
+        only = _ENHANCED_ONLY.match(line)
+        if self.code is not None and only is not None and only["enhanced"] == self.enhanced:
+            self.words.append(line[only.end() :].strip())  # smtplib drops the code on line 2
+        elif self.code is not None and self.wrapped < 3:
+            self.words.append(line)  # a reply wrapped by the mail client or the bounce
+            self.wrapped += 1
+        elif self.code is None and len(self.raw) < 8:
+            self.words.append(line)  # codeless text: a dialog or stack trace is one unit
+        else:
+            self.flush()
+            self.words.append(line)
+        self.raw.append(line)
+
+
+def split_replies(text: str) -> tuple[ReplyText, ...]:
+    """Cut pasted text into replies; continuation lines of one reply are joined."""
+    text = _expand_python_tuples(text[:MAX_INPUT].replace("\r\n", "\n").replace("\r", "\n"))
+    splitter = _Splitter()
+    for raw_line in text.split("\n"):
+        line = _QUOTE_PREFIX.sub("", raw_line).strip()
+        if not line:
+            splitter.flush()
+        else:
+            splitter.line(line)
+    splitter.flush()
+    return tuple(splitter.replies[: MAX_REPLIES * 5])
+
+
+def _hinted_providers(kb: KnowledgeBase, text: str) -> tuple[str, ...]:
+    lowered = text.lower()
+    return tuple(
+        provider.id
+        for provider in kb.providers.values()
+        if any(hint in lowered for hint in provider.hints)
+    )
+
+
+def _matches(pattern: ReplyPattern, reply: ReplyText) -> bool:
+    # The regex is the judge (the data lets one wording stand for several codes), but a
+    # reply of another class (2xx success vs 5xx failure) is never the same reply.
+    if (
+        reply.code is not None
+        and pattern.code is not None
+        and reply.code // 100 != pattern.code // 100
+    ):
+        return False
+    return any(pattern.pattern.search(candidate) for candidate in (reply.raw, reply.line))
+
+
+def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
+    """Most specific first: a hinted provider's own wording, then data order.
+
+    replies.yaml lists patterns from most to least specific (provider wording, then
+    server software, then enhanced codes, then bare codes, then catch-alls), so among
+    patterns that match, the earlier one is the more specific explanation.
+    """
+    provider_hinted = pattern.provider is not None and pattern.provider in hinted
+    return (int(provider_hinted), -order)
+
+
+def match_reply(kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = ()) -> Match | None:
+    """The most specific known pattern for one reply, or None."""
+    best: tuple[tuple[int, int], ReplyPattern] | None = None
+    for order, pattern in enumerate(kb.replies):
+        if not _matches(pattern, reply):
+            continue
+        rank = _rank(order, pattern, hinted)
+        if best is None or rank > best[0]:
+            best = (rank, pattern)
+    if best is None:
+        return None
+    pattern = best[1]
+    provider = pattern.provider
+    if provider is None and len(hinted) == 1:
+        provider = hinted[0]
+    return Match(
+        reply_id=pattern.id,
+        code=reply.code if reply.code is not None else pattern.code,
+        enhanced=reply.enhanced or pattern.enhanced,
+        provider=provider,
+        cause=pattern.cause,
+        articles=pattern.articles,
+        excerpt=reply.line[:300],
+    )
+
+
+def _unique(matches: Iterable[Match | None]) -> Iterator[Match]:
+    seen: set[str] = set()
+    for match in matches:
+        if match is not None and match.reply_id not in seen:
+            seen.add(match.reply_id)
+            yield match
+
+
+def explain_reply(
+    kb: KnowledgeBase, text: str, *, provider: str | None = None
+) -> tuple[Match, ...]:
+    """Every known reply in ``text``, in the order they appear; empty when none is known.
+
+    ``provider`` (an id, e.g. from the probed host) counts as a hint on top of the
+    hint substrings found in the text itself.
+    """
+    text = text[:MAX_INPUT]
+    hinted = _hinted_providers(kb, text)
+    if provider is not None and provider in kb.providers and provider not in hinted:
+        hinted = (provider, *hinted)
+    replies = split_replies(text)
+    return tuple(_unique(match_reply(kb, reply, hinted) for reply in replies))[:MAX_REPLIES]

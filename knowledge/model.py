@@ -1,0 +1,172 @@
+"""The knowledge base's vocabulary: articles, providers, reply patterns, clients,
+and what the engines return.
+
+Everything is a frozen, slotted dataclass built once by the loader (already
+validated), so engines never re-check shapes and results can be rendered,
+stored and serialised without touching the data files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+SecurityName = Literal["starttls", "tls"]
+CandidateSource = Literal["srv", "mx", "provider", "guess"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    id: str
+    title: str
+    summary: str
+    steps: tuple[str, ...]
+    related: tuple[str, ...]
+    questions: tuple[str, ...]
+    tags: tuple[str, ...]
+    # provider or client id -> the steps to show that audience instead of ``steps``
+    variants: Mapping[str, tuple[str, ...]]
+
+    def steps_for(self, *keys: str | None) -> tuple[str, ...]:
+        """The steps for the first of ``keys`` (provider, client...) that has a variant."""
+        for key in keys:
+            if key is not None and key in self.variants:
+                return self.variants[key]
+        return self.steps
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submission:
+    host: str
+    port: int
+    security: SecurityName
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provider:
+    id: str
+    name: str
+    domains: tuple[str, ...]
+    mx: tuple[str, ...]  # lower-case fnmatch globs, e.g. "*.google.com"
+    submission: tuple[Submission, ...]
+    username: str
+    app_password: str  # required | recommended | optional | none
+    oauth: str  # required | supported | none
+    notes: str
+    links: tuple[str, ...]
+    hints: tuple[str, ...]  # lower-case substrings seen in this provider's replies
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyPattern:
+    id: str
+    code: int | None  # None: text that carries no reply code (client dialogs, TLS errors)
+    enhanced: str | None
+    pattern: re.Pattern[str]
+    provider: str | None
+    cause: str
+    articles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Client:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, weakref_slot=True)
+class KnowledgeBase:
+    """Validated content. Compared by identity; engines cache their indexes per instance."""
+
+    articles: Mapping[str, Article]
+    providers: Mapping[str, Provider]
+    replies: tuple[ReplyPattern, ...]
+    clients: Mapping[str, Client]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Match:
+    """One recognised reply: which known pattern, what it means, what to read."""
+
+    reply_id: str
+    code: int | None
+    enhanced: str | None
+    provider: str | None
+    cause: str
+    articles: tuple[str, ...]
+    excerpt: str = ""  # the part of the pasted text that was recognised
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reply_id": self.reply_id,
+            "code": self.code,
+            "enhanced": self.enhanced,
+            "provider": self.provider,
+            "cause": self.cause,
+            "articles": list(self.articles),
+            "excerpt": self.excerpt,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    article: Article
+    score: float  # 0..1, comparable within one result
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.article.id, "title": self.article.title, "score": round(self.score, 3)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchResult:
+    answers: tuple[Answer, ...]  # best first
+    confidence: float  # 0..1: how sure the best answer fits the question
+    matches: tuple[Match, ...] = ()  # replies recognised in the question (pasted errors)
+    provider: str | None = None  # provider the question mentions, for variants
+    client: str | None = None  # client the question mentions, for variants
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "answers": [answer.as_dict() for answer in self.answers],
+            "confidence": round(self.confidence, 3),
+            "matches": [match.as_dict() for match in self.matches],
+            "provider": self.provider,
+            "client": self.client,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    host: str
+    port: int
+    security: SecurityName
+    source: CandidateSource
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "security": self.security,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Discovery:
+    provider: Provider | None
+    candidates: tuple[Candidate, ...]  # best first, no (host, port) twice
+    domain: str = ""
+    complete: bool = True  # False when the deadline cut DNS lookups short
+    problem: str | None = None  # "nxdomain" when the domain does not exist
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "provider": self.provider.id if self.provider else None,
+            "candidates": [candidate.as_dict() for candidate in self.candidates],
+            "complete": self.complete,
+            "problem": self.problem,
+        }

@@ -1,0 +1,141 @@
+"""Text normalisation shared by the search index and the queries.
+
+Both sides go through the same pipeline (lower-case, synonym phrases folded to
+one canonical token, stop words dropped, a light suffix stemmer), so
+"Outgoing server keeps rejecting my pw" and an article about "SMTP password"
+meet on the same tokens. The synonym table is small on purpose: it holds
+the everyday names people use for the things our articles talk about.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+# Phrase (regex on normalised text) -> canonical token(s). Order matters: longer first.
+SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
+    (r"outgoing (?:mail )?server|outbound server|outgoing mail|send(?:ing)? server", "smtp"),
+    (
+        r"can ?not send|can t send|cant send|unable to send|won t send|wont send|not sending"
+        r"|doesn t send|does not send|fails? to send|couldn t send|could not send",
+        "send fail",
+    ),
+    (
+        r"can ?not log ?in|can t log ?in|cant log ?in|unable to log ?in|won t log ?in"
+        r"|can t sign ?in|cant sign ?in|cannot sign ?in|unable to sign ?in",
+        "login fail",
+    ),
+    (
+        r"two[ -]?factor|2[ -]?factor|2fa|two[ -]?step|2[ -]?step|mfa|multi[ -]?factor"
+        r"|second factor|two[ -]?fa|verification code",
+        "twofactor",
+    ),
+    (
+        r"app[ -]?specific password|application[ -]?specific password|app[ -]?password"
+        r"|application password",
+        "apppassword",
+    ),
+    (r"office ?365|o365|microsoft ?365|m365|exchange online|ms ?365", "microsoft365"),
+    (r"outlook\.com|hotmail|live\.com|msn\.com", "outlookcom"),
+    (r"g ?mail|google ?mail|googlemail", "gmail"),
+    (r"g ?suite|google workspace|workspace", "googleworkspace"),
+    (r"i ?cloud|me\.com|mac\.com", "icloud"),
+    (r"iphone|ipad|ios", "ios"),
+    (r"mac ?os|macbook|os ?x", "mac"),
+    (r"apple mail|mail\.app|mail app on (?:my )?mac", "applemail"),
+    (r"basic auth(?:entication)?|legacy auth(?:entication)?", "basicauth"),
+    (r"modern auth(?:entication)?|oauth ?2?|xoauth2?", "oauth"),
+    (r"less secure apps?", "lesssecure"),
+    (r"anti[ -]?virus|av software", "antivirus"),
+    (r"fire ?wall", "firewall"),
+    (r"e[ -]?mail", "email"),
+    (r"pw|pwd|passwd|pass word|passcode", "password"),
+    (r"user ?name|login name|user id|userid", "username"),
+    (r"locked out|lock ?out|locked", "lockout"),
+    (r"too many (?:login |sign ?in |failed )?(?:attempts|tries|logins)", "toomany"),
+    (r"certificate|cert", "certificate"),
+    (r"ssl|tls", "tls"),
+    (r"start ?tls", "starttls"),
+    (r"wi[ -]?fi|hotspot", "wifi"),
+    (r"vpn", "vpn"),
+    (r"scan to (?:e ?mail|email)|scanner|copier|mfp|multifunction", "printer"),
+    (r"keeps? asking|keeps? prompting|asks? again|prompts? again|asking again", "prompt"),
+    (r"repeated(?:ly)?|again and again|over and over|every time|constantly", "repeat"),
+    (r"settings?|config(?:uration)?|set ?up", "setting"),
+    (r"contact|call|reach|talk to|phone", "contact"),
+    (r"isp|internet provider|broadband provider", "isp"),
+)
+_SYNONYM_RE: Final = re.compile(
+    "|".join(f"(?P<s{i}>\\b(?:{phrase})\\b)" for i, (phrase, _) in enumerate(SYNONYMS))
+)
+_CANONICAL: Final = {f"s{i}": canon for i, (_, canon) in enumerate(SYNONYMS)}
+
+_STOP_WORDS_TEXT: Final = """
+    a an the and or but if then so to of in on at by for with from into onto about as is are
+    was were be been being am do does did doing have has had having i me my mine we our us you
+    your yours he she it its they them their this that these those there here what which who
+    whom whose when where why how can could would should will shall may might must just also
+    too very really please hi hello hey thanks thank help need want get got getting still
+    any some all no yes s t d ll re ve m im ive dont doesnt didnt isnt arent wasnt whats
+    hows one someone something anything way like now again keep keeps kept try tried trying
+    whether either neither other another back"""
+STOP_WORDS: Final = frozenset(_STOP_WORDS_TEXT.split())
+
+_TOKEN: Final = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
+_APOSTROPHE: Final = re.compile(r"['\u2019`]")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, compatibility-folded text with apostrophes removed ("can't" -> "can t")."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _APOSTROPHE.sub(" ", text)
+
+
+def fold_synonyms(text: str) -> str:
+    """Replace every known phrase in normalised ``text`` by its canonical token(s)."""
+    return _SYNONYM_RE.sub(lambda m: f" {_CANONICAL[m.lastgroup or '']} ", text)
+
+
+def stem(word: str) -> str:
+    """A light suffix stemmer: enough to meet plurals and verb forms half-way.
+
+    "enabled", "enabling" and "enable" all become "enabl"; "authentication" and
+    "authenticated" become "authenticat". Not linguistics, just consistent.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                break
+            word = word[: -len(suffix)] + replacement
+            if suffix in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2] != "l":
+                word = word[:-1]  # "stopped" -> "stop", "setting" -> "set"
+            break
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+_SUFFIXES: Final = (
+    ("ations", "ate"),
+    ("ation", "ate"),
+    ("ings", ""),
+    ("ing", ""),
+    ("edly", ""),
+    ("ed", ""),
+    ("ies", "y"),
+    ("sses", "ss"),
+    ("s", ""),
+)
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Normalised, synonym-folded tokens before stop-word removal and stemming."""
+    return _TOKEN.findall(fold_synonyms(normalise(text)))
+
+
+def tokens(text: str) -> list[str]:
+    """The index/query tokens of ``text``: folded, without stop words, stemmed."""
+    return [stem(word) for word in raw_tokens(text) if word not in STOP_WORDS]
