@@ -30,23 +30,25 @@ from rapidfuzz import fuzz, process
 
 from knowledge.explain import explain_reply
 from knowledge.model import Answer, Article, KnowledgeBase, Match, SearchResult
-from knowledge.text import tokens
+from knowledge.text import STOP_WORDS, tokens
 
 Vector = NDArray[np.float64]
 
 # How much each article field counts in the article-level BM25.
 FIELD_WEIGHTS: Final[Mapping[str, float]] = {
-    "title": 3.0,
+    "title": 2.0,
     "tags": 2.5,
     "questions": 1.5,
     "summary": 1.0,
     "steps": 0.4,
 }
-ARTICLE_WEIGHT: Final = 0.45  # share of the article-level BM25 in the final score
-QUESTION_WEIGHT: Final = 0.55  # share of the closest example question
+ARTICLE_WEIGHT: Final = 0.5  # share of the article-level BM25 in the final score
+QUESTION_WEIGHT: Final = 0.5  # share of the closest example question
 MATCH_BOOST: Final = (1.5, 0.6, 0.3)  # for the 1st, 2nd, 3rd article of a recognised reply
+PASTED_WORDS: Final = 6  # words of recognised reply text that count as a full paste
 MAX_QUESTION: Final = 2_000  # characters searched; pasted bounces are explained in full
 FUZZY_MIN_LENGTH: Final = 4
+_STOP_LIST: Final = tuple(sorted(w for w in STOP_WORDS if len(w) >= 4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,13 @@ def warm_up(kb: KnowledgeBase) -> None:
 
 
 @lru_cache(maxsize=4096)
+def _is_stop_word_typo(token: str) -> bool:
+    """ "shoud", "wich": a misspelt filler word, dropped rather than "corrected" into content."""
+    found = process.extractOne(token, _STOP_LIST, scorer=fuzz.ratio, score_cutoff=85.0)
+    return found is not None
+
+
+@lru_cache(maxsize=4096)
 def _correct(token: str, vocabulary: tuple[str, ...]) -> tuple[str, float] | None:
     """The vocabulary word a misspelt token most likely meant, with a trust in 0..1."""
     if len(token) < FUZZY_MIN_LENGTH or not token.isalpha():
@@ -188,6 +197,8 @@ def _query_tokens(index: _Index, question: str) -> tuple[list[str], dict[str, fl
         if token in index.idf:
             words.append(token)
             trust[token] = 1.0
+            continue
+        if len(token) >= FUZZY_MIN_LENGTH and _is_stop_word_typo(token):
             continue
         corrected = _correct(token, index.vocabulary)
         if corrected is None:
@@ -255,10 +266,13 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     )
     score = ARTICLE_WEIGHT * _relative(article_score) + QUESTION_WEIGHT * _relative(best_question)
     for rank, match in enumerate(matches[:3]):
+        # A pasted reply ("535-5.7.8 Username and Password not accepted") is strong evidence;
+        # a bare code mentioned in a question ("535 vs 530?") much less.
+        weight = min(1.0, len(match.excerpt.split()) / PASTED_WORDS) / (rank + 1)
         for boost, article_id in zip(MATCH_BOOST, match.articles, strict=False):
             position = index.positions.get(article_id)
             if position is not None:
-                score[position] += boost / (rank + 1)
+                score[position] += boost * weight
     if not words and not matches:
         return SearchResult(answers=(), confidence=0.0, matches=())
     order = np.argsort(-score, kind="stable")[: max(0, limit)]
@@ -275,8 +289,7 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     confidence = _confidence(index, trust, unknown, int(order[0]), margin)
     if matches:
         confidence = max(confidence, 0.9)
-    folded = tokens(question)
-    provider = _find(index.provider_phrases, folded)
+    provider = _find(index.provider_phrases, words)
     if provider is None and matches:
         provider = matches[0].provider
     return SearchResult(
@@ -284,5 +297,5 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
         confidence=confidence,
         matches=matches,
         provider=provider,
-        client=_find(index.client_phrases, folded),
+        client=_find(index.client_phrases, words),
     )

@@ -1,0 +1,243 @@
+"""load_knowledge: the fixture tree loads, and every kind of bad data is one clear error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.errors import KnowledgeError
+from knowledge import KnowledgeBase, get_knowledge, load_knowledge
+from knowledge.loader import DEFAULT_ROOT
+
+
+def _edit_list(root: Path, file_name: str, index: int, **changes: Any) -> None:
+    path = root / file_name
+    data = yaml.safe_load(path.read_text())
+    for key, value in changes.items():
+        if value is _DELETE:
+            del data[index][key]
+        else:
+            data[index][key] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _edit_article(root: Path, article_id: str, **changes: Any) -> None:
+    path = root / "articles" / f"{article_id}.yaml"
+    data = yaml.safe_load(path.read_text())
+    for key, value in changes.items():
+        if value is _DELETE:
+            del data[key]
+        else:
+            data[key] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+_DELETE = object()
+
+
+def _error(root: Path) -> KnowledgeError:
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(root)
+    return caught.value
+
+
+def test_fixture_tree_loads_into_typed_models(kb: KnowledgeBase) -> None:
+    """The valid fixture tree loads: articles, providers, replies and clients are all there."""
+    assert "check-credentials" in kb.articles
+    article = kb.articles["app-passwords"]
+    assert article.steps_for("gmail") != article.steps
+    assert article.steps_for(None, "thunderbird") == article.steps
+    gmail = kb.providers["gmail"]
+    assert gmail.submission[0].port == 465 and gmail.submission[0].security == "tls"
+    assert any(reply.code is None for reply in kb.replies)
+    assert isinstance(kb.replies[0].pattern, re.Pattern)
+    assert kb.clients["ios-mail"].aliases == ("iphone", "ipad")
+
+
+def test_yaml_syntax_error_names_the_file(data_root: Path) -> None:
+    """Broken YAML is reported with the file and the line, not a parser traceback."""
+    (data_root / "providers.yaml").write_text("- id: gmail\n  name: [unclosed\n")
+    error = _error(data_root)
+    assert error.source == "providers.yaml"
+    assert "not valid YAML" in error.reason
+
+
+def test_missing_field(data_root: Path) -> None:
+    """A missing required field names the entry and the field."""
+    _edit_article(data_root, "reset-password", summary=_DELETE)
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("articles/reset-password.yaml", "reset-password")
+    assert "missing field 'summary'" in error.reason
+
+
+def test_extra_field(data_root: Path) -> None:
+    """An unknown field is refused (a typo like 'stesp' must not be silently ignored)."""
+    _edit_list(data_root, "providers.yaml", 1, smtp_host="smtp.example.com")
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("providers.yaml", "google-workspace")
+    assert "unknown field(s): smtp_host" in error.reason
+
+
+def test_wrongly_typed_field(data_root: Path) -> None:
+    """A list where text belongs (or the reverse) is refused with both kinds named."""
+    _edit_article(data_root, "check-credentials", steps="just one string")
+    error = _error(data_root)
+    assert error.entry == "check-credentials"
+    assert "'steps' must be a list, not str" in error.reason
+
+
+def test_empty_string(data_root: Path) -> None:
+    """An empty or blank string is refused."""
+    _edit_list(data_root, "clients.yaml", 0, name="   ")
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("clients.yaml", "outlook")
+    assert "'name' is empty" in error.reason
+
+
+def test_entry_without_id_is_named_by_index(data_root: Path) -> None:
+    """An entry whose id is missing is named by its position in the list."""
+    _edit_list(data_root, "replies.yaml", 2, id=_DELETE)
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("replies.yaml", "#2")
+
+
+def test_id_must_equal_file_stem(data_root: Path) -> None:
+    """An article's id must equal its file name, so links and files never disagree."""
+    _edit_article(data_root, "reset-password", id="password-reset")
+    error = _error(data_root)
+    assert error.source == "articles/reset-password.yaml"
+    assert "must equal the file name stem" in error.reason
+
+
+@pytest.mark.parametrize("name", ["providers.yaml", "replies.yaml", "clients.yaml"])
+def test_duplicate_ids_in_lists(data_root: Path, name: str) -> None:
+    """Two entries with one id in providers, replies or clients are refused."""
+    path = data_root / name
+    data = yaml.safe_load(path.read_text())
+    data.append(dict(data[0]))
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    error = _error(data_root)
+    assert (error.source, error.entry) == (name, data[0]["id"])
+    assert error.reason == "duplicate id"
+
+
+def test_duplicate_article_ids_across_folders(data_root: Path) -> None:
+    """Articles may live in sub-folders, but an id may exist only once."""
+    (data_root / "articles" / "gmail").mkdir()
+    original = data_root / "articles" / "app-passwords.yaml"
+    (data_root / "articles" / "gmail" / "app-passwords.yaml").write_text(original.read_text())
+    error = _error(data_root)
+    assert error.entry == "app-passwords"
+    assert "duplicate id" in error.reason
+
+
+def test_dangling_related_id(data_root: Path) -> None:
+    """A related id that names no article is refused."""
+    _edit_article(data_root, "check-credentials", related=["reset-password", "no-such-article"])
+    error = _error(data_root)
+    assert error.entry == "check-credentials"
+    assert "related id 'no-such-article' does not exist" in error.reason
+
+
+def test_dangling_reply_article_id(data_root: Path) -> None:
+    """A reply pointing at a missing article is refused."""
+    _edit_list(data_root, "replies.yaml", 0, articles=["app-passwords", "ghost"])
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("replies.yaml", "gmail-app-password-required")
+    assert "article id 'ghost' does not exist" in error.reason
+
+
+def test_unknown_variant_key(data_root: Path) -> None:
+    """A variant key must be a provider id or a client id."""
+    _edit_article(data_root, "app-passwords", variants={"gmial": {"steps": ["x"]}})
+    error = _error(data_root)
+    assert error.entry == "app-passwords"
+    assert "variant key 'gmial'" in error.reason
+
+
+def test_client_variant_key_is_accepted(data_root: Path) -> None:
+    """Client ids are valid variant keys too."""
+    _edit_article(data_root, "check-credentials", variants={"thunderbird": {"steps": ["a"]}})
+    kb = load_knowledge(data_root)
+    assert kb.articles["check-credentials"].steps_for("thunderbird") == ("a",)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [("Username (and", "not a valid regular expression"), ("(a+)+$", "can hang matching")],
+)
+def test_bad_regex(data_root: Path, pattern: str, reason: str) -> None:
+    """A pattern that does not compile, or has the catastrophic nested-repeat shape, is refused."""
+    _edit_list(data_root, "replies.yaml", 1, pattern=pattern)
+    error = _error(data_root)
+    assert error.entry == "gmail-bad-credentials"
+    assert reason in error.reason
+
+
+@pytest.mark.parametrize(
+    ("submission", "reason"),
+    [
+        ({"host": "smtp.gmail.com", "port": 587, "security": "ssl"}, "'security' must be one of"),
+        ({"host": "smtp.gmail.com", "port": 70000, "security": "tls"}, "between 1 and 65535"),
+        ({"host": "smtp.gmail.com", "port": "587", "security": "tls"}, "whole number, not str"),
+        ({"host": "smtp.gmail.com", "port": True, "security": "tls"}, "whole number, not bool"),
+    ],
+)
+def test_bad_security_or_port(data_root: Path, submission: dict[str, Any], reason: str) -> None:
+    """Submission security must be starttls|tls and the port a real port number."""
+    _edit_list(data_root, "providers.yaml", 0, submission=[submission])
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("providers.yaml", "gmail")
+    assert reason in error.reason
+
+
+def test_unknown_provider_in_replies(data_root: Path) -> None:
+    """A reply naming a provider that providers.yaml lacks is refused."""
+    _edit_list(data_root, "replies.yaml", 0, provider="gmale")
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("replies.yaml", "gmail-app-password-required")
+    assert "provider 'gmale' is not in providers.yaml" in error.reason
+
+
+def test_bad_enhanced_code_and_reply_code(data_root: Path) -> None:
+    """An enhanced code must look like 5.7.8 and a reply code lie in 200..599."""
+    _edit_list(data_root, "replies.yaml", 0, enhanced="5.7")
+    assert "must look like 5.7.8" in _error(data_root).reason
+    _edit_list(data_root, "replies.yaml", 0, enhanced="5.7.9", code=999)
+    assert "between 200 and 599" in _error(data_root).reason
+
+
+def test_bad_enumerations(data_root: Path) -> None:
+    """app_password and oauth take only their documented values."""
+    _edit_list(data_root, "providers.yaml", 2, oauth="maybe")
+    error = _error(data_root)
+    assert error.entry == "microsoft365"
+    assert "'oauth' must be one of" in error.reason
+
+
+def test_missing_file(data_root: Path) -> None:
+    """A missing data file is named."""
+    (data_root / "clients.yaml").unlink()
+    error = _error(data_root)
+    assert (error.source, error.reason) == ("clients.yaml", "file is missing")
+
+
+def test_error_message_names_file_and_entry(data_root: Path) -> None:
+    """The exception text itself reads '<file> [<entry>]: <reason>'."""
+    _edit_list(data_root, "replies.yaml", 0, provider="gmale")
+    assert str(_error(data_root)).startswith("replies.yaml [gmail-app-password-required]: ")
+
+
+@pytest.mark.skipif(
+    not (DEFAULT_ROOT / "providers.yaml").exists(), reason="the real data has not landed yet"
+)
+def test_real_data_loads_and_is_cached() -> None:
+    """The shipped knowledge base validates, and get_knowledge() loads it once."""
+    kb = get_knowledge()
+    assert kb is get_knowledge()
+    assert len(kb.providers) >= 12
+    assert len(kb.replies) >= 30
