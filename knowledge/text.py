@@ -34,7 +34,7 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (
         r"app[ -]?specific password|application[ -]?specific password|app[ -]?password"
         r"|application password",
-        "apppassword",
+        "apppassword password",  # keep "password": it is one
     ),
     (r"office ?365|o365|microsoft ?365|m365|exchange online|ms ?365", "microsoft365"),
     (r"outlook\.com|hotmail|live\.com|msn\.com", "outlookcom"),
