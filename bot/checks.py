@@ -1,0 +1,374 @@
+"""Live checks started from Slack: admission, the probe task and its bookkeeping.
+
+Nothing here knows Slack. A ``CheckRunner`` decides whether a check may start
+(draining, dedupe of double submits, rate limits, a reachable store), runs the
+probe as a tracked asyncio task, reports progress through a ``CheckSink`` (the
+Slack side implements it), records the outcome and frees the limits.
+
+The password travels only inside the ``ProbeRequest`` handed to ``launch``: the
+task's coroutine is the one place that holds it, and it drops it when the probe
+returns. Records, thread state, metrics and sink calls carry no secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Final, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from bot import messages
+from bot.errors import SmtpcheckError, StoreUnavailable
+from bot.probe.model import Outcome, ProbeReport, ProbeRequest, StepResult
+from bot.ratelimit import RateLimiter, Reservation
+from bot.store.base import IN_FLIGHT_STATES, CheckRecord, CheckState, Store
+
+log = logging.getLogger(__name__)
+
+SUBMIT_DEDUPE_TTL: Final = 3600.0
+"""A view submission (view id + hash) has one effect within this time."""
+
+SWEEP_MARGIN: Final = 15.0
+"""A check untouched for longer than the probe deadline plus this is surely dead."""
+
+OnStep = Callable[[StepResult], Awaitable[None]]
+ProbeFn = Callable[[ProbeRequest, OnStep], Awaitable[ProbeReport]]
+
+
+class CheckRefused(SmtpcheckError):
+    """The runner does not take new checks (shutting down); ``message`` says so."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleRef:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Advice:
+    """What a report means for the user: the diagnosis with article titles resolved."""
+
+    summary: str
+    cause: str
+    articles: tuple[ArticleRef, ...] = ()
+    next_steps: tuple[str, ...] = ()
+
+
+AdviseFn = Callable[[ProbeReport], Advice]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOrder:
+    """Who asked for a check and from where; no secret."""
+
+    user_id: str
+    team_id: str | None
+    origin_channel: str | None
+    submission_key: str  # identifies one submission (view id + hash): duplicates are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    record: CheckRecord
+    reservation: Reservation
+
+
+class CheckSink(Protocol):
+    """Where a check's life is shown (the user's DM thread, for Slack)."""
+
+    async def started(self, record: CheckRecord) -> tuple[str, str]:
+        """Announce the check; return (channel, thread_ts) of its parent message."""
+
+    async def progress(self, record: CheckRecord, steps: tuple[StepResult, ...]) -> None:
+        """Show the stages completed so far."""
+
+    async def finished(self, record: CheckRecord, report: ProbeReport, advice: Advice) -> None:
+        """Show the verdict, the stage details and the advice."""
+
+    async def crashed(self, record: CheckRecord, reference: str) -> None:
+        """Tell the user the check could not complete."""
+
+
+def thread_key(check_id: str) -> str:
+    """Store key of a check's non-secret follow-up state (advice for the buttons)."""
+    return f"check:{check_id}"
+
+
+class Metrics:
+    """Prometheus counters for the bot, in a registry of their own (one per app)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.checks = Counter(
+            "smtpcheck_checks",
+            "Live checks finished, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "smtpcheck_check_refusals",
+            "Live checks refused, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.commands = Counter(
+            "smtpcheck_commands",
+            "/smtpcheck invocations, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "smtpcheck_errors", "Unexpected errors, by where", ["where"], registry=self.registry
+        )
+        self.in_flight = Gauge(
+            "smtpcheck_checks_in_flight", "Checks running in this process", registry=self.registry
+        )
+
+
+class CheckRunner:
+    """Admits, runs and books live checks for one process."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        limiter: RateLimiter,
+        probe: ProbeFn,
+        advise: AdviseFn,
+        metrics: Metrics,
+        deadline: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._limiter = limiter
+        self._probe = probe
+        self._advise = advise
+        self._metrics = metrics
+        self.deadline = deadline
+        self._clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._accepting = True
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def admit(self, order: CheckOrder, request: ProbeRequest) -> Admission | None:
+        """Reserve a check, or None for a duplicate submission.
+
+        Raises ``CheckRefused`` while draining, ``RateLimited`` (reason and retry time)
+        and ``StoreUnavailable`` (fail closed: no check without its limits).
+        """
+        if not self._accepting:
+            self._metrics.refusals.labels("draining").inc()
+            raise CheckRefused(messages.REFUSED_DRAINING)
+        try:
+            if not await self._store.claim(f"submit:{order.submission_key}", SUBMIT_DEDUPE_TTL):
+                return None
+            reservation = await self._limiter.check_start(
+                order.user_id, request.host, request.username
+            )
+        except StoreUnavailable:
+            self._metrics.refusals.labels("store").inc()
+            raise
+        except SmtpcheckError:
+            self._metrics.refusals.labels("rate_limited").inc()
+            raise
+        now = self._clock()
+        record = CheckRecord(
+            check_id=secrets.token_urlsafe(12),
+            user_id=order.user_id,
+            team_id=order.team_id,
+            host=request.host,
+            port=request.port,
+            security=request.effective_security.value,
+            username=request.username,
+            state=CheckState.QUEUED,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await self._store.save_check(record)
+        except BaseException:
+            with contextlib.suppress(StoreUnavailable):
+                await self._limiter.finish(reservation, auth_failed=False)
+            raise
+        return Admission(record, reservation)
+
+    def launch(
+        self, admission: Admission, request: ProbeRequest, sink: CheckSink
+    ) -> asyncio.Task[None]:
+        """Run the admitted check in a tracked task (``drain`` waits for it)."""
+        task = asyncio.create_task(
+            self._run(admission, request, sink), name=f"check-{admission.record.check_id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _run(self, admission: Admission, request: ProbeRequest, sink: CheckSink) -> None:
+        record = admission.record
+        auth_failed = False
+        self._metrics.in_flight.inc()
+        try:
+            channel, thread_ts = await sink.started(record)
+            record = replace(
+                record,
+                state=CheckState.RUNNING,
+                channel=channel,
+                thread_ts=thread_ts,
+                updated_at=self._clock(),
+            )
+            await self._store.save_check(record)
+            progress = _Progress(sink, record)
+            try:
+                report = await self._probe(request, progress.on_step)
+            finally:
+                del request  # the password leaves with the probe
+                await progress.close()
+            auth_failed = report.outcome is Outcome.AUTH_REJECTED
+            await self._release(admission.reservation, auth_failed=auth_failed)
+            await self._conclude(record, report, sink)
+        except Exception:
+            reference = secrets.token_hex(4)
+            log.exception("check %s failed (reference %s)", record.check_id, reference)
+            self._metrics.errors.labels("check").inc()
+            await self._release(admission.reservation, auth_failed=auth_failed)
+            with contextlib.suppress(Exception):
+                await self._store.mark_check(
+                    record.check_id, CheckState.DONE, updated_at=self._clock(), outcome="error"
+                )
+            with contextlib.suppress(Exception):
+                await sink.crashed(record, reference)
+        finally:
+            self._metrics.in_flight.dec()
+
+    async def _conclude(self, record: CheckRecord, report: ProbeReport, sink: CheckSink) -> None:
+        advice = self._advise(report)
+        finding = report.finding.value if report.finding else None
+        self._metrics.checks.labels(report.outcome.value).inc()
+        try:
+            await self._store.mark_check(
+                record.check_id,
+                CheckState.DONE,
+                updated_at=self._clock(),
+                outcome=report.outcome.value,
+                finding=finding,
+            )
+            await self._store.update_thread(
+                thread_key(record.check_id),
+                {
+                    "outcome": report.outcome.value,
+                    "finding": finding,
+                    "summary": advice.summary,
+                    "articles": [article.id for article in advice.articles],
+                },
+            )
+        except StoreUnavailable:
+            # The user still gets the result; only the buttons lose their context.
+            log.warning("could not record the outcome of check %s", record.check_id)
+        done = replace(record, state=CheckState.DONE, outcome=report.outcome.value, finding=finding)
+        await sink.finished(done, report, advice)
+
+    async def _release(self, reservation: Reservation, *, auth_failed: bool) -> None:
+        # Released once: a second call finds nothing to free and is harmless.
+        try:
+            await self._limiter.finish(reservation, auth_failed=auth_failed)
+        except StoreUnavailable:
+            log.warning("could not release the limits of a check; they expire on their own")
+
+    async def drain(self, within: float) -> int:
+        """Stop admitting checks and wait up to ``within`` seconds for running ones.
+
+        Returns how many were still running at the end (left for the next start-up's
+        sweep to close out as interrupted).
+        """
+        self._accepting = False
+        pending = set(self._tasks)
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=within)
+            for task in still:
+                task.cancel()
+            return len(still)
+        return 0
+
+    async def sweep_interrupted(
+        self, notify: Callable[[CheckRecord], Awaitable[None]], *, older_than: float | None = None
+    ) -> int:
+        """Close out checks a dead process left in flight; tell each owner once.
+
+        Only records untouched for ``older_than`` seconds (default: deadline plus a
+        margin) are taken, so a live process sharing the store keeps its own. AUTH
+        is never re-run. Returns how many owners were told.
+        """
+        limit = self.deadline + SWEEP_MARGIN if older_than is None else older_than
+        now = self._clock()
+        told = 0
+        for record in await self._store.list_in_flight():
+            if record.updated_at > now - limit:
+                continue
+            marked = await self._store.mark_check(
+                record.check_id,
+                CheckState.INTERRUPTED,
+                updated_at=now,
+                outcome="interrupted",
+                only_from=IN_FLIGHT_STATES,
+            )
+            if marked is None or not await self._store.claim_interrupted_notice(record.check_id):
+                continue
+            try:
+                await notify(marked)
+                told += 1
+            except Exception:
+                log.exception("could not tell the owner of interrupted check %s", record.check_id)
+        return told
+
+
+class _Progress:
+    """Coalesces stage updates: the probe never waits on Slack, and a burst of
+    stages becomes one update showing the latest state."""
+
+    def __init__(self, sink: CheckSink, record: CheckRecord) -> None:
+        self._sink = sink
+        self._record = record
+        self._steps: list[StepResult] = []
+        self._dirty = asyncio.Event()
+        self._closed = False
+        self._task = asyncio.create_task(self._pump())
+
+    async def on_step(self, step: StepResult) -> None:
+        self._steps.append(step)
+        self._dirty.set()
+
+    async def _pump(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            if self._closed:
+                return
+            try:
+                await self._sink.progress(self._record, tuple(self._steps))
+            except Exception:
+                log.warning("progress update failed for check %s", self._record.check_id)
+
+    async def close(self) -> None:
+        """Stop updating (the final rendering replaces the progress message)."""
+        self._closed = True
+        self._dirty.set()
+        with contextlib.suppress(Exception):
+            await self._task

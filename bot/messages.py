@@ -1,0 +1,152 @@
+"""Every sentence the Slack bot says, in one place so it reads as one voice.
+
+Templates use ``str.format`` fields; callers escape any server- or user-supplied
+text for mrkdwn before it is filled in (see ``handlers.blocks.escape``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.probe.model import Outcome, Stage, Status
+
+# -- /smtpcheck -------------------------------------------------------------------
+USAGE: Final = (
+    "*How to use /smtpcheck*\n"
+    "• `/smtpcheck` opens a form to test your outgoing mail (SMTP) sign-in.\n"
+    "• `/smtpcheck you@example.com` fills in the server settings for your address first.\n"
+    "• `/smtpcheck smtp.example.com:587` fills in that server.\n"
+    "• `/smtpcheck why does Outlook keep asking for my password` answers a question.\n"
+    "• `/smtpcheck help` shows this message.\n"
+    "Results of a live check come to our direct messages, where only you can see them."
+)
+NO_ANSWER: Final = (
+    "I could not find an answer to that. Try other words, paste the exact error message, "
+    "or run `/smtpcheck` to test your settings live."
+)
+LOW_CONFIDENCE: Final = "I am not sure this is what you mean; here is my best guess."
+ANSWER_MORE: Final = "Also see: {titles}"
+ANSWER_STEPS_TITLE: Final = "*What to do*"
+
+# -- the modal --------------------------------------------------------------------
+MODAL_TITLE: Final = "Check mail sign-in"  # <= 24 characters
+MODAL_SUBMIT: Final = "Run check"
+MODAL_CLOSE: Final = "Cancel"
+MODAL_INTRO: Final = (
+    "I will connect to your outgoing mail server and try to sign in *once*, the way your "
+    "mail program does, then tell you what worked and what did not.\n"
+    ":lock: Your password is used for this one check and *never stored or shown to anyone*. "
+    "If your provider offers *app passwords*, use one here and delete it afterwards."
+)
+MODAL_FIELDS: Final = {
+    "email": ("Your email address", "you@example.com"),
+    "host": ("Outgoing mail server (SMTP)", "smtp.example.com"),
+    "port": ("Port", "587"),
+    "security": ("Encryption", ""),
+    "username": ("Username", "usually your full email address"),
+    "password": ("Password or app password", "used once, never stored"),
+}
+MODAL_HINTS: Final = {
+    "email": "Optional. Used to fill in the username if you leave it empty.",
+    "port": "587 (STARTTLS) is right for most providers; 465 uses TLS from the start.",
+    "username": "Leave username and password empty to check only the connection.",
+    "password": ("Slack does not hide what you type here. Used once for this check, never stored."),
+}
+SECURITY_CHOICES: Final = (
+    ("auto", "Automatic (465: TLS, others: STARTTLS)"),
+    ("starttls", "STARTTLS"),
+    ("tls", "TLS from the start (SSL)"),
+    ("none", "None (sends the password unencrypted)"),
+)
+MODAL_FOOTER: Final = "The result comes to our direct messages, where only you can see it."
+PREFILL_PARTIAL: Final = (
+    "I could not look up every setting for {domain} in time; check the server and port."
+)
+PREFILL_FOUND: Final = "Settings for {domain} filled in from {source}; check they match yours."
+HOST_NEEDED_WITH_EMAIL: Final = (
+    "Give the server name. Tip: `/smtpcheck {email}` looks it up for you."
+)
+
+# -- refusals (the modal turns into this notice) ----------------------------------
+REFUSED_TITLE: Final = "Check not started"
+REFUSED_RATE: Final = "I did not run this check. {reason}"
+REFUSED_STORE: Final = (
+    "I cannot run live checks right now because my state store is unreachable, and I do "
+    "not run checks without their safety limits. Questions still work: try "
+    "`/smtpcheck <your question>`. Please try the check again in a few minutes."
+)
+REFUSED_DRAINING: Final = (
+    "I am restarting and not starting new checks right now. Please try again in a minute."
+)
+
+# -- the check in the DM thread ---------------------------------------------------
+CHECKING: Final = "Checking {target} ..."
+CHECKING_DONE: Final = "Check of {target}: {verdict}"
+STAGE_NAMES: Final = {
+    Stage.RESOLVE: "Find the server",
+    Stage.CONNECT: "Connect",
+    Stage.BANNER: "Greeting",
+    Stage.EHLO: "Capabilities",
+    Stage.TLS: "Encryption",
+    Stage.AUTH: "Sign in",
+    Stage.QUIT: "Close",
+}
+STATUS_MARKS: Final = {
+    Status.OK: ":white_check_mark:",
+    Status.WARN: ":warning:",
+    Status.FAIL: ":x:",
+    Status.SKIPPED: ":heavy_minus_sign:",
+}
+VERDICTS: Final = {
+    Outcome.AUTHENTICATED: ":white_check_mark: Signed in successfully",
+    Outcome.REACHABLE: ":white_check_mark: Server reachable and ready for sign-in",
+    Outcome.AUTH_REJECTED: ":x: The server refused the sign-in",
+    Outcome.INVALID_INPUT: ":x: The settings were not valid",
+    Outcome.POLICY_REFUSED: ":no_entry: I am not allowed to reach that server",
+    Outcome.DNS_ERROR: ":x: The server name could not be found",
+    Outcome.CONNECT_ERROR: ":x: Could not connect to the server",
+    Outcome.TLS_ERROR: ":x: Encryption (TLS) problem",
+    Outcome.PROTOCOL_ERROR: ":x: The server did not behave as expected",
+    Outcome.TIMEOUT: ":hourglass: The server took too long to answer",
+}
+STEPS_TITLE: Final = "*Step by step*"
+SERVER_SAID: Final = "server said: {reply}"
+DIAGNOSIS_TITLE: Final = "*What this means*"
+LIKELY_CAUSE: Final = "*Most likely cause:* {cause}"
+NEXT_STEPS_TITLE: Final = "*Next steps*"
+READ_MORE: Final = "*Read more:* {titles}"
+BUTTON_FIX: Final = "Walk me through the fix"
+BUTTON_AGAIN: Final = "Run again"
+BUTTON_HUMAN: Final = "Talk to a human"
+POINTER: Final = "Your check of {target} is running in our direct messages: {link}"
+CHECK_CRASHED: Final = (
+    "Something went wrong on my side while running this check (reference {ref}). "
+    "Nothing more will be sent to your server; you can run the check again."
+)
+INTERRUPTED: Final = (
+    "Your check of {target} was interrupted because I restarted. I did not try to sign in "
+    "again on my own; run `/smtpcheck` when you want to check again."
+)
+
+# -- buttons ----------------------------------------------------------------------
+NOT_YOUR_CHECK: Final = "This check belongs to <@{owner}>; only they can use its buttons."
+CHECK_GONE: Final = "I no longer have the details of this check; run `/smtpcheck` again."
+WALKTHROUGH_TITLE: Final = "*{title}*"
+NOTHING_TO_FIX: Final = "The check passed, so there is nothing to fix. :tada:"
+HELPDESK_MISSING: Final = (
+    "No helpdesk channel is configured for me (SMTPCHECK_HELPDESK_CHANNEL), so I could not "
+    "pass this on. Please contact your helpdesk directly and share this thread's result."
+)
+HELPDESK_SENT: Final = "I have passed a summary of this check to the helpdesk; they will follow up."
+HELPDESK_ALREADY: Final = "The helpdesk already has this check."
+HELPDESK_SUMMARY: Final = (
+    ":sos: <@{user}> needs help sending mail.\n"
+    "*Server:* {target} ({security})\n*Username:* {username}\n*Result:* {verdict}\n"
+    "*Finding:* {finding}\n*Diagnosis:* {summary}\n(No password is included.)"
+)
+
+# -- errors -----------------------------------------------------------------------
+UNEXPECTED: Final = (
+    "Sorry, something went wrong on my side (reference {ref}). Please try again; if it keeps "
+    "happening, tell your helpdesk and mention the reference."
+)

@@ -1,0 +1,124 @@
+"""The HTTP runtime: ``POST /slack/events`` (events, commands, interactivity),
+``GET /healthz`` and ``GET /metrics``, plus the start-up sweep and graceful drain.
+
+Bolt verifies every Slack request's signature (HMAC v0, at most 300 s old) and
+answers 401 otherwise. While draining after SIGTERM the server keeps answering
+(questions still work, new checks are refused politely) until in-flight checks
+finish or the deadline passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Final
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+from bot.app import Bot
+from bot.errors import StoreUnavailable
+from bot.store.base import CheckRecord
+from handlers.reporting import notify_interrupted
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH: Final = "/slack/events"
+DRAIN_MARGIN: Final = 5.0  # beyond the probe deadline, for posting the last results
+MAX_BODY: Final = 1024 * 1024  # Slack payloads are far smaller; bound what we read
+
+
+def make_web_app(bot: Bot, *, slack_events: bool = True) -> web.Application:
+    """The aiohttp application (without Slack routes in Socket Mode)."""
+    app = web.Application(client_max_size=MAX_BODY)
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(request: web.Request) -> web.Response:
+        """200 while serving (503 once draining, so a balancer moves traffic away);
+        the body says whether the store answers. A down store keeps the process up:
+        questions still work, checks are refused."""
+        try:
+            await bot.deps.store.ping()
+            store = "ok"
+        except StoreUnavailable:
+            store = "unreachable"
+        accepting = bot.deps.runner.accepting
+        body = {"ok": accepting, "store": store, "checks_in_flight": bot.deps.runner.in_flight}
+        return web.json_response(body, status=200 if accepting else 503)
+
+    async def metrics(request: web.Request) -> web.Response:
+        payload = generate_latest(bot.deps.metrics.registry)
+        response = web.Response(body=payload)
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    if slack_events:
+        app.router.add_post(EVENTS_PATH, events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+class BotServer:
+    """Runs the web app, the start-up sweep, and the drain on shutdown."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        host: str = "0.0.0.0",  # noqa: S104 (a server listens on every interface by design)
+        port: int = 3000,
+        slack_events: bool = True,
+    ) -> None:
+        self._bot = bot
+        self._host = host
+        self._port = port
+        self._runner = web.AppRunner(make_web_app(bot, slack_events=slack_events), access_log=None)
+        self._later: asyncio.Task[None] | None = None
+        self.port = 0
+
+    async def start(self) -> int:
+        """Listen, sweep checks a previous process left in flight; return the bound port."""
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        await self.sweep()
+        # A check younger than the sweep's age limit may belong to a process that
+        # just died: look once more when it would be old enough.
+        self._later = asyncio.create_task(self._sweep_later())
+        log.info("listening on %s:%d", self._host, self.port)
+        return self.port
+
+    async def sweep(self) -> int:
+        async def notify(record: CheckRecord) -> None:
+            await notify_interrupted(self._bot.client, record)
+
+        try:
+            told = await self._bot.deps.runner.sweep_interrupted(notify)
+        except StoreUnavailable:
+            log.warning("store unreachable: interrupted checks will be swept later")
+            return 0
+        if told:
+            log.info("closed out %d interrupted check(s)", told)
+        return told
+
+    async def _sweep_later(self) -> None:
+        await asyncio.sleep(self._bot.deps.runner.deadline + 20.0)
+        await self.sweep()
+
+    async def stop(self) -> None:
+        """Refuse new checks, let running ones finish within the deadline, then close."""
+        if self._later is not None:
+            self._later.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._later
+        left = await self._bot.deps.runner.drain(self._bot.deps.runner.deadline + DRAIN_MARGIN)
+        if left:
+            log.warning("%d check(s) did not finish before shutdown", left)
+        await self._runner.cleanup()

@@ -1,0 +1,117 @@
+"""Buttons under a check's verdict: walk through the fix, run again, talk to a human.
+
+Buttons carry only the check id; whoever clicks must own the check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.checks import thread_key
+from bot.store.base import CheckRecord
+from handlers import blocks
+from handlers.deps import Deps, deps_of
+from knowledge import provider_for_host
+
+
+async def owned_check(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any]
+) -> CheckRecord | None:
+    """The clicked check if the clicker owns it; otherwise tell them why not (ephemeral)."""
+    user = body["user"]["id"]
+    record = await deps.store.get_check(str(body["actions"][0]["value"]))
+    if record is not None and record.user_id == user:
+        return record
+    text = (
+        messages.CHECK_GONE
+        if record is None
+        else messages.NOT_YOUR_CHECK.format(owner=record.user_id)
+    )
+    channel = (body.get("channel") or {}).get("id") or user
+    await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    return None
+
+
+async def reply_in_thread(
+    client: AsyncWebClient, record: CheckRecord, text: str, body: list[blocks.Block] | None = None
+) -> None:
+    await client.chat_postMessage(
+        channel=str(record.channel), thread_ts=record.thread_ts, text=text, blocks=body
+    )
+
+
+async def walk_through(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """Post the diagnosed article's steps (the provider's variant when known)."""
+    await ack()
+    deps = deps_of(context)
+    record = await owned_check(deps, client, body)
+    if record is None:
+        return
+    state = await deps.store.get_thread(thread_key(record.check_id))
+    ids = [i for i in state.get("articles", []) if i in deps.kb.articles]
+    if not ids:
+        await reply_in_thread(
+            client,
+            record,
+            messages.NOTHING_TO_FIX
+            if record.outcome in ("authenticated", "reachable")
+            else messages.CHECK_GONE,
+        )
+        return
+    article = deps.kb.articles[ids[0]]
+    provider = provider_for_host(deps.kb, record.host)
+    text, message = blocks.walkthrough_message(
+        article.title, article.steps_for(provider.id if provider else None)
+    )
+    await reply_in_thread(client, record, text, message)
+
+
+async def run_again(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """Reopen the modal with the same settings; the password is never kept, so it is empty."""
+    await ack()
+    deps = deps_of(context)
+    record = await owned_check(deps, client, body)
+    if record is None:
+        return
+    prefill = blocks.Prefill(
+        host=record.host, port=record.port, security=record.security, username=record.username
+    )
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.probe_modal(prefill, origin_channel=None)
+    )
+
+
+async def talk_to_human(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """Post a secret-free summary to the helpdesk channel, once per check."""
+    await ack()
+    deps = deps_of(context)
+    record = await owned_check(deps, client, body)
+    if record is None:
+        return
+    helpdesk = deps.settings.helpdesk_channel
+    if helpdesk is None:
+        await reply_in_thread(client, record, messages.HELPDESK_MISSING)
+        return
+    if not await deps.store.claim(f"escalated:{record.check_id}", 30 * 24 * 3600.0):
+        await reply_in_thread(client, record, messages.HELPDESK_ALREADY)
+        return
+    state = await deps.store.get_thread(thread_key(record.check_id))
+    text, summary = blocks.escalation_message(record, str(state.get("summary") or ""))
+    await client.chat_postMessage(channel=helpdesk, text=text, blocks=summary)
+    await reply_in_thread(client, record, messages.HELPDESK_SENT)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(blocks.ACTION_FIX)(walk_through)
+    app.action(blocks.ACTION_AGAIN)(run_again)
+    app.action(blocks.ACTION_HUMAN)(talk_to_human)

@@ -1,0 +1,108 @@
+"""``/smtpcheck``: help, a knowledge answer, or the probe modal (prefilled from an
+email address or ``host[:port]``)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.errors import InputError, LookupFailed
+from handlers import blocks
+from handlers.answers import answer
+from handlers.deps import DISCOVERY_BUDGET, Deps, deps_of
+from knowledge import discover_settings
+
+Kind = Literal["modal", "help", "email", "target", "question"]
+
+_EMAIL: Final = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+_TARGET: Final = re.compile(
+    r"(?P<host>[A-Za-z0-9.-]+\.[A-Za-z0-9-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d{1,5}))?"
+)
+# Slack wraps typed addresses as <mailto:a@b|a@b>; keep the visible part.
+_SLACK_LINK: Final = re.compile(r"<(?:mailto:)?[^|>]*\|([^>]*)>|<(?:mailto:)?([^>]*)>")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandArgs:
+    kind: Kind
+    value: str = ""
+    port: int | None = None
+
+
+def classify(text: str) -> CommandArgs:
+    """What the user asked for with ``/smtpcheck <text>``."""
+    text = _SLACK_LINK.sub(lambda m: m.group(1) or m.group(2) or "", text).strip()
+    if not text:
+        return CommandArgs("modal")
+    if text.lower() in ("help", "-h", "--help", "?"):
+        return CommandArgs("help")
+    if _EMAIL.fullmatch(text):
+        return CommandArgs("email", text)
+    target = _TARGET.fullmatch(text)
+    if target:
+        port = target.group("port")
+        return CommandArgs("target", target.group("host").strip("[]"), int(port) if port else None)
+    return CommandArgs("question", text)
+
+
+async def prefill_for(deps: Deps, args: CommandArgs) -> blocks.Prefill:
+    """Modal values for the arguments; discovery is bounded so the trigger stays valid."""
+    if args.kind == "target":
+        security = "tls" if args.port == 465 else "auto"
+        return blocks.Prefill(host=args.value, port=args.port, security=security)
+    if args.kind != "email":
+        return blocks.Prefill()
+    email = args.value
+    domain = email.rpartition("@")[2]
+    partial = blocks.Prefill(
+        email=email, username=email, note=messages.PREFILL_PARTIAL.format(domain=domain)
+    )
+    try:
+        found = await asyncio.wait_for(
+            discover_settings(deps.kb, email, resolver=deps.resolver, deadline=DISCOVERY_BUDGET),
+            DISCOVERY_BUDGET + 0.2,
+        )
+    except (TimeoutError, InputError, LookupFailed):
+        return partial
+    if not found.candidates:
+        return partial
+    best = found.candidates[0]
+    source = found.provider.name if found.provider else best.source.upper()
+    return blocks.Prefill(
+        email=email,
+        host=best.host,
+        port=best.port,
+        security=best.security,
+        username=email,
+        note=messages.PREFILL_FOUND.format(domain=found.domain or domain, source=source),
+    )
+
+
+async def smtpcheck(
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """Parse, then answer in the ack (help, question) or ack and open the modal."""
+    deps = deps_of(context)
+    args = classify(str(command.get("text", "")))
+    deps.metrics.commands.labels(args.kind).inc()
+    if args.kind == "help":
+        await ack(text=messages.USAGE)
+        return
+    if args.kind == "question":
+        text, body = answer(deps.kb, args.value)
+        await ack(text=text, blocks=body)
+        return
+    await ack()
+    prefill = await prefill_for(deps, args)
+    view = blocks.probe_modal(prefill, origin_channel=command.get("channel_id"))
+    await client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/smtpcheck")(smtpcheck)

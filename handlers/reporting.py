@@ -1,0 +1,99 @@
+"""The Slack side of a check: a ``CheckSink`` that writes to the user's DM thread.
+
+The parent message ("Checking host:port ...") is updated as stages complete; the
+thread gets the stage details, then the verdict with diagnosis and buttons. When
+the check was started from a channel, the user also gets an ephemeral pointer
+there (threads in a channel are public, so the results themselves never go there).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.checks import Advice
+from bot.probe.model import ProbeReport, StepResult
+from bot.store.base import CheckRecord
+from handlers import blocks
+
+log = logging.getLogger(__name__)
+
+
+async def open_dm(client: AsyncWebClient, user_id: str) -> str:
+    """The channel id of the user's DM with the bot."""
+    response = await client.conversations_open(users=user_id)
+    return str(response["channel"]["id"])
+
+
+class SlackCheckSink:
+    """Renders one check into its owner's DM."""
+
+    def __init__(self, client: AsyncWebClient, *, origin_channel: str | None) -> None:
+        self._client = client
+        self._origin = origin_channel
+
+    async def started(self, record: CheckRecord) -> tuple[str, str]:
+        channel = await open_dm(self._client, record.user_id)
+        text, body = blocks.progress_message(record, ())
+        parent = await self._client.chat_postMessage(channel=channel, text=text, blocks=body)
+        ts = str(parent["ts"])
+        if self._origin and self._origin != channel:
+            await self._point(record, channel, ts)
+        return channel, ts
+
+    async def _point(self, record: CheckRecord, channel: str, ts: str) -> None:
+        try:
+            link = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+            text = messages.POINTER.format(
+                target=blocks.escape(blocks.target(record.host, record.port)),
+                link=link["permalink"],
+            )
+            await self._client.chat_postEphemeral(
+                channel=str(self._origin), user=record.user_id, text=text
+            )
+        except SlackApiError as exc:
+            # e.g. the bot is not in that channel: the DM is what matters.
+            data = exc.response.data
+            reason = data.get("error") if isinstance(data, dict) else exc.response.status_code
+            log.info("no pointer in the origin channel: %s", reason)
+
+    async def progress(self, record: CheckRecord, steps: tuple[StepResult, ...]) -> None:
+        text, body = blocks.progress_message(record, steps)
+        await self._client.chat_update(
+            channel=str(record.channel), ts=str(record.thread_ts), text=text, blocks=body
+        )
+
+    async def finished(self, record: CheckRecord, report: ProbeReport, advice: Advice) -> None:
+        channel, ts = str(record.channel), str(record.thread_ts)
+        text, body = blocks.finished_parent(record, report)
+        await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=body)
+        for text, body in (
+            blocks.steps_message(report),
+            blocks.verdict_message(record, report, advice),
+        ):
+            await self._client.chat_postMessage(
+                channel=channel, thread_ts=ts, text=text, blocks=body
+            )
+
+    async def crashed(self, record: CheckRecord, reference: str) -> None:
+        text = messages.CHECK_CRASHED.format(ref=reference)
+        if record.channel and record.thread_ts:
+            await self._client.chat_postMessage(
+                channel=record.channel, thread_ts=record.thread_ts, text=text
+            )
+        else:
+            await self._client.chat_postMessage(channel=record.user_id, text=text)
+
+
+async def notify_interrupted(client: AsyncWebClient, record: CheckRecord) -> None:
+    """Tell the owner (once, the caller ensures) that a restart cut their check short."""
+    text = messages.INTERRUPTED.format(
+        target=blocks.escape(blocks.target(record.host, record.port))
+    )
+    if record.channel and record.thread_ts:
+        await client.chat_postMessage(channel=record.channel, thread_ts=record.thread_ts, text=text)
+    else:
+        await client.chat_postMessage(channel=await open_dm(client, record.user_id), text=text)

@@ -1,0 +1,133 @@
+"""The probe modal's submission: validate, admit, close the modal, start the check."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.checks import CheckOrder, CheckRefused
+from bot.errors import InputError, RateLimited, StoreUnavailable
+from bot.probe.model import ProbeRequest
+from bot.probe.request import build_request
+from bot.secret import Secret
+from handlers import blocks
+from handlers.deps import deps_of
+from handlers.reporting import SlackCheckSink
+
+_HOST_PORT: Final = re.compile(r"(?P<host>[^:\[\]]+):(?P<port>\d{1,5})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeForm:
+    """The modal's values. The password is a ``Secret`` from the moment it is read."""
+
+    email: str | None
+    host: str | None
+    port: str | None
+    security: str
+    username: str | None
+    password: Secret | None
+
+    def to_request(self, allowed_ports: frozenset[int]) -> ProbeRequest:
+        """Validate into a ``ProbeRequest``; ``InputError.field`` names the block."""
+        host, port = self.host, self.port
+        split = _HOST_PORT.fullmatch(host or "")
+        if split and not port:  # "smtp.example.com:587" typed into the host field
+            host, port = split.group("host"), split.group("port")
+        if not host and self.email:
+            raise InputError(
+                field="host", reason=messages.HOST_NEEDED_WITH_EMAIL.format(email=self.email)
+            )
+        username = self.username or (self.email if self.password else None)
+        return build_request(
+            host=host or "",
+            port=port,
+            security=self.security,
+            username=username,
+            password=self.password,
+            allowed_ports=allowed_ports,
+        )
+
+
+def read_form(view: dict[str, Any]) -> ProbeForm:
+    values: dict[str, Any] = view.get("state", {}).get("values", {})
+
+    def text(block_id: str) -> str | None:
+        state = values.get(block_id, {}).get(blocks.VALUE_ACTION, {})
+        selected = state.get("selected_option") or {}
+        value = state.get("value") or selected.get("value")
+        return str(value) if value else None
+
+    password = text("password")
+    return ProbeForm(
+        email=text("email"),
+        host=text("host"),
+        port=text("port"),
+        security=text("security") or "auto",
+        username=text("username"),
+        password=Secret(password) if password else None,
+    )
+
+
+def origin_channel(view: dict[str, Any]) -> str | None:
+    try:
+        origin = json.loads(view.get("private_metadata") or "{}").get("origin")
+    except (ValueError, AttributeError):
+        return None
+    return origin if isinstance(origin, str) else None
+
+
+def field_error(exc: InputError) -> dict[str, str]:
+    """``response_action: errors`` keyed by the block the problem is in."""
+    block = exc.field if exc.field in blocks.FIELD_BLOCKS else "host"
+    return {block: blocks.clip(f"The {exc.field} {exc.reason}", 150)}
+
+
+async def submit_probe(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    """Field errors keep the modal open; refusals replace it with a notice; else it closes."""
+    deps = deps_of(context)
+    try:
+        request = read_form(view).to_request(deps.settings.allowed_ports)
+    except InputError as exc:
+        await ack(response_action="errors", errors=field_error(exc))
+        return
+    order = CheckOrder(
+        user_id=body["user"]["id"],
+        team_id=(body.get("team") or {}).get("id"),
+        origin_channel=origin_channel(view),
+        submission_key=f"{view['id']}:{view.get('hash', '')}",
+    )
+    try:
+        admission = await deps.runner.admit(order, request)
+    except (RateLimited, StoreUnavailable, CheckRefused) as exc:
+        await ack(response_action="update", view=blocks.notice_modal(refusal_text(exc)))
+        return
+    await ack()
+    if admission is not None:  # None: a duplicate delivery of a submission already running
+        deps.runner.launch(
+            admission, request, SlackCheckSink(client, origin_channel=order.origin_channel)
+        )
+
+
+def refusal_text(exc: Exception) -> str:
+    if isinstance(exc, RateLimited):
+        return messages.REFUSED_RATE.format(reason=exc.reason)
+    if isinstance(exc, CheckRefused):
+        return exc.message
+    return messages.REFUSED_STORE
+
+
+def register(app: AsyncApp) -> None:
+    app.view(blocks.MODAL_CALLBACK)(submit_probe)

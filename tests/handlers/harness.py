@@ -1,0 +1,151 @@
+"""A running bot for tests: the real HTTP server (bot.server) on port 0, a fake
+Slack Web API, and a client that sends signed requests the way Slack does."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.app import Bot, build_app
+from bot.checks import Advice, AdviseFn, ArticleRef, ProbeFn
+from bot.config import Settings
+from bot.ratelimit import RateLimiter
+from bot.resolver import make_resolver
+from bot.secret import Secret
+from bot.server import BotServer
+from bot.store.base import Store
+from tests.support import slack_signing as signing
+from tests.support.fake_slack import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+HELPDESK = "C0HELPDESK"
+
+
+def test_settings(api_url: str, *, extra_ports: tuple[int, ...] = (), **changes: Any) -> Settings:
+    """Settings for tests: fake Slack, loopback allowed for the probe."""
+    values: dict[str, Any] = {
+        "slack_bot_token": Secret("xoxb-test-token"),
+        "slack_signing_secret": Secret(SIGNING_SECRET),
+        "slack_api_url": api_url,
+        "allow_networks": (ipaddress.ip_network("127.0.0.0/8"),),
+        "allowed_ports": frozenset({25, 465, 587, 2525, *extra_ports}),
+        "dns_servers": (("127.0.0.1", 9),),  # nothing answers: no public DNS, ever
+        "helpdesk_channel": HELPDESK,
+    }
+    values.update(changes)
+    return Settings(**values)
+
+
+def plain_advice(report: Any) -> Advice:
+    """A real-looking advice for handler tests that do not exercise the diagnosis."""
+    return Advice(
+        summary=f"outcome was {report.outcome.value}",
+        cause="test cause",
+        articles=(ArticleRef(id="check-credentials", title="Check your username and password"),),
+        next_steps=("Retype the password.",),
+    )
+
+
+@dataclass(slots=True)
+class Running:
+    bot: Bot
+    server: BotServer
+    slack: FakeSlack
+    session: aiohttp.ClientSession
+    url: str
+
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        signed = signing.signed_headers(
+            body, secret, timestamp=timestamp, content_type=content_type
+        )
+        signed.update(headers or {})
+        async with self.session.post(self.url, data=body.encode(), headers=signed) as response:
+            return response.status, await response.text()
+
+    async def command(self, text: str = "", **kwargs: Any) -> tuple[int, str]:
+        return await self.post(signing.command_body(text, **kwargs), content_type=signing.FORM)
+
+    async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
+        return await self.post(signing.interactive_body(payload), content_type=signing.FORM)
+
+    async def event(self, event: dict[str, Any], **kwargs: Any) -> tuple[int, str]:
+        headers = kwargs.pop("headers", None)
+        return await self.post(
+            signing.event_body(event, **kwargs), content_type=signing.JSON, headers=headers
+        )
+
+    async def open_modal(self, text: str = "", **kwargs: Any) -> dict[str, Any]:
+        """Run /smtpcheck and return the view the bot opened."""
+        before = len(self.slack.of("views.open"))
+        status, _ = await self.command(text, **kwargs)
+        assert status == 200
+        calls = await self.slack.wait_for("views.open", before + 1)
+        view: dict[str, Any] = calls[-1].params["view"]
+        return json.loads(view) if isinstance(view, str) else view
+
+    async def submit(
+        self, view: dict[str, Any], values: dict[str, Any], **kwargs: Any
+    ) -> tuple[int, str]:
+        return await self.interact(signing.view_submission(view, values, **kwargs))
+
+
+def form_values(**fields: str | None) -> dict[str, Any]:
+    """Modal state values as Slack sends them (block_id -> {action_id: state})."""
+    values: dict[str, Any] = {}
+    for block_id, value in fields.items():
+        if block_id == "security":
+            option = {"value": value} if value else None
+            values[block_id] = {"value": {"type": "static_select", "selected_option": option}}
+        else:
+            values[block_id] = {"value": {"type": "plain_text_input", "value": value}}
+    return values
+
+
+@asynccontextmanager
+async def running_bot(
+    store: Store,
+    *,
+    probe: ProbeFn | None = None,
+    advise: AdviseFn | None = plain_advice,
+    limiter: RateLimiter | None = None,
+    settings_changes: dict[str, Any] | None = None,
+    extra_ports: tuple[int, ...] = (),
+    deadline: float = 10.0,
+    slack: FakeSlack | None = None,
+) -> AsyncIterator[Running]:
+    """Start fake Slack (unless given) and the real HTTP server; stop both after."""
+    own_slack = slack is None
+    slack = slack or await FakeSlack().start()
+    settings = test_settings(slack.api_url, extra_ports=extra_ports, **(settings_changes or {}))
+    bot = build_app(
+        settings,
+        store=store,
+        resolver=make_resolver(settings.dns_servers, lifetime=1.0),
+        probe=probe,
+        advise=advise,
+        limiter=limiter,
+        deadline=deadline,
+    )
+    server = BotServer(bot, host="127.0.0.1", port=0)
+    port = await server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Running(bot, server, slack, session, f"http://127.0.0.1:{port}/slack/events")
+    finally:
+        await server.stop()
+        if own_slack:
+            await slack.stop()

@@ -1,0 +1,183 @@
+"""The Slack flow through the real HTTP endpoint with a scripted probe:
+command -> modal -> submission -> DM thread -> buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from bot import messages
+from bot.probe.model import Outcome
+from bot.store import MemoryStore
+from handlers import blocks
+from tests.handlers.harness import HELPDESK, Running, form_values, running_bot
+from tests.handlers.scripted import ScriptedProbe
+from tests.support import slack_signing as signing
+
+CANARY = "Canary-pa55word-7f3e"
+
+
+async def run_check(bot: Running, **fields: str | None) -> dict[str, Any]:
+    """Open the modal from a channel, submit it, wait for the verdict; return the view."""
+    view = await bot.open_modal(channel_id="C0GENERAL")
+    values = {
+        "host": "mail.example.com",
+        "port": "587",
+        "security": "auto",
+        "username": "alice@example.com",
+        "password": CANARY,
+    }
+    values.update(fields)
+    status, text = await bot.submit(view, form_values(**values))
+    assert (status, text) == (200, "")
+    await bot.slack.wait_for("chat.postMessage", 3)
+    return view
+
+
+async def test_command_opens_the_modal(store: MemoryStore) -> None:
+    """/smtpcheck acks at once and opens the probe modal with the DESIGN block ids."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal(channel_id="C0GENERAL")
+    ids = [b.get("block_id") for b in view["blocks"] if b["type"] == "input"]
+    assert ids == ["email", "host", "port", "security", "username", "password"]
+    assert json.loads(view["private_metadata"]) == {"origin": "C0GENERAL"}
+
+
+async def test_help_and_question_are_answered_in_the_ack(store: MemoryStore) -> None:
+    """`help` shows usage and a question gets an article, both without a modal."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        status, text = await bot.command("help")
+        assert status == 200 and "/smtpcheck you@example.com" in text
+        status, text = await bot.command("outlook keeps asking for my password")
+        assert status == 200
+        answer = json.loads(text)
+        assert answer["blocks"] and answer["text"]
+        assert not bot.slack.of("views.open")
+
+
+async def test_submission_runs_the_check_into_the_dm_thread(store: MemoryStore) -> None:
+    """Submit closes the modal; the DM gets a parent, updates, details and the verdict
+    with buttons; the channel gets an ephemeral pointer; no password anywhere."""
+    probe = ScriptedProbe()
+    async with running_bot(store, probe=probe) as bot:
+        await run_check(bot)
+        slack = bot.slack
+        assert slack.of("conversations.open")[0].params["users"] == "U0ALICE"
+        parent, details, verdict = slack.of("chat.postMessage")
+        assert parent.params["channel"] == "D0ALICE"
+        assert parent.params["text"] == "Checking mail.example.com:587 ..."
+        ts = slack.of("chat.update")[-1].params["ts"]
+        assert details.params["thread_ts"] == verdict.params["thread_ts"] == ts
+        assert "Signed in successfully" in slack.of("chat.update")[-1].params["text"]
+        buttons = verdict.params["blocks"][-1]["elements"]
+        assert [b["text"]["text"] for b in buttons] == ["Run again", "Talk to a human"]
+        check_id = buttons[0]["value"]
+        record = await store.get_check(check_id)
+        assert record is not None and record.outcome == "authenticated"
+        pointer = slack.of("chat.postEphemeral")[0].params
+        assert pointer["channel"] == "C0GENERAL" and pointer["user"] == "U0ALICE"
+        assert "archives/D0ALICE" in pointer["text"]
+        assert probe.requests[0].password is not None
+        assert probe.requests[0].password.reveal() == CANARY
+        assert CANARY not in slack.everything()
+
+
+async def test_failed_sign_in_gets_the_fix_button(store: MemoryStore) -> None:
+    """A rejected AUTH shows the diagnosis and offers "Walk me through the fix", which
+    posts the article's steps in the thread."""
+    async with running_bot(store, probe=ScriptedProbe(Outcome.AUTH_REJECTED)) as bot:
+        await run_check(bot)
+        verdict = bot.slack.of("chat.postMessage")[-1].params
+        assert "Check your username and password" in json.dumps(verdict["blocks"])
+        fix = verdict["blocks"][-1]["elements"][0]
+        assert fix["text"]["text"] == messages.BUTTON_FIX
+        await bot.interact(signing.block_action(blocks.ACTION_FIX, fix["value"]))
+        steps = (await bot.slack.wait_for("chat.postMessage", 4))[-1].params
+        assert steps["thread_ts"] == verdict["thread_ts"]
+        assert "Check your username and password" in steps["text"]
+
+
+async def test_only_the_owner_can_use_the_buttons(store: MemoryStore) -> None:
+    """Someone else clicking a check's button gets an ephemeral refusal, nothing else."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        await run_check(bot)
+        check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
+        posts = len(bot.slack.of("chat.postMessage"))
+        await bot.interact(signing.block_action(blocks.ACTION_HUMAN, check_id, user_id="U0MALLORY"))
+        refusal = (await bot.slack.wait_for("chat.postEphemeral", 2))[-1].params
+        assert refusal["user"] == "U0MALLORY"
+        assert "belongs to <@U0ALICE>" in refusal["text"]
+        assert len(bot.slack.of("chat.postMessage")) == posts
+
+
+async def test_talk_to_a_human_posts_a_secret_free_summary(store: MemoryStore) -> None:
+    """The helpdesk channel gets who, what server and the result, without the password;
+    a second click does not post again."""
+    async with running_bot(store, probe=ScriptedProbe(Outcome.AUTH_REJECTED)) as bot:
+        await run_check(bot)
+        check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
+        for _ in range(2):
+            await bot.interact(signing.block_action(blocks.ACTION_HUMAN, check_id))
+        await bot.slack.wait_for("chat.postMessage", 6)
+        to_helpdesk = [
+            c for c in bot.slack.of("chat.postMessage") if c.params["channel"] == HELPDESK
+        ]
+        assert len(to_helpdesk) == 1
+        assert "mail.example.com:587" in to_helpdesk[0].params["text"]
+        assert CANARY not in bot.slack.everything()
+
+
+async def test_helpdesk_unset_says_so(store: MemoryStore) -> None:
+    """Without SMTPCHECK_HELPDESK_CHANNEL the user is told nothing was passed on."""
+    changes = {"helpdesk_channel": None}
+    async with running_bot(store, probe=ScriptedProbe(), settings_changes=changes) as bot:
+        await run_check(bot)
+        check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
+        await bot.interact(signing.block_action(blocks.ACTION_HUMAN, check_id))
+        reply = (await bot.slack.wait_for("chat.postMessage", 4))[-1].params
+        assert reply["text"] == messages.HELPDESK_MISSING
+
+
+async def test_run_again_reopens_the_modal_without_the_password(store: MemoryStore) -> None:
+    """ "Run again" opens the modal prefilled with host, port and username only."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        await run_check(bot)
+        check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
+        await bot.interact(signing.block_action(blocks.ACTION_AGAIN, check_id))
+        view = (await bot.slack.wait_for("views.open", 2))[-1].params["view"]
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["host"]["initial_value"] == "mail.example.com"
+    assert inputs["port"]["initial_value"] == "587"
+    assert inputs["username"]["initial_value"] == "alice@example.com"
+    assert "initial_value" not in inputs["password"]
+
+
+async def test_invalid_values_come_back_as_field_errors(store: MemoryStore) -> None:
+    """A bad port and a URL-shaped host are reported on their own fields; nothing runs."""
+    probe = ScriptedProbe()
+    async with running_bot(store, probe=probe) as bot:
+        view = await bot.open_modal()
+        status, text = await bot.submit(view, form_values(host="mail.example.com", port="99x"))
+        assert status == 200 and list(json.loads(text)["errors"]) == ["port"]
+        status, text = await bot.submit(view, form_values(host="smtp://mail.example.com"))
+        assert json.loads(text)["response_action"] == "errors"
+        assert list(json.loads(text)["errors"]) == ["host"]
+        status, text = await bot.submit(
+            view, form_values(host="mail.example.com", username="bob", password=None)
+        )
+        assert list(json.loads(text)["errors"]) == ["password"]
+    assert probe.requests == []
+
+
+async def test_double_submit_runs_one_check(store: MemoryStore) -> None:
+    """Two deliveries of the same submission (view id + hash) start one probe."""
+    probe = ScriptedProbe()
+    async with running_bot(store, probe=probe) as bot:
+        view = await bot.open_modal()
+        values = form_values(host="mail.example.com", username="a@example.com", password=CANARY)
+        results = await asyncio.gather(bot.submit(view, values), bot.submit(view, values))
+        assert all(status == 200 for status, _ in results)
+        await bot.slack.wait_for("chat.postMessage", 3)
+        await asyncio.sleep(0.2)
+    assert len(probe.requests) == 1

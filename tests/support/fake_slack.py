@@ -1,0 +1,154 @@
+"""A fake Slack Web API (aiohttp, 127.0.0.1 port 0) that records every call.
+
+Point the bot's ``SLACK_API_URL`` at ``FakeSlack.api_url``. Each call is kept as a
+``Call`` (method, parameters as the client sent them, arrival time) so tests can
+assert on exactly what reached "Slack", and search every byte of it for a canary.
+``fail_next(method, retry_after=1)`` makes the next call to ``method`` answer 429
+with ``Retry-After``, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER = "U0BOT"
+TEAM_ID = "T0TEST"
+PERMALINK_BASE = "https://test.slack.invalid/archives/"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    method: str
+    params: dict[str, Any]
+    raw: str  # the request body exactly as received
+    at: float  # time.perf_counter() on arrival
+
+
+@dataclass(slots=True)
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    api_url: str = ""
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _fail: dict[str, int] = field(default_factory=dict)
+    _changed: asyncio.Condition | None = None
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> FakeSlack:
+        """Listen on 127.0.0.1, port 0; sets ``api_url``."""
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # e.g. chat.getPermalink
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.api_url = f"http://127.0.0.1:{port}/api/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail_next(self, method: str, *, retry_after: int = 1) -> None:
+        """Answer the next call to ``method`` with 429 and ``Retry-After``."""
+        self._fail[method] = retry_after
+
+    def of(self, method: str) -> list[Call]:
+        """Recorded calls to ``method``, oldest first."""
+        return [call for call in self.calls if call.method == method]
+
+    def everything(self) -> str:
+        """Every recorded request body, for canary searches."""
+        return "\n".join(call.raw for call in self.calls)
+
+    async def wait_for(self, method: str, count: int = 1, within: float = 15.0) -> list[Call]:
+        """Wait until ``method`` was called at least ``count`` times; return those calls."""
+        assert self._changed is not None
+
+        def enough() -> bool:
+            return len(self.of(method)) >= count
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(enough), within)
+            except TimeoutError:
+                seen = [call.method for call in self.calls]
+                raise AssertionError(f"{method} x{count} never came; saw {seen}") from None
+        return self.of(method)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        # Some methods send their arguments in the query string, even on POST.
+        body = await request.text() if request.method == "POST" else ""
+        raw = "&".join(part for part in (request.query_string, body) if part)
+        params: dict[str, Any] = dict(parse_qsl(request.query_string))
+        if request.content_type == "application/json":
+            params.update(json.loads(body) if body else {})
+        else:
+            params.update(parse_qsl(body))
+            for key in ("blocks", "view"):
+                if isinstance(params.get(key), str):
+                    params[key] = json.loads(params[key])
+        if method in self._fail:
+            retry_after = self._fail.pop(method)
+            self.calls.append(Call(f"{method}#429", params, raw, time.perf_counter()))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+        self.calls.append(Call(method, params, raw, time.perf_counter()))
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": "B0BOT",
+                "team_id": TEAM_ID,
+                "team": "test",
+                "user": "smtpcheck",
+                "url": "https://test.slack.invalid/",
+            }
+        if method == "conversations.open":
+            users = str(params.get("users", "U0NOBODY"))
+            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+        if method in ("chat.postMessage", "chat.update"):
+            ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
+            return {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": ts,
+                "message": {"text": params.get("text", ""), "ts": ts},
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
+        if method == "chat.getPermalink":
+            channel, ts = params.get("channel"), str(params.get("message_ts", ""))
+            return {
+                "ok": True,
+                "channel": channel,
+                "permalink": f"{PERMALINK_BASE}{channel}/p{ts.replace('.', '')}",
+            }
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else dict(view or {})
+            view_id = params.get("view_id") or f"V{next(self._views):04d}"
+            view.update({"id": view_id, "hash": f"hash-{view_id}"})
+            return {"ok": True, "view": view}
+        return {"ok": False, "error": "unknown_method"}
