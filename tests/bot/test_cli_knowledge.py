@@ -1,0 +1,131 @@
+"""smtpcheck ask / explain / discover, run in-process with the real knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import io
+import json
+import os
+from collections.abc import Sequence
+
+import pytest
+
+from bot.config import Settings
+from tests.support.dns_server import dns_server
+
+GMAIL_REPLY = "535-5.7.8 Username and Password not accepted.\n535 5.7.8 BadCredentials - gsmtp"
+
+
+def _main(argv: Sequence[str]) -> int:
+    """bot.cli.main when every subcommand module exists; else the same path for ours only."""
+    if importlib.util.find_spec("bot.cli.probe") is not None:
+        from bot.cli import main
+
+        return main(list(argv))
+    from bot.cli import knowledge
+
+    parser = argparse.ArgumentParser(prog="smtpcheck")
+    knowledge.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    code: int = asyncio.run(args.handler(args, Settings.from_env(os.environ)))
+    return code
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: Sequence[str]) -> tuple[int, dict[str, object]]:
+    code = _main([*argv, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_ask_json_lists_answers_best_first(capsys: pytest.CaptureFixture[str]) -> None:
+    """ask --json gives answers with id, title and score, best first."""
+    code, data = _json(capsys, ["ask", "outlook keeps asking for my password"])
+    assert code == 0
+    answers = data["answers"]
+    assert isinstance(answers, list) and answers
+    assert set(answers[0]) == {"id", "title", "score"}
+    scores = [a["score"] for a in answers]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_human_shows_summary_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    """Human output shows the best article's title, summary and first numbered steps."""
+    assert _main(["ask", "which port should I use for smtp"]) == 0
+    out = capsys.readouterr().out
+    assert "[ports-and-encryption]" in out
+    assert " 1. " in out
+
+
+def test_ask_off_topic_says_it_is_unsure(capsys: pytest.CaptureFixture[str]) -> None:
+    """An off-topic question is flagged as unsure (or finds nothing), never presented as sure."""
+    code = _main(["ask", "what's the weather in Paris tomorrow"])
+    out = capsys.readouterr().out
+    assert code == 1 or "Not sure" in out
+
+
+def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """explain --json gives code, enhanced code, provider, cause and articles per match."""
+    code, data = _json(capsys, ["explain", GMAIL_REPLY])
+    assert code == 0
+    (match,) = data["matches"]  # type: ignore[misc]
+    assert match["code"] == 535 and match["enhanced"] == "5.7.8"
+    assert match["provider"] == "gmail"
+    assert match["cause"] and match["articles"]
+
+
+def test_explain_reads_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'-' (or no text) reads the error from standard input."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("454 4.7.0 Too many login attempts\n"))
+    assert _main(["explain", "-"]) == 0
+    assert "454 4.7.0" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO(GMAIL_REPLY))
+    assert _main(["explain"]) == 0
+
+
+def test_explain_nothing_matched(capsys: pytest.CaptureFixture[str]) -> None:
+    """Unknown text exits 1 and says plainly that nothing was recognised."""
+    assert _main(["explain", "the printer is out of paper"]) == 1
+    assert "nothing is guessed" in capsys.readouterr().out
+    code, data = _json(capsys, ["explain", "the printer is out of paper"])
+    assert (code, data) == (1, {"matches": []})
+
+
+def test_discover_known_domain(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """discover gmail.com answers from the provider table, DNS not needed."""
+    with dns_server({}) as server:
+        monkeypatch.setenv("SMTPCHECK_DNS_SERVERS", server.address)
+        code, data = _json(capsys, ["discover", "alice@gmail.com"])
+    assert code == 0
+    assert data["provider"] == "gmail"
+    candidates = data["candidates"]
+    assert isinstance(candidates, list)
+    assert candidates[0] == {
+        "host": "smtp.gmail.com",
+        "port": 465,
+        "security": "tls",
+        "source": "provider",
+    }
+
+
+def test_discover_uses_configured_dns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """discover asks SMTPCHECK_DNS_SERVERS: an MX at Microsoft 365 names the provider."""
+    zone = {("contoso.test.", "MX"): ["0 contoso-test.mail.protection.outlook.com."]}
+    with dns_server(zone) as server:
+        monkeypatch.setenv("SMTPCHECK_DNS_SERVERS", server.address)
+        assert _main(["discover", "contoso.test"]) == 0
+    out = capsys.readouterr().out
+    assert "[microsoft365]" in out
+    assert "smtp.office365.com:587  STARTTLS" in out
+
+
+def test_discover_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad address exits 2 with the field named on stderr."""
+    assert _main(["discover", "not an address"]) == 2
+    assert "email:" in capsys.readouterr().err
