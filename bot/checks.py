@@ -208,6 +208,7 @@ class CheckRunner:
             with contextlib.suppress(StoreUnavailable):
                 await self._limiter.finish(reservation, auth_failed=False)
             raise
+        log.debug("check %s admitted: %s:%d", record.check_id, record.host, record.port)
         return Admission(record, reservation)
 
     def launch(
@@ -352,6 +353,7 @@ class _Progress:
         self._task = asyncio.create_task(self._pump())
 
     async def on_step(self, step: StepResult) -> None:
+        log.debug("check %s: %s %s", self._record.check_id, step.stage.value, step.status.value)
         self._steps.append(step)
         self._dirty.set()
 

@@ -181,3 +181,26 @@ async def test_double_submit_runs_one_check(store: MemoryStore) -> None:
         await bot.slack.wait_for("chat.postMessage", 3)
         await asyncio.sleep(0.2)
     assert len(probe.requests) == 1
+
+
+async def test_email_prefills_from_the_provider_table(store: MemoryStore) -> None:
+    """/smtpcheck with a known provider's address opens the modal with its server filled
+    in, without waiting on DNS."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal("someone@gmail.com")
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["host"]["initial_value"] == "smtp.gmail.com"
+    assert inputs["username"]["initial_value"] == "someone@gmail.com"
+    assert "initial_value" not in inputs["password"]
+
+
+async def test_unknown_domain_still_opens_the_modal_in_time(store: MemoryStore) -> None:
+    """When discovery cannot finish (DNS unreachable) the modal opens within the
+    trigger window with what is known."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        started = asyncio.get_running_loop().time()
+        view = await bot.open_modal("someone@unknown-domain.example")
+        elapsed = asyncio.get_running_loop().time() - started
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["username"]["initial_value"] == "someone@unknown-domain.example"
+    assert elapsed < 2.5

@@ -1,0 +1,209 @@
+"""Safety and reliability through the real HTTP endpoint: signatures, retries,
+rate limits, lockout, a dead store, the restart sweep, Slack 429s, health and
+metrics, and log hygiene at DEBUG."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from typing import Any
+
+import pytest
+
+from bot import messages
+from bot.app import CHATTY_LOGGERS, clamp_library_loggers
+from bot.config import Settings
+from bot.logs import install_redaction
+from bot.probe.model import Outcome
+from bot.ratelimit import RateLimiter, RateLimits
+from bot.secret import Secret
+from bot.store import CheckRecord, CheckState, MemoryStore, make_store
+from tests.handlers.harness import Running, form_values, running_bot
+from tests.handlers.scripted import ScriptedProbe
+from tests.support import slack_signing as signing
+
+CANARY = "Canary-s4fety-9d1c"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def submit_check(bot: Running, *, view_id: str, username: str = "alice@example.com") -> Any:
+    """Open the modal and submit a check; return the parsed ack body (or None if empty)."""
+    view = await bot.open_modal()
+    values = form_values(host="mail.example.com", username=username, password=CANARY)
+    status, text = await bot.submit(view, values, view_id=view_id)
+    assert status == 200
+    return json.loads(text) if text else None
+
+
+async def test_bad_or_stale_signature_is_rejected(store: MemoryStore) -> None:
+    """A wrong signature or a timestamp older than 300 s gets 401 and no effect."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        body = signing.command_body("")
+        status, _ = await bot.post(body, content_type=signing.FORM, secret="wrong")
+        assert status == 401
+        stale = int(time.time()) - 400
+        status, _ = await bot.post(body, content_type=signing.FORM, timestamp=stale)
+        assert status == 401
+        assert not bot.slack.of("views.open")
+
+
+async def test_retried_event_has_one_effect(store: MemoryStore) -> None:
+    """The same event_id delivered again (X-Slack-Retry-Num) is answered once."""
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D0ALICE",
+        "user": "U0ALICE",
+        "text": "my iphone says the password is wrong",
+        "ts": "1700.1",
+    }
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        for retry in ("", "1", "2"):
+            headers = {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"}
+            status, _ = await bot.event(event, event_id="Ev42", headers=headers if retry else None)
+            assert status == 200
+        await bot.slack.wait_for("chat.postMessage", 1)
+        await bot.event(event, event_id="Ev43")  # a new event still gets through
+        await bot.slack.wait_for("chat.postMessage", 2)
+        assert len(bot.slack.of("chat.postMessage")) == 2
+
+
+async def test_user_rate_limit_refuses_with_reason_and_time(store: MemoryStore) -> None:
+    """Over the per-user quota the modal turns into a notice saying why and when."""
+    limiter = RateLimiter(store, limits=RateLimits(user_checks=1))
+    probe = ScriptedProbe()
+    async with running_bot(store, probe=probe, limiter=limiter) as bot:
+        assert await submit_check(bot, view_id="V1") is None
+        refused = await submit_check(bot, view_id="V2")
+    assert refused["response_action"] == "update"
+    text = json.dumps(refused["view"])
+    assert "1 checks in the last 10 minutes" in text and "try again in" in text
+    assert len(probe.requests) == 1
+
+
+async def test_failed_sign_ins_lock_the_account_out(store: MemoryStore) -> None:
+    """After the allowed failed AUTHs for host+username, further checks are refused;
+    another username on the same host still runs."""
+    limiter = RateLimiter(store, limits=RateLimits(auth_failures=1))
+    probe = ScriptedProbe(Outcome.AUTH_REJECTED)
+    async with running_bot(store, probe=probe, limiter=limiter) as bot:
+        assert await submit_check(bot, view_id="V1") is None
+        await bot.slack.wait_for("chat.postMessage", 3)
+        refused = await submit_check(bot, view_id="V2")
+        assert "failed to sign in 1 times" in json.dumps(refused["view"])
+        assert await submit_check(bot, view_id="V3", username="bob@example.com") is None
+    assert len(probe.requests) == 2
+
+
+async def test_store_down_refuses_checks_but_answers_questions() -> None:
+    """With Redis unreachable a check is refused (fail closed) with a clear notice,
+    while the modal still opens and questions are still answered."""
+    dead = make_store(Settings(redis_url=Secret(f"redis://127.0.0.1:{closed_port()}/0")))
+    probe = ScriptedProbe()
+    try:
+        async with running_bot(dead, probe=probe) as bot:
+            refused = await submit_check(bot, view_id="V1")
+            assert messages.REFUSED_STORE in json.dumps(refused["view"])
+            status, text = await bot.command("how do I set up an app password for gmail")
+            assert status == 200 and json.loads(text)["blocks"]
+            async with bot.session.get(bot.url.replace("/slack/events", "/healthz")) as health:
+                assert health.status == 200
+                assert (await health.json())["store"] == "unreachable"
+    finally:
+        await dead.close()
+    assert probe.requests == []
+
+
+async def test_interrupted_checks_are_closed_out_and_owners_told_once(store: MemoryStore) -> None:
+    """A check a dead process left running is marked interrupted at start-up and its
+    owner told once, even across two start-ups; it is never re-run."""
+    stale = time.time() - 1000
+    record = CheckRecord(
+        check_id="chk1",
+        user_id="U0ALICE",
+        host="mail.example.com",
+        port=587,
+        security="starttls",
+        state=CheckState.RUNNING,
+        created_at=stale,
+        updated_at=stale,
+        channel="D0ALICE",
+        thread_ts="1700.5",
+    )
+    fresh = CheckRecord(
+        check_id="chk2",
+        user_id="U0BOB",
+        host="mail.example.com",
+        port=587,
+        security="starttls",
+        state=CheckState.RUNNING,
+        created_at=time.time(),
+        updated_at=time.time(),
+        channel="D0BOB",
+        thread_ts="1700.6",
+    )
+    await store.save_check(record)
+    await store.save_check(fresh)
+    probe = ScriptedProbe()
+    async with running_bot(store, probe=probe) as bot:
+        slack = bot.slack
+        async with running_bot(store, probe=probe, slack=slack):
+            pass
+        notices = slack.of("chat.postMessage")
+    assert len(notices) == 1
+    assert notices[0].params["thread_ts"] == "1700.5"
+    assert "interrupted" in notices[0].params["text"]
+    done = await store.get_check("chk1")
+    assert done is not None and done.state is CheckState.INTERRUPTED
+    alive = await store.get_check("chk2")  # may belong to a live process: left alone
+    assert alive is not None and alive.state is CheckState.RUNNING
+    assert probe.requests == []
+
+
+async def test_slack_429_is_retried_after_retry_after(store: MemoryStore) -> None:
+    """views.open answered 429 once is sent again after Retry-After, and the modal opens."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        bot.slack.fail_next("views.open", retry_after=1)
+        await bot.open_modal()
+        first, second = [c for c in bot.slack.calls if c.method.startswith("views.open")]
+    assert first.method == "views.open#429" and second.method == "views.open"
+    assert second.at - first.at >= 1.0
+
+
+async def test_healthz_and_metrics(store: MemoryStore) -> None:
+    """/healthz reports the store; /metrics counts commands and checks by outcome."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        await submit_check(bot, view_id="V1")
+        await bot.slack.wait_for("chat.postMessage", 3)
+        base = bot.url.replace("/slack/events", "")
+        async with bot.session.get(base + "/healthz") as health:
+            assert health.status == 200 and (await health.json())["store"] == "ok"
+        async with bot.session.get(base + "/metrics") as response:
+            text = await response.text()
+    assert 'smtpcheck_commands_total{kind="modal"} 1.0' in text
+    assert 'smtpcheck_checks_total{outcome="authenticated"} 1.0' in text
+
+
+async def test_no_password_in_logs_at_debug(
+    store: MemoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG, chatty libraries stay at INFO and the canary appears in no log line."""
+    install_redaction()
+    clamp_library_loggers("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    async with running_bot(store, probe=ScriptedProbe(Outcome.AUTH_REJECTED)) as bot:
+        await submit_check(bot, view_id="V1")
+        await bot.slack.wait_for("chat.postMessage", 3)
+        assert CANARY not in bot.slack.everything()
+    assert all(logging.getLogger(n).getEffectiveLevel() >= logging.INFO for n in CHATTY_LOGGERS)
+    assert any(r.levelno == logging.DEBUG for r in caplog.records)  # DEBUG really was on
+    assert CANARY not in caplog.text
+    assert all(CANARY not in r.getMessage() for r in caplog.records)
