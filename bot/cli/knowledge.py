@@ -113,11 +113,10 @@ def _render_answers(kb: KnowledgeBase, result: SearchResult) -> str:
     if result.confidence < LOW_CONFIDENCE:
         lines.append("Not sure this is what you asked; the closest articles are:")
     lines += [f"{best.title}  [{best.id}]", "", best.summary, ""]
-    for number, step in enumerate(best.steps_for(result.provider, result.client), start=1):
-        if number > STEPS_SHOWN:
-            lines.append(f"   ... (smtpcheck ask for more on '{best.id}')")
-            break
-        lines.append(f"{number:>2}. {step}")
+    steps = best.steps_for(result.provider, result.client)
+    lines += [f"{number:>2}. {step}" for number, step in enumerate(steps[:STEPS_SHOWN], start=1)]
+    if len(steps) > STEPS_SHOWN:
+        lines.append(f"    ({len(steps) - STEPS_SHOWN} more step(s) in the article)")
     if len(result.answers) > 1:
         lines += ["", "Also:"]
         lines += [f"  - {a.article.title}  [{a.article.id}]" for a in result.answers[1:]]
