@@ -145,6 +145,19 @@ HELPDESK_SUMMARY: Final = (
     "*Finding:* {finding}\n*Diagnosis:* {summary}\n(No password is included.)"
 )
 
+# -- message shortcut and App Home -----------------------------------------------
+EXPLAIN_NOTHING: Final = (
+    "I do not recognise an SMTP error in that message. Paste the full error text into "
+    "`/smtpcheck`, or run `/smtpcheck` to test the settings live."
+)
+EXPLAIN_MATCH: Final = "*{code}* {excerpt}\n{cause}"
+EXPLAIN_READ: Final = "Read: {titles}"
+HOME_START: Final = "Start a check"
+HOME_INTRO: Final = (
+    "*smtpcheck* helps when sending mail fails with _authentication failed_.\n"
+    "Ask me a question here in Messages, paste an error, or test your settings live."
+)
+
 # -- errors -----------------------------------------------------------------------
 UNEXPECTED: Final = (
     "Sorry, something went wrong on my side (reference {ref}). Please try again; if it keeps "

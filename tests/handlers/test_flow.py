@@ -204,3 +204,33 @@ async def test_unknown_domain_still_opens_the_modal_in_time(store: MemoryStore) 
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert inputs["username"]["initial_value"] == "someone@unknown-domain.example"
     assert elapsed < 2.5
+
+
+async def test_shortcut_explains_privately(store: MemoryStore) -> None:
+    """ "Explain SMTP error" on a message sends the cause only to whoever used it."""
+    payload = {
+        "type": "message_action",
+        "callback_id": "explain_error",
+        "trigger_id": "t-1",
+        "team": {"id": signing.TEAM_ID},
+        "user": {"id": "U0ALICE"},
+        "channel": {"id": "C0GENERAL"},
+        "message": {"ts": "1.2", "text": "535 5.7.8 Username and Password not accepted. gsmtp"},
+    }
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        await bot.interact(payload)
+        sent = (await bot.slack.wait_for("chat.postEphemeral"))[0].params
+    assert (sent["channel"], sent["user"]) == ("C0GENERAL", "U0ALICE")
+    assert "535" in sent["text"] and not bot.slack.of("chat.postMessage")
+
+
+async def test_home_tab_is_published_and_opens_the_modal(store: MemoryStore) -> None:
+    """Opening App Home publishes it; its button opens the probe modal."""
+    event = {"type": "app_home_opened", "user": "U0ALICE", "channel": "D0ALICE", "tab": "home"}
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        await bot.event(event)
+        home = (await bot.slack.wait_for("views.publish"))[0].params
+        assert home["user_id"] == "U0ALICE"
+        await bot.interact(signing.block_action("home_start_check", ""))
+        view = (await bot.slack.wait_for("views.open"))[0].params["view"]
+    assert view["callback_id"] == blocks.MODAL_CALLBACK

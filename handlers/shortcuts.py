@@ -1,0 +1,50 @@
+"""Message shortcut "Explain SMTP error": explains the SMTP replies in a message,
+privately to the person who used it (ephemeral)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from handlers import blocks
+from handlers.deps import deps_of
+from knowledge import KnowledgeBase, explain_reply
+
+CALLBACK_ID = "explain_error"
+
+
+def explanation(kb: KnowledgeBase, text: str) -> str:
+    """Each recognised reply with its cause and the articles to read."""
+    matches = explain_reply(kb, text)
+    if not matches:
+        return messages.EXPLAIN_NOTHING
+    parts = []
+    for match in matches:
+        code = " ".join(str(p) for p in (match.code, match.enhanced) if p)
+        part = messages.EXPLAIN_MATCH.format(
+            code=code, excerpt=blocks.code(match.excerpt), cause=blocks.escape(match.cause)
+        )
+        titles = [kb.articles[a].title for a in match.articles if a in kb.articles]
+        if titles:
+            part += "\n" + messages.EXPLAIN_READ.format(
+                titles=", ".join(f"_{blocks.escape(t)}_" for t in titles)
+            )
+        parts.append(part)
+    return blocks.clip("\n\n".join(parts), blocks.SECTION_MAX)
+
+
+async def explain_message(
+    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    await ack()
+    text = explanation(deps_of(context).kb, str(shortcut.get("message", {}).get("text", "")))
+    await client.chat_postEphemeral(
+        channel=shortcut["channel"]["id"], user=shortcut["user"]["id"], text=text
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.shortcut(CALLBACK_ID)(explain_message)
