@@ -1,0 +1,326 @@
+"""What a help thread knows, and how one message adds to it.
+
+``ThreadContext`` is the conversation's memory for one Slack thread: the provider,
+client and address the person mentioned, the last SMTP reply they pasted, and where
+they are in the walkthrough. It is small and JSON-safe because the store keeps it
+(``bot.store``: one JSON document per thread, 16 KiB at most) and any process may
+serve the next message. It never holds free text the user typed: a message can
+contain a password, and the store must never see one.
+
+``learn`` is pure: message text in, a new context out. Detection works on the same
+normalised tokens as the search (``knowledge.text.tokens``), so "office 365",
+"o365" and "Microsoft 365" meet on one token, and phrase lists come from the data
+(provider names, ids, domains and submission hosts; client names and aliases), never from this file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any, Final
+
+from knowledge import KnowledgeBase, Match, explain_reply, provider_for_domain
+from knowledge.text import tokens
+
+MAX_TEXT: Final = 8_000  # characters of one message looked at; a pasted bounce fits
+MAX_ID: Final = 64  # article, provider, client and reply ids are short slugs
+MAX_EMAIL: Final = 254  # RFC 5321 path limit
+MAX_CANDIDATES: Final = 8  # search candidates remembered for "Not what I meant"
+MAX_SEEN: Final = 16  # articles shown in this thread, newest last
+CONTEXT_VERSION: Final = 1
+
+_EMAIL: Final = re.compile(
+    r"(?<![\w.%+-])[a-z0-9][a-z0-9._%+-]{0,63}@(?P<domain>[a-z0-9-]+(?:\.[a-z0-9-]+)+)", re.I
+)
+_MAILTO: Final = re.compile(r"\bmailto:", re.I)  # Slack sends addresses as <mailto:a@b|a@b>
+# A host or domain name whose last label is alphabetic: "zohomail.eu", "smtp.gmail.com",
+# never an enhanced status code such as "5.7.8".
+_DOTTED: Final = re.compile(r"(?<![\w@.-])(?:[a-z0-9-]+\.)+[a-z]{2,24}(?![\w.-])", re.I)
+
+# Words people wrap around a provider or client when they only state their set-up
+# ("I use Gmail", "we moved to Office 365", "my address is ..."). A message made of
+# these plus a provider/client is context, not a new question.
+_SETUP_WORDS: Final = frozenset(
+    token
+    for word in (
+        *("use", "using", "used", "with", "via", "through", "from", "on", "actually", "instead"),
+        *("switched", "switch", "moved", "move", "changed", "change"),
+        *("account", "address", "mail", "email", "app", "client", "provider"),
+        *("work", "personal", "company", "our", "business"),
+        *("phone", "laptop", "computer", "desktop"),
+    )
+    for token in tokens(word)
+)
+
+
+class Stage(StrEnum):
+    """Where "Still failing" leads next."""
+
+    STEPS = "steps"  # walking the current article's steps
+    RELATED = "related"  # steps exhausted, related articles offered
+    HUMAN = "human"  # related articles offered too: only a person is left
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadContext:
+    """One thread's conversation state (what the store keeps under ``STATE_FIELD``)."""
+
+    provider: str | None = None  # provider id (knowledge/data/providers.yaml)
+    client: str | None = None  # client id (knowledge/data/clients.yaml)
+    email: str | None = None  # an address the person mentioned, for the live-check modal
+    reply_id: str | None = None  # last recognised SMTP reply (knowledge/data/replies.yaml)
+    code: int | None = None
+    enhanced: str | None = None
+    article: str | None = None  # article being walked through
+    step: int = 0  # index of the step shown last; the steps before it are done
+    variant: str | None = None  # variant key the shown steps came from (None: generic)
+    stage: Stage = Stage.STEPS
+    steps_done: int = 0  # steps walked in this thread, across articles
+    candidates: tuple[str, ...] = ()  # article ids of the last search, best first
+    shown: int = 0  # how many of ``candidates`` have been shown
+    seen: tuple[str, ...] = ()  # articles shown in this thread, oldest first
+    resolved: bool = False
+    started_at: float | None = None  # epoch seconds of the first question
+    resolved_at: float | None = None  # epoch seconds of "That fixed it"
+
+    @property
+    def time_to_resolution(self) -> float | None:
+        """Seconds from the first question to "That fixed it", when both are known."""
+        if self.started_at is None or self.resolved_at is None:
+            return None
+        return max(0.0, self.resolved_at - self.started_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A small JSON-safe mapping; ``None`` fields and defaults are left out."""
+        data: dict[str, Any] = {"v": CONTEXT_VERSION}
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        for name in ("code", "step", "steps_done", "shown"):
+            value = getattr(self, name)
+            if value:
+                data[name] = value
+        if self.stage is not Stage.STEPS:
+            data["stage"] = self.stage.value
+        if self.candidates:
+            data["candidates"] = list(self.candidates)
+        if self.seen:
+            data["seen"] = list(self.seen)
+        if self.resolved:
+            data["resolved"] = True
+        for name in ("started_at", "resolved_at"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = round(value, 3)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ThreadContext:
+        """Parse ``to_dict`` output; anything missing, malformed or oversized is dropped.
+
+        The store is shared by processes of different versions and outlives them, so
+        a bad field costs that field, never the thread.
+        """
+        if not isinstance(data, Mapping):
+            return cls()
+        fields: dict[str, Any] = {}
+        for name in _TEXT_FIELDS:
+            limit = MAX_EMAIL if name == "email" else MAX_ID
+            value = data.get(name)
+            if isinstance(value, str) and 0 < len(value) <= limit:
+                fields[name] = value
+        for name in ("code", "step", "steps_done", "shown"):
+            value = data.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10_000:
+                fields[name] = value
+        stage = data.get("stage")
+        if isinstance(stage, str) and stage in Stage.__members__.values():
+            fields["stage"] = Stage(stage)
+        for name, limit in (("candidates", MAX_CANDIDATES), ("seen", MAX_SEEN)):
+            fields[name] = _ids(data.get(name), limit)
+        fields["resolved"] = data.get("resolved") is True
+        for name in ("started_at", "resolved_at"):
+            value = data.get(name)
+            if (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            ):
+                fields[name] = float(value)
+        return cls(**fields)
+
+    def showing(self, article: str, *, variant: str | None, step: int = 0) -> ThreadContext:
+        """This context with ``article`` shown from ``step`` (and remembered as seen)."""
+        seen = (*(a for a in self.seen if a != article), article)
+        return replace(
+            self,
+            article=article,
+            step=step,
+            variant=variant,
+            stage=Stage.STEPS,
+            seen=seen[-MAX_SEEN:],
+        )
+
+    def reopened(self) -> ThreadContext:
+        """A fresh issue in a resolved thread: keep who the person is, forget the problem."""
+        return ThreadContext(provider=self.provider, client=self.client, email=self.email)
+
+
+_TEXT_FIELDS: Final = ("provider", "client", "email", "reply_id", "enhanced", "article", "variant")
+
+
+def _ids(value: object, limit: int) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        return ()
+    found = [v for v in value if isinstance(v, str) and 0 < len(v) <= MAX_ID]
+    return tuple(dict.fromkeys(found))[-limit:] if limit == MAX_SEEN else tuple(found[:limit])
+
+
+# -- detection -------------------------------------------------------------------------
+
+Phrase = tuple[tuple[str, ...], str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    providers: tuple[Phrase, ...]  # longest first; on equal phrases the data's first wins
+    clients: tuple[Phrase, ...]
+    hosts: Mapping[str, str]  # submission host -> provider id
+
+
+_vocabularies: weakref.WeakKeyDictionary[KnowledgeBase, _Vocabulary] = weakref.WeakKeyDictionary()
+
+
+def _provider_names(name: str) -> list[str]:
+    # "Outlook.com / Hotmail" -> both; "Zoho Mail (EU data centre)" -> "Zoho Mail" and
+    # "IONOS (1&1) - Germany" -> "IONOS": the bracketed or dashed part tells providers
+    # apart in a list ("Germany", "international"), it is not a name people type.
+    bare = re.sub(r"\([^)]*\)", " ", name).split("\u2013")[0]
+    return [part for part in bare.split("/") if part.strip()]
+
+
+def _phrase_table(entries: Sequence[tuple[str, Sequence[str]]]) -> tuple[Phrase, ...]:
+    table: dict[tuple[str, ...], str] = {}
+    for key, phrases in entries:
+        for phrase in phrases:
+            folded = tuple(tokens(phrase))
+            if folded:
+                table.setdefault(folded, key)
+    return tuple(sorted(table.items(), key=lambda item: -len(item[0])))
+
+
+def _vocabulary(kb: KnowledgeBase) -> _Vocabulary:
+    found = _vocabularies.get(kb)
+    if found is None:
+        providers = [
+            # Domains are matched whole by ``_provider_from_names``; as token phrases they
+            # would shrink ("outlook.it" -> "outlook": "it" is a stop word) and misfire.
+            (p.id, [p.id.replace("-", " "), *_provider_names(p.name)])
+            for p in kb.providers.values()
+        ]
+        clients = [
+            (c.id, [c.id.replace("-", " "), c.name, *c.aliases]) for c in kb.clients.values()
+        ]
+        hosts: dict[str, str] = {}
+        for p in kb.providers.values():
+            for sub in p.submission:
+                hosts.setdefault(sub.host, p.id)
+        found = _vocabularies[kb] = _Vocabulary(
+            _phrase_table(providers), _phrase_table(clients), hosts
+        )
+    return found
+
+
+def _first_phrase(phrases: Sequence[Phrase], words: Sequence[str], used: set[int]) -> str | None:
+    """The phrase that starts earliest in ``words`` (longest on a tie); marks its words used."""
+    best: tuple[int, int, str] | None = None
+    for phrase, key in phrases:
+        width = len(phrase)
+        for start in range(len(words) - width + 1):
+            if tuple(words[start : start + width]) == phrase:
+                if best is None or start < best[0]:
+                    best = (start, width, key)
+                used.update(range(start, start + width))
+    return None if best is None else best[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one message told us."""
+
+    provider: str | None
+    client: str | None
+    email: str | None
+    matches: tuple[Match, ...]
+    setup_only: bool  # the message only states provider/client/address, asks nothing
+
+
+def observe(kb: KnowledgeBase, text: str) -> Observation:
+    """Detect provider, client, address and SMTP replies in one message."""
+    text = text[:MAX_TEXT]
+    vocabulary = _vocabulary(kb)
+    email_match = _EMAIL.search(text)
+    email = email_match.group(0).lower() if email_match else None
+    if email is not None and len(email) > MAX_EMAIL:
+        email = None
+    provider = _provider_from_names(kb, vocabulary, text)
+    words = tokens(_MAILTO.sub(" ", _EMAIL.sub(" ", text)))
+    used: set[int] = set()
+    named_provider = _first_phrase(vocabulary.providers, words, used)
+    client = _first_phrase(vocabulary.clients, words, used)
+    provider = provider or named_provider
+    matches = explain_reply(kb, text)
+    if provider is None and matches:
+        provider = next((m.provider for m in matches if m.provider), None)
+    leftover = [w for i, w in enumerate(words) if i not in used and w not in _SETUP_WORDS]
+    said_something = provider is not None or client is not None or email is not None
+    return Observation(
+        provider=provider,
+        client=client,
+        email=email,
+        matches=matches,
+        setup_only=said_something and not leftover and not matches,
+    )
+
+
+def _provider_from_names(kb: KnowledgeBase, vocabulary: _Vocabulary, text: str) -> str | None:
+    """A provider named by an address or host in the text: the most specific evidence.
+
+    Only exact consumer domains and submission hosts count; MX-style globs would turn a
+    quoted help URL (support.google.com) into a guess about the person's provider.
+    """
+    names = [m["domain"] for m in _EMAIL.finditer(text)] + _DOTTED.findall(text)
+    for name in names:
+        name = name.lower().rstrip(".")
+        found = provider_for_domain(kb, name)
+        if found is not None:
+            return found.id
+        host = vocabulary.hosts.get(name)
+        if host is not None:
+            return host
+    return None
+
+
+def apply(context: ThreadContext, seen: Observation) -> ThreadContext:
+    """``context`` updated with what a message said; what it did not say is kept."""
+    changes: dict[str, Any] = {}
+    if seen.provider is not None:
+        changes["provider"] = seen.provider
+    if seen.client is not None:
+        changes["client"] = seen.client
+    if seen.email is not None:
+        changes["email"] = seen.email
+    if seen.matches:
+        first = seen.matches[0]
+        changes.update(reply_id=first.reply_id, code=first.code, enhanced=first.enhanced)
+    return replace(context, **changes) if changes else context
+
+
+def learn(kb: KnowledgeBase, text: str, context: ThreadContext) -> ThreadContext:
+    """``context`` plus the provider, client, address and SMTP reply found in ``text``."""
+    return apply(context, observe(kb, text))
