@@ -19,9 +19,10 @@ from knowledge.model import (
     SearchResult,
     Submission,
 )
-from knowledge.search import search
+from knowledge.search import LOW_CONFIDENCE, search
 
 __all__ = [
+    "LOW_CONFIDENCE",
     "Answer",
     "Article",
     "Candidate",

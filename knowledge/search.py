@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.explain import explain_reply
 from knowledge.model import Answer, Article, KnowledgeBase, Match, SearchResult
-from knowledge.text import STOP_WORDS, tokens
+from knowledge.text import STOP_WORDS, SYNONYMS, tokens
 
 Vector = NDArray[np.float64]
 
@@ -45,6 +45,10 @@ FIELD_WEIGHTS: Final[Mapping[str, float]] = {
 ARTICLE_WEIGHT: Final = 0.5  # share of the article-level BM25 in the final score
 QUESTION_WEIGHT: Final = 0.5  # share of the closest example question
 MATCH_BOOST: Final = (1.5, 0.6, 0.3)  # for the 1st, 2nd, 3rd article of a recognised reply
+LOW_CONFIDENCE: Final = 0.3  # below this, say "not sure" and offer candidates or a human
+OTHER_WORD_WEIGHT: Final = 0.35  # a shared non-topical word, relative to a topical one
+SINGLE_WORD_FACTOR: Final = 0.45  # one shared word is thin evidence, however topical
+CONFIDENCE_EXPONENT: Final = 0.6  # spreads mid-range coverage over 0..1
 PASTED_WORDS: Final = 6  # words of recognised reply text that count as a full paste
 MAX_QUESTION: Final = 2_000  # characters searched; pasted bounces are explained in full
 FUZZY_MIN_LENGTH: Final = 4
@@ -60,6 +64,8 @@ class _Index:
     question_starts: NDArray[np.intp]  # first question of each article (reduceat)
     positions: Mapping[str, int]  # article id -> index
     idf: Mapping[str, float]  # token -> idf over articles, for confidence
+    mean_idf: float
+    anchors: frozenset[str]  # topical tokens: tags, provider/client names, synonym targets
     article_tokens: tuple[frozenset[str], ...]
     vocabulary: tuple[str, ...]
     provider_phrases: tuple[tuple[tuple[str, ...], str], ...]
@@ -129,6 +135,13 @@ def _build(kb: KnowledgeBase) -> _Index:
     }
     providers = {p.id: (p.name, *p.domains) for p in kb.providers.values()}
     clients = {c.id: (c.name, *c.aliases) for c in kb.clients.values()}
+    anchors = {t for tokens_ in fields["tags"] for t in tokens_}
+    anchors.update(
+        t for phrases in (*providers.values(), *clients.values()) for t in tokens(" ".join(phrases))
+    )
+    anchors.update(t for _, canonical in SYNONYMS for t in canonical.split())
+    anchors.update(str(r.code) for r in kb.replies if r.code is not None)
+    anchors.update(r.enhanced for r in kb.replies if r.enhanced is not None)
     return _Index(
         articles=articles,
         article_vectors=article_vectors,
@@ -137,6 +150,8 @@ def _build(kb: KnowledgeBase) -> _Index:
         question_starts=starts,
         positions={a.id: i for i, a in enumerate(articles)},
         idf=idf,
+        mean_idf=sum(idf.values()) / max(1, len(idf)),
+        anchors=frozenset(anchors),
         article_tokens=tuple(all_tokens),
         vocabulary=tuple(sorted(idf)),
         provider_phrases=_phrases(providers),
@@ -226,21 +241,29 @@ def _relative(vector: Vector) -> Vector:
     return vector / top if top > 0 else vector
 
 
-def _confidence(
-    index: _Index, trust: Mapping[str, float], unknown: int, best: int, margin: float
-) -> float:
-    """Share of the question's information the best article covers, tempered by the margin."""
+def _confidence(index: _Index, trust: Mapping[str, float], unknown: int, best: int) -> float:
+    """How much of the question's information the best article covers, in 0..1.
+
+    Tokens are weighted by IDF (and by how much a typo correction is trusted); words
+    no article knows count against it. Topical words (tags, provider and client
+    names, synonym targets, reply codes) count fully; other shared words ("time",
+    "good") count a third, and a question matching only one word is held back, so
+    "what time is it" does not look like a confident answer.
+    """
     weights = {token: index.idf.get(token, 0.0) for token in trust}
-    total = sum(weights.values()) + unknown * max(index.idf.values(), default=1.0)
+    total = sum(weights.values()) + unknown * index.mean_idf
     if total <= 0:
         return 0.0
-    covered = sum(
-        weight * trust[token]
-        for token, weight in weights.items()
-        if token in index.article_tokens[best]
-    )
-    coverage = covered / total
-    return max(0.0, min(1.0, coverage * (0.75 + 0.25 * min(1.0, margin * 2))))
+    covered = [token for token in weights if token in index.article_tokens[best]]
+    topical = sum(weights[t] * trust[t] for t in covered if t in index.anchors)
+    other = sum(weights[t] * trust[t] for t in covered if t not in index.anchors)
+    coverage = (topical + OTHER_WORD_WEIGHT * other) / total
+    if topical == 0:
+        coverage *= 0.5
+    confidence = math.pow(min(1.0, coverage), CONFIDENCE_EXPONENT)
+    if len(covered) < 2:
+        confidence *= SINGLE_WORD_FACTOR
+    return max(0.0, confidence)
 
 
 def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
@@ -284,9 +307,7 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     )
     if not answers:
         return SearchResult(answers=(), confidence=0.0, matches=matches)
-    runner_up = float(score[order[1]]) if order.size > 1 else 0.0
-    margin = (top - runner_up) / top if top > 0 else 0.0
-    confidence = _confidence(index, trust, unknown, int(order[0]), margin)
+    confidence = _confidence(index, trust, unknown, int(order[0]))
     if matches:
         confidence = max(confidence, 0.9)
     provider = _find(index.provider_phrases, words)

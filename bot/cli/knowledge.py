@@ -26,12 +26,12 @@ from knowledge import (
     search,
 )
 from knowledge.explain import MAX_INPUT
+from knowledge.search import LOW_CONFIDENCE
 
 EXIT_FOUND: Final = 0
 EXIT_NOTHING: Final = 1
 EXIT_INVALID: Final = 2
 EXIT_DATA: Final = 3
-LOW_CONFIDENCE: Final = 0.4
 STEPS_SHOWN: Final = 3
 DISCOVER_DEADLINE: Final = 5.0
 
