@@ -96,9 +96,12 @@ def make_probe(
     settings: Settings, resolver: dns.asyncresolver.Resolver, *, deadline: float
 ) -> ProbeFn:
     """``bot.probe.run_probe`` bound to this process's settings and resolver."""
-    from bot.probe import run_probe  # the engine is optional for handler tests
 
     async def probe(request: ProbeRequest, on_step: OnStep) -> ProbeReport:
+        # Imported on first use: building the app (and serving questions) never
+        # needs the SMTP engine loaded.
+        from bot.probe import run_probe
+
         return await run_probe(
             request,
             settings=settings,
@@ -171,6 +174,10 @@ def build_app(
         signing_secret=secret.reveal() if secret else "",
         # Socket Mode requests are not signed; HTTP requests always are.
         request_verification_enabled=secret is not None,
+        # No assistant threads or workflow steps here: skip their per-request middleware.
+        attaching_function_token_enabled=False,
+        attaching_conversation_kwargs_enabled=False,
+        ignoring_self_assistant_message_events_enabled=False,
     )
     app.use(_inject(deps))
     app.use(_dedupe_events(store))
