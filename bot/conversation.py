@@ -17,6 +17,7 @@ How a thread goes:
 
 from __future__ import annotations
 
+import re
 import time
 import weakref
 from collections import Counter
@@ -65,6 +66,7 @@ __all__ = [
     "Turn",
     "TurnKind",
     "Variant",
+    "after_failure",
     "ask_faq",
     "choose",
     "common_questions",
@@ -72,7 +74,11 @@ __all__ = [
     "fixed",
     "learn",
     "load_context",
+    "mark_fixed",
+    "next_candidates",
     "not_what_i_meant",
+    "open_article",
+    "reply_to",
     "respond",
     "still_failing",
     "thread_key",
@@ -102,9 +108,15 @@ def thread_key(channel: str, thread_ts: str) -> str:
 # -- store ---------------------------------------------------------------------------
 
 
+_KEY: Final = re.compile(rf"[^\x00-\x20\x7f]{{1,{MAX_KEY}}}")  # what store keys accept
+
+
 def _checked(key: str) -> str:
-    if not key or len(key) > MAX_KEY:
-        raise InputError(field="thread", reason=f"thread key must be 1-{MAX_KEY} characters")
+    # Refused here, as input, rather than as the store's ValueError deep in a handler.
+    if not _KEY.fullmatch(key):
+        raise InputError(
+            field="thread", reason=f"thread key must be 1-{MAX_KEY} visible characters"
+        )
     return key
 
 
