@@ -38,8 +38,8 @@ NO_ERRORS: Final = "    none recorded"
 def sparkline(values: Sequence[float | None]) -> str:
     """One bar per value, scaled to the largest; 0 is the lowest bar, None a gap.
 
-    Any positive value gets at least the second bar so a small count never looks
-    like zero. All zeros (or no positive value) draw a flat line.
+    Positive values fall into seven equal slices up to the largest (the second bar
+    and up), so a small count never looks like zero. All zeros draw a flat line.
     """
     for value in values:
         if value is not None and (not math.isfinite(value) or value < 0):
@@ -52,7 +52,9 @@ def sparkline(values: Sequence[float | None]) -> str:
         elif value <= 0 or top <= 0:
             bars.append(BARS[0])
         else:
-            bars.append(BARS[1 + round(value / top * (len(BARS) - 2))])
+            # Seven equal slices of (0, top]; rounding first keeps float noise such as
+            # 3 / 7 * 7 = 3.0000000000000004 from climbing a bar.
+            bars.append(BARS[max(1, math.ceil(round(value / top * (len(BARS) - 1), 9)))])
     return "".join(bars)
 
 
