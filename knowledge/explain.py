@@ -11,6 +11,7 @@ Nothing is guessed: text no pattern matches gives no match.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -150,16 +151,29 @@ def _hinted_providers(kb: KnowledgeBase, text: str) -> tuple[str, ...]:
     )
 
 
-def _matches(pattern: ReplyPattern, reply: ReplyText) -> bool:
+def _matches(pattern: ReplyPattern, code: int | None, texts: tuple[str, ...]) -> bool:
     # The regex is the judge (the data lets one wording stand for several codes), but a
     # reply of another class (2xx success vs 5xx failure) is never the same reply.
-    if (
-        reply.code is not None
-        and pattern.code is not None
-        and reply.code // 100 != pattern.code // 100
-    ):
+    if code is not None and pattern.code is not None and code // 100 != pattern.code // 100:
         return False
-    return any(pattern.pattern.search(candidate) for candidate in (reply.raw, reply.line))
+    return any(pattern.pattern.search(text) for text in texts)
+
+
+def _any_pattern(kb: KnowledgeBase) -> re.Pattern[str] | None:
+    """All patterns as one alternation: one scan tells whether any pattern can match."""
+    if kb not in _combined:
+        try:
+            _combined[kb] = re.compile(
+                "|".join(f"(?:{reply.pattern.pattern})" for reply in kb.replies), re.IGNORECASE
+            )
+        except re.error:  # inline flags mid-pattern: fall back to pattern-by-pattern
+            _combined[kb] = None
+    return _combined[kb]
+
+
+_combined: weakref.WeakKeyDictionary[KnowledgeBase, re.Pattern[str] | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
@@ -175,9 +189,13 @@ def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[i
 
 def match_reply(kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = ()) -> Match | None:
     """The most specific known pattern for one reply, or None."""
+    texts = (reply.raw, reply.line)
+    combined = _any_pattern(kb)
+    if combined is not None and not any(combined.search(text) for text in texts):
+        return None
     best: tuple[tuple[int, int], ReplyPattern] | None = None
     for order, pattern in enumerate(kb.replies):
-        if not _matches(pattern, reply):
+        if not _matches(pattern, reply.code, texts):
             continue
         rank = _rank(order, pattern, hinted)
         if best is None or rank > best[0]:

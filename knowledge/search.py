@@ -68,8 +68,8 @@ class _Index:
     anchors: frozenset[str]  # topical tokens: tags, provider/client names, synonym targets
     article_tokens: tuple[frozenset[str], ...]
     vocabulary: tuple[str, ...]
-    provider_phrases: tuple[tuple[tuple[str, ...], str], ...]
-    client_phrases: tuple[tuple[tuple[str, ...], str], ...]
+    provider_phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
+    client_phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
 
 
 _indexes: weakref.WeakKeyDictionary[KnowledgeBase, _Index] = weakref.WeakKeyDictionary()
@@ -97,14 +97,20 @@ def _merge(target: dict[str, Vector], source: Mapping[str, Vector]) -> None:
             target[token] = vector
 
 
-def _phrases(entries: Mapping[str, Sequence[str]]) -> tuple[tuple[tuple[str, ...], str], ...]:
+def _phrases(
+    entries: Mapping[str, Sequence[str]],
+) -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+    """First token -> (phrase tokens, key), longest phrase first, for ``_find``."""
     found = {
         tuple(tokens(phrase)): key
         for key, phrases in entries.items()
         for phrase in (key.replace("-", " "), *phrases)
         if tokens(phrase)
     }
-    return tuple(sorted(found.items(), key=lambda item: -len(item[0])))
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for phrase, key in sorted(found.items(), key=lambda item: -len(item[0])):
+        by_first.setdefault(phrase[0], []).append((phrase, key))
+    return {first: tuple(items) for first, items in by_first.items()}
 
 
 def _build(kb: KnowledgeBase) -> _Index:
@@ -224,16 +230,15 @@ def _query_tokens(index: _Index, question: str) -> tuple[list[str], dict[str, fl
     return words, trust, unknown
 
 
-def _find(phrases: Sequence[tuple[tuple[str, ...], str]], words: Sequence[str]) -> str | None:
-    best: tuple[int, str] | None = None
-    for phrase, key in phrases:
-        width = len(phrase)
-        for start in range(len(words) - width + 1):
-            if tuple(words[start : start + width]) == phrase:
-                if best is None or start < best[0]:
-                    best = (start, key)
-                break
-    return None if best is None else best[1]
+def _find(
+    phrases: Mapping[str, Sequence[tuple[tuple[str, ...], str]]], words: Sequence[str]
+) -> str | None:
+    """The provider/client named first in ``words`` (longest phrase wins at a position)."""
+    for start, word in enumerate(words):
+        for phrase, key in phrases.get(word, ()):
+            if tuple(words[start : start + len(phrase)]) == phrase:
+                return key
+    return None
 
 
 def _relative(vector: Vector) -> Vector:
