@@ -80,6 +80,7 @@ class BotServer:
         self._port = port
         self._runner = web.AppRunner(make_web_app(bot, slack_events=slack_events), access_log=None)
         self._later: asyncio.Task[None] | None = None
+        self._stopped = False
         self.port = 0
 
     async def start(self) -> int:
@@ -113,7 +114,11 @@ class BotServer:
         await self.sweep()
 
     async def stop(self) -> None:
-        """Refuse new checks, let running ones finish within the deadline, then close."""
+        """Refuse new checks, let running ones finish within the deadline, then close.
+        Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._later is not None:
             self._later.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -5,14 +5,9 @@ Shared by ``/smtpcheck <question>`` and questions asked in a DM or a mention.
 
 from __future__ import annotations
 
-from typing import Final
-
 from bot import messages
 from handlers import blocks
-from knowledge import KnowledgeBase, search
-
-CONFIDENT: Final = 0.5
-"""Below this search confidence the answer is flagged as a best guess."""
+from knowledge import LOW_CONFIDENCE, KnowledgeBase, search
 
 
 def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[blocks.Block]]:
@@ -26,7 +21,7 @@ def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[blocks.Block]]:
         best.title,
         best.summary,
         best.steps_for(result.provider, result.client),
-        unsure=result.confidence < CONFIDENT,
+        unsure=result.confidence < LOW_CONFIDENCE,
         more=[a.article.title for a in result.answers[1:]],
     )
     if result.matches:

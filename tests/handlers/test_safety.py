@@ -4,6 +4,7 @@ metrics, and log hygiene at DEBUG."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -207,3 +208,23 @@ async def test_no_password_in_logs_at_debug(
     assert any(r.levelno == logging.DEBUG for r in caplog.records)  # DEBUG really was on
     assert CANARY not in caplog.text
     assert all(CANARY not in r.getMessage() for r in caplog.records)
+
+
+async def test_shutdown_refuses_new_checks_and_finishes_running_ones(store: MemoryStore) -> None:
+    """On SIGTERM (server.stop) new checks are refused politely, /healthz says 503,
+    and the check already running finishes and posts its verdict before exit."""
+    hold = asyncio.Event()
+    probe = ScriptedProbe(hold=hold)
+    async with running_bot(store, probe=probe) as bot:
+        assert await submit_check(bot, view_id="V1") is None
+        await bot.slack.wait_for("chat.update", 1)  # the probe is under way
+        stopping = asyncio.create_task(bot.server.stop())
+        await asyncio.sleep(0.1)
+        refused = await submit_check(bot, view_id="V2")
+        assert messages.REFUSED_DRAINING in json.dumps(refused["view"])
+        async with bot.session.get(bot.url.replace("/slack/events", "/healthz")) as health:
+            assert health.status == 503
+        hold.set()
+        await stopping
+        assert len(bot.slack.of("chat.postMessage")) == 3  # parent, details, verdict
+    assert len(probe.requests) == 1
