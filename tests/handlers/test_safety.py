@@ -228,3 +228,20 @@ async def test_shutdown_refuses_new_checks_and_finishes_running_ones(store: Memo
         await stopping
         assert len(bot.slack.of("chat.postMessage")) == 3  # parent, details, verdict
     assert len(probe.requests) == 1
+
+
+async def test_unexpected_errors_reach_the_user_without_a_traceback() -> None:
+    """A failure inside a listener (store down on a button) becomes one ephemeral
+    message with a reference, no traceback, and an error counted in /metrics."""
+    dead = make_store(Settings(redis_url=Secret(f"redis://127.0.0.1:{closed_port()}/0")))
+    try:
+        async with running_bot(dead, probe=ScriptedProbe()) as bot:
+            await bot.interact(signing.block_action("check_again", "chk-x"))
+            told = (await bot.slack.wait_for("chat.postEphemeral"))[0].params
+            async with bot.session.get(bot.url.replace("/slack/events", "/metrics")) as response:
+                metrics = await response.text()
+    finally:
+        await dead.close()
+    assert told["user"] == "U0ALICE" and "reference" in told["text"]
+    assert "Traceback" not in told["text"] and "StoreUnavailable" not in told["text"]
+    assert 'smtpcheck_errors_total{where="block_actions"} 1.0' in metrics
