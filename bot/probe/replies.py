@@ -1,0 +1,88 @@
+"""Server text is data: bound it, strip what a terminal or chat renderer could interpret.
+
+Pure functions, no I/O. Every string that came from the server (reply text,
+certificate names, garbage bytes) passes through ``clean_text`` before it is
+stored in a report, shown in a transcript or put in a detail.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from bot.probe.model import Reply
+
+MAX_REPLY_TEXT: Final = 512
+MAX_LINE: Final = 200  # one transcript line of server text
+_ELLIPSIS: Final = "…"
+# RFC 3463 enhanced status code at the start of a reply line: class.subject.detail.
+_ENHANCED: Final = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+
+
+def clean_text(raw: str, *, limit: int = MAX_REPLY_TEXT) -> str:
+    """``raw`` without control or format characters, whitespace runs collapsed, at most ``limit``.
+
+    Format characters (Unicode category Cf: bidi overrides, zero-width joiners)
+    go too: they can make displayed text read differently from what it is.
+    Lone surrogates (undecodable bytes, kept by aiosmtplib's surrogateescape)
+    become U+FFFD.
+    """
+    text = raw[: limit * 4].encode("utf-8", "replace").decode("utf-8")
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
+    collapsed = " ".join(kept.split())
+    if len(collapsed) > limit:
+        return collapsed[: limit - 1] + _ELLIPSIS
+    return collapsed
+
+
+def reply_lines(message: str, *, limit: int = MAX_LINE) -> list[str]:
+    """The lines of a (multi-line) reply message, each cleaned and bounded."""
+    return [clean_text(line, limit=limit) for line in message.split("\n")]
+
+
+def parse_reply(code: int, message: str, secrets: Sequence[str] = ()) -> Reply:
+    """A ``Reply`` from aiosmtplib's ``(code, message)``: enhanced code split off, text bounded.
+
+    The enhanced code is taken from the first line; the same code repeated at
+    the start of later lines (``535-5.7.8 ...`` / ``535 5.7.8 ...``) is removed so
+    the text reads as one sentence.
+    """
+    lines = reply_lines(scrub(message, secrets))
+    enhanced: str | None = None
+    if lines and (match := _ENHANCED.match(lines[0])):
+        enhanced = match.group(0)
+    if enhanced is not None:
+        lines = [_drop_prefix(line, enhanced) for line in lines]
+    text = scrub(clean_text(" ".join(line for line in lines if line)), secrets)
+    return Reply(code=code, enhanced=enhanced, text=text)
+
+
+def _drop_prefix(line: str, enhanced: str) -> str:
+    if line == enhanced:
+        return ""
+    if line.startswith(enhanced + " "):
+        return line[len(enhanced) + 1 :].lstrip()
+    return line
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret form replaced.
+
+    A hostile server could echo what it was sent (the AUTH blob, the password)
+    back in its reply; that reply must not carry it into a report.
+    """
+    for form in secrets:
+        if form and form in text:
+            text = text.replace(form, "[removed]")
+    return text
+
+
+def format_reply(reply: Reply) -> str:
+    """``535 5.7.8 text`` on one line, for details and human output."""
+    return " ".join(part for part in (str(reply.code), reply.enhanced, reply.text) if part)

@@ -1,0 +1,97 @@
+"""Socket and SMTP-client plumbing for one probe session.
+
+- ``open_socket``: a non-blocking TCP socket connected to one checked address.
+  The probe connects the socket itself and hands it to aiosmtplib (``sock=``),
+  so aiosmtplib never resolves anything; ``hostname=`` is then only used for
+  SNI and the certificate name check.
+- ``first_bytes``: wait until the server sends something and peek at it without
+  consuming it, so a port speaking TLS from the first byte is recognised before
+  aiosmtplib tries to parse it as SMTP, and a silent port stays ours to test.
+- ``TappedSMTP``: aiosmtplib's client with every command and reply copied to
+  the transcript (aiosmtplib has no logging of its own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from typing import Any, Final, Literal
+
+import aiosmtplib
+from aiosmtplib.typing import Default
+
+from bot.probe.transcript import Transcript
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+PEEK_BYTES: Final = 8
+
+
+async def open_socket(address: IPAddress, port: int) -> socket.socket:
+    """Connect a non-blocking TCP socket to ``address``; the caller bounds the wait."""
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await asyncio.get_running_loop().sock_connect(sock, (str(address), port))
+    except BaseException:  # including cancellation: never leave the socket open
+        sock.close()
+        raise
+    return sock
+
+
+async def first_bytes(sock: socket.socket) -> bytes:
+    """Wait for the server to send something; return up to 8 bytes without consuming them.
+
+    ``b""`` means the server closed the connection. The caller bounds the wait.
+    """
+    loop = asyncio.get_running_loop()
+    readable: asyncio.Future[None] = loop.create_future()
+    fd = sock.fileno()
+    loop.add_reader(fd, _wake, readable)
+    try:
+        await readable
+    finally:
+        loop.remove_reader(fd)
+    return sock.recv(PEEK_BYTES, socket.MSG_PEEK)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def ehlo_name(sock: socket.socket) -> str:
+    """Our own address as an RFC 5321 address literal: we have no meaningful name to give.
+
+    Taken from the socket, so no ``socket.getfqdn()`` (a thread and perhaps a
+    reverse DNS lookup) per probe.
+    """
+    host = sock.getsockname()[0]
+    address = ipaddress.ip_address(host)
+    return f"[IPv6:{address}]" if address.version == 6 else f"[{address}]"
+
+
+class TappedSMTP(aiosmtplib.SMTP):
+    """aiosmtplib's client, copying each command and its reply to a ``Transcript``.
+
+    Every command aiosmtplib sends after the greeting goes through
+    ``execute_command`` (EHLO, each line of an AUTH exchange, QUIT); the greeting
+    and the STARTTLS reply are read elsewhere, so the engine records those.
+    """
+
+    def __init__(self, *, transcript: Transcript, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.transcript = transcript
+
+    async def execute_command(
+        self,
+        *args: bytes,
+        timeout: float | Literal[Default.token] | None = Default.token,  # noqa: ASYNC109 (aiosmtplib's signature)
+    ) -> aiosmtplib.SMTPResponse:
+        self.transcript.client(args)
+        response = await super().execute_command(*args, timeout=timeout)
+        self.transcript.server(response.code, response.message)
+        return response

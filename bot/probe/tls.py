@@ -1,0 +1,150 @@
+"""TLS for the probe: verifying contexts, handshake timing, certificate facts, a TLS sniff.
+
+- ``client_context(ca_files)``: one verifying ``SSLContext`` per set of extra CA
+  files, built once and reused (loading trust stores costs far more than a probe's
+  handshake), with system trust always included.
+- ``HandshakeClock``: with implicit TLS, aiosmtplib's ``connect()`` does the
+  handshake and reads the banner in one call. The context's SSL objects note
+  when their handshake finished on the clock bound in the calling task's context
+  (asyncio runs transport callbacks in a copy of it), so the engine can report
+  the ``tls`` and ``banner`` stages apart, and tell which one timed out.
+- ``tls_info``: version, cipher, subject, issuer, SANs and expiry of a verified peer.
+- ``speaks_tls``: after a plaintext session got no greeting, send a ClientHello
+  and see whether a TLS record comes back (the port wants implicit TLS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+from bot.probe.model import TlsInfo
+from bot.probe.replies import clean_text
+
+# First bytes of a TLS record: content type (alert 21, handshake 22), major version 3.
+_TLS_RECORD_TYPES: Final = frozenset({21, 22})
+_TLS_MAJOR: Final = 3
+_NAME_LIMIT: Final = 120
+
+
+class HandshakeClock:
+    """When (``time.monotonic``) the TLS handshake of one connection finished, if it did.
+
+    ``on_done`` runs once, on the event loop, when the handshake completes (the
+    engine uses it to switch from the TLS stage's timeout to the banner's).
+    """
+
+    __slots__ = ("done_at", "on_done")
+
+    def __init__(self, on_done: Callable[[ssl.SSLObject], None] | None = None) -> None:
+        self.done_at: float | None = None
+        self.on_done = on_done
+
+
+handshake_clock: ContextVar[HandshakeClock | None] = ContextVar("handshake_clock", default=None)
+
+
+class _TimedSSLObject(ssl.SSLObject):
+    """An ``SSLObject`` that stamps the current task's ``HandshakeClock`` on success."""
+
+    def do_handshake(self) -> None:
+        super().do_handshake()
+        clock = handshake_clock.get()
+        if clock is not None and clock.done_at is None:
+            clock.done_at = time.monotonic()
+            if clock.on_done is not None:
+                clock.on_done(self)
+
+
+def client_context(ca_files: Iterable[Path]) -> ssl.SSLContext:
+    """A verifying client context trusting the system store plus ``ca_files`` (cached)."""
+    key = tuple(sorted({str(path.resolve()) for path in ca_files}))
+    return _cached_context(key)
+
+
+@lru_cache(maxsize=8)
+def _cached_context(ca_files: tuple[str, ...]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    for ca_file in ca_files:
+        context.load_verify_locations(cafile=ca_file)
+    context.sslobject_class = _TimedSSLObject
+    return context
+
+
+def tls_info(ssl_object: ssl.SSLObject | None) -> TlsInfo:
+    """Facts about a finished handshake; certificate text is server data, so it is cleaned."""
+    if ssl_object is None:
+        return TlsInfo()
+    cipher = ssl_object.cipher()
+    cert: dict[str, Any] = ssl_object.getpeercert() or {}
+    subject = _names(cert.get("subject", ()))
+    issuer = _names(cert.get("issuer", ()))
+    issuer_cn, issuer_org = issuer.get("commonName"), issuer.get("organizationName")
+    if issuer_cn and issuer_org and issuer_org != issuer_cn:
+        issuer_text: str | None = f"{issuer_cn} ({issuer_org})"
+    else:
+        issuer_text = issuer_cn or issuer_org
+    sans = tuple(
+        clean_text(str(value), limit=_NAME_LIMIT)
+        for kind, value in cert.get("subjectAltName", ())
+        if kind in ("DNS", "IP Address")
+    )
+    return TlsInfo(
+        version=ssl_object.version(),
+        cipher=cipher[0] if cipher else None,
+        subject=subject.get("commonName") or (sans[0] if sans else None),
+        issuer=issuer_text,
+        sans=sans[:20],
+        not_after=_iso_date(cert.get("notAfter")),
+    )
+
+
+def _names(rdns: Iterable[Iterable[tuple[str, str]]]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for rdn in rdns:
+        for key, value in rdn:
+            names.setdefault(key, clean_text(str(value), limit=_NAME_LIMIT))
+    return names
+
+
+def _iso_date(not_after: object) -> str | None:
+    if not isinstance(not_after, str):
+        return None
+    try:
+        seconds = ssl.cert_time_to_seconds(not_after)
+    except ValueError:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC).date().isoformat()
+
+
+async def speaks_tls(sock: socket.socket, *, context: ssl.SSLContext, server_hostname: str) -> bool:
+    """Send a TLS ClientHello on ``sock`` and report whether a TLS record comes back.
+
+    The caller bounds the wait (``asyncio.timeout``).
+    """
+    loop = asyncio.get_running_loop()
+    hello = ssl.MemoryBIO()
+    tls = context.wrap_bio(ssl.MemoryBIO(), hello, server_hostname=server_hostname)
+    with contextlib.suppress(ssl.SSLWantReadError):
+        tls.do_handshake()  # stops at once, wanting the ServerHello; ``hello`` holds ours
+    try:
+        await loop.sock_sendall(sock, hello.read())
+        head = await loop.sock_recv(sock, 3)
+    except OSError:
+        return False
+    return looks_like_tls(head)
+
+
+def looks_like_tls(head: bytes) -> bool:
+    """Whether the first bytes a server sent are a TLS record rather than SMTP text."""
+    return len(head) >= 2 and head[0] in _TLS_RECORD_TYPES and head[1] == _TLS_MAJOR
