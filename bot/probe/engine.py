@@ -96,6 +96,9 @@ _MIN_QUIT_BUDGET: Final = 0.05
 _PREFERENCE_TLS: Final = (Mechanism.PLAIN, Mechanism.LOGIN, Mechanism.CRAM_MD5)
 _PREFERENCE_CLEAR: Final = (Mechanism.CRAM_MD5, Mechanism.PLAIN, Mechanism.LOGIN)
 _MAX_SHOWN: Final = 12
+_DECIDED_HERE: Final = frozenset(
+    {Finding.STARTTLS_MISSING, Finding.AUTH_NOT_OFFERED, Finding.MECHANISM_NOT_OFFERED}
+)
 
 
 async def run_probe(
@@ -380,7 +383,6 @@ class _Probe:
 
         result = await self._attempt(self.limits.tls, upgrade)
         if isinstance(result, Failure):
-            self.in_sync = result.reply is not None  # refused with a reply: still talking
             await self._fail(Stage.TLS, started, result)
             return False
         transport = smtp.transport
@@ -442,8 +444,6 @@ class _Probe:
 
         result = await self._attempt(self.limits.command, authenticate)
         if isinstance(result, Failure):
-            # A refusal with a reply leaves the dialogue in step; anything else does not.
-            self.in_sync = result.reply is not None
             await self._fail(Stage.AUTH, self.stage_started, result)
             return
         reply = parse_reply(result.code, result.message, self.secrets)
@@ -620,6 +620,10 @@ class _Probe:
 
     async def _fail(self, stage: Stage, started: float, failure: Failure) -> None:
         self.outcome = failure.outcome
+        # A refusal with a complete reply, or a decision of ours, leaves the dialogue in
+        # step (QUIT makes sense); a timeout, garbage or a drop does not.
+        if failure.reply is None and failure.finding not in _DECIDED_HERE:
+            self.in_sync = False
         self.transcript.note(clean_text(failure.detail, limit=300))
         step = StepResult(
             stage=stage,
