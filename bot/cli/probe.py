@@ -1,0 +1,207 @@
+"""``smtpcheck probe HOST``: run the live SMTP authentication probe from a terminal.
+
+The password comes from a no-echo prompt, or from the first line of stdin with
+``--password-stdin``; never from an argument (it would sit in shell history and
+``ps``). It is wrapped in ``Secret`` the moment it is read.
+
+Exit codes (``Outcome.exit_code``): 0 authenticated or reachable, 1 rejected,
+2 invalid input or refused by policy, 3 DNS/connect/TLS/protocol/timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from bot.config import Settings
+from bot.errors import InputError, KnowledgeError
+from bot.probe import Outcome, ProbeReport, Status, build_request, run_probe
+from bot.secret import Secret
+
+EXIT_INVALID: Final = 2
+MAX_TIMEOUT: Final = 300.0
+DEFAULT_TIMEOUT: Final = 30.0
+
+_MARKS: Final = {Status.OK: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIPPED: "-"}
+_ASCII_MARKS: Final = {Status.OK: "+", Status.WARN: "!", Status.FAIL: "x", Status.SKIPPED: "-"}
+_VERDICTS: Final = {
+    Outcome.AUTHENTICATED: "AUTHENTICATED: the server accepted the login",
+    Outcome.REACHABLE: "REACHABLE: the server answers and offers login (no password tested)",
+    Outcome.AUTH_REJECTED: "REJECTED: the server refused the login",
+    Outcome.INVALID_INPUT: "INVALID INPUT",
+    Outcome.POLICY_REFUSED: "REFUSED: this server may not be probed from here",
+    Outcome.DNS_ERROR: "DNS PROBLEM: the server name could not be resolved",
+    Outcome.CONNECT_ERROR: "CONNECTION PROBLEM: the server could not be reached",
+    Outcome.TLS_ERROR: "TLS PROBLEM: no trustworthy encrypted connection",
+    Outcome.PROTOCOL_ERROR: "PROTOCOL PROBLEM: the server did not behave as expected",
+    Outcome.TIMEOUT: "TIMEOUT: the server did not answer in time",
+}
+
+
+class _Invalid(Exception):
+    """Bad command-line input; the message is the one line shown."""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "probe",
+        help="check that an SMTP server accepts a login (one AUTH attempt)",
+        description="Connect to an SMTP submission server, check TLS and its certificate, "
+        "and (with --user) try exactly one login.",
+    )
+    parser.add_argument("host", help="the mail server's name or IP address")
+    # Values stay text here: build_request validates them and names the field on error.
+    parser.add_argument("--port", help="port (default 587, or 465 with --security tls)")
+    parser.add_argument("--user", help="username; the password is then asked for")
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of a prompt",
+    )
+    parser.add_argument("--security", default="auto", help="auto|starttls|tls|none")
+    parser.add_argument("--mechanism", default="auto", help="auto|plain|login|cram-md5|xoauth2")
+    parser.add_argument("--ca-file", help="extra trusted CA certificates (PEM)")
+    parser.add_argument(
+        "--timeout",
+        default=str(DEFAULT_TIMEOUT),
+        help=f"overall deadline in seconds (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(handler=run)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate input, run the probe, print the result; return the exit code."""
+    try:
+        deadline = _timeout(args.timeout)
+        ca_file = _ca_file(args.ca_file)
+        password = _password(args.user, password_stdin=args.password_stdin)
+        request = build_request(
+            host=args.host,
+            port=args.port,
+            security=args.security,
+            mechanism=args.mechanism,
+            username=args.user,
+            password=password,
+            allowed_ports=settings.allowed_ports,
+        )
+    except InputError as exc:
+        return _invalid(f"invalid {exc.field}: {exc.reason}")
+    except _Invalid as exc:
+        return _invalid(str(exc))
+    del password  # the request holds the only reference from here on
+    report = await run_probe(request, settings=settings, ca_file=ca_file, deadline=deadline)
+    diagnosis = diagnose(report)
+    if args.json:
+        print(json.dumps({**report.as_dict(), "diagnosis": diagnosis}, indent=2))
+    else:
+        print(render(report, diagnosis, sys.stdout))
+    return report.outcome.exit_code
+
+
+def _invalid(message: str) -> int:
+    print(f"smtpcheck probe: {message}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def _timeout(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _Invalid(f"invalid timeout: {raw[:20]!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        raise _Invalid(f"invalid timeout: must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+    return value
+
+
+def _ca_file(raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        raise _Invalid(f"invalid ca-file: {raw[:200]} is not a readable file")
+    return path
+
+
+def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
+    """Read the password the one way allowed, wrapped at once; None without --user."""
+    if user is None:
+        if password_stdin:
+            raise _Invalid("--password-stdin needs --user")
+        return None
+    if password_stdin:
+        line = sys.stdin.readline()
+        secret = Secret(line.removesuffix("\n").removesuffix("\r"))
+        if not secret:
+            raise _Invalid("invalid password: the first line of stdin is empty")
+        return secret
+    if not sys.stdin.isatty():
+        raise _Invalid(
+            "--user needs a password: run in a terminal to be asked for it, "
+            "or pass it on stdin with --password-stdin"
+        )
+    return Secret(getpass.getpass(f"Password for {user}: "))
+
+
+def diagnose(report: ProbeReport) -> dict[str, Any]:
+    """The knowledge base's diagnosis, or a short one from the report if it cannot load."""
+    try:
+        from bot.diagnosis import diagnose as kb_diagnose
+        from knowledge import get_knowledge
+
+        return kb_diagnose(report, get_knowledge()).as_dict()
+    except (ImportError, KnowledgeError):
+        return _fallback_diagnosis(report)
+
+
+def _fallback_diagnosis(report: ProbeReport) -> dict[str, Any]:
+    """Plain facts from the report itself, for when the knowledge base is unavailable."""
+    failed = report.failed_step
+    summary = _VERDICTS[report.outcome]
+    if failed is not None:
+        summary = f"{summary}: {failed.stage.value} failed: {failed.detail}"
+    return {"summary": summary, "cause": None, "articles": [], "next_steps": []}
+
+
+def render(report: ProbeReport, diagnosis: dict[str, Any], stream: TextIO) -> str:
+    """The human-readable report: one line per stage, TLS facts, verdict, diagnosis."""
+    marks = _MARKS if _can_encode(stream, "✓✗") else _ASCII_MARKS
+    who = f" as {report.username}" if report.username else ""
+    lines = [f"smtpcheck probe {report.host} port {report.port} ({report.security.value}){who}"]
+    for step in report.steps:
+        mark = marks[step.status]
+        lines.append(f"  {mark} {step.stage.value:<8}{step.elapsed_ms:>8.0f} ms  {step.detail}")
+    if report.tls is not None:
+        tls = report.tls
+        lines.append("")
+        lines.append(f"TLS: {tls.version}, {tls.cipher}")
+        lines.append(f"  certificate: {tls.subject}, issued by {tls.issuer}")
+        if tls.sans:
+            lines.append(f"  names: {', '.join(tls.sans)}")
+        lines.append(f"  expires: {tls.not_after}")
+    lines.append("")
+    lines.append(f"Verdict: {_VERDICTS[report.outcome]} ({report.elapsed_ms:.0f} ms)")
+    lines.append("")
+    lines.append(f"Diagnosis: {diagnosis['summary']}")
+    if diagnosis.get("cause"):
+        lines.append(f"  Likely cause: {diagnosis['cause']}")
+    steps = diagnosis.get("next_steps") or []
+    if steps:
+        lines.append("  Next steps:")
+        lines.extend(f"    {number}. {text}" for number, text in enumerate(steps, 1))
+    if diagnosis.get("articles"):
+        lines.append(f"  Read more: {', '.join(diagnosis['articles'])}")
+    return "\n".join(lines)
+
+
+def _can_encode(stream: TextIO, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
