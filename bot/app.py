@@ -29,13 +29,14 @@ from bot import messages
 from bot.checks import Advice, AdviseFn, ArticleRef, CheckRunner, Metrics, OnStep, ProbeFn
 from bot.config import Settings
 from bot.errors import StoreUnavailable
+from bot.helpdesk import HelpdeskMetrics
 from bot.logs import setup_logging
-from bot.probe.model import ProbeReport, ProbeRequest
+from bot.probe.model import Outcome, ProbeReport, ProbeRequest
 from bot.ratelimit import RateLimiter
 from bot.resolver import make_resolver
 from bot.store.base import Store
 from handlers.deps import DEPS_KEY, Deps
-from knowledge import KnowledgeBase, get_knowledge
+from knowledge import KnowledgeBase, explain_reply, get_knowledge
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,14 @@ def make_advise(kb: KnowledgeBase) -> AdviseFn:
 
     def advise(report: ProbeReport) -> Advice:
         diagnosis = diagnose(report, kb)
+        reply = report.auth_reply
+        matches = (
+            explain_reply(
+                kb, " ".join(str(p) for p in (reply.code, reply.enhanced, reply.text) if p)
+            )
+            if reply is not None and report.outcome is not Outcome.AUTHENTICATED
+            else ()
+        )
         articles = tuple(
             ArticleRef(id=i, title=kb.articles[i].title)
             for i in diagnosis.articles
@@ -130,6 +139,7 @@ def make_advise(kb: KnowledgeBase) -> AdviseFn:
             cause=diagnosis.cause,
             articles=articles,
             next_steps=tuple(diagnosis.next_steps),
+            reply_id=matches[0].reply_id if matches else None,
         )
 
     return advise
@@ -146,6 +156,7 @@ def build_app(
     advise: AdviseFn | None = None,
     limiter: RateLimiter | None = None,
     metrics: Metrics | None = None,
+    helpdesk: HelpdeskMetrics | None = None,
     deadline: float = PROBE_DEADLINE,
 ) -> Bot:
     """Everything injected; anything not given is built from ``settings``."""
@@ -153,16 +164,24 @@ def build_app(
     resolver = resolver or make_resolver(settings.dns_servers)
     client = client or make_client(settings)
     metrics = metrics or Metrics()
+    helpdesk = helpdesk or HelpdeskMetrics(store)
     runner = CheckRunner(
         store=store,
         limiter=limiter or RateLimiter(store),
         probe=probe or make_probe(settings, resolver, deadline=deadline),
         advise=advise or make_advise(kb),
         metrics=metrics,
+        helpdesk=helpdesk,
         deadline=deadline,
     )
     deps = Deps(
-        settings=settings, store=store, kb=kb, resolver=resolver, runner=runner, metrics=metrics
+        settings=settings,
+        store=store,
+        kb=kb,
+        resolver=resolver,
+        runner=runner,
+        metrics=metrics,
+        helpdesk=helpdesk,
     )
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))

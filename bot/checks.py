@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from bot import messages
 from bot.errors import SmtpcheckError, StoreUnavailable
+from bot.helpdesk import HelpdeskMetrics
 from bot.probe.model import Outcome, ProbeReport, ProbeRequest, StepResult
 from bot.ratelimit import RateLimiter, Reservation
 from bot.store.base import IN_FLIGHT_STATES, CheckRecord, CheckState, Store
@@ -63,6 +64,7 @@ class Advice:
     cause: str
     articles: tuple[ArticleRef, ...] = ()
     next_steps: tuple[str, ...] = ()
+    reply_id: str | None = None  # the known reply pattern the server's refusal matched
 
 
 AdviseFn = Callable[[ProbeReport], Advice]
@@ -147,6 +149,7 @@ class CheckRunner:
         probe: ProbeFn,
         advise: AdviseFn,
         metrics: Metrics,
+        helpdesk: HelpdeskMetrics | None = None,
         deadline: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -155,6 +158,7 @@ class CheckRunner:
         self._probe = probe
         self._advise = advise
         self._metrics = metrics
+        self._helpdesk = helpdesk
         self.deadline = deadline
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
@@ -283,8 +287,26 @@ class CheckRunner:
         except StoreUnavailable:
             # The user still gets the result; only the buttons lose their context.
             log.warning("could not record the outcome of check %s", record.check_id)
+        await self._record_helpdesk(record, report, advice.reply_id or finding)
         done = replace(record, state=CheckState.DONE, outcome=report.outcome.value, finding=finding)
         await sink.finished(done, report, advice)
+
+    async def _record_helpdesk(
+        self, record: CheckRecord, report: ProbeReport, reply_key: str | None
+    ) -> None:
+        """Count the check for the helpdesk numbers (a success closes the user's episode)."""
+        if self._helpdesk is None:
+            return
+        try:
+            await self._helpdesk.record_check(
+                record.user_id,
+                outcome=report.outcome.value,
+                auth_failed=report.outcome is Outcome.AUTH_REJECTED,
+                reply_key=reply_key,
+            )
+        except (StoreUnavailable, ValueError):
+            # The numbers miss one check; the user's result matters more.
+            log.warning("could not count check %s in the helpdesk numbers", record.check_id)
 
     async def _release(self, reservation: Reservation, *, auth_failed: bool) -> None:
         # Released once: a second call finds nothing to free and is harmless.

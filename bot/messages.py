@@ -17,6 +17,7 @@ USAGE: Final = (
     "• `/smtpcheck you@example.com` fills in the server settings for your address first.\n"
     "• `/smtpcheck smtp.example.com:587` fills in that server.\n"
     "• `/smtpcheck why does Outlook keep asking for my password` answers a question.\n"
+    "• `/smtpcheck faq` shows the common questions.\n"
     "• `/smtpcheck help` shows this message.\n"
     "Results of a live check come to our direct messages, where only you can see them."
 )
@@ -162,4 +163,74 @@ HOME_INTRO: Final = (
 UNEXPECTED: Final = (
     "Sorry, something went wrong on my side (reference {ref}). Please try again; if it keeps "
     "happening, tell your helpdesk and mention the reference."
+)
+
+# -- conversation in a help thread (rendered from bot.conversation turns) ----------
+TURN_STEP: Final = "*Step {number} of {total}:* {text}"
+TURN_VARIANT: Final = "Steps for {name}."
+TURN_ERROR: Final = "*What the error means* ({code}): {cause}"
+TURN_ERROR_NO_ARTICLE: Final = (
+    "I do not have an article for this error yet. A live check or the helpdesk can help."
+)
+TURN_NEXT_QUESTION: Final = "People often ask next:"
+TURN_LOW_CONFIDENCE: Final = (
+    "I am not sure I understood. Is it one of these? If not, try other words, paste the "
+    "exact error, or talk to a person."
+)
+TURN_NOTHING_FOUND: Final = (
+    "I do not have an answer for that. Here are the questions people ask most; or paste "
+    "the exact error message, or talk to a person."
+)
+TURN_RELATED: Final = "You have tried every step of *{title}*. One of these may be the cause:"
+TURN_CANDIDATES: Final = "Maybe one of these?"
+TURN_RESOLVED: Final = "Glad that fixed it! :tada: Ask me again any time."
+TURN_RESOLVED_AGAIN: Final = "This one is already marked as fixed."
+TURN_HUMAN: Final = (
+    "I have run out of suggestions here. A live check may still show what is wrong, or "
+    "a person from the helpdesk can take over."
+)
+TURN_NOTED: Final = (
+    "Noted: you use *{name}*. I will show steps for it. What is going wrong? These are "
+    "good places to start:"
+)
+TURN_NOTED_PLAIN: Final = "Noted. What is going wrong? These are good places to start:"
+GREETING: Final = (
+    "Hi! Ask me about sending mail (for example _why does Outlook keep asking for my "
+    "password_), paste an error message, or pick a common question:"
+)
+COMMON_QUESTIONS: Final = "*Common questions*"
+FAQ_ASKED: Final = "You asked: _{question}_"
+OFFER_LABELS: Final = {
+    "fixed": "That fixed it",
+    "still_failing": "Still failing",
+    "live_check": "Run a live check",
+    "human": "Talk to a human",
+    "not_what_i_meant": "Not what I meant",
+}
+THREAD_GONE: Final = "I no longer have this conversation; please ask your question again."
+HELPDESK_THREAD_SUMMARY: Final = (
+    ":sos: <@{user}> needs help sending mail.\n"
+    "*Topic:* {topic}\n*Set-up:* {setup}\n*Error seen:* {error}\n"
+    "*Steps tried:* {steps}\n*Conversation:* {link}"
+)
+
+# -- triage in channels -------------------------------------------------------------
+TRIAGE_INTRO: Final = "This looks like an SMTP error. Here is what it means:"
+
+# -- App Home ------------------------------------------------------------------------
+HOME_QUESTIONS: Final = "*Popular questions* (the answer comes to our direct messages)"
+HOME_CHECKS: Final = "*Your recent checks*"
+HOME_NO_CHECKS: Final = "No checks yet. Press *Start a check* to test your settings."
+HOME_CHECK_LINE: Final = "{when} · `{target}` · {verdict}"
+HOME_CHECK_RUNNING: Final = ":hourglass_flowing_sand: running"
+HOME_CHECK_INTERRUPTED: Final = ":warning: interrupted"
+HOME_DASHBOARD: Final = "Helpdesk dashboard"
+HOME_DASHBOARD_NOTE: Final = "Visible to smtpcheck admins only."
+STATS_DENIED: Final = (
+    "Sorry, the helpdesk numbers are for smtpcheck admins only. Ask your helpdesk lead "
+    "if you need them."
+)
+STATS_UNAVAILABLE: Final = (
+    "I cannot read the helpdesk numbers right now (my state store is unreachable). "
+    "Please try again in a few minutes."
 )

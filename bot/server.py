@@ -20,6 +20,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from bot.app import Bot
 from bot.errors import StoreUnavailable
+from bot.helpdesk_prometheus import render_prometheus
 from bot.store.base import CheckRecord
 from handlers.reporting import notify_interrupted
 
@@ -53,6 +54,11 @@ def make_web_app(bot: Bot, *, slack_events: bool = True) -> web.Application:
 
     async def metrics(request: web.Request) -> web.Response:
         payload = generate_latest(bot.deps.metrics.registry)
+        try:
+            payload += await render_prometheus(bot.deps.helpdesk)
+        except StoreUnavailable:
+            # The process counters still say something useful without the store.
+            log.warning("store unreachable: /metrics without the helpdesk numbers")
         response = web.Response(body=payload)
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response

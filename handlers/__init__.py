@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import actions, commands, events, home, shortcuts, views
+from handlers import actions, commands, events, help_actions, home, shortcuts, views
 
-SURFACES = (commands, views, actions, events, shortcuts, home)
+SURFACES = (commands, views, actions, help_actions, events, shortcuts, home)
 
 
 def register_all(app: AsyncApp) -> None:

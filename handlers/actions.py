@@ -14,6 +14,7 @@ from bot import messages
 from bot.checks import thread_key
 from bot.store.base import CheckRecord
 from handlers import blocks
+from handlers.conversation import escalate
 from handlers.deps import Deps, deps_of
 from knowledge import provider_for_host
 
@@ -98,17 +99,10 @@ async def talk_to_human(
     record = await owned_check(deps, client, body)
     if record is None:
         return
-    helpdesk = deps.settings.helpdesk_channel
-    if helpdesk is None:
-        await reply_in_thread(client, record, messages.HELPDESK_MISSING)
-        return
-    if not await deps.store.claim(f"escalated:{record.check_id}", 30 * 24 * 3600.0):
-        await reply_in_thread(client, record, messages.HELPDESK_ALREADY)
-        return
     state = await deps.store.get_thread(thread_key(record.check_id))
-    text, summary = blocks.escalation_message(record, str(state.get("summary") or ""))
-    await client.chat_postMessage(channel=helpdesk, text=text, blocks=summary)
-    await reply_in_thread(client, record, messages.HELPDESK_SENT)
+    summary = blocks.escalation_message(record, str(state.get("summary") or ""))
+    reply = await escalate(client, deps, claim=record.check_id, summary=summary)
+    await reply_in_thread(client, record, reply)
 
 
 def register(app: AsyncApp) -> None:

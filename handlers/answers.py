@@ -6,8 +6,9 @@ Shared by ``/smtpcheck <question>`` and questions asked in a DM or a mention.
 from __future__ import annotations
 
 from bot import messages
+from bot.conversation import LOW_CONFIDENCE
 from handlers import blocks
-from knowledge import LOW_CONFIDENCE, KnowledgeBase, search
+from knowledge import KnowledgeBase, search
 
 
 def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[blocks.Block]]:

@@ -4,6 +4,7 @@ email address or ``host[:port]``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -11,14 +12,17 @@ from typing import Any, Final, Literal
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
-from bot.errors import InputError, LookupFailed
-from handlers import blocks
+from bot import conversation, messages
+from bot.errors import InputError, LookupFailed, StoreUnavailable
+from bot.helpdesk import render_stats_text
+from handlers import blocks, turns
 from handlers.answers import answer
+from handlers.conversation import FAQ_SHOWN
 from handlers.deps import DISCOVERY_BUDGET, Deps, deps_of
+from handlers.home import helpdesk_stats
 from knowledge import discover_settings
 
-Kind = Literal["modal", "help", "email", "target", "question"]
+Kind = Literal["modal", "help", "faq", "stats", "email", "target", "question"]
 
 _EMAIL: Final = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _TARGET: Final = re.compile(
@@ -42,6 +46,10 @@ def classify(text: str) -> CommandArgs:
         return CommandArgs("modal")
     if text.lower() in ("help", "-h", "--help", "?"):
         return CommandArgs("help")
+    if text.lower() in ("faq", "questions", "common questions"):
+        return CommandArgs("faq")
+    if text.lower() in ("stats", "numbers", "metrics"):
+        return CommandArgs("stats")
     if _EMAIL.fullmatch(text):
         return CommandArgs("email", text)
     target = _TARGET.fullmatch(text)
@@ -94,14 +102,41 @@ async def smtpcheck(
     if args.kind == "help":
         await ack(text=messages.USAGE)
         return
+    if args.kind in ("faq", "stats"):
+        text, body = await (faq if args.kind == "faq" else stats)(deps, str(command["user_id"]))
+        await ack(text=text, blocks=body)
+        return
     if args.kind == "question":
         text, body = answer(deps.kb, args.value)
         await ack(text=text, blocks=body)
+        with contextlib.suppress(StoreUnavailable):  # the answer matters more than the count
+            await deps.helpdesk.record_question(str(command["user_id"]))
         return
     await ack()
     prefill = await prefill_for(deps, args)
     view = blocks.probe_modal(prefill, origin_channel=command.get("channel_id"))
     await client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+async def faq(deps: Deps, user: str) -> tuple[str, list[blocks.Block]]:
+    """The common questions as buttons (an answer starts a thread in the user's DM)."""
+    del user
+    questions = conversation.common_questions(deps.kb, FAQ_SHOWN)
+    return messages.COMMON_QUESTIONS.strip("*"), turns.faq_blocks(None, questions)
+
+
+async def stats(deps: Deps, user: str) -> tuple[str, list[blocks.Block]]:
+    """Admins get the helpdesk numbers (ephemeral, like every command answer)."""
+    if user not in deps.settings.admins:
+        return messages.STATS_DENIED, [blocks.section(messages.STATS_DENIED)]
+    try:
+        week, month = await helpdesk_stats(deps)
+    except StoreUnavailable:
+        return messages.STATS_UNAVAILABLE, [blocks.section(messages.STATS_UNAVAILABLE)]
+    text = render_stats_text(week, month)
+    return blocks.clip(text, blocks.FALLBACK_TEXT_MAX), [
+        blocks.section(part) for part in text.split("\n\n") if part.strip()
+    ]
 
 
 def register(app: AsyncApp) -> None:

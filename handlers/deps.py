@@ -16,6 +16,7 @@ import dns.asyncresolver
 
 from bot.checks import CheckRunner, Metrics
 from bot.config import Settings
+from bot.helpdesk import HelpdeskMetrics
 from bot.store.base import Store
 from knowledge import KnowledgeBase
 
@@ -34,6 +35,7 @@ class Deps:
     resolver: dns.asyncresolver.Resolver
     runner: CheckRunner
     metrics: Metrics
+    helpdesk: HelpdeskMetrics
 
 
 def deps_of(context: Mapping[str, Any]) -> Deps:

@@ -1,45 +1,80 @@
-"""Questions asked in a DM with the bot or in a mention get a knowledge answer in
-the thread. (Event retries are deduplicated by a global middleware in ``bot.app``.)"""
+"""Messages: questions in the DM with the bot and in mentions, and pasted SMTP errors
+in triage channels. (Event retries are deduplicated by a middleware in ``bot.app``.)
+
+Mentions are answered in exactly one place, ``app_mention``: Slack also sends a
+``message.channels`` event for the same message, which is left alone here.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.answers import answer
+from bot import conversation
+from handlers import conversation as threads
 from handlers.deps import deps_of
+from knowledge import explain_reply
 
-_MENTION: Final = re.compile(r"<@[A-Z0-9]+>")
+TRIAGE_TTL: Final = 30 * 24 * 3600.0  # one explanation per thread, for as long as it matters
 
 
-async def answer_question(
-    event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-) -> None:
-    """Answer the question in the event's thread."""
-    question = _MENTION.sub(" ", str(event.get("text", ""))).strip()
-    if not question:
-        return
-    text, body = answer(deps_of(context).kb, question)
-    await client.chat_postMessage(
-        channel=event["channel"],
-        thread_ts=event.get("thread_ts") or event["ts"],
-        text=text,
-        blocks=body,
+def _thread_of(event: dict[str, Any]) -> str:
+    return conversation.thread_key(
+        str(event["channel"]), str(event.get("thread_ts") or event["ts"])
     )
 
 
-async def direct_message(
-    event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-) -> None:
-    """Only people's own messages in the DM: no edits, joins or bot posts."""
-    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+def _from_a_person(event: dict[str, Any], bot_user: str | None) -> bool:
+    """A person's own new message: no bot posts, edits, joins or our own messages."""
+    return not (
+        event.get("subtype") or event.get("bot_id") or event.get("user") in (None, bot_user)
+    )
+
+
+async def mention(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    """A mention anywhere: answer (or explain the pasted error) in its thread."""
+    text = threads.clean_text(str(event.get("text", "")))
+    if not text or not _from_a_person(event, context.get("bot_user_id")):
         return
-    await answer_question(event, client, context)
+    await threads.answer_message(
+        client, deps_of(context), key=_thread_of(event), user=str(event["user"]), text=text
+    )
+
+
+async def message(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    """DMs are conversations; triage channels get explanations; the rest is ignored."""
+    bot_user = context.get("bot_user_id")
+    if not _from_a_person(event, bot_user):
+        return
+    text = str(event.get("text", ""))
+    if event.get("channel_type") == "im":
+        text = threads.clean_text(text)
+        if text:
+            await threads.answer_message(
+                client, deps_of(context), key=_thread_of(event), user=str(event["user"]), text=text
+            )
+        return
+    deps = deps_of(context)
+    if event.get("channel") not in deps.settings.triage_channels or f"<@{bot_user}>" in text:
+        return  # not a triage channel, or a mention (app_mention answers those)
+    await triage(event, client, context)
+
+
+async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    """One threaded explanation per thread, only when the text holds a known SMTP reply."""
+    deps = deps_of(context)
+    text = str(event.get("text", ""))
+    if not explain_reply(deps.kb, text):
+        return
+    key = _thread_of(event)
+    if not await deps.store.claim(f"triage:{key}", TRIAGE_TTL):
+        return
+    turn = await conversation.respond(deps.kb, deps.store, key, text)
+    await threads.post_turn(client, deps, key, turn)
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_mention")(answer_question)
-    app.event("message")(direct_message)
+    app.event("app_mention")(mention)
+    app.event("message")(message)

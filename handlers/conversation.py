@@ -1,0 +1,120 @@
+"""Help threads on Slack: run a conversation step and post the turn in its thread.
+
+Shared by the message listeners (``handlers.events``) and the help buttons
+(``handlers.help_actions``). A thread is named by ``bot.conversation.thread_key``
+(``channel:thread_ts``), so a button only needs that key to find its thread again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Final
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import conversation, messages
+from bot.conversation import ThreadContext, Turn
+from bot.errors import StoreUnavailable
+from handlers import blocks, turns
+from handlers.deps import Deps
+
+log = logging.getLogger(__name__)
+
+FAQ_SHOWN: Final = 6
+ESCALATION_TTL: Final = 30 * 24 * 3600.0
+_MENTION: Final = re.compile(r"<@[A-Z0-9]+>")
+# Words that open a chat rather than ask something: answered with the common questions.
+_GREETING: Final = re.compile(
+    r"\s*(hi|hello|hey|help|faq|menu|start|common questions|what can you do)\W*", re.I
+)
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """(channel, thread_ts) of a thread key."""
+    channel, _, ts = key.partition(":")
+    return channel, ts
+
+
+def clean_text(text: str) -> str:
+    """The message without mentions of anyone (the bot's own included)."""
+    return _MENTION.sub(" ", text).strip()
+
+
+def is_greeting(text: str) -> bool:
+    return _GREETING.fullmatch(text) is not None
+
+
+def faq(deps: Deps) -> list[tuple[str, str]]:
+    return conversation.common_questions(deps.kb, FAQ_SHOWN)
+
+
+async def post(client: AsyncWebClient, key: str, text: str, body: list[blocks.Block]) -> None:
+    channel, ts = split_key(key)
+    await client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
+
+
+async def post_turn(client: AsyncWebClient, deps: Deps, key: str, turn: Turn) -> None:
+    text, body = turns.render_turn(turn, key, faq=faq(deps))
+    await post(client, key, text, body)
+
+
+async def answer_message(
+    client: AsyncWebClient, deps: Deps, *, key: str, user: str, text: str
+) -> None:
+    """A question or pasted error in a help thread: answer it and count the question."""
+    if is_greeting(text):
+        reply, body = turns.greeting(key, faq(deps))
+        await post(client, key, reply, body)
+        return
+    try:
+        turn = await conversation.respond(deps.kb, deps.store, key, text)
+        await deps.helpdesk.record_question(user, thread_key=key)
+    except StoreUnavailable:
+        # Answers keep working without the store; only the thread's memory is lost.
+        log.warning("store unreachable: answering without the thread's context")
+        turn = conversation.reply_to(deps.kb, text, ThreadContext(), now=time.time())
+    await post_turn(client, deps, key, turn)
+
+
+async def escalate(
+    client: AsyncWebClient, deps: Deps, *, claim: str, summary: tuple[str, list[blocks.Block]]
+) -> str:
+    """Post ``summary`` to the helpdesk channel once per ``claim``; return what to tell
+    the user (sent, already sent, or no channel configured)."""
+    helpdesk = deps.settings.helpdesk_channel
+    if helpdesk is None:
+        return messages.HELPDESK_MISSING
+    if not await deps.store.claim(f"escalated:{claim}", ESCALATION_TTL):
+        return messages.HELPDESK_ALREADY
+    text, body = summary
+    await client.chat_postMessage(channel=helpdesk, text=text, blocks=body)
+    return messages.HELPDESK_SENT
+
+
+async def thread_summary(
+    client: AsyncWebClient, deps: Deps, key: str, user: str, context: ThreadContext
+) -> tuple[str, list[blocks.Block]]:
+    """The secret-free summary of a help thread for the helpdesk (no typed text)."""
+    channel, ts = split_key(key)
+    link = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
+    article = deps.kb.articles.get(context.article or "")
+    setup = [
+        owner.name
+        for owner in (
+            deps.kb.providers.get(context.provider or ""),
+            deps.kb.clients.get(context.client or ""),
+        )
+        if owner is not None
+    ]
+    error = " ".join(str(p) for p in (context.code, context.enhanced, context.reply_id) if p)
+    text = messages.HELPDESK_THREAD_SUMMARY.format(
+        user=blocks.escape(user),
+        topic=blocks.escape(article.title) if article else "-",
+        setup=blocks.escape(", ".join(setup)) or "-",
+        error=blocks.escape(error) or "-",
+        steps=context.steps_done,
+        link=link,
+    )
+    return blocks.clip(text, blocks.FALLBACK_TEXT_MAX), [blocks.section(text)]

@@ -1,0 +1,149 @@
+"""Buttons under help-thread answers: fixed, still failing, live check, human, not what
+I meant, a candidate article, a common question.
+
+A button value is the thread key (and an article id); the thread's state is in the
+store, so any process can serve the click. Common questions clicked outside a thread
+(App Home, ``/smtpcheck faq``) start a thread in the user's DM.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import conversation, messages
+from bot.conversation import Offer
+from bot.errors import InputError
+from handlers import blocks, turns
+from handlers import conversation as threads
+from handlers.deps import deps_of
+from handlers.reporting import open_dm
+
+
+def _clicked(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """(user, thread key, article id) of the clicked button."""
+    key, article = turns.parse_value(str(body["actions"][0].get("value", "")))
+    return str(body["user"]["id"]), key, article
+
+
+async def fixed(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """Resolve the thread; the resolution is counted once, however often it is clicked."""
+    await ack()
+    deps = deps_of(context)
+    user, key, _ = _clicked(body)
+    if key is None:
+        return
+    turn = await conversation.fixed(deps.kb, deps.store, key)
+    if not turn.repeat:
+        await deps.helpdesk.record_resolved(user, thread_key=key)
+    await threads.post_turn(client, deps, key, turn)
+
+
+async def still_failing(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """The next step, then related articles, then a human."""
+    await ack()
+    deps = deps_of(context)
+    _, key, _ = _clicked(body)
+    if key is not None:
+        await threads.post_turn(
+            client, deps, key, await conversation.still_failing(deps.kb, deps.store, key)
+        )
+
+
+async def not_what_i_meant(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """The next candidates of the thread's last search."""
+    await ack()
+    deps = deps_of(context)
+    _, key, _ = _clicked(body)
+    if key is not None:
+        await threads.post_turn(
+            client, deps, key, await conversation.not_what_i_meant(deps.kb, deps.store, key)
+        )
+
+
+async def live_check(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """The probe modal, prefilled with what the thread learned (never a password)."""
+    await ack()
+    deps = deps_of(context)
+    _, key, _ = _clicked(body)
+    known = (
+        conversation.prefill_for(deps.kb, await conversation.load_context(deps.store, key))
+        if key
+        else None
+    )
+    prefill = blocks.Prefill()
+    if known is not None:
+        prefill = blocks.Prefill(
+            email=known.email,
+            host=known.host,
+            port=known.port,
+            security=known.security or "auto",
+            username=known.email,
+        )
+    origin = threads.split_key(key)[0] if key else None
+    view = blocks.probe_modal(prefill, origin_channel=origin)
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+async def talk_to_human(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """A secret-free summary of the thread to the helpdesk channel, once per thread."""
+    await ack()
+    deps = deps_of(context)
+    user, key, _ = _clicked(body)
+    if key is None:
+        return
+    state = await conversation.load_context(deps.store, key)
+    summary = await threads.thread_summary(client, deps, key, user, state)
+    reply = await threads.escalate(client, deps, claim=f"thread:{key}", summary=summary)
+    await threads.post(client, key, reply, [blocks.section(reply)])
+
+
+async def open_article(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """A candidate, related article or common question the person picked."""
+    await ack()
+    deps = deps_of(context)
+    user, key, article = _clicked(body)
+    if article is None or article not in deps.kb.articles:
+        return
+    faq = str(body["actions"][0]["action_id"]).startswith(turns.ACTION_FAQ)
+    if key is None:  # from App Home or an ephemeral list: start a thread in the DM
+        question = conversation.faq_question(deps.kb, deps.kb.articles[article]).text
+        channel = await open_dm(client, user)
+        asked = messages.FAQ_ASKED.format(question=blocks.escape(question))
+        parent = await client.chat_postMessage(channel=channel, text=asked)
+        key = conversation.thread_key(channel, str(parent["ts"]))
+    step = conversation.ask_faq if faq else conversation.choose
+    try:
+        turn = await step(deps.kb, deps.store, key, article)
+    except InputError:
+        await threads.post(
+            client, key, messages.THREAD_GONE, [blocks.section(messages.THREAD_GONE)]
+        )
+        return
+    await deps.helpdesk.record_activity(user)
+    await threads.post_turn(client, deps, key, turn)
+
+
+def register(app: AsyncApp) -> None:
+    actions = turns.OFFER_ACTIONS
+    app.action(actions[Offer.FIXED])(fixed)
+    app.action(actions[Offer.STILL_FAILING])(still_failing)
+    app.action(actions[Offer.NOT_WHAT_I_MEANT])(not_what_i_meant)
+    app.action(actions[Offer.LIVE_CHECK])(live_check)
+    app.action(actions[Offer.HUMAN])(talk_to_human)
+    app.action(re.compile(rf"^({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+$"))(open_article)

@@ -1,0 +1,200 @@
+"""Conversation turns rendered for Slack (pure: a ``Turn`` in, text and blocks out).
+
+``bot.conversation`` decides what to say as data; this module words it (with
+``bot.messages``) and lays it out. Buttons carry only the thread key and, where a
+button opens an article, the article id: never text the user typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from bot import messages
+from bot.conversation import ArticleRef, Offer, Question, Turn, TurnKind
+from handlers import blocks
+from knowledge import Match
+
+Block = blocks.Block
+
+ACTION_PREFIX: Final = "help_"
+OFFER_ACTIONS: Final = {offer: f"{ACTION_PREFIX}{offer.value}" for offer in Offer}
+# Several article buttons sit in one block and action ids must be unique there, so
+# each gets a numbered id; the listeners match the prefix.
+ACTION_CHOOSE: Final = "help_choose"
+ACTION_FAQ: Final = "help_faq"
+SEPARATOR: Final = "|"  # thread key and article id in one button value
+
+
+def button_value(thread_key: str | None, article_id: str | None = None) -> str:
+    """``key`` or ``key|article`` (an empty key: no thread yet, e.g. from App Home)."""
+    value = thread_key or ""
+    if article_id is not None:
+        value += SEPARATOR + article_id
+    return value[: blocks.BUTTON_VALUE_MAX]
+
+
+def parse_value(value: str) -> tuple[str | None, str | None]:
+    """The thread key (None when empty) and article id (None when absent) of a button."""
+    key, sep, article = value.partition(SEPARATOR)
+    return (key or None), (article if sep and article else None)
+
+
+def _button(action_id: str, label: str, value: str, *, primary: bool = False) -> Block:
+    button: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": blocks.clip(label, blocks.BUTTON_TEXT_MAX)},
+        "value": value,
+    }
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def offers_block(thread_key: str, offers: Sequence[Offer]) -> Block:
+    buttons = [
+        _button(
+            OFFER_ACTIONS[offer],
+            messages.OFFER_LABELS[offer.value],
+            button_value(thread_key),
+            primary=offer is Offer.FIXED,
+        )
+        for offer in offers
+    ]
+    return {"type": "actions", "block_id": "help-offers", "elements": buttons}
+
+
+def articles_block(
+    thread_key: str | None, articles: Sequence[tuple[str, str]], *, faq: bool, block_id: str
+) -> Block:
+    """One button per (article id, label); ``faq`` buttons ask the common question."""
+    prefix = ACTION_FAQ if faq else ACTION_CHOOSE
+    buttons = [
+        _button(f"{prefix}_{i}", label, button_value(thread_key, article_id))
+        for i, (article_id, label) in enumerate(articles[:25])
+    ]
+    return {"type": "actions", "block_id": block_id, "elements": buttons}
+
+
+def faq_blocks(thread_key: str | None, questions: Sequence[tuple[str, str]]) -> list[Block]:
+    """The "Common questions" entry: each question a button."""
+    return [
+        blocks.section(messages.COMMON_QUESTIONS),
+        articles_block(thread_key, questions, faq=True, block_id="help-faq"),
+    ]
+
+
+def greeting(
+    thread_key: str | None, questions: Sequence[tuple[str, str]]
+) -> tuple[str, list[Block]]:
+    return messages.GREETING, [
+        blocks.section(messages.GREETING),
+        *faq_blocks(thread_key, questions)[1:],
+    ]
+
+
+def _code(match: Match) -> str:
+    return " ".join(str(p) for p in (match.code, match.enhanced) if p) or "?"
+
+
+def _matches(matches: Sequence[Match]) -> list[Block]:
+    return [
+        blocks.section(
+            messages.TURN_ERROR.format(code=_code(m), cause=blocks.escape(m.cause))
+            + ("\n" + blocks.code(m.excerpt) if m.excerpt else "")
+        )
+        for m in matches
+    ]
+
+
+def _article(turn: Turn, *, with_summary: bool) -> list[Block]:
+    out: list[Block] = []
+    if turn.article is not None:
+        head = f"*{blocks.escape(turn.article.title)}*"
+        if with_summary:
+            head += "\n" + blocks.escape(turn.article.summary)
+        out.append(blocks.section(head))
+    if turn.variant is not None:
+        out.append(
+            blocks.context(messages.TURN_VARIANT.format(name=blocks.escape(turn.variant.name)))
+        )
+    if turn.step is not None:
+        out.append(
+            blocks.section(
+                messages.TURN_STEP.format(
+                    number=turn.step.number,
+                    total=turn.step.total,
+                    text=blocks.escape(turn.step.text),
+                )
+            )
+        )
+    return out
+
+
+def _refs(refs: Sequence[ArticleRef]) -> list[tuple[str, str]]:
+    return [(ref.id, ref.title) for ref in refs]
+
+
+def _next_question(thread_key: str, question: Question | None) -> list[Block]:
+    if question is None:
+        return []
+    return [
+        blocks.context(messages.TURN_NEXT_QUESTION),
+        articles_block(
+            thread_key, [(question.article_id, question.text)], faq=True, block_id="help-next"
+        ),
+    ]
+
+
+def _body(turn: Turn, thread_key: str, faq: Sequence[tuple[str, str]]) -> tuple[str, list[Block]]:
+    kind = turn.kind
+    if kind in (TurnKind.ANSWER, TurnKind.FAQ, TurnKind.EXPLANATION, TurnKind.NEXT_STEP):
+        body = _matches(turn.matches) if kind is TurnKind.EXPLANATION else []
+        if kind is TurnKind.EXPLANATION and turn.article is None:
+            body.append(blocks.section(messages.TURN_ERROR_NO_ARTICLE))
+        body += _article(turn, with_summary=kind is not TurnKind.NEXT_STEP)
+        body += _next_question(thread_key, turn.next_question)
+        title = turn.article.title if turn.article else messages.TURN_ERROR_NO_ARTICLE
+        step = f" {turn.step.text}" if turn.step else ""
+        return f"{title}:{step}", body
+    if kind is TurnKind.LOW_CONFIDENCE:
+        if turn.candidates:
+            return messages.TURN_LOW_CONFIDENCE, [
+                blocks.section(messages.TURN_LOW_CONFIDENCE),
+                articles_block(thread_key, _refs(turn.candidates), faq=False, block_id="help-pick"),
+            ]
+        return messages.TURN_NOTHING_FOUND, [
+            blocks.section(messages.TURN_NOTHING_FOUND),
+            articles_block(thread_key, faq, faq=True, block_id="help-faq"),
+        ]
+    if kind in (TurnKind.RELATED, TurnKind.CANDIDATES, TurnKind.NOTED):
+        if kind is TurnKind.RELATED:
+            title = turn.article.title if turn.article else ""
+            text = messages.TURN_RELATED.format(title=blocks.escape(title))
+        elif kind is TurnKind.CANDIDATES:
+            text = messages.TURN_CANDIDATES
+        elif turn.variant is not None:
+            text = messages.TURN_NOTED.format(name=blocks.escape(turn.variant.name))
+        else:
+            text = messages.TURN_NOTED_PLAIN
+        body = [blocks.section(text)]
+        if turn.candidates:
+            body.append(
+                articles_block(thread_key, _refs(turn.candidates), faq=False, block_id="help-pick")
+            )
+        return text, body
+    if kind is TurnKind.RESOLVED:
+        text = messages.TURN_RESOLVED_AGAIN if turn.repeat else messages.TURN_RESOLVED
+        return text, [blocks.section(text)]
+    return messages.TURN_HUMAN, [blocks.section(messages.TURN_HUMAN)]
+
+
+def render_turn(
+    turn: Turn, thread_key: str, *, faq: Sequence[tuple[str, str]] = ()
+) -> tuple[str, list[Block]]:
+    """Fallback text and blocks for one turn; ``faq`` is shown when nothing matched."""
+    text, body = _body(turn, thread_key, faq)
+    if turn.offers:
+        body.append(offers_block(thread_key, turn.offers))
+    return blocks.clip(text, blocks.FALLBACK_TEXT_MAX), body[: blocks.MESSAGE_BLOCKS_MAX]
