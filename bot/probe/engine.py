@@ -338,10 +338,9 @@ class _Probe:
     async def _ehlo(self) -> bool:
         smtp = self._live_client()
         self._begin(Stage.EHLO)
-        name = self.ehlo_name
 
         async def ehlo() -> aiosmtplib.SMTPResponse:
-            return await smtp.ehlo(hostname=name)
+            return await smtp.ehlo()  # local_hostname (our address literal) was set at connect
 
         result = await self._attempt(self.limits.command, ehlo)
         if isinstance(result, Failure):
@@ -647,12 +646,9 @@ class _Probe:
     async def _close(self) -> None:
         smtp, sock = self.smtp, self.sock
         if smtp is not None:
-            transport = smtp.transport
-            if isinstance(transport, asyncio.Transport):
-                transport.abort()  # no lingering TLS shutdown: the socket closes now
-            smtp.close()
+            smtp.close()  # aborts its transport, so none still uses the socket's descriptor
         if sock is not None:
-            sock.close()
+            sock.close()  # no-op once the transport closed it; needed if none was ever made
         if smtp is not None or sock is not None:
             self.transcript.note("Connection closed with remote host.")
             await asyncio.sleep(0)  # let the transport's connection_lost run and drop the fd

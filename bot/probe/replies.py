@@ -17,6 +17,8 @@ from bot.probe.model import Reply
 MAX_REPLY_TEXT: Final = 512
 MAX_LINE: Final = 200  # one transcript line of server text
 _ELLIPSIS: Final = "…"
+# Control, format (bidi overrides, zero-width), surrogate and private-use characters.
+_DROPPED: Final = frozenset({"Cc", "Cf", "Cs", "Co"})
 # RFC 3463 enhanced status code at the start of a reply line: class.subject.detail.
 _ENHANCED: Final = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
 
@@ -29,13 +31,15 @@ def clean_text(raw: str, *, limit: int = MAX_REPLY_TEXT) -> str:
     Lone surrogates (undecodable bytes, kept by aiosmtplib's surrogateescape)
     become U+FFFD.
     """
-    text = raw[: limit * 4].encode("utf-8", "replace").decode("utf-8")
-    kept = "".join(
-        " " if ch.isspace() else ch
-        for ch in text
-        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
-    )
-    collapsed = " ".join(kept.split())
+    text = raw[: limit * 4]
+    if not (text.isascii() and text.isprintable()):  # the common case skips the per-character pass
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        text = "".join(
+            " " if ch.isspace() else ch
+            for ch in text
+            if ch.isspace() or unicodedata.category(ch) not in _DROPPED
+        )
+    collapsed = " ".join(text.split())
     if len(collapsed) > limit:
         return collapsed[: limit - 1] + _ELLIPSIS
     return collapsed

@@ -95,3 +95,10 @@ class TappedSMTP(aiosmtplib.SMTP):
         response = await super().execute_command(*args, timeout=timeout)
         self.transcript.server(response.code, response.message)
         return response
+
+    def close(self) -> None:
+        """Abort rather than close: a closing TLS transport would keep the socket open for a
+        shutdown handshake (up to 30 s) after we are done; aborting drops it at once."""
+        if isinstance(self.transport, asyncio.Transport):
+            self.transport.abort()
+        super().close()

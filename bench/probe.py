@@ -1,0 +1,180 @@
+"""Probe latency and throughput against a local aiosmtpd STARTTLS + AUTH server.
+
+Runs the full ``run_probe`` (resolve -> connect -> banner -> EHLO -> STARTTLS ->
+EHLO -> AUTH PLAIN -> QUIT, transcript, report) and, in the same run against the
+same server, a bare aiosmtplib client doing the same protocol steps (connect,
+STARTTLS, EHLO, AUTH PLAIN, QUIT) with one reused TLS context. The server runs in
+its own process so client and server do not share an event loop.
+
+    python bench/probe.py [--iterations 300] [--concurrent-total 1000]
+
+Prints per-probe latency (median, p99) at concurrency 1 and 50 for both, then a
+last line of JSON:
+{"probe_p50_ms":..,"bare_p50_ms":..,"ratio_c1":..,"probes_per_s_c50":..,"bare_per_s_c50":..}
+Targets: ratio_c1 <= 1.3 and probes_per_s_c50 >= 0.8 x bare_per_s_c50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import logging
+import multiprocessing
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiosmtplib
+
+from bot.config import Settings
+from bot.probe import Outcome, build_request, run_probe
+from tests.support.smtp_server import PASSWORD, USER, make_certs, smtp_server
+
+CONCURRENCY = 50
+
+
+def _serve(pipe: Connection, directory: str) -> None:
+    """Server process: aiosmtpd with STARTTLS and AUTH, until the pipe closes."""
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")  # aiosmtpd's login_data deprecation, once per AUTH
+
+    async def main() -> None:
+        certs = make_certs(Path(directory))
+        async with smtp_server(context=certs.good) as server:
+            pipe.send((server.port, str(certs.ca_file)))
+            await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+
+    asyncio.run(main())
+
+
+async def _bare(port: int, context: ssl.SSLContext) -> None:
+    smtp = aiosmtplib.SMTP(
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        start_tls=True,
+        local_hostname="[127.0.0.1]",
+        timeout=10,
+    )
+    await smtp.connect()  # greeting, EHLO, STARTTLS
+    await smtp.ehlo()
+    await smtp.auth_plain(USER, PASSWORD)
+    await smtp.quit()
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def _timed(action: Callable[[], Awaitable[None]]) -> float:
+    started = time.perf_counter()
+    await action()
+    return (time.perf_counter() - started) * 1000
+
+
+async def _sequential(
+    iterations: int, probe: Callable[[], Awaitable[None]], bare: Callable[[], Awaitable[None]]
+) -> tuple[list[float], list[float]]:
+    """Alternate the two so drift on a shared machine hits both alike."""
+    probe_ms, bare_ms = [], []
+    for _ in range(iterations):
+        probe_ms.append(await _timed(probe))
+        bare_ms.append(await _timed(bare))
+    return probe_ms, bare_ms
+
+
+async def _concurrent(
+    total: int, action: Callable[[], Awaitable[None]]
+) -> tuple[float, list[float]]:
+    """``total`` runs with at most 50 in flight; returns (runs per second, latencies)."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+    latencies: list[float] = []
+
+    async def one() -> None:
+        async with gate:
+            latencies.append(await _timed(action))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(total)))
+    return total / (time.perf_counter() - started), latencies
+
+
+async def _run(port: int, ca_file: Path, iterations: int, total: int) -> dict[str, float]:
+    settings = Settings(
+        allow_networks=(ipaddress.ip_network("127.0.0.0/8"),), allowed_ports=frozenset({port})
+    )
+    request = build_request(
+        host="127.0.0.1",
+        port=port,
+        username=USER,
+        password=PASSWORD,
+        allowed_ports=settings.allowed_ports,
+    )
+    context = ssl.create_default_context(cafile=str(ca_file))
+
+    async def probe() -> None:
+        report = await run_probe(request, settings=settings, ca_file=ca_file, deadline=30)
+        if report.outcome is not Outcome.AUTHENTICATED:
+            raise RuntimeError(f"probe failed: {report.outcome} {report.finding}")
+
+    async def bare() -> None:
+        await _bare(port, context)
+
+    await _sequential(20, probe, bare)  # warm-up: caches, TLS session state, JIT-free but fair
+    probe_c1, bare_c1 = await _sequential(iterations, probe, bare)
+    bare_rate, bare_c50 = await _concurrent(total, bare)
+    probe_rate, probe_c50 = await _concurrent(total, probe)
+    bare_rate_2, _ = await _concurrent(total, bare)  # again, so drift does not favour one side
+    bare_rate = (bare_rate + bare_rate_2) / 2
+
+    def line(name: str, samples: list[float]) -> str:
+        p50, p99 = statistics.median(samples), _percentile(samples, 0.99)
+        return f"{name:<22} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   (n={len(samples)})"
+
+    print(line("run_probe  c=1", probe_c1))
+    print(line("bare       c=1", bare_c1))
+    print(line("run_probe  c=50", probe_c50))
+    print(line("bare       c=50", bare_c50))
+    print(f"throughput c=50: run_probe {probe_rate:.1f}/s, bare {bare_rate:.1f}/s")
+    probe_p50, bare_p50 = statistics.median(probe_c1), statistics.median(bare_c1)
+    return {
+        "probe_p50_ms": round(probe_p50, 3),
+        "bare_p50_ms": round(bare_p50, 3),
+        "ratio_c1": round(probe_p50 / bare_p50, 3),
+        "probes_per_s_c50": round(probe_rate, 1),
+        "bare_per_s_c50": round(bare_rate, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=300, help="sequential runs of each")
+    parser.add_argument("--concurrent-total", type=int, default=1000, help="runs at c=50")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        ours, theirs = multiprocessing.Pipe()
+        server = multiprocessing.Process(target=_serve, args=(theirs, directory), daemon=True)
+        server.start()
+        port, ca_file = ours.recv()
+        try:
+            figures = asyncio.run(_run(port, Path(ca_file), args.iterations, args.concurrent_total))
+        finally:
+            ours.send("stop")
+            server.join(10)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
