@@ -20,7 +20,7 @@ EXIT_INVALID = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.cli import knowledge, probe
+    from . import knowledge, probe
 
     parser = argparse.ArgumentParser(
         prog="smtpcheck",
