@@ -14,12 +14,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, messages
 from bot.errors import InputError, LookupFailed, StoreUnavailable
-from bot.helpdesk import render_stats_text
 from handlers import blocks, turns
 from handlers.answers import answer
 from handlers.conversation import FAQ_SHOWN
 from handlers.deps import DISCOVERY_BUDGET, Deps, deps_of
-from handlers.home import helpdesk_stats
+from handlers.home import helpdesk_stats, stats_message
 from knowledge import discover_settings
 
 Kind = Literal["modal", "help", "faq", "stats", "email", "target", "question"]
@@ -133,10 +132,7 @@ async def stats(deps: Deps, user: str) -> tuple[str, list[blocks.Block]]:
         week, month = await helpdesk_stats(deps)
     except StoreUnavailable:
         return messages.STATS_UNAVAILABLE, [blocks.section(messages.STATS_UNAVAILABLE)]
-    text = render_stats_text(week, month)
-    return blocks.clip(text, blocks.FALLBACK_TEXT_MAX), [
-        blocks.section(part) for part in text.split("\n\n") if part.strip()
-    ]
+    return stats_message(week, month)
 
 
 def register(app: AsyncApp) -> None:

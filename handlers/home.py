@@ -43,7 +43,6 @@ def check_line(record: CheckRecord) -> str:
 
 def dashboard_blocks(stats: tuple[HelpdeskStats, HelpdeskStats]) -> list[blocks.Block]:
     """The admins' dashboard: the same figures as ``/smtpcheck stats``."""
-    text = render_stats_text(*stats)
     return [
         {"type": "divider"},
         {
@@ -51,8 +50,15 @@ def dashboard_blocks(stats: tuple[HelpdeskStats, HelpdeskStats]) -> list[blocks.
             "text": {"type": "plain_text", "text": messages.HOME_DASHBOARD[: blocks.HEADER_MAX]},
         },
         blocks.context(messages.HOME_DASHBOARD_NOTE),
-        *(blocks.section(part) for part in text.split("\n\n") if part.strip()),
+        *stats_message(*stats)[1],
     ]
+
+
+def stats_message(week: HelpdeskStats, month: HelpdeskStats) -> tuple[str, list[blocks.Block]]:
+    """``/smtpcheck stats``: the dashboard's figures as a message."""
+    text = render_stats_text(week, month)
+    parts = [blocks.section(part) for part in text.split("\n\n") if part.strip()]
+    return blocks.clip(text, blocks.FALLBACK_TEXT_MAX), parts
 
 
 def home_view(

@@ -1,0 +1,244 @@
+"""Help threads end to end: DM and mention conversations, the help buttons, triage
+and the message shortcut, through the real HTTP endpoint with signed requests and
+the fake Slack Web API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot import messages
+from bot.store import MemoryStore
+from tests.handlers.harness import HELPDESK, running_bot
+from tests.handlers.helpdesk_support import (
+    ALICE,
+    DM,
+    buttons,
+    click,
+    next_post,
+    send_message,
+    text_of,
+)
+from tests.support import slack_signing as signing
+
+TRIAGE = "C0TRIAGE"
+GMAIL_535 = (
+    "535-5.7.8 Username and Password not accepted. Learn more at "
+    "https://support.google.com/mail/?p=BadCredentials x1-20020a17090 - gsmtp"
+)
+TRIAGE_SETTINGS = {"triage_channels": frozenset({TRIAGE})}
+
+
+async def test_dm_conversation_carries_context_and_records_resolution(store: MemoryStore) -> None:
+    """A DM question is answered in its thread with the five buttons; "I use Gmail"
+    re-tailors it, the live check is prefilled from the thread, "Still failing" shows the
+    next step, and "That fixed it" records one resolution however often it is clicked."""
+    async with running_bot(store) as bot:
+        await send_message(
+            bot, "my email keeps saying authentication failed when sending", ts="100.1"
+        )
+        first = await next_post(bot, 0)
+        assert (first["channel"], first["thread_ts"]) == (DM, "100.1")
+        offered = buttons(first)
+        assert list(offered) == [*messages.OFFER_LABELS.values()]
+        assert {b["value"] for b in offered.values()} == {f"{DM}:100.1"}
+        assert "Step 1 of" in text_of(first)
+
+        await send_message(bot, "I use Gmail", ts="100.2", thread_ts="100.1")
+        tailored = await next_post(bot, 1)
+        assert tailored["thread_ts"] == "100.1"
+        assert "Steps for Gmail." in text_of(tailored)
+        assert "Gmail address" in text_of(tailored)
+
+        await click(bot, buttons(tailored)["Run a live check"])
+        view = (await bot.slack.wait_for("views.open"))[0].params["view"]
+        values = {
+            b["block_id"]: b["element"].get("initial_value") or b["element"].get("initial_option")
+            for b in view["blocks"]
+            if b["type"] == "input"
+        }
+        assert values["host"] == "smtp.gmail.com" and values["port"] == "465"
+        assert values["security"]["value"] == "tls"
+
+        await click(bot, buttons(tailored)["Still failing"])
+        assert "Step 2 of" in text_of(await next_post(bot, 2))
+
+        for n in range(2):
+            await click(bot, buttons(tailored)["That fixed it"])
+            reply = await next_post(bot, 3 + n)
+            assert reply["text"] == (
+                messages.TURN_RESOLVED if n == 0 else messages.TURN_RESOLVED_AGAIN
+            )
+        week = await bot.bot.deps.helpdesk.summary(7)
+        assert (week.questions, week.resolutions) == (2, 1)
+        assert week.resolution_seconds is not None
+
+
+async def test_still_failing_walks_every_step_then_related_then_a_human(store: MemoryStore) -> None:
+    """Each "Still failing" shows the next step; after the last come related articles as
+    buttons (one opens its answer in the thread); then only a human is offered."""
+    async with running_bot(store) as bot:
+        await send_message(bot, "how do I check my username and password for smtp", ts="200.1")
+        answer = await next_post(bot, 0)
+        still = buttons(answer)["Still failing"]
+        total = int(text_of(answer).split("Step 1 of ")[1].split(":")[0])
+        for number in range(2, total + 1):
+            await click(bot, still)
+            assert f"Step {number} of {total}" in text_of(await next_post(bot, number - 1))
+        await click(bot, still)
+        related = await next_post(bot, total)
+        assert "You have tried every step" in text_of(related)
+        picks = [b for b in buttons(related).values() if b["action_id"].startswith("help_choose_")]
+        assert picks and all(b["value"].startswith(f"{DM}:200.1|") for b in picks)
+        await click(bot, picks[0])
+        opened = await next_post(bot, total + 1)
+        assert "Step 1 of" in text_of(opened) and opened["thread_ts"] == "200.1"
+
+
+async def test_low_confidence_lists_candidates_and_offers_a_human(store: MemoryStore) -> None:
+    """An unsure search says so, shows candidates as buttons and offers a person; the
+    helpdesk gets one secret-free summary with a link; nothing found shows the FAQ."""
+    async with running_bot(store) as bot:
+        await send_message(bot, "how do I change my slack password", ts="300.1")
+        unsure = await next_post(bot, 0)
+        assert unsure["text"] == messages.TURN_LOW_CONFIDENCE
+        found = buttons(unsure)
+        assert any(b["action_id"].startswith("help_choose_") for b in found.values())
+        assert "That fixed it" not in found
+        await click(bot, found["Talk to a human"])
+        summary = await next_post(bot, 1)
+        assert summary["channel"] == HELPDESK
+        assert f"<@{ALICE}>" in summary["text"] and "archives/D0ALICE" in summary["text"]
+        assert (await next_post(bot, 2))["text"] == messages.HELPDESK_SENT
+        await click(bot, found["Talk to a human"])
+        assert (await next_post(bot, 3))["text"] == messages.HELPDESK_ALREADY
+        await send_message(bot, "what's for lunch", ts="301.1")
+        nothing = await next_post(bot, 4)
+        assert nothing["text"] == messages.TURN_NOTHING_FOUND
+        assert any(b["action_id"].startswith("help_faq_") for b in buttons(nothing).values())
+
+
+async def test_greeting_and_faq_offer_the_next_question(store: MemoryStore) -> None:
+    """ "hi" shows the common questions; one answers in the thread and offers the natural
+    next question; `/smtpcheck faq` buttons start a thread in the user's DM."""
+    async with running_bot(store) as bot:
+        await send_message(bot, "hi", ts="400.1")
+        hello = await next_post(bot, 0)
+        assert hello["text"] == messages.GREETING
+        faq = [b for b in buttons(hello).values() if b["action_id"].startswith("help_faq_")]
+        assert faq and faq[0]["value"].startswith(f"{DM}:400.1|")
+        await click(bot, faq[0])
+        answered = await next_post(bot, 1)
+        assert answered["thread_ts"] == "400.1"
+        assert messages.TURN_NEXT_QUESTION in text_of(answered)
+        status, body = await bot.command("faq")
+        assert status == 200
+        listed = json.loads(body)
+        first = next(b for b in buttons(listed).values() if b["action_id"].startswith("help_faq_"))
+        assert first["value"].startswith("|")
+        await click(bot, first, channel="C0GENERAL")
+        parent = await next_post(bot, 2)
+        assert parent["channel"] == DM and "You asked" in parent["text"]
+        threaded = await next_post(bot, 3)
+        assert threaded["channel"] == DM and threaded["thread_ts"] != "400.1"
+
+
+async def test_mention_answers_in_the_thread(store: MemoryStore) -> None:
+    """A mention with a pasted error gets the explanation (cause, fix, article) in its thread."""
+    async with running_bot(store) as bot:
+        await send_message(
+            bot,
+            f"<@U0BOT> users see {GMAIL_535}",
+            ts="500.1",
+            channel="C0GENERAL",
+            kind="app_mention",
+        )
+        reply = await next_post(bot, 0)
+        assert (reply["channel"], reply["thread_ts"]) == ("C0GENERAL", "500.1")
+        assert "What the error means" in text_of(reply) and "Step 1 of" in text_of(reply)
+
+
+async def test_triage_once_per_thread_and_never_on_bot_messages(store: MemoryStore) -> None:
+    """In a triage channel: bot posts, our own, edits and other channels are ignored; a
+    pasted reply gets one explanation, and a second error in that thread gets none."""
+    async with running_bot(store, settings_changes=TRIAGE_SETTINGS) as bot:
+        ignored = [
+            {"bot_id": "B0OTHER", "subtype": "bot_message", "user": None},
+            {"bot_id": "B0OTHER"},
+            {"user": "U0BOT"},
+            {"subtype": "message_changed"},
+            {"subtype": "channel_join"},
+        ]
+        for n, extra in enumerate(ignored):
+            await send_message(
+                bot, GMAIL_535, ts=f"600.{n}", channel=TRIAGE, channel_type="channel", **extra
+            )
+        await send_message(
+            bot, GMAIL_535, ts="601.1", channel="C0OTHER", channel_type="channel", user="U0BOB"
+        )
+        await send_message(
+            bot, "lunch anyone?", ts="601.2", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        await send_message(
+            bot, GMAIL_535, ts="602.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        explained = await next_post(bot, 0)
+        assert (explained["channel"], explained["thread_ts"]) == (TRIAGE, "602.1")
+        assert "What the error means" in text_of(explained)
+        await send_message(
+            bot,
+            "now 454 4.7.0 Too many login attempts",
+            ts="602.2",
+            thread_ts="602.1",
+            channel=TRIAGE,
+            channel_type="channel",
+            user="U0CAROL",
+        )
+        await send_message(
+            bot, GMAIL_535, ts="603.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        marker = await next_post(bot, 1)
+        assert marker["thread_ts"] == "603.1"
+        await asyncio.sleep(0.3)
+        assert [c.params["thread_ts"] for c in bot.slack.of("chat.postMessage")] == [
+            "602.1",
+            "603.1",
+        ]
+
+
+async def test_a_mention_in_a_triage_channel_is_answered_once(store: MemoryStore) -> None:
+    """Slack sends message.channels and app_mention for a mention: one answer only."""
+    async with running_bot(store, settings_changes=TRIAGE_SETTINGS) as bot:
+        text = f"<@U0BOT> what does this mean? {GMAIL_535}"
+        common = {"channel": TRIAGE, "user": "U0BOB"}
+        await send_message(bot, text, ts="700.1", channel_type="channel", **common)
+        await send_message(bot, text, ts="700.1", kind="app_mention", **common)
+        await next_post(bot, 0)
+        await send_message(bot, GMAIL_535, ts="701.1", channel_type="channel", **common)
+        await next_post(bot, 1)
+        await asyncio.sleep(0.3)
+        assert [c.params["thread_ts"] for c in bot.slack.of("chat.postMessage")] == [
+            "700.1",
+            "701.1",
+        ]
+
+
+async def test_shortcut_explains_privately(store: MemoryStore) -> None:
+    """ "Explain SMTP error" on a message answers the person who used it, ephemerally."""
+    async with running_bot(store) as bot:
+        payload = {
+            "type": "message_action",
+            "callback_id": "explain_error",
+            "trigger_id": "trigger-shortcut",
+            "team": {"id": signing.TEAM_ID},
+            "user": {"id": "U0HELPER"},
+            "channel": {"id": "C0GENERAL"},
+            "message": {"ts": "800.1", "text": GMAIL_535, "user": "U0BOB"},
+            "message_ts": "800.1",
+        }
+        status, _ = await bot.interact(payload)
+        assert status == 200
+        private = (await bot.slack.wait_for("chat.postEphemeral"))[0].params
+        assert (private["channel"], private["user"]) == ("C0GENERAL", "U0HELPER")
+        assert "535" in private["text"] and "Read:" in private["text"]
+        assert not bot.slack.of("chat.postMessage")

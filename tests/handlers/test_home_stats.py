@@ -1,0 +1,135 @@
+"""App Home for users and admins, `/smtpcheck stats` against seeded events, the
+helpdesk numbers on /metrics, and live checks feeding those numbers."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import aiohttp
+
+from bot import messages
+from bot.helpdesk import HelpdeskMetrics
+from bot.probe.model import Outcome
+from bot.store import MemoryStore
+from tests.handlers.harness import Running, form_values, running_bot
+from tests.handlers.helpdesk_support import ALICE, buttons, next_event_id, text_of
+from tests.handlers.scripted import ScriptedProbe
+
+ADMIN = "U0ADMIN"
+ADMINS = {"admins": frozenset({ADMIN})}
+DAY = 86400.0
+REPLY = "gmail-535-bad-credentials"
+
+
+async def seed(helpdesk: HelpdeskMetrics, now: float) -> None:
+    """Known events: today 4 AUTH attempts (3 refused, A later succeeds after an hour),
+    one more active user; ten days ago 2 refused attempts by D."""
+    await helpdesk.record_check(
+        "U0A", outcome="auth_rejected", auth_failed=True, reply_key=REPLY, at=now - 3600
+    )
+    await helpdesk.record_check("U0A", outcome="authenticated", auth_failed=False, at=now)
+    for user in ("U0B", "U0C"):
+        await helpdesk.record_check(
+            user, outcome="auth_rejected", auth_failed=True, reply_key=REPLY, at=now
+        )
+    await helpdesk.record_activity("U0E", at=now)
+    for _ in range(2):
+        await helpdesk.record_check(
+            "U0D",
+            outcome="auth_rejected",
+            auth_failed=True,
+            reply_key="auth_rejected",
+            at=now - 10 * DAY,
+        )
+
+
+async def open_home(bot: Running, user: str) -> dict[str, Any]:
+    before = len(bot.slack.of("views.publish"))
+    event = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}
+    status, _ = await bot.event(event, event_id=next_event_id())
+    assert status == 200
+    call = (await bot.slack.wait_for("views.publish", before + 1))[before]
+    assert call.params["user_id"] == user
+    view: dict[str, Any] = call.params["view"]
+    return view
+
+
+async def test_home_for_a_user_never_shows_the_dashboard(store: MemoryStore) -> None:
+    """Everyone sees start-a-check, popular questions and their own recent checks (no
+    username); a non-admin never sees the dashboard, even with data present."""
+    async with running_bot(store, probe=ScriptedProbe(), settings_changes=ADMINS) as bot:
+        await seed(bot.bot.deps.helpdesk, time.time())
+        modal = await bot.open_modal()
+        values = form_values(
+            host="mail.example.com",
+            port="587",
+            security="auto",
+            username="alice@example.com",
+            password="pw-canary-1",
+        )
+        await bot.submit(modal, values)
+        await bot.slack.wait_for("chat.postMessage", 3)
+        view = await open_home(bot, ALICE)
+        shown = json.dumps(view)
+        assert messages.HOME_START in buttons(view)
+        assert sum(b["action_id"].startswith("help_faq_") for b in buttons(view).values()) >= 4
+        assert "mail.example.com:587" in shown and "Signed in successfully" in shown
+        assert "alice@example.com" not in shown and "pw-canary-1" not in shown
+        assert messages.HOME_DASHBOARD not in shown and "failure rate" not in shown
+
+
+async def test_home_for_an_admin_has_the_dashboard(store: MemoryStore) -> None:
+    """An admin's Home adds the five numbers for 7 and 30 days and sparkline trends."""
+    async with running_bot(store, settings_changes=ADMINS) as bot:
+        await seed(bot.bot.deps.helpdesk, time.time())
+        view = await open_home(bot, ADMIN)
+        shown = text_of(view)
+        assert messages.HOME_DASHBOARD in json.dumps(view)
+        assert "Authentication failure rate: *75%* · 83.3%" in shown
+        assert "`▁" in shown or "`·" in shown  # trends drawn as bar charts
+
+
+async def test_stats_command_figures_match_the_seeded_events(store: MemoryStore) -> None:
+    """`/smtpcheck stats`: the admin gets exact figures; anyone else a polite refusal."""
+    async with running_bot(store, settings_changes=ADMINS) as bot:
+        await seed(bot.bot.deps.helpdesk, time.time())
+        status, body = await bot.command("stats", user_id="U0BOB")
+        assert status == 200 and json.loads(body)["text"] == messages.STATS_DENIED
+        status, body = await bot.command("stats", user_id=ADMIN)
+        text = text_of(json.loads(body))
+    assert "Authentication failure rate: *75%* · 83.3%" in text  # 3/4 and 5/6
+    assert "Failed login attempts: *3* · 5" in text
+    assert "Time to resolution (median): *1 h* · 1 h (1 · 1 resolved)" in text
+    assert "Users affected: *75% (3 of 4)* · 80% (4 of 5)" in text
+    assert f"1. `{REPLY}`: 3" in text and "2. `auth_rejected`: 2" in text
+    assert "auth failure rate" in text and "resolutions" in text
+
+
+async def test_checks_feed_the_numbers_and_metrics_endpoint(store: MemoryStore) -> None:
+    """A refused check counts a failed login; a later successful one resolves the
+    episode; GET /metrics serves process and helpdesk metrics together."""
+    probe = ScriptedProbe(Outcome.AUTH_REJECTED)
+    async with running_bot(store, probe=probe) as bot:
+        values = form_values(
+            host="mail.example.com",
+            port="587",
+            security="auto",
+            username="a@example.com",
+            password="pw",
+        )
+        await bot.submit(await bot.open_modal(), values, view_id="V1")
+        await bot.slack.wait_for("chat.postMessage", 3)
+        probe.outcome = Outcome.AUTHENTICATED
+        await bot.submit(await bot.open_modal(trigger_id="t2"), values, view_id="V2")
+        await bot.slack.wait_for("chat.postMessage", 6)
+        week = await bot.bot.deps.helpdesk.summary(7)
+        assert (week.auth_attempts, week.failed_logins, week.resolutions) == (2, 1, 1)
+        assert week.top_errors[0].reply == "auth_rejected"
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{bot.server.port}/metrics"
+            async with session.get(url) as response:
+                metrics = await response.text()
+    assert "smtpcheck_checks_total" in metrics
+    assert 'smtpcheck_helpdesk_failed_logins{window="7d"} 1.0' in metrics

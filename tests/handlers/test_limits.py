@@ -1,0 +1,241 @@
+"""Every view and message the bot can send stays inside Slack's Block Kit limits
+(REFERENCE.md): the modal, check progress and results, answers, conversation turns of
+every kind over the whole knowledge base, App Home for users and admins, the stats
+message, escalations, and error notices."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import conversation, messages
+from bot.checks import Advice, ArticleRef
+from bot.conversation import ThreadContext, Turn, TurnKind
+from bot.helpdesk import HelpdeskMetrics
+from bot.probe.model import Outcome, ProbeReport, Reply, Stage, Status, StepResult
+from bot.probe.request import build_request
+from bot.store import MemoryStore
+from bot.store.base import CheckRecord, CheckState
+from handlers import blocks, home, turns
+from handlers.answers import answer
+from handlers.shortcuts import explanation
+from knowledge import KnowledgeBase, get_knowledge
+from knowledge.evaluation import EVAL_ROOT
+from tests.handlers.scripted import ScriptedProbe
+
+LIMITS = {"message": 50, "modal": 100, "home": 100}
+HUGE = "<!channel> " + "x" * 5000
+
+
+def check_blocks(where: str, body: list[dict[str, Any]], surface: str = "message") -> None:
+    """Slack's limits for one message or view's blocks."""
+    assert 0 < len(body) <= LIMITS[surface], where
+    block_ids = [b["block_id"] for b in body if "block_id" in b]
+    assert len(block_ids) == len(set(block_ids)), f"{where}: duplicate block_id"
+    for block in body:
+        kind = block["type"]
+        if kind == "header":
+            assert len(block["text"]["text"]) <= 150, where
+        if kind == "section":
+            assert len(block["text"]["text"]) <= 3000, where
+        if kind == "context":
+            assert all(len(e["text"]) <= 3000 for e in block["elements"]), where
+        if kind == "actions":
+            elements = block["elements"]
+            assert 0 < len(elements) <= 25, where
+            ids = [e["action_id"] for e in elements]
+            assert len(ids) == len(set(ids)), f"{where}: duplicate action_id in a block"
+            for element in elements:
+                assert 0 < len(element["text"]["text"]) <= 75, where
+                assert len(element.get("value", "")) <= 2000, where
+
+
+def check_message(where: str, rendered: tuple[str, list[dict[str, Any]]]) -> None:
+    text, body = rendered
+    assert 0 < len(text) <= 3000 + 1, where
+    check_blocks(where, body)
+
+
+def check_view(where: str, view: dict[str, Any]) -> None:
+    check_blocks(where, view["blocks"], view["type"])
+    for part in ("title", "submit", "close"):
+        if part in view:
+            assert 0 < len(view[part]["text"]) <= 24, f"{where}: {part}"
+    assert len(view.get("private_metadata", "")) <= 3000, where
+
+
+def every_turn(kb: KnowledgeBase) -> Iterator[tuple[str, Turn]]:
+    """Turns of every kind: eval questions and replies, every article opened as a
+    candidate and as a common question, walked to the end, resolved twice."""
+    now = time.time()
+    questions = yaml.safe_load((EVAL_ROOT / "questions.yaml").read_text())
+    replies = yaml.safe_load((EVAL_ROOT / "replies.yaml").read_text())
+    texts = [q["q"] for q in questions] + [r["text"] for r in replies]
+    texts += ["I use Gmail", "I use Thunderbird", "what's for lunch", HUGE]
+    for text in texts:
+        turn = conversation.reply_to(kb, text, ThreadContext(), now=now)
+        yield f"reply {text[:40]!r}", turn
+        yield (
+            f"retailored {text[:40]!r}",
+            conversation.reply_to(kb, "I use Gmail", turn.context, now=now),
+        )
+        yield f"other {text[:40]!r}", conversation.next_candidates(kb, turn.context)
+    for article_id in kb.articles:
+        for faq_turn in (True, False):
+            turn = conversation.open_article(kb, ThreadContext(), article_id, faq=faq_turn, now=now)
+            yield f"open {article_id}", turn
+            for _ in range(12):
+                turn = conversation.after_failure(kb, turn.context)
+                yield f"walk {article_id}", turn
+    resolved = conversation.mark_fixed(ThreadContext(), now=now)
+    yield "resolved", resolved
+    yield "resolved again", conversation.mark_fixed(resolved.context, now=now)
+
+
+def test_every_turn_kind_fits() -> None:
+    """All conversation turns render inside the limits, and every kind was rendered."""
+    kb = get_knowledge()
+    key = "D" + "9" * 20 + ":1700000000.123456"
+    seen: set[TurnKind] = set()
+    faq_list = conversation.common_questions(kb, 25)
+    for where, turn in every_turn(kb):
+        seen.add(turn.kind)
+        check_message(where, turns.render_turn(turn, key, faq=faq_list))
+    assert seen == set(TurnKind)
+    check_message("greeting", turns.greeting(key, faq_list))
+
+
+def report_for(outcome: Outcome) -> ProbeReport:
+    steps = tuple(
+        StepResult(
+            stage=stage,
+            status=Status.FAIL,
+            elapsed_ms=12345.6,
+            detail=HUGE,
+            reply=Reply(code=535, enhanced="5.7.8", text=HUGE),
+        )
+        for stage in Stage
+    )
+    return ProbeReport(
+        host="mail." + "a" * 60 + ".example.com",
+        port=587,
+        security=build_request(
+            host="mail.example.com", port=587, allowed_ports=frozenset({587})
+        ).effective_security,
+        username="u" * 300,
+        outcome=outcome,
+        steps=steps,
+    )
+
+
+def record(**changes: Any) -> CheckRecord:
+    values: dict[str, Any] = {
+        "check_id": "c" * 16,
+        "user_id": "U0ALICE",
+        "host": "mail." + "a" * 60 + ".example.com",
+        "port": 587,
+        "security": "starttls",
+        "state": CheckState.DONE,
+        "created_at": time.time(),
+        "updated_at": time.time(),
+        "username": "u" * 300,
+        "outcome": "auth_rejected",
+        "finding": "auth_rejected",
+    }
+    values.update(changes)
+    return CheckRecord(**values)
+
+
+def test_modal_and_check_messages_fit() -> None:
+    """The modal (longest prefill), refusal notice, progress, verdicts for every outcome,
+    walkthroughs, answers and escalations fit."""
+    long_prefill = blocks.Prefill(
+        email="e" * 300, host="h" * 300, port=587, username="u" * 300, note=HUGE
+    )
+    check_view("modal", blocks.probe_modal(long_prefill, origin_channel="C" * 20))
+    check_view("notice", blocks.notice_modal(messages.REFUSED_STORE))
+    advice = Advice(
+        summary=HUGE,
+        cause=HUGE,
+        articles=tuple(ArticleRef(id=f"a{i}", title="t" * 200) for i in range(30)),
+        next_steps=tuple(HUGE for _ in range(30)),
+    )
+    for outcome in Outcome:
+        report = report_for(outcome)
+        check_message(f"progress {outcome}", blocks.progress_message(record(), report.steps))
+        check_message(f"parent {outcome}", blocks.finished_parent(record(), report))
+        check_message(f"steps {outcome}", blocks.steps_message(report))
+        check_message(f"verdict {outcome}", blocks.verdict_message(record(), report, advice))
+    check_message("walkthrough", blocks.walkthrough_message(HUGE, [HUGE] * 80))
+    check_message(
+        "answer", blocks.answer_message(HUGE, HUGE, [HUGE] * 80, unsure=True, more=[HUGE] * 5)
+    )
+    check_message("escalation", blocks.escalation_message(record(), HUGE))
+    kb = get_knowledge()
+    for text in ("outlook keeps asking for my password", "what's for lunch", HUGE):
+        check_message(f"/smtpcheck {text[:20]}", answer(kb, text))
+    assert (
+        len(explanation(kb, HUGE + " 535 5.7.8 Username and Password not accepted " * 40)) <= 3000
+    )
+
+
+def test_scripted_report_renders() -> None:
+    """A report as the engine shapes it (scripted) renders inside the limits too."""
+
+    async def noop(step: StepResult) -> None:
+        return None
+
+    request = build_request(
+        host="mail.example.com",
+        port=587,
+        username="a",
+        password="p",
+        allowed_ports=frozenset({587}),
+    )
+    report = asyncio.run(ScriptedProbe(Outcome.AUTH_REJECTED)(request, noop))
+    check_message("scripted steps", blocks.steps_message(report))
+
+
+@pytest.fixture
+async def numbers() -> tuple[Any, Any]:
+    """Stats over 30 busy days with many distinct error replies."""
+    store = MemoryStore()
+    helpdesk = HelpdeskMetrics(store)
+    now = time.time()
+    for day in range(30):
+        for n in range(3):
+            await helpdesk.record_check(
+                f"U{day}x{n}",
+                outcome="auth_rejected",
+                auth_failed=True,
+                reply_key=f"reply-{n}-{day}",
+                at=now - day * 86400,
+            )
+    return await helpdesk.summary(7), await helpdesk.summary(30)
+
+
+async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
+    """App Home (user with many checks, admin with busy numbers), the stats message and
+    the FAQ list fit; Slack's error notices fit a section."""
+    kb = get_knowledge()
+    checks = [record(check_id=f"c{i}", outcome=o.value) for i, o in enumerate(Outcome)]
+    checks.append(record(check_id="run", state=CheckState.RUNNING, outcome=None))
+    checks.append(record(check_id="int", state=CheckState.INTERRUPTED, outcome="interrupted"))
+    questions = conversation.common_questions(kb, 25)
+    check_view("home user", home.home_view(questions=questions, checks=checks))
+    check_view("home admin", home.home_view(questions=questions, checks=checks, stats=numbers))
+
+    check_message("stats", home.stats_message(*numbers))
+    check_message("faq", (messages.COMMON_QUESTIONS, turns.faq_blocks(None, questions)))
+    for notice in (
+        messages.UNEXPECTED,
+        messages.STATS_UNAVAILABLE,
+        messages.HELPDESK_MISSING,
+        messages.THREAD_GONE,
+    ):
+        check_message("notice", (notice, [blocks.section(notice)]))
