@@ -12,6 +12,7 @@ import re
 import time
 from typing import Final
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, messages
@@ -98,7 +99,10 @@ async def thread_summary(
 ) -> tuple[str, list[blocks.Block]]:
     """The secret-free summary of a help thread for the helpdesk (no typed text)."""
     channel, ts = split_key(key)
-    link = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
+    try:
+        link = str((await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+    except SlackApiError:
+        link = "-"  # the summary still helps without the link
     article = deps.kb.articles.get(context.article or "")
     setup = [
         owner.name

@@ -242,3 +242,14 @@ async def test_shortcut_explains_privately(store: MemoryStore) -> None:
         assert (private["channel"], private["user"]) == ("C0GENERAL", "U0HELPER")
         assert "535" in private["text"] and "Read:" in private["text"]
         assert not bot.slack.of("chat.postMessage")
+
+
+async def test_any_process_continues_a_thread(store: MemoryStore) -> None:
+    """Two bot processes sharing one store: a question served by one and the follow-up
+    by the other still continue the same conversation (the context is in the store)."""
+    async with running_bot(store) as first, running_bot(store, slack=first.slack) as second:
+        await send_message(first, "my email keeps saying authentication failed", ts="900.1")
+        await next_post(first, 0)
+        await send_message(second, "I use Gmail", ts="900.2", thread_ts="900.1")
+        tailored = await next_post(second, 1)
+        assert tailored["thread_ts"] == "900.1" and "Steps for Gmail." in text_of(tailored)
