@@ -51,7 +51,7 @@ from bot.conversation_turns import (
 )
 from bot.errors import InputError
 from bot.store import Store
-from knowledge import Article, KnowledgeBase, Match, explain_reply, search
+from knowledge import LOW_CONFIDENCE, Article, KnowledgeBase, Match, explain_reply, search
 
 __all__ = [
     "LOW_CONFIDENCE",
@@ -85,15 +85,6 @@ __all__ = [
     "thread_key",
 ]
 
-# Below this search confidence the bot says it is not sure and lists candidates.
-# The one threshold the bot uses (handlers.answers reads it from here too); the
-# knowledge package's own 0.3 is a CLI display hint. Re-measured on
-# knowledge/eval/questions.yaml (169 labelled questions) with the current engine:
-# right top answers: 100% >= 0.3, 95.6% >= 0.4; wrong top answers (9): none below 0.3,
-# three below 0.4; off-topic probes that pass 0.3 but not 0.4 include "how do I change
-# my slack password" (0.39). A cautious threshold costs one click (the right article is
-# still the first candidate), a lax one costs a made-up answer, so 0.4.
-LOW_CONFIDENCE: Final = 0.4
 STATE_FIELD: Final = "conversation"  # the key of our document in the thread's store state
 RELATED_LIMIT: Final = 3
 FAQ_LIMIT: Final = 25
