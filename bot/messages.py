@@ -231,6 +231,6 @@ STATS_DENIED: Final = (
     "if you need them."
 )
 STATS_UNAVAILABLE: Final = (
-    "I cannot read the helpdesk numbers right now (my state store is unreachable). "
+    "I cannot read the helpdesk numbers right now (my state store is unreachable or slow). "
     "Please try again in a few minutes."
 )

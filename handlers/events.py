@@ -7,15 +7,19 @@ Mentions are answered in exactly one place, ``app_mention``: Slack also sends a
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation
+from bot.errors import StoreUnavailable
 from handlers import conversation as threads
 from handlers.deps import deps_of
 from knowledge import explain_reply
+
+log = logging.getLogger(__name__)
 
 TRIAGE_TTL: Final = 30 * 24 * 3600.0  # one explanation per thread, for as long as it matters
 
@@ -69,7 +73,13 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
     if not explain_reply(deps.kb, text):
         return
     key = _thread_of(event)
-    if not await deps.store.claim(f"triage:{key}", TRIAGE_TTL):
+    try:
+        if not await deps.store.claim(f"triage:{key}", TRIAGE_TTL):
+            return
+    except StoreUnavailable:
+        # Unasked-for help must not repeat itself or post errors into someone's
+        # channel: without the store we cannot tell if this thread was explained.
+        log.warning("triage skipped in %s: the store is unreachable", event.get("channel"))
         return
     turn = await conversation.respond(deps.kb, deps.store, key, text)
     await threads.post_turn(client, deps, key, turn)

@@ -253,3 +253,22 @@ async def test_any_process_continues_a_thread(store: MemoryStore) -> None:
         await send_message(second, "I use Gmail", ts="900.2", thread_ts="900.1")
         tailored = await next_post(second, 1)
         assert tailored["thread_ts"] == "900.1" and "Steps for Gmail." in text_of(tailored)
+
+
+async def test_triage_stays_silent_when_the_store_is_down() -> None:
+    """Without the store a triage channel gets neither a repeatable explanation nor an
+    error message posted into someone else's conversation."""
+    from bot.config import Settings
+    from bot.secret import Secret
+    from bot.store import make_store
+    from tests.handlers.test_safety import closed_port
+
+    dead = make_store(Settings(redis_url=Secret(f"redis://127.0.0.1:{closed_port()}/0")))
+    async with running_bot(dead, settings_changes=TRIAGE_SETTINGS) as bot:
+        await send_message(
+            bot, GMAIL_535, ts="700.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        await asyncio.sleep(0.5)
+        assert bot.slack.of("chat.postMessage") == []
+        assert bot.slack.of("chat.postEphemeral") == []
+    await dead.close()

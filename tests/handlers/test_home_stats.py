@@ -3,6 +3,7 @@ helpdesk numbers on /metrics, and live checks feeding those numbers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -133,3 +134,21 @@ async def test_checks_feed_the_numbers_and_metrics_endpoint(store: MemoryStore) 
                 metrics = await response.text()
     assert "smtpcheck_checks_total" in metrics
     assert 'smtpcheck_helpdesk_failed_logins{window="7d"} 1.0' in metrics
+
+
+class SlowStore(MemoryStore):
+    """A store whose metric reads take longer than Slack's ack window."""
+
+    async def event_counts(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(5)
+        return await super().event_counts(*args, **kwargs)
+
+
+async def test_stats_on_a_slow_store_still_acks_in_time() -> None:
+    """A store too slow for the 3 s ack window gets a clear notice instead of a timeout."""
+    async with running_bot(SlowStore(), settings_changes=ADMINS) as bot:
+        started = time.monotonic()
+        status, body = await bot.command("stats", user_id=ADMIN)
+        elapsed = time.monotonic() - started
+    assert status == 200 and json.loads(body)["text"] == messages.STATS_UNAVAILABLE
+    assert elapsed < 3.0
