@@ -57,14 +57,24 @@ dovecot_pid() {
     printf '%s\n' "$pid"
 }
 
-wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
+wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND... (false, and says so, on timeout)
     local tries=$(($1 * 5)) what=$2
     shift 2
     while ((tries-- > 0)); do
         "$@" && return 0
         sleep 0.2
     done
-    die "timed out waiting until $what"
+    log "mail: timed out waiting until $what"
+    return 1
+}
+
+# Run a command that starts daemons. They must not inherit our stdout/stderr (a CI runner
+# reading this script's output through a pipe would wait for EOF forever) nor the set-up
+# lock on fd 9 (the next set-up would wait for it forever). Its output is shown on failure.
+run_daemon_cmd() {
+    "$@" </dev/null >"$start_log" 2>&1 9>&- && return 0
+    cat "$start_log" >&2
+    return 1
 }
 
 not() { ! "$@"; }
@@ -73,12 +83,12 @@ stop_instance() {
     if [[ -f $pf_conf/main.cf ]] && postfix_running; then
         log "mail: stopping our Postfix"
         postfix -c "$pf_conf" stop >/dev/null 2>&1 || true
-        wait_until 20 "our Postfix has stopped" not postfix_running
+        wait_until 20 "our Postfix has stopped" not postfix_running || die "cannot stop our Postfix"
     fi
     if dovecot_pid >/dev/null; then
         log "mail: stopping our Dovecot"
         dovecot -c "$dv_conf" stop || true
-        wait_until 20 "our Dovecot has stopped" not dovecot_pid
+        wait_until 20 "our Dovecot has stopped" not dovecot_pid || die "cannot stop our Dovecot"
     fi
 }
 
@@ -253,21 +263,18 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 }
 
-start_instance() {
-    install -d -m 0755 "$CI_LOG_DIR"
-    : >"$pf_log"
-    : >"$dv_log"
+start_instance() {  # called in a condition, where `set -e` does not apply: check each step
+    install -d -m 0755 "$CI_LOG_DIR" || return 1
+    : >"$pf_log" && : >"$dv_log" || return 1
     # Postfix first: `postfix check` creates the queue's private/ where Dovecot puts its socket.
-    postfix -c "$pf_conf" check </dev/null >"$start_log" 2>&1 || { cat "$start_log" >&2; return 1; }
+    run_daemon_cmd postfix -c "$pf_conf" check || return 1
     log "mail: starting Dovecot (SASL only)"
-    rm -rf "$dv_run"  # no stale sockets from an earlier configuration
-    install -d -m 0755 "$dv_run" "$dv_run/penalty-disabled"
-    # Daemons must not inherit our stdout/stderr: a CI runner reading this script's output
-    # through a pipe would otherwise wait for EOF forever.
-    dovecot -c "$dv_conf" </dev/null >"$start_log" 2>&1 || { cat "$start_log" >&2; return 1; }
-    wait_until 20 "Dovecot's auth socket exists" test -S "$pf_queue/private/auth"
+    rm -rf "$dv_run" || return 1  # no stale sockets from an earlier configuration
+    install -d -m 0755 "$dv_run" "$dv_run/penalty-disabled" || return 1
+    run_daemon_cmd dovecot -c "$dv_conf" || return 1
+    wait_until 20 "Dovecot's auth socket exists" test -S "$pf_queue/private/auth" || return 1
     log "mail: starting Postfix"
-    postfix -c "$pf_conf" start </dev/null >"$start_log" 2>&1 || { cat "$start_log" >&2; return 1; }
+    run_daemon_cmd postfix -c "$pf_conf" start || return 1
     wait_until 20 "Postfix is running" postfix_running
 }
 
@@ -291,10 +298,14 @@ EOF
 
 main() {
     require_root
+    install -d -m 0755 "$CI_DIR"
+    # One set-up at a time on a machine (two at once would stop each other's servers).
+    exec 9>"$CI_DIR/setup.lock"
+    flock -w 600 9 || die "another set-up still holds $CI_DIR/setup.lock"
     install_packages
     rm -f "$CI_ENV_FILE"
     stop_instance
-    install -d -m 0755 "$CI_DIR" "$(dirname "$CI_ENV_FILE")"
+    install -d -m 0755 "$(dirname "$CI_ENV_FILE")"
     make_certificates
 
     local attempt ports submission smtps password
@@ -306,17 +317,16 @@ main() {
         log "mail: submission on $LISTEN_IP:$submission, smtps on $LISTEN_IP:$smtps"
         write_dovecot "$password"
         write_postfix "$submission" "$smtps"
-        start_instance
         write_env "$CI_ENV_FILE.tmp" "$submission" "$smtps" "$password"
-        # Ports are picked then bound by Postfix a moment later; if another process took one
-        # in between, the smoke check fails and we go again with new ports.
-        if python3 "$here/mailcheck.py" --wait 15 "$CI_ENV_FILE.tmp"; then
+        # Ports are picked, then bound by Postfix a moment later; if another process took one
+        # in between, Postfix or the smoke check fails and we go again with new ports.
+        if start_instance && python3 "$here/mailcheck.py" --wait 15 "$CI_ENV_FILE.tmp"; then
             mv -f "$CI_ENV_FILE.tmp" "$CI_ENV_FILE"
             log "mail: ready; tests read $CI_ENV_FILE"
             return 0
         fi
-        log "mail: smoke check failed (attempt $attempt); last log lines:"
-        tail -n 20 "$pf_log" "$dv_log" >&2 || true
+        log "mail: set-up failed (attempt $attempt); last log lines:"
+        tail -n 20 "$pf_log" "$dv_log" "$start_log" >&2 || true
         stop_instance
     done
     rm -f "$CI_ENV_FILE.tmp"

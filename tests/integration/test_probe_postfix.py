@@ -9,7 +9,7 @@ import pytest
 
 from bot.probe import Finding, Outcome, ProbeReport, Stage, build_request, run_probe
 from bot.resolver import make_resolver
-from tests.integration.conftest import WRONG_HOSTNAME, LogWatch, MailServer
+from tests.integration.server import WRONG_HOSTNAME, LogWatch, MailServer
 from tests.support.dns_server import DnsServer
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ async def probe(
     dns: DnsServer | None = None,
     trust_ca: bool = True,
 ) -> ProbeReport:
-    settings = server.settings(dns=dns)
+    settings = server.settings(dns_servers=((dns.host, dns.port),) if dns else ())
     if not trust_ca:
         settings = dataclasses.replace(settings, ca_file=None)
     request = build_request(
