@@ -24,7 +24,11 @@ fi
 require_root
 apt_install redis-server
 log "redis: starting redis-server on 127.0.0.1:6379 (nothing kept on disk)"
-redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no
+start_log=$(mktemp)
+trap 'rm -f "$start_log"' EXIT
+# Own stdio for the daemon: a CI runner reading our output through a pipe must see EOF.
+redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    </dev/null >"$start_log" 2>&1 || { cat "$start_log" >&2; die "redis-server did not start"; }
 
 for _ in $(seq 50); do
     redis_ping && { log "redis: up"; exit 0; }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 import time
 from dataclasses import dataclass
@@ -45,10 +46,21 @@ class MailServer:
     smtps_port: int  # implicit TLS
     ca_file: Path
     user: str
-    password: str
+    password: str  # the password of ``user`` and of every other user in ``user_domain``
+    user_domain: str
     auth_log: Path  # Dovecot's log
     auth_mark: str  # Dovecot logs one line containing this per AUTH command it receives
+    user_auth_mark: str  # ... and one with this, ``{user}`` filled in, per attempt by a user
     postfix_log: Path
+
+    def new_user(self) -> str:
+        """A username no one else uses, with the server's password: sign in as it and count
+        only your own attempts (``auth_mark_for``) while other tests use the server too."""
+        return f"probe-{secrets.token_hex(6)}@{self.user_domain}"
+
+    def auth_mark_for(self, user: str) -> str:
+        """Dovecot logs one line containing this per AUTH attempt by ``user``."""
+        return self.user_auth_mark.format(user=user)
 
     @property
     def ports(self) -> frozenset[int]:
@@ -93,8 +105,10 @@ def load_mail_server(path: Path) -> MailServer:
         ca_file=Path(env["SMTPCHECK_IT_CA"]),
         user=env["SMTPCHECK_IT_USER"],
         password=env["SMTPCHECK_IT_PASSWORD"],
+        user_domain=env["SMTPCHECK_IT_USER_DOMAIN"],
         auth_log=Path(env["SMTPCHECK_IT_LOG"]),
         auth_mark=env["SMTPCHECK_IT_AUTH_MARK"],
+        user_auth_mark=env["SMTPCHECK_IT_USER_AUTH_MARK"],
         postfix_log=Path(env["SMTPCHECK_IT_POSTFIX_LOG"]),
     )
 
@@ -150,14 +164,15 @@ class LogWatch:
             log.seek(self.offset)
             return log.read().decode("utf-8", "replace").splitlines()
 
-    async def count(self, needle: str, *, expected: int) -> int:
-        """Lines containing ``needle`` written since the mark, once the log has settled."""
+    async def count(self, *needles: str, expected: int) -> int:
+        """Lines containing every one of ``needles`` written since the mark, once the log
+        has settled."""
         give_up = time.monotonic() + self.PATIENCE
         # Polling: the lines come from another process's log file, nothing to await.
-        while self._matches(needle) < expected and time.monotonic() < give_up:  # noqa: ASYNC110
+        while self._matches(needles) < expected and time.monotonic() < give_up:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         await asyncio.sleep(self.SETTLE)
-        return self._matches(needle)
+        return self._matches(needles)
 
-    def _matches(self, needle: str) -> int:
-        return sum(needle in line for line in self.new_lines())
+    def _matches(self, needles: tuple[str, ...]) -> int:
+        return sum(all(n in line for n in needles) for line in self.new_lines())

@@ -19,12 +19,12 @@ TIMEOUT = 60.0  # whole CLI run, interpreter start included; the probe's own dea
 
 
 async def run_cli(
-    server: MailServer, *, port: int, password: str, security: str
+    server: MailServer, *, port: int, user: str, password: str, security: str
 ) -> tuple[int, str, str]:
     """Run the CLI with the password on stdin; return (exit code, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "probe", server.host,
-        "--port", str(port), "--security", security, "--user", server.user,
+        "--port", str(port), "--security", security, "--user", user,
         "--password-stdin", "--ca-file", str(server.ca_file), "--json",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -54,24 +54,25 @@ async def test_cli_right_password_exits_0(
         if service == "submission"
         else (mail_server.smtps_port, "tls")
     )
+    user = mail_server.new_user()
     code, out, err = await run_cli(
-        mail_server, port=port, password=mail_server.password, security=security
+        mail_server, port=port, user=user, password=mail_server.password, security=security
     )
     assert code == 0, err
     report = parse(out)
     assert report["outcome"] == "authenticated"
     assert [step["stage"] for step in report["steps"]][-2:] == ["auth", "quit"]
     assert mail_server.password not in out + err
-    assert await auth_log.count(mail_server.auth_mark, expected=1) == 1
+    assert await auth_log.count(mail_server.auth_mark_for(user), expected=1) == 1
 
 
 async def test_cli_wrong_password_exits_1_without_echoing_it(
     mail_server: MailServer, auth_log: LogWatch
 ) -> None:
     """A wrong canary password: exit 1, JSON auth_rejected with the 535, canary not in output."""
-    password = f"canary-{secrets.token_hex(8)}"
+    user, password = mail_server.new_user(), f"canary-{secrets.token_hex(8)}"
     code, out, err = await run_cli(
-        mail_server, port=mail_server.submission_port, password=password, security="auto"
+        mail_server, port=mail_server.submission_port, user=user, password=password, security="auto"
     )
     assert code == 1, err
     report = parse(out)
@@ -81,4 +82,4 @@ async def test_cli_wrong_password_exits_1_without_echoing_it(
     assert "diagnosis" in report and report["diagnosis"]["summary"]
     assert password not in out
     assert password not in err  # LOG_LEVEL=DEBUG included
-    assert await auth_log.count(mail_server.auth_mark, expected=1) == 1
+    assert await auth_log.count(mail_server.auth_mark_for(user), expected=1) == 1
