@@ -16,7 +16,9 @@ from typing import Any, Final
 
 import aiohttp
 import dns.asyncresolver
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -54,6 +56,10 @@ CHATTY_LOGGERS: Final = (
     "aiohttp.server",
 )
 BOLT_LOGGER: Final = "slack_bolt.smtpcheck"
+# slack_sdk builds its DEBUG request/response lines (the whole payload, repr'd)
+# whenever its logger's *own* level is NOTSET or DEBUG, before logging filters
+# them: a client logger with an explicit level skips that work on every API call.
+CLIENT_LOGGER: Final = "slack_sdk.web.smtpcheck"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +88,13 @@ def make_client(
     """The Slack Web API client: base URL from settings, 429s retried after
     ``Retry-After``, connection errors retried once."""
     token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
+    client_logger = logging.getLogger(CLIENT_LOGGER)
+    client_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
         session=session,
+        logger=client_logger,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
@@ -198,43 +207,60 @@ def build_app(
         attaching_conversation_kwargs_enabled=False,
         ignoring_self_assistant_message_events_enabled=False,
     )
-    app.use(_inject(deps))
-    app.use(_dedupe_events(store))
+    app.use(InjectDeps(deps))
+    app.use(DedupeEvents(store))
     handlers.register_all(app)
     app.error(_error_handler(metrics))
     return Bot(app=app, deps=deps, client=client)
 
 
-Middleware = Callable[..., Awaitable[BoltResponse | None]]
+class InjectDeps(AsyncMiddleware):
+    """Puts this process's dependencies into every request's context.
 
+    A middleware class rather than a function: Bolt calls a function middleware
+    through its keyword-injection layer, which builds a ~30-entry argument dict
+    (payload views, say/respond helpers) per call, on the ack's critical path.
+    """
 
-def _inject(deps: Deps) -> Middleware:
-    # Bolt passes the continuation as an argument named ``next``.
-    async def inject(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
-        context[DEPS_KEY] = deps
-        await next()
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
 
-    return inject
-
-
-def _dedupe_events(store: Store) -> Middleware:
-    async def dedupe_events(
-        body: dict[str, Any],
-        next: Callable[[], Awaitable[None]],
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
-        """A retried delivery of an event (same event_id) has no second effect."""
+        req.context[DEPS_KEY] = self._deps
+        await next()
+        return None
+
+
+class DedupeEvents(AsyncMiddleware):
+    """A retried delivery of an event (same event_id) has no second effect."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             try:
-                first = await store.claim(f"event:{event_id}", EVENT_DEDUPE_TTL)
+                first = await self._store.claim(f"event:{event_id}", EVENT_DEDUPE_TTL)
             except StoreUnavailable:
                 first = True  # answering twice beats not answering while the store is down
             if not first:
                 return BoltResponse(status=200, body="")
         await next()
         return None
-
-    return dedupe_events
 
 
 def _error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
