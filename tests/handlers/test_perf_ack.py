@@ -132,10 +132,12 @@ async def test_real_listener_ack_arrives_before_its_work_finishes(store: MemoryS
             finished.set()
 
         running.bot.app.command("/slowperf")(slow)
-        status, body = await asyncio.wait_for(running.command(command="/slowperf"), 10)
-        assert (status, body) == (200, "working on it")
-        assert not finished.is_set()
-        release.set()
+        try:
+            status, body = await asyncio.wait_for(running.command(command="/slowperf"), 10)
+            assert (status, body) == (200, "working on it")
+            assert not finished.is_set()
+        finally:
+            release.set()
         await asyncio.wait_for(finished.wait(), 10)
 
 
