@@ -78,7 +78,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     discover.set_defaults(handler=discover_command)
 
 
-def _knowledge() -> KnowledgeBase | None:
+def knowledge_base() -> KnowledgeBase | None:
+    """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``)."""
     try:
         return get_knowledge()
     except KnowledgeError as exc:
@@ -91,7 +92,7 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
-    kb = _knowledge()
+    kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
     if not 1 <= args.limit <= 20:
@@ -132,7 +133,7 @@ def _match_line(match: Match) -> str:
 
 
 async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
-    kb = _knowledge()
+    kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
     text: str = args.text
@@ -155,7 +156,7 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
-    kb = _knowledge()
+    kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
     resolver = make_resolver(settings.dns_servers, lifetime=DISCOVER_DEADLINE)

@@ -5,7 +5,8 @@ The password comes from a no-echo prompt, or from the first line of stdin with
 ``ps``). It is wrapped in ``Secret`` the moment it is read.
 
 Exit codes (``Outcome.exit_code``): 0 authenticated or reachable, 1 rejected,
-2 invalid input or refused by policy, 3 DNS/connect/TLS/protocol/timeout.
+2 invalid input or refused by policy, 3 DNS/connect/TLS/protocol/timeout, or the
+knowledge data failed to load (then nothing is probed).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings
-from bot.errors import InputError, KnowledgeError
+from bot.diagnosis import diagnose
+from bot.errors import InputError
 from bot.probe import Outcome, ProbeReport, Status, build_request, run_probe
 from bot.secret import Secret
 
@@ -77,6 +80,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Validate input, run the probe, print the result; return the exit code."""
+    kb = knowledge_base()  # before the password prompt: no diagnosis, no point probing
+    if kb is None:
+        return EXIT_DATA
     try:
         deadline = _timeout(args.timeout)
         ca_file = _ca_file(args.ca_file)
@@ -96,7 +102,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         return _invalid(str(exc))
     del password  # the request holds the only reference from here on
     report = await run_probe(request, settings=settings, ca_file=ca_file, deadline=deadline)
-    diagnosis = diagnose(report)
+    diagnosis = diagnose(report, kb).as_dict()
     if args.json:
         print(json.dumps({**report.as_dict(), "diagnosis": diagnosis}, indent=2))
     else:
@@ -146,26 +152,6 @@ def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
             "or pass it on stdin with --password-stdin"
         )
     return Secret(getpass.getpass(f"Password for {user}: "))
-
-
-def diagnose(report: ProbeReport) -> dict[str, Any]:
-    """The knowledge base's diagnosis, or a short one from the report if it cannot load."""
-    try:
-        from bot.diagnosis import diagnose as kb_diagnose
-        from knowledge import get_knowledge
-
-        return kb_diagnose(report, get_knowledge()).as_dict()
-    except (ImportError, KnowledgeError):
-        return _fallback_diagnosis(report)
-
-
-def _fallback_diagnosis(report: ProbeReport) -> dict[str, Any]:
-    """Plain facts from the report itself, for when the knowledge base is unavailable."""
-    failed = report.failed_step
-    summary = _VERDICTS[report.outcome]
-    if failed is not None:
-        summary = f"{summary}: {failed.stage.value} failed: {failed.detail}"
-    return {"summary": summary, "cause": None, "articles": [], "next_steps": []}
 
 
 def render(report: ProbeReport, diagnosis: dict[str, Any], stream: TextIO) -> str:

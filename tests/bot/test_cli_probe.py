@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import knowledge as cli_knowledge
 from bot.cli import main
+from bot.errors import KnowledgeError
 from tests.support.smtp_server import PASSWORD, USER, Certs, make_certs, smtp_server
 
 CANARY = "Canary-cli-91d0c4-Pw"
@@ -186,6 +188,23 @@ def test_invalid_input_is_one_line_exit_2(
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert field in err
+
+
+@pytest.mark.usefixtures("env")
+def test_broken_knowledge_is_one_line_exit_3_and_no_probe(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Knowledge data that fails to load: exit 3, one stderr line, the server never contacted."""
+
+    def broken() -> None:
+        raise KnowledgeError(source="replies.yaml", entry="smtp-535", reason="bad pattern")
+
+    monkeypatch.setattr(cli_knowledge, "get_knowledge", broken)
+    code = main(_probe(server))
+    err = capsys.readouterr().err
+    assert code == 3
+    assert len(err.strip().splitlines()) == 1 and "knowledge data is invalid" in err
+    assert server.commands == []
 
 
 def test_policy_refusal_is_exit_2(
