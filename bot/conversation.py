@@ -3,8 +3,8 @@
 Every entry point loads the thread's ``ThreadContext`` from the store, decides the
 next ``Turn`` with pure functions over the knowledge base, stores the new context
 and returns the turn (which carries it). No Slack here: the Slack side renders turns
-and routes button clicks to ``still_failing``, ``not_what_i_meant``, ``fixed``,
-``choose`` and ``ask_faq``.
+and routes button clicks to ``still_failing``, ``not_what_i_meant``, ``fixed`` and
+``choose``.
 
 How a thread goes:
 - a question is searched; a sure answer shows the best article's summary and its first
@@ -67,7 +67,6 @@ __all__ = [
     "TurnKind",
     "Variant",
     "after_failure",
-    "ask_faq",
     "choose",
     "common_questions",
     "faq_question",
@@ -445,20 +444,16 @@ async def fixed(
 
 
 async def choose(
-    kb: KnowledgeBase, store: Store, thread_key: str, article_id: str, *, now: float | None = None
+    kb: KnowledgeBase,
+    store: Store,
+    thread_key: str,
+    article_id: str,
+    *,
+    faq: bool = False,
+    now: float | None = None,
 ) -> Turn:
-    """Open a candidate or related article the person picked (InputError if unknown)."""
+    """Open a candidate or related article the person picked (InputError if unknown);
+    with ``faq``, answer it as a common question, offering the natural next question."""
     context = await load_context(store, thread_key)
-    moment = time.time() if now is None else now
-    turn = open_article(kb, context, article_id, faq=False, now=moment)
-    return await _save(store, thread_key, turn)
-
-
-async def ask_faq(
-    kb: KnowledgeBase, store: Store, thread_key: str, article_id: str, *, now: float | None = None
-) -> Turn:
-    """Answer a common question; the turn offers the natural next question."""
-    context = await load_context(store, thread_key)
-    moment = time.time() if now is None else now
-    turn = open_article(kb, context, article_id, faq=True, now=moment)
+    turn = open_article(kb, context, article_id, faq=faq, now=time.time() if now is None else now)
     return await _save(store, thread_key, turn)

@@ -9,6 +9,7 @@ store, so any process can serve the click. Common questions clicked outside a th
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -17,10 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import conversation, messages
 from bot.conversation import Offer
 from bot.errors import InputError
+from bot.store import Store
 from handlers import blocks, turns
 from handlers import conversation as threads
 from handlers.deps import deps_of
 from handlers.reporting import open_dm
+from knowledge import KnowledgeBase
 
 
 def _clicked(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -44,30 +47,25 @@ async def fixed(
     await threads.post_turn(client, deps, key, turn)
 
 
-async def still_failing(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-) -> None:
-    """The next step, then related articles, then a human."""
-    await ack()
-    deps = deps_of(context)
-    _, key, _ = _clicked(body)
-    if key is not None:
-        await threads.post_turn(
-            client, deps, key, await conversation.still_failing(deps.kb, deps.store, key)
-        )
+def _turn_button(
+    step: Callable[[KnowledgeBase, Store, str], Awaitable[conversation.Turn]],
+) -> Callable[..., Awaitable[None]]:
+    """A button whose click is just ``step`` on the thread, its turn posted there."""
+
+    async def on_click(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        await ack()
+        deps = deps_of(context)
+        _, key, _ = _clicked(body)
+        if key is not None:
+            await threads.post_turn(client, deps, key, await step(deps.kb, deps.store, key))
+
+    return on_click
 
 
-async def not_what_i_meant(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-) -> None:
-    """The next candidates of the thread's last search."""
-    await ack()
-    deps = deps_of(context)
-    _, key, _ = _clicked(body)
-    if key is not None:
-        await threads.post_turn(
-            client, deps, key, await conversation.not_what_i_meant(deps.kb, deps.store, key)
-        )
+still_failing = _turn_button(conversation.still_failing)
+not_what_i_meant = _turn_button(conversation.not_what_i_meant)
 
 
 async def live_check(
@@ -127,9 +125,8 @@ async def open_article(
         asked = messages.FAQ_ASKED.format(question=blocks.escape(question))
         parent = await client.chat_postMessage(channel=channel, text=asked)
         key = conversation.thread_key(channel, str(parent["ts"]))
-    step = conversation.ask_faq if faq else conversation.choose
     try:
-        turn = await step(deps.kb, deps.store, key, article)
+        turn = await conversation.choose(deps.kb, deps.store, key, article, faq=faq)
     except InputError:
         await threads.post(
             client, key, messages.THREAD_GONE, [blocks.section(messages.THREAD_GONE)]

@@ -260,14 +260,14 @@ def test_common_questions_follow_the_content(kb: KnowledgeBase) -> None:
 async def test_faq_answer_offers_the_natural_next_question(kb: KnowledgeBase, store: Store) -> None:
     """A common question's answer offers a related article's question, never one already seen."""
     first_id = conv.common_questions(kb, n=1)[0][0]
-    turn = await conv.ask_faq(kb, store, KEY, first_id)
+    turn = await conv.choose(kb, store, KEY, first_id, faq=True)
     assert turn.kind is TurnKind.FAQ
     assert turn.article is not None and turn.article.id == first_id
     assert turn.step is not None and turn.step.index == 0
     nxt = turn.next_question
     assert nxt is not None and nxt.article_id in kb.articles[first_id].related
     assert nxt == conv.faq_question(kb, kb.articles[nxt.article_id])
-    second = await conv.ask_faq(kb, store, KEY, nxt.article_id)
+    second = await conv.choose(kb, store, KEY, nxt.article_id, faq=True)
     assert second.next_question is not None
     assert second.next_question.article_id not in {first_id, nxt.article_id}
 
@@ -277,7 +277,7 @@ async def test_unknown_article_is_input_error(kb: KnowledgeBase, store: Store) -
     with pytest.raises(InputError):
         await conv.choose(kb, store, KEY, "no-such-article")
     with pytest.raises(InputError):
-        await conv.ask_faq(kb, store, KEY, "x" * 500)
+        await conv.choose(kb, store, KEY, "x" * 500, faq=True)
 
 
 # -- detection -------------------------------------------------------------------------
