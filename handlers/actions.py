@@ -20,13 +20,16 @@ from knowledge import provider_for_host
 
 
 async def owned_check(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any]
-) -> CheckRecord | None:
-    """The clicked check if the clicker owns it; otherwise tell them why not (ephemeral)."""
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> tuple[Deps, CheckRecord] | None:
+    """Ack, then the clicked check if the clicker owns it; otherwise tell them why not
+    (ephemeral). Every button here starts with this gate."""
+    await ack()
+    deps = deps_of(context)
     user = body["user"]["id"]
     record = await deps.store.get_check(str(body["actions"][0]["value"]))
     if record is not None and record.user_id == user:
-        return record
+        return deps, record
     text = (
         messages.CHECK_GONE
         if record is None
@@ -49,11 +52,10 @@ async def walk_through(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Post the diagnosed article's steps (the provider's variant when known)."""
-    await ack()
-    deps = deps_of(context)
-    record = await owned_check(deps, client, body)
-    if record is None:
+    clicked = await owned_check(ack, body, client, context)
+    if clicked is None:
         return
+    deps, record = clicked
     state = await deps.store.get_thread(thread_key(record.check_id))
     ids = [i for i in state.get("articles", []) if i in deps.kb.articles]
     if not ids:
@@ -77,11 +79,10 @@ async def run_again(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Reopen the modal with the same settings; the password is never kept, so it is empty."""
-    await ack()
-    deps = deps_of(context)
-    record = await owned_check(deps, client, body)
-    if record is None:
+    clicked = await owned_check(ack, body, client, context)
+    if clicked is None:
         return
+    _, record = clicked
     prefill = blocks.Prefill(
         host=record.host, port=record.port, security=record.security, username=record.username
     )
@@ -94,11 +95,10 @@ async def talk_to_human(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Post a secret-free summary to the helpdesk channel, once per check."""
-    await ack()
-    deps = deps_of(context)
-    record = await owned_check(deps, client, body)
-    if record is None:
+    clicked = await owned_check(ack, body, client, context)
+    if clicked is None:
         return
+    deps, record = clicked
     state = await deps.store.get_thread(thread_key(record.check_id))
     summary = blocks.escalation_message(record, str(state.get("summary") or ""))
     reply = await escalate(client, deps, claim=record.check_id, summary=summary)
