@@ -270,10 +270,10 @@ def _error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
         kind = str(body.get("type") or ("command" if "command" in body else "unknown"))
         log.error("unhandled %s error (reference %s)", kind, reference, exc_info=error)
         metrics.errors.labels(kind).inc()
-        user = _user_of(body)
+        user = _id_of(body, "user")
         if user is None:
             return
-        channel = _channel_of(body)
+        channel = _id_of(body, "channel")
         text = messages.UNEXPECTED.format(ref=reference)
         try:
             if channel:
@@ -286,17 +286,11 @@ def _error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
     return on_error
 
 
-def _user_of(body: dict[str, Any]) -> str | None:
-    user = body.get("user")
-    if isinstance(user, dict):
-        user = user.get("id")
-    user = user or body.get("user_id") or (body.get("event") or {}).get("user")
-    return str(user) if user else None
-
-
-def _channel_of(body: dict[str, Any]) -> str | None:
-    channel = body.get("channel")
-    if isinstance(channel, dict):
-        channel = channel.get("id")
-    channel = channel or body.get("channel_id") or (body.get("event") or {}).get("channel")
-    return str(channel) if channel else None
+def _id_of(body: dict[str, Any], field: str) -> str | None:
+    """The user or channel id of any payload kind: ``{field: {id}}`` (actions, views),
+    ``{field}`` or ``{field}_id`` (commands), or the event's ``field``."""
+    value = body.get(field)
+    if isinstance(value, dict):
+        value = value.get("id")
+    value = value or body.get(f"{field}_id") or (body.get("event") or {}).get(field)
+    return str(value) if value else None
