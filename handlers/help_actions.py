@@ -21,24 +21,25 @@ from bot.errors import InputError
 from bot.store import Store
 from handlers import blocks, turns
 from handlers import conversation as threads
-from handlers.deps import deps_of
+from handlers.deps import Deps, deps_of
 from handlers.reporting import open_dm
 from knowledge import KnowledgeBase
 
 
-def _clicked(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    """(user, thread key, article id) of the clicked button."""
+async def _clicked(
+    ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]
+) -> tuple[Deps, str, str | None, str | None]:
+    """Ack first, then (deps, user, thread key, article id) of the clicked button."""
+    await ack()
     key, article = turns.parse_value(str(body["actions"][0].get("value", "")))
-    return str(body["user"]["id"]), key, article
+    return deps_of(context), str(body["user"]["id"]), key, article
 
 
 async def fixed(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Resolve the thread; the resolution is counted once, however often it is clicked."""
-    await ack()
-    deps = deps_of(context)
-    user, key, _ = _clicked(body)
+    deps, user, key, _ = await _clicked(ack, body, context)
     if key is None:
         return
     turn = await conversation.fixed(deps.kb, deps.store, key)
@@ -55,9 +56,7 @@ def _turn_button(
     async def on_click(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
-        await ack()
-        deps = deps_of(context)
-        _, key, _ = _clicked(body)
+        deps, _, key, _ = await _clicked(ack, body, context)
         if key is not None:
             await threads.post_turn(client, deps, key, await step(deps.kb, deps.store, key))
 
@@ -72,9 +71,7 @@ async def live_check(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """The probe modal, prefilled with what the thread learned (never a password)."""
-    await ack()
-    deps = deps_of(context)
-    _, key, _ = _clicked(body)
+    deps, _, key, _ = await _clicked(ack, body, context)
     known = (
         conversation.prefill_for(deps.kb, await conversation.load_context(deps.store, key))
         if key
@@ -98,9 +95,7 @@ async def talk_to_human(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """A secret-free summary of the thread to the helpdesk channel, once per thread."""
-    await ack()
-    deps = deps_of(context)
-    user, key, _ = _clicked(body)
+    deps, user, key, _ = await _clicked(ack, body, context)
     if key is None:
         return
     state = await conversation.load_context(deps.store, key)
@@ -113,9 +108,7 @@ async def open_article(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """A candidate, related article or common question the person picked."""
-    await ack()
-    deps = deps_of(context)
-    user, key, article = _clicked(body)
+    deps, user, key, article = await _clicked(ack, body, context)
     if article is None or article not in deps.kb.articles:
         return
     faq = str(body["actions"][0]["action_id"]).startswith(turns.ACTION_FAQ)
