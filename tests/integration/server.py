@@ -62,6 +62,13 @@ class MailServer:
         """Dovecot logs one line containing this per AUTH attempt by ``user``."""
         return self.user_auth_mark.format(user=user)
 
+    def service(self, name: str) -> tuple[int, str]:
+        """(port, security) of ``submission`` (STARTTLS) or ``smtps`` (implicit TLS, on a
+        test port rather than 465)."""
+        return (
+            (self.submission_port, "starttls") if name == "submission" else (self.smtps_port, "tls")
+        )
+
     @property
     def ports(self) -> frozenset[int]:
         return frozenset({self.submission_port, self.smtps_port})

@@ -49,11 +49,7 @@ async def test_cli_right_password_exits_0(
     mail_server: MailServer, auth_log: LogWatch, service: str
 ) -> None:
     """The right password: exit 0 and JSON outcome "authenticated" after one AUTH."""
-    port, security = (
-        (mail_server.submission_port, "starttls")
-        if service == "submission"
-        else (mail_server.smtps_port, "tls")
-    )
+    port, security = mail_server.service(service)
     user = mail_server.new_user()
     code, out, err = await run_cli(
         mail_server, port=port, user=user, password=mail_server.password, security=security

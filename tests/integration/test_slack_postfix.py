@@ -52,11 +52,7 @@ async def test_right_password_signs_in_from_slack(
     mail_server: MailServer, auth_log: LogWatch, service: str
 ) -> None:
     """/smtpcheck on 587-style STARTTLS and 465-style implicit TLS: signed in, one AUTH."""
-    port, security = (
-        (mail_server.submission_port, "starttls")
-        if service == "submission"
-        else (mail_server.smtps_port, "tls")  # a test port, not 465: say implicit TLS
-    )
+    port, security = mail_server.service(service)
     user = mail_server.new_user()  # count only this test's attempts on the shared server
     async with bot_for(mail_server) as bot:
         shown = await run_check(
