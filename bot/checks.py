@@ -205,6 +205,7 @@ class CheckRunner:
             state=CheckState.QUEUED,
             created_at=now,
             updated_at=now,
+            hold=reservation.token,
         )
         try:
             await self._store.save_check(record)
@@ -352,7 +353,19 @@ class CheckRunner:
                 outcome="interrupted",
                 only_from=IN_FLIGHT_STATES,
             )
-            if marked is None or not await self._store.claim_interrupted_notice(record.check_id):
+            if marked is None:
+                continue
+            if marked.hold is not None:
+                # Free the dead process's holds so the owner's retry is admitted now,
+                # not when they expire. Nothing is known of the AUTH: not counted.
+                held = self._limiter.reservation_of(
+                    token=marked.hold,
+                    user_id=marked.user_id,
+                    host=marked.host,
+                    username=marked.username,
+                )
+                await self._release(held, auth_failed=False)
+            if not await self._store.claim_interrupted_notice(record.check_id):
                 continue
             try:
                 await notify(marked)

@@ -138,6 +138,11 @@ class RateLimiter:
             raise
         return reservation
 
+    @staticmethod
+    def reservation_of(*, token: str, user_id: str, host: str, username: str | None) -> Reservation:
+        """The reservation a check record was admitted under (for the restart sweep)."""
+        return Reservation(token, user_id, target_key(host, username))
+
     async def finish(self, reservation: Reservation, *, auth_failed: bool) -> None:
         """Book the outcome and free the slots. A failed AUTH is recorded before the
         target's slot frees, so no check can slip in ahead of the lockout."""

@@ -145,8 +145,11 @@ class BotServer:
         host: str = "0.0.0.0",  # noqa: S104 (a server listens on every interface by design)
         port: int = 3000,
         slack_events: bool = True,
+        sweep_every: float | None = None,
     ) -> None:
         self._bot = bot
+        # Default: as often as a record can age past the sweep's limit.
+        self._sweep_every = bot.deps.runner.deadline + 20.0 if sweep_every is None else sweep_every
         self._host = host
         self._port = port
         self._runner = web.AppRunner(make_web_app(bot, slack_events=slack_events), access_log=None)
@@ -163,7 +166,7 @@ class BotServer:
         self.port = int(self._runner.addresses[0][1])
         await self.sweep()
         # A check younger than the sweep's age limit may belong to a process that
-        # just died: look once more when it would be old enough.
+        # just died: keep looking, at the pace records can age past that limit.
         self._later = asyncio.create_task(self._sweep_later())
         log.info("listening on %s:%d", self._host, self.port)
         return self.port
@@ -182,8 +185,11 @@ class BotServer:
         return told
 
     async def _sweep_later(self) -> None:
-        await asyncio.sleep(self._bot.deps.runner.deadline + 20.0)
-        await self.sweep()
+        # Periodic, not once: a peer that dies while this process lives on would
+        # otherwise leave its owners waiting until that peer is restarted.
+        while True:
+            await asyncio.sleep(self._sweep_every)
+            await self.sweep()
 
     async def stop(self) -> None:
         """Refuse new checks, let running ones finish within the deadline, then close.

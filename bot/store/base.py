@@ -82,6 +82,10 @@ class CheckRecord:
     finding: str | None = None
     channel: str | None = None
     thread_ts: str | None = None
+    # The rate-limit reservation's random id, so the sweep can free the holds of a
+    # process that died mid-check (otherwise the owner's retry is refused until they
+    # expire). An opaque token, not a credential.
+    hold: str | None = None
 
     def to_json(self) -> str:
         """Serialise to a compact JSON object (field name -> value)."""

@@ -245,3 +245,50 @@ async def test_unexpected_errors_reach_the_user_without_a_traceback() -> None:
     assert told["user"] == "U0ALICE" and "reference" in told["text"]
     assert "Traceback" not in told["text"] and "StoreUnavailable" not in told["text"]
     assert 'smtpcheck_errors_total{where="block_actions"} 1.0' in metrics
+
+
+def stale_record(check_id: str, *, hold: str | None = None) -> CheckRecord:
+    """A running check last touched long ago, as a process that died would leave it."""
+    stale = time.time() - 1000
+    return CheckRecord(
+        check_id=check_id,
+        user_id="U0ALICE",
+        host="mail.example.com",
+        port=587,
+        security="starttls",
+        username="alice@example.com",
+        state=CheckState.RUNNING,
+        created_at=stale,
+        updated_at=stale,
+        channel="D0ALICE",
+        thread_ts="1800.5",
+        hold=hold,
+    )
+
+
+async def test_sweep_frees_the_dead_process_holds(store: MemoryStore) -> None:
+    """After an interrupted check is closed out, its owner's retry for the same account
+    is admitted at once instead of being refused as 'already running'."""
+    limiter = RateLimiter(store)
+    held = await limiter.check_start("U0ALICE", "mail.example.com", "alice@example.com")
+    await store.save_check(stale_record("chk-held", hold=held.token))
+    async with running_bot(store, probe=ScriptedProbe(), limiter=limiter):
+        pass  # start-up sweep
+    retry = await limiter.check_start("U0ALICE", "mail.example.com", "alice@example.com")
+    await limiter.finish(retry, auth_failed=False)
+
+
+async def test_sweep_keeps_running_while_the_process_lives(store: MemoryStore) -> None:
+    """A peer that dies after this process started is still swept, periodically."""
+    from bot.server import BotServer
+
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        server = BotServer(bot.bot, host="127.0.0.1", port=0, sweep_every=0.2)
+        await server.start()
+        try:
+            await store.save_check(stale_record("chk-late"))  # dies after start-up
+            notices = await bot.slack.wait_for("chat.postMessage", 1, within=10)
+        finally:
+            await server.stop()
+    assert notices[0].params["thread_ts"] == "1800.5"
+    assert "interrupted" in notices[0].params["text"]
