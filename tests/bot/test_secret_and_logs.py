@@ -73,3 +73,31 @@ def test_third_party_logger_cannot_bypass_redaction(caplog: pytest.LogCaptureFix
         assert CANARY not in record.getMessage()
         assert CANARY not in (record.exc_text or "")
     del secret
+
+
+def _view_state(password: str) -> dict[str, object]:
+    return {
+        "values": {
+            "password": {"value": {"type": "plain_text_input", "value": password}},
+            "host": {"value": {"type": "plain_text_input", "value": "smtp.example.com"}},
+        }
+    }
+
+
+@pytest.mark.parametrize("encoding", ["json", "repr", "urlencoded"])
+def test_redact_masks_a_raw_view_state_password(encoding: str) -> None:
+    """A modal's password in a raw payload (JSON, Python repr, URL-encoded body) is
+    masked even before it is wrapped in a Secret, quotes inside it included; the
+    other fields stay readable."""
+    import json
+    from urllib.parse import urlencode
+
+    state = _view_state('Can"ary-\\-9f2')
+    text = {
+        "json": json.dumps(state),
+        "repr": repr(state),
+        "urlencoded": urlencode({"payload": json.dumps({"view": {"state": state}})}),
+    }[encoding]
+    masked = redact(text)
+    assert "ary-" not in masked and "9f2" not in masked
+    assert "smtp.example.com" in masked

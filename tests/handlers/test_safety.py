@@ -292,3 +292,23 @@ async def test_sweep_keeps_running_while_the_process_lives(store: MemoryStore) -
             await server.stop()
     assert notices[0].params["thread_ts"] == "1800.5"
     assert "interrupted" in notices[0].params["text"]
+
+
+async def test_a_badly_signed_submission_leaks_no_password(
+    store: MemoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt logs the raw body of a request whose signature fails: a stale modal
+    submission gets 401 and its typed password appears in no log line, even at DEBUG."""
+    install_redaction()
+    clamp_library_loggers("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    canary = "Canary-stale-7c1e"
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal()
+        values = form_values(host="smtp.example.com", username="a@example.com", password=canary)
+        body = signing.interactive_body(signing.view_submission(view, values))
+        stale = int(time.time()) - 400
+        status, _ = await bot.post(body, content_type=signing.FORM, timestamp=stale)
+    assert status == 401
+    assert "Invalid request signature" in caplog.text  # the raw body really was logged
+    assert canary not in caplog.text
