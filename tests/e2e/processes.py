@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json
 import os
 import signal
 import socket
@@ -107,27 +106,6 @@ async def own_redis_db() -> AsyncIterator[aioredis.Redis]:
         finally:
             await client.flushdb()
             await client.aclose()
-
-
-async def dump_db(client: aioredis.Redis) -> str:
-    """Every key and value in the database, as text, for canary searches."""
-    parts: list[str] = []
-    async for key in client.scan_iter():
-        parts.append(key)
-        kind = await client.type(key)
-        if kind == "string":
-            parts.append(str(await client.get(key)))
-        elif kind == "hash":
-            parts.append(json.dumps(await client.hgetall(key)))
-        elif kind == "zset":
-            parts.append(json.dumps(await client.zrange(key, 0, -1, withscores=True)))
-        elif kind == "set":
-            parts.append(json.dumps(sorted(await client.smembers(key))))
-        elif kind == "list":
-            parts.append(json.dumps(await client.lrange(key, 0, -1)))
-        else:
-            parts.append(f"<{kind!r}>")
-    return "\n".join(parts)
 
 
 # -- the SMTP server ------------------------------------------------------------------

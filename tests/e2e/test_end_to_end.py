@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.logs import install_redaction
 from bot.secret import Secret
 from bot.store import MemoryStore, Store, make_store
-from tests.bot.store.support import redis_client, require_redis
+from tests.bot.store.support import dump_keys, redis_client, require_redis
 from tests.e2e.smtp import PASSWORD, USER, SmtpServer, smtp_server
 from tests.handlers.harness import Running, form_values, running_bot
 from tests.support.fake_slack import FakeSlack
@@ -99,22 +99,8 @@ async def redis_store(namespace: str) -> Store:
 async def redis_dump(namespace: str) -> str:
     """Every key and value under ``namespace``, as text."""
     client = redis_client()
-    parts: list[str] = []
     try:
-        async for key in client.scan_iter(match=f"{namespace}:*"):
-            parts.append(key)
-            kind = await client.type(key)
-            if kind == "string":
-                parts.append(str(await client.get(key)))
-            elif kind == "hash":
-                parts.append(json.dumps(await client.hgetall(key)))
-            elif kind == "zset":
-                parts.append(json.dumps(await client.zrange(key, 0, -1, withscores=True)))
-            elif kind == "set":
-                parts.append(json.dumps(sorted(await client.smembers(key))))
-            elif kind == "list":
-                parts.append(json.dumps(await client.lrange(key, 0, -1)))
-        return "\n".join(parts)
+        return await dump_keys(client, f"{namespace}:*")
     finally:
         await client.aclose()
 

@@ -27,11 +27,11 @@ from bot.checks import SWEEP_MARGIN
 from bot.server import DRAIN_MARGIN
 from bot.store import RedisStore
 from bot.store.base import CheckState
+from tests.bot.store.support import dump_keys
 from tests.e2e.processes import (
     BotProcess,
     Fleet,
     GatedSmtp,
-    dump_db,
     fleet,
     gated_smtp,
     own_redis_db,
@@ -127,7 +127,7 @@ async def test_two_processes_share_one_redis_and_leak_nothing(world: World) -> N
         assert " DEBUG " in log, f"{bot.name} did not log at DEBUG"
         assert CANARY not in log, f"canary in {bot.name}'s log"
     assert CANARY not in world.slack.everything()
-    dump = await dump_db(world.redis)
+    dump = await dump_keys(world.redis)
     assert f"{NAMESPACE}:check:" in dump and CANARY not in dump
 
 
@@ -210,6 +210,6 @@ async def test_killed_check_is_closed_out_once_by_the_next_process(world: World)
         await store.close()
     assert len(world.smtp.auth_commands) == 1  # never re-run
     assert CANARY not in world.slack.everything()
-    assert CANARY not in await dump_db(world.redis)
+    assert CANARY not in await dump_keys(world.redis)
     for bot in world.bots.bots:
         assert CANARY not in bot.log(), f"canary in {bot.name}'s log"

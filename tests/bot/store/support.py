@@ -5,6 +5,7 @@ moves time forward for either store."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import uuid
@@ -137,3 +138,24 @@ def closed_port() -> int:
         sock.bind((REDIS_HOST, 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+async def dump_keys(client: aioredis.Redis, match: str = "*") -> str:
+    """Every key matching ``match`` and its value, as text, for canary searches."""
+    parts: list[str] = []
+    async for key in client.scan_iter(match=match):
+        parts.append(key)
+        kind = await client.type(key)
+        if kind == "string":
+            parts.append(str(await client.get(key)))
+        elif kind == "hash":
+            parts.append(json.dumps(await client.hgetall(key)))
+        elif kind == "zset":
+            parts.append(json.dumps(await client.zrange(key, 0, -1, withscores=True)))
+        elif kind == "set":
+            parts.append(json.dumps(sorted(await client.smembers(key))))
+        elif kind == "list":
+            parts.append(json.dumps(await client.lrange(key, 0, -1)))
+        else:
+            parts.append(f"<{kind!r}>")
+    return "\n".join(parts)
