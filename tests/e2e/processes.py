@@ -1,7 +1,6 @@
 """Real bot processes for the end-to-end tier: ``python -m bot`` in HTTP mode,
 configured by environment variables only, with stderr (LOG_LEVEL=DEBUG) kept in a
-file per process; a gated aiosmtpd submission server that can hold an AUTH reply
-for as long as a test needs; and the Redis database these tests own.
+file per process; and the Redis database these tests own.
 
 The approach is ``bench/ack.py``'s (a free port from binding port 0, poll
 ``/healthz``), plus waiting for the "listening on" log line, which the server
@@ -16,7 +15,6 @@ import fcntl
 import os
 import signal
 import socket
-import ssl
 import sys
 import tempfile
 import time
@@ -28,11 +26,9 @@ from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
-import trustme
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from tests.bot.store.support import REDIS_HOST, REDIS_PORT, require_redis
-from tests.e2e.smtp import PASSWORD, USER
+from tests.e2e.smtp import SmtpServer
 from tests.support import slack_signing as signing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,95 +104,8 @@ async def own_redis_db() -> AsyncIterator[aioredis.Redis]:
             await client.aclose()
 
 
-# -- the SMTP server ------------------------------------------------------------------
-@dataclass(slots=True)
-class GatedSmtp:
-    """What the server saw, and the gate its AUTH replies wait on.
-
-    ``auth_commands`` counts AUTH commands as they arrive (before any reply), so
-    an AUTH whose client died while the reply was held still counts; it keeps the
-    mechanism only, never the initial response (that carries the password).
-    """
-
-    port: int
-    ca_file: Path
-    auth_commands: list[str] = field(default_factory=list)
-    logins: list[tuple[str, bool]] = field(default_factory=list)  # (login, accepted)
-    hold: asyncio.Event | None = None  # when set-able: AUTH replies wait for it
-    hold_at_most: float = 60.0
-
-    def hold_auth(self, *, at_most: float = 60.0) -> None:
-        """From now on, an AUTH reply waits until ``release_auth`` (or ``at_most`` s)."""
-        self.hold = asyncio.Event()
-        self.hold_at_most = at_most
-
-    def release_auth(self) -> None:
-        if self.hold is not None:
-            self.hold.set()
-
-
-class _Handler:
-    pass
-
-
-class _GatedSMTP(SMTP):
-    def __init__(self, seen: GatedSmtp, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._seen = seen
-
-    async def smtp_AUTH(self, arg: str) -> None:
-        self._seen.auth_commands.append(arg.split()[0].upper() if arg else "")
-        gate = self._seen.hold
-        if gate is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(gate.wait(), self._seen.hold_at_most)
-        await super().smtp_AUTH(arg)
-
-
-@asynccontextmanager
-async def gated_smtp(tmp_path: Path) -> AsyncIterator[GatedSmtp]:
-    """STARTTLS (trustme certificate for 127.0.0.1, CA written to ``ca.pem``),
-    AUTH after TLS, one account: ``tests.e2e.smtp.USER`` / ``PASSWORD``."""
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    seen = GatedSmtp(port=0, ca_file=ca_file)
-
-    def authenticator(
-        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
-        if not isinstance(data, LoginPassword):
-            return AuthResult(success=False, handled=False)
-        ok = data.login.decode() == USER and data.password.decode() == PASSWORD
-        seen.logins.append((data.login.decode(), ok))
-        return AuthResult(success=ok, handled=False)
-
-    listener = await asyncio.get_running_loop().create_server(
-        lambda: _GatedSMTP(
-            seen,
-            _Handler(),
-            hostname="mail.test",
-            tls_context=server_ctx,
-            require_starttls=True,
-            authenticator=authenticator,
-            auth_require_tls=True,
-        ),
-        "127.0.0.1",
-        0,
-    )
-    seen.port = int(listener.sockets[0].getsockname()[1])
-    try:
-        yield seen
-    finally:
-        seen.release_auth()  # no held reply outlives the test
-        listener.close()
-        await listener.wait_closed()
-
-
 # -- bot processes --------------------------------------------------------------------
-def bot_environment(*, api_url: str, port: int, smtp: GatedSmtp) -> dict[str, str]:
+def bot_environment(*, api_url: str, port: int, smtp: SmtpServer) -> dict[str, str]:
     """The test's settings over the inherited environment, minus any bot settings
     the runner happens to have."""
     inherited = {
@@ -288,7 +197,7 @@ class Fleet:
     """Bot processes started by one test; ``close`` kills whatever still runs."""
 
     api_url: str
-    smtp: GatedSmtp
+    smtp: SmtpServer
     logs: Path
     session: aiohttp.ClientSession
     bots: list[BotProcess] = field(default_factory=list)
@@ -322,7 +231,7 @@ class Fleet:
 
 
 @asynccontextmanager
-async def fleet(api_url: str, smtp: GatedSmtp, logs: Path) -> AsyncIterator[Fleet]:
+async def fleet(api_url: str, smtp: SmtpServer, logs: Path) -> AsyncIterator[Fleet]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         bots = Fleet(api_url, smtp, logs, session)
         try:

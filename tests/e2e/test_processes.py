@@ -31,14 +31,12 @@ from tests.bot.store.support import dump_keys
 from tests.e2e.processes import (
     BotProcess,
     Fleet,
-    GatedSmtp,
     fleet,
-    gated_smtp,
     own_redis_db,
     redis_db,
     wait_until,
 )
-from tests.e2e.smtp import PASSWORD, USER
+from tests.e2e.smtp import PASSWORD, USER, SmtpServer, smtp_server
 from tests.handlers.harness import form_values
 from tests.support.fake_slack import FakeSlack
 
@@ -51,14 +49,14 @@ INTERRUPTED_PREFIX = messages.INTERRUPTED.partition("{target}")[0]
 @dataclasses.dataclass(slots=True)
 class World:
     slack: FakeSlack
-    smtp: GatedSmtp
+    smtp: SmtpServer
     redis: aioredis.Redis
     bots: Fleet
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with own_redis_db() as redis, gated_smtp(tmp_path) as smtp:
+    async with own_redis_db() as redis, smtp_server(tmp_path) as smtp:
         slack = await FakeSlack().start()
         try:
             async with fleet(slack.api_url, smtp, tmp_path) as bots:
