@@ -276,11 +276,11 @@ class CheckRunner:
                 outcome=report.outcome.value,
                 finding=finding,
             )
+            # Outcome and finding are on the record (just marked); the buttons need
+            # only what the record lacks.
             await self._store.update_thread(
                 thread_key(record.check_id),
                 {
-                    "outcome": report.outcome.value,
-                    "finding": finding,
                     "summary": advice.summary,
                     "articles": [article.id for article in advice.articles],
                 },
