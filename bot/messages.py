@@ -214,9 +214,6 @@ HELPDESK_THREAD_SUMMARY: Final = (
     "*Steps tried:* {steps}\n*Conversation:* {link}"
 )
 
-# -- triage in channels -------------------------------------------------------------
-TRIAGE_INTRO: Final = "This looks like an SMTP error. Here is what it means:"
-
 # -- App Home ------------------------------------------------------------------------
 HOME_QUESTIONS: Final = "*Popular questions* (the answer comes to our direct messages)"
 HOME_CHECKS: Final = "*Your recent checks*"
