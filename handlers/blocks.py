@@ -65,6 +65,20 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_MAX)}]}
 
 
+def button(action_id: str, label: str, value: str | None = None, *, primary: bool = False) -> Block:
+    """A button, label and value clipped to Slack's limits."""
+    out: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": _plain(clip(label, BUTTON_TEXT_MAX)),
+    }
+    if value is not None:
+        out["value"] = value[:BUTTON_VALUE_MAX]
+    if primary:
+        out["style"] = "primary"
+    return out
+
+
 def target(host: str, port: int) -> str:
     """``host:port`` with IPv6 literals bracketed."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -230,20 +244,12 @@ _PASSED: Final = frozenset({Outcome.AUTHENTICATED, Outcome.REACHABLE})
 
 def actions_block(check_id: str, *, fixable: bool) -> Block:
     """Buttons carry the check id only; the owner check happens when clicked."""
-    buttons = []
-    labels = [(ACTION_AGAIN, messages.BUTTON_AGAIN), (ACTION_HUMAN, messages.BUTTON_HUMAN)]
+    buttons = [
+        button(ACTION_AGAIN, messages.BUTTON_AGAIN, check_id),
+        button(ACTION_HUMAN, messages.BUTTON_HUMAN, check_id),
+    ]
     if fixable:
-        labels.insert(0, (ACTION_FIX, messages.BUTTON_FIX))
-    for action_id, label in labels:
-        button: Block = {
-            "type": "button",
-            "action_id": action_id,
-            "text": _plain(clip(label, BUTTON_TEXT_MAX)),
-            "value": check_id[:BUTTON_VALUE_MAX],
-        }
-        if action_id == ACTION_FIX:
-            button["style"] = "primary"
-        buttons.append(button)
+        buttons.insert(0, button(ACTION_FIX, messages.BUTTON_FIX, check_id, primary=True))
     return {"type": "actions", "block_id": "verdict-actions", "elements": buttons}
 
 

@@ -68,12 +68,7 @@ def home_view(
     stats: tuple[HelpdeskStats, HelpdeskStats] | None = None,
 ) -> dict[str, Any]:
     """The Home tab; ``stats`` (admins only) adds the dashboard."""
-    button = {
-        "type": "button",
-        "action_id": ACTION_START,
-        "text": {"type": "plain_text", "text": messages.HOME_START},
-        "style": "primary",
-    }
+    button = blocks.button(ACTION_START, messages.HOME_START, primary=True)
     lines = [check_line(record) for record in checks] or [messages.HOME_NO_CHECKS]
     body: list[blocks.Block] = [
         blocks.section(messages.HOME_INTRO),

@@ -40,21 +40,9 @@ def parse_value(value: str) -> tuple[str | None, str | None]:
     return (key or None), (article if sep and article else None)
 
 
-def _button(action_id: str, label: str, value: str, *, primary: bool = False) -> Block:
-    button: Block = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": blocks.clip(label, blocks.BUTTON_TEXT_MAX)},
-        "value": value,
-    }
-    if primary:
-        button["style"] = "primary"
-    return button
-
-
 def offers_block(thread_key: str, offers: Sequence[Offer]) -> Block:
     buttons = [
-        _button(
+        blocks.button(
             OFFER_ACTIONS[offer],
             messages.OFFER_LABELS[offer.value],
             button_value(thread_key),
@@ -71,7 +59,7 @@ def articles_block(
     """One button per (article id, label); ``faq`` buttons ask the common question."""
     prefix = ACTION_FAQ if faq else ACTION_CHOOSE
     buttons = [
-        _button(f"{prefix}_{i}", label, button_value(thread_key, article_id))
+        blocks.button(f"{prefix}_{i}", label, button_value(thread_key, article_id))
         for i, (article_id, label) in enumerate(articles[:25])
     ]
     return {"type": "actions", "block_id": block_id, "elements": buttons}
