@@ -7,6 +7,7 @@ Shared by the message listeners (``handlers.events``) and the help buttons
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -71,11 +72,14 @@ async def answer_message(
         return
     try:
         turn = await conversation.respond(deps.kb, deps.store, key, text)
-        await deps.helpdesk.record_question(user, thread_key=key)
     except StoreUnavailable:
         # Answers keep working without the store; only the thread's memory is lost.
         log.warning("store unreachable: answering without the thread's context")
         turn = conversation.reply_to(deps.kb, text, ThreadContext(), now=time.time())
+    else:
+        # A lost count must not throw away the answer already worked out in context.
+        with contextlib.suppress(StoreUnavailable):
+            await deps.helpdesk.record_question(user, thread_key=key)
     await post_turn(client, deps, key, turn)
 
 

@@ -272,3 +272,19 @@ async def test_triage_stays_silent_when_the_store_is_down() -> None:
         assert bot.slack.of("chat.postMessage") == []
         assert bot.slack.of("chat.postEphemeral") == []
     await dead.close()
+
+
+async def test_a_lost_question_count_keeps_the_thread_context(store: MemoryStore) -> None:
+    """When only the helpdesk count fails, the follow-up is still answered in context."""
+    from bot.errors import StoreUnavailable
+
+    async def count_fails(*args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("counter down")
+
+    async with running_bot(store) as bot:
+        await send_message(bot, "my email keeps saying authentication failed", ts="950.1")
+        await next_post(bot, 0)
+        bot.bot.deps.helpdesk.record_question = count_fails  # type: ignore[method-assign]
+        await send_message(bot, "I use Gmail", ts="950.2", thread_ts="950.1")
+        tailored = await next_post(bot, 1)
+        assert tailored["thread_ts"] == "950.1" and "Steps for Gmail." in text_of(tailored)
