@@ -12,11 +12,11 @@ from typing import Any, Final, Literal
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import conversation, messages
+from bot import messages
 from bot.errors import InputError, LookupFailed, StoreUnavailable
 from handlers import blocks, turns
 from handlers.answers import answer
-from handlers.conversation import FAQ_SHOWN
+from handlers.conversation import faq as common_questions
 from handlers.deps import DISCOVERY_BUDGET, Deps, deps_of
 from handlers.home import helpdesk_stats, stats_message
 from knowledge import discover_settings
@@ -102,8 +102,13 @@ async def smtpcheck(
     if args.kind == "help":
         await ack(text=messages.USAGE)
         return
-    if args.kind in ("faq", "stats"):
-        text, body = await (faq if args.kind == "faq" else stats)(deps, str(command["user_id"]))
+    if args.kind == "faq":
+        # The common questions as buttons (an answer starts a thread in the user's DM).
+        body = turns.faq_blocks(None, common_questions(deps))
+        await ack(text=messages.COMMON_QUESTIONS.strip("*"), blocks=body)
+        return
+    if args.kind == "stats":
+        text, body = await stats(deps, str(command["user_id"]))
         await ack(text=text, blocks=body)
         return
     if args.kind == "question":
@@ -116,13 +121,6 @@ async def smtpcheck(
     prefill = await prefill_for(deps, args)
     view = blocks.probe_modal(prefill, origin_channel=command.get("channel_id"))
     await client.views_open(trigger_id=command["trigger_id"], view=view)
-
-
-async def faq(deps: Deps, user: str) -> tuple[str, list[blocks.Block]]:
-    """The common questions as buttons (an answer starts a thread in the user's DM)."""
-    del user
-    questions = conversation.common_questions(deps.kb, FAQ_SHOWN)
-    return messages.COMMON_QUESTIONS.strip("*"), turns.faq_blocks(None, questions)
 
 
 async def stats(deps: Deps, user: str) -> tuple[str, list[blocks.Block]]:
