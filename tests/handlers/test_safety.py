@@ -312,3 +312,27 @@ async def test_a_badly_signed_submission_leaks_no_password(
     assert status == 401
     assert "Invalid request signature" in caplog.text  # the raw body really was logged
     assert canary not in caplog.text
+
+
+async def test_a_crashed_check_tells_the_user_and_frees_its_limits(
+    store: MemoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A probe that blows up (with the password in its error) gives the user a
+    reference in the DM thread, frees the check's hold, and logs no password."""
+    install_redaction()
+    caplog.set_level(logging.DEBUG)
+
+    async def broken(request: Any, on_step: Any) -> Any:
+        raise RuntimeError(f"engine bug near {request.password.reveal()}")
+
+    limiter = RateLimiter(store, limits=RateLimits(user_checks=5))
+    async with running_bot(store, probe=broken, limiter=limiter) as bot:
+        assert await submit_check(bot, view_id="V1") is None
+        told = await bot.slack.wait_for("chat.postMessage", 2)
+        assert await submit_check(bot, view_id="V2") is None  # the hold was released
+        assert CANARY not in bot.slack.everything()
+    parent, crash = told[0].params, told[1].params
+    assert crash["channel"] == parent["channel"] and crash.get("thread_ts")
+    assert "reference" in crash["text"] and "Traceback" not in crash["text"]
+    assert "engine bug near [redacted]" in caplog.text  # the error really was logged
+    assert CANARY not in caplog.text
