@@ -221,6 +221,7 @@ HOME_NO_CHECKS: Final = "No checks yet. Press *Start a check* to test your setti
 HOME_CHECK_LINE: Final = "{when} · `{target}` · {verdict}"
 HOME_CHECK_RUNNING: Final = ":hourglass_flowing_sand: running"
 HOME_CHECK_INTERRUPTED: Final = ":warning: interrupted"
+HOME_CHECK_FAILED: Final = ":warning: did not complete (an error on my side)"
 HOME_DASHBOARD: Final = "Helpdesk dashboard"
 HOME_DASHBOARD_NOTE: Final = "Visible to smtpcheck admins only."
 STATS_DENIED: Final = (

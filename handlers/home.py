@@ -35,6 +35,8 @@ def check_line(record: CheckRecord) -> str:
         verdict = messages.HOME_CHECK_INTERRUPTED
     elif record.outcome in set(Outcome):
         verdict = messages.VERDICTS[Outcome(str(record.outcome))]
+    elif record.state is CheckState.DONE:  # finished without a verdict: it crashed
+        verdict = messages.HOME_CHECK_FAILED
     else:
         verdict = messages.HOME_CHECK_RUNNING
     target = blocks.escape(blocks.target(record.host, record.port))

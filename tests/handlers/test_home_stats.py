@@ -152,3 +152,24 @@ async def test_stats_on_a_slow_store_still_acks_in_time() -> None:
         elapsed = time.monotonic() - started
     assert status == 200 and json.loads(body)["text"] == messages.STATS_UNAVAILABLE
     assert elapsed < 3.0
+
+
+def test_a_crashed_check_is_not_shown_as_running() -> None:
+    """A check that ended in an error on our side reads as not completed, not running."""
+    from bot.store import CheckRecord, CheckState
+    from handlers.home import check_line
+
+    now = time.time()
+    crashed = CheckRecord(
+        check_id="chk-err",
+        user_id=ALICE,
+        host="mail.example.com",
+        port=587,
+        security="starttls",
+        state=CheckState.DONE,
+        created_at=now,
+        updated_at=now,
+        outcome="error",
+    )
+    line = check_line(crashed)
+    assert messages.HOME_CHECK_FAILED in line and messages.HOME_CHECK_RUNNING not in line
