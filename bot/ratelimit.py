@@ -10,6 +10,7 @@ flight; a global cap on concurrent checks. A store failure propagates as
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import math
@@ -100,16 +101,20 @@ class RateLimiter:
         """
         limits = self._limits
         target = target_key(host, username)
-        lockout = await self._store.peek(
-            self._auth_key(target), window=limits.auth_window, limit=limits.auth_failures
+        # Both peeks only read, so they share one round trip's wait on the admission
+        # path; the lockout is still reported first.
+        lockout, quota = await asyncio.gather(
+            self._store.peek(
+                self._auth_key(target), window=limits.auth_window, limit=limits.auth_failures
+            ),
+            self._store.peek(
+                self._user_key(user_id), window=limits.user_window, limit=limits.user_checks
+            ),
         )
         if not lockout.allowed:
             raise self._refusal(
                 LOCKOUT_REASON, limits.auth_failures, limits.auth_window, lockout.retry_after
             )
-        quota = await self._store.peek(
-            self._user_key(user_id), window=limits.user_window, limit=limits.user_checks
-        )
         if not quota.allowed:
             raise self._refusal(
                 USER_LIMIT_REASON, limits.user_checks, limits.user_window, quota.retry_after
