@@ -169,17 +169,21 @@ class HelpdeskMetrics:
         at = self._clock() if at is None else at
         day = utc_day(at)
         failed = auth_failed or outcome in FAILED_OUTCOMES
-        await self._store.record_event(CHECK, user_id, day)
-        await self._store.record_event(ACTIVE, user_id, day)
+        store = self._store
+        writes = [store.record_event(CHECK, user_id, day), store.record_event(ACTIVE, user_id, day)]
         if auth_failed or outcome in _AUTH_OUTCOMES:
-            await self._store.record_event(AUTH_ATTEMPT, None, day)
+            writes.append(store.record_event(AUTH_ATTEMPT, None, day))
         if auth_failed:
-            await self._store.record_event(AUTH_FAILURE, user_id, day)
+            writes.append(store.record_event(AUTH_FAILURE, user_id, day))
         if failed:
-            await self._store.record_event(FAILED_CHECK, user_id, day)
-            await self._store.record_event(AFFECTED, user_id, day)
+            writes.append(store.record_event(FAILED_CHECK, user_id, day))
+            writes.append(store.record_event(AFFECTED, user_id, day))
             if reply_key is not None:
-                await self._store.record_error(reply_key, day)
+                writes.append(store.record_error(reply_key, day))
+        # Independent counters: one concurrent wait, not one round trip each, before
+        # the check's result is posted.
+        await asyncio.gather(*writes)
+        if failed:
             await self._open_episode(user_id, at=at, origin="check", thread_key=None)
             return False
         if outcome in SUCCESS_OUTCOMES:
@@ -196,9 +200,9 @@ class HelpdeskMetrics:
         """
         at = self._clock() if at is None else at
         day = utc_day(at)
-        await self._store.record_event(QUESTION, user_id, day)
-        await self._store.record_event(ACTIVE, user_id, day)
-        await self._store.record_event(AFFECTED, user_id, day)
+        await asyncio.gather(
+            *(self._store.record_event(kind, user_id, day) for kind in (QUESTION, ACTIVE, AFFECTED))
+        )
         await self._open_episode(user_id, at=at, origin="question", thread_key=thread_key)
 
     async def record_resolved(
