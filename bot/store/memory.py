@@ -63,6 +63,13 @@ class MemoryStore:
     def _set(self, key: str, value: Any, ttl: float) -> None:
         self._data[key] = _Entry(value, self._clock() + ttl_ms(ttl) / 1000)
 
+    def _set_new(self, key: str, value: Any, ttl: float) -> bool:
+        # SET NX: only the first writer of a live key wins (claims, slots, notices).
+        if self._get(key) is not None:
+            return False
+        self._set(key, value, ttl)
+        return True
+
     def _touch(self, key: str, ttl: float) -> None:
         entry = self._data.get(key)
         if entry is not None:
@@ -82,11 +89,7 @@ class MemoryStore:
 
     # -- dedupe --------------------------------------------------------------------------
     async def claim(self, key: str, ttl: float) -> bool:
-        name = self._keys.claim(key)
-        if self._get(name) is not None:
-            return False
-        self._set(name, True, ttl)
-        return True
+        return self._set_new(self._keys.claim(key), True, ttl)
 
     # -- sliding windows -----------------------------------------------------------------
     def _window(self, key: str, window: float) -> tuple[str, list[float], float]:
@@ -127,11 +130,7 @@ class MemoryStore:
 
     # -- slots ---------------------------------------------------------------------------
     async def acquire_slot(self, key: str, *, ttl: float, token: str) -> bool:
-        name = self._keys.slot(key)
-        if self._get(name) is not None:
-            return False
-        self._set(name, token, ttl)
-        return True
+        return self._set_new(self._keys.slot(key), token, ttl)
 
     async def release_slot(self, key: str, *, token: str) -> bool:
         name = self._keys.slot(key)
@@ -224,11 +223,7 @@ class MemoryStore:
         return new
 
     async def claim_interrupted_notice(self, check_id: str) -> bool:
-        name = self._keys.interrupted_notice(check_id)
-        if self._get(name) is not None:
-            return False
-        self._set(name, True, CHECK_TTL)
-        return True
+        return self._set_new(self._keys.interrupted_notice(check_id), True, CHECK_TTL)
 
     # -- threads -------------------------------------------------------------------------
     async def get_thread(self, key: str) -> dict[str, JSONValue]:
