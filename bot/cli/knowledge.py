@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any, Final
 
+from bot.cli import EXIT_INVALID
 from bot.config import Settings
 from bot.errors import InputError, KnowledgeError
 from bot.resolver import make_resolver
@@ -30,7 +31,6 @@ from knowledge.search import LOW_CONFIDENCE
 
 EXIT_FOUND: Final = 0
 EXIT_NOTHING: Final = 1
-EXIT_INVALID: Final = 2
 EXIT_DATA: Final = 3
 STEPS_SHOWN: Final = 3
 DISCOVER_DEADLINE: Final = 5.0

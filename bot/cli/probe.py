@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from bot.cli import EXIT_INVALID
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings
 from bot.diagnosis import diagnose
@@ -26,7 +27,6 @@ from bot.errors import InputError
 from bot.probe import Outcome, ProbeReport, Status, build_request, run_probe
 from bot.secret import Secret
 
-EXIT_INVALID: Final = 2
 MAX_TIMEOUT: Final = 300.0
 DEFAULT_TIMEOUT: Final = 30.0
 
