@@ -70,11 +70,6 @@ class MemoryStore:
         self._set(key, value, ttl)
         return True
 
-    def _touch(self, key: str, ttl: float) -> None:
-        entry = self._data.get(key)
-        if entry is not None:
-            entry.expires = self._clock() + ttl_ms(ttl) / 1000
-
     def live_keys(self) -> dict[str, float]:
         """Key -> seconds left, for tests that check every key expires."""
         now = self._clock()
