@@ -24,10 +24,9 @@ import dns.asyncresolver
 import dns.resolver
 
 from bot.errors import LookupFailed, PolicyError
-from bot.probe.request import is_numeric_name, parse_ip_literal
+from bot.probe.request import IPAddress, is_numeric_name, parse_ip_literal
 from bot.resolver import FAILURE, NO_ANSWER, NXDOMAIN, TIMEOUT, lookup
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _PUBLIC_ONLY: Final = "the probe only reaches public mail servers"

@@ -36,7 +36,7 @@ from aiosmtplib.auth import auth_plain_encode, auth_xoauth2_encode
 
 from bot.config import Settings
 from bot.probe import words
-from bot.probe.egress import EgressPolicy, IPAddress, resolve_target
+from bot.probe.egress import EgressPolicy, resolve_target
 from bot.probe.failures import Failure, ImplicitTlsPort, Where, classify
 from bot.probe.model import (
     Finding,
@@ -53,7 +53,7 @@ from bot.probe.model import (
     TlsInfo,
 )
 from bot.probe.replies import clean_text, format_reply, parse_reply
-from bot.probe.request import parse_ip_literal
+from bot.probe.request import IPAddress, parse_ip_literal
 from bot.probe.session import TappedSMTP, ehlo_name, first_bytes, open_socket
 from bot.probe.tls import (
     HandshakeClock,

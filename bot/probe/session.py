@@ -21,9 +21,8 @@ from typing import Any, Final, Literal
 import aiosmtplib
 from aiosmtplib.typing import Default
 
+from bot.probe.request import IPAddress
 from bot.probe.transcript import Transcript
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 PEEK_BYTES: Final = 8
 
