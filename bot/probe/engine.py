@@ -170,7 +170,6 @@ class _Probe:
         self.offered: tuple[str, ...] = ()
         self.stage = Stage.RESOLVE
         self.stage_started = self.started
-        self.ehlo_name = ""
 
     # -- the run -------------------------------------------------------------------------
 
@@ -494,12 +493,11 @@ class _Probe:
 
     def _client(self, sock: socket.socket, *, use_tls: bool) -> TappedSMTP:
         """Hand the connected socket to aiosmtplib; from here on it owns (and closes) it."""
-        self.ehlo_name = ehlo_name(sock)
         smtp = TappedSMTP(
             transcript=self.transcript,
             hostname=self.request.host,  # SNI and certificate name only: the socket is connected
             sock=sock,
-            local_hostname=self.ehlo_name,
+            local_hostname=ehlo_name(sock),
             timeout=None,  # our own stage timeouts and deadline govern
             use_tls=use_tls,
             start_tls=False,  # STARTTLS is decided here, never silently by aiosmtplib
