@@ -184,12 +184,13 @@ def _ids(value: object, limit: int) -> tuple[str, ...]:
 # -- detection -------------------------------------------------------------------------
 
 Phrase = tuple[tuple[str, ...], str]
+PhraseIndex = Mapping[str, tuple[Phrase, ...]]  # first token -> phrases starting with it
 
 
 @dataclass(frozen=True, slots=True)
 class _Vocabulary:
-    providers: tuple[Phrase, ...]  # longest first; on equal phrases the data's first wins
-    clients: tuple[Phrase, ...]
+    providers: PhraseIndex  # longest first; on equal phrases the data's first wins
+    clients: PhraseIndex
     hosts: Mapping[str, str]  # submission host -> provider id
 
 
@@ -204,14 +205,18 @@ def _provider_names(name: str) -> list[str]:
     return [part for part in bare.split("/") if part.strip()]
 
 
-def _phrase_table(entries: Sequence[tuple[str, Sequence[str]]]) -> tuple[Phrase, ...]:
+def _phrase_table(entries: Sequence[tuple[str, Sequence[str]]]) -> PhraseIndex:
     table: dict[tuple[str, ...], str] = {}
     for key, phrases in entries:
         for phrase in phrases:
             folded = tuple(tokens(phrase))
             if folded:
                 table.setdefault(folded, key)
-    return tuple(sorted(table.items(), key=lambda item: -len(item[0])))
+    # Indexed by first token so a message is scanned once, not once per phrase.
+    by_first: dict[str, list[Phrase]] = {}
+    for folded, key in sorted(table.items(), key=lambda item: -len(item[0])):
+        by_first.setdefault(folded[0], []).append((folded, key))
+    return {first: tuple(items) for first, items in by_first.items()}
 
 
 def _vocabulary(kb: KnowledgeBase) -> _Vocabulary:
@@ -236,17 +241,18 @@ def _vocabulary(kb: KnowledgeBase) -> _Vocabulary:
     return found
 
 
-def _first_phrase(phrases: Sequence[Phrase], words: Sequence[str], used: set[int]) -> str | None:
-    """The phrase that starts earliest in ``words`` (longest on a tie); marks its words used."""
-    best: tuple[int, int, str] | None = None
-    for phrase, key in phrases:
-        width = len(phrase)
-        for start in range(len(words) - width + 1):
+def _first_phrase(phrases: PhraseIndex, words: Sequence[str], used: set[int]) -> str | None:
+    """The phrase that starts earliest in ``words`` (longest on a tie); marks the words
+    of every phrase found used."""
+    best: str | None = None
+    for start, word in enumerate(words):
+        for phrase, key in phrases.get(word, ()):
+            width = len(phrase)
             if tuple(words[start : start + width]) == phrase:
-                if best is None or start < best[0]:
-                    best = (start, width, key)
+                if best is None:
+                    best = key
                 used.update(range(start, start + width))
-    return None if best is None else best[2]
+    return best
 
 
 @dataclass(frozen=True, slots=True)
