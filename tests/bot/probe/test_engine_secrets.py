@@ -36,7 +36,11 @@ def _servers(certs: Certs) -> dict[str, Callable[[], AbstractAsyncContextManager
         "bad-cert": lambda: smtp_server(context=certs.untrusted),
         "echoing": lambda: fault_server(Script(tls=certs.good, echo_auth=True)),
         "echoing-login": lambda: fault_server(
-            Script(tls=certs.good, echo_auth=True, ehlo_after_tls=b"250 AUTH LOGIN\r\n")
+            Script(
+                tls=certs.good,
+                echo_auth=True,
+                ehlo_after_tls=b"250-fault.test\r\n250 AUTH LOGIN\r\n",
+            )
         ),
         "dropping": lambda: fault_server(Script(tls=certs.good, drop_on_auth=True)),
         "silent": lambda: fault_server(Script(banner=None)),
