@@ -175,6 +175,10 @@ def test_prompt_is_used_on_a_tty(
         (["probe", "smtp.example.com", "--security", "ssl"], "security"),
         (["probe", "smtp.example.com", "--mechanism", "ntlm"], "mechanism"),
         (["probe", "smtp.example.com", "--timeout", "-1"], "timeout"),
+        (["probe", "smtp.example.com", "--timeout", "abc"], "timeout"),
+        (["probe", "smtp.example.com", "--timeout", "nan"], "timeout"),
+        (["probe", "smtp.example.com", "--timeout", "301"], "timeout"),
+        (["probe", "smtp.example.com", "--password-stdin"], "--user"),
         (["probe", "smtp.example.com", "--ca-file", "/nonexistent.pem"], "ca-file"),
     ],
 )
@@ -188,6 +192,19 @@ def test_invalid_input_is_one_line_exit_2(
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert field in err
+
+
+@pytest.mark.usefixtures("env")
+def test_empty_password_on_stdin_is_exit_2(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--password-stdin with an empty first line: one line naming the password, nothing sent."""
+    _stdin(monkeypatch, "\n")
+    code = main(_probe(server, "--user", USER, "--password-stdin"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "invalid password" in err
+    assert server.commands == []
 
 
 @pytest.mark.usefixtures("env")
