@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.explain import explain_reply
 from knowledge.model import Answer, Article, KnowledgeBase, Match, SearchResult
+from knowledge.names import first_phrase, vocabulary
 from knowledge.text import STOP_WORDS, SYNONYMS, tokens
 
 Vector = NDArray[np.float64]
@@ -74,8 +75,6 @@ class _Index:
     anchors: frozenset[str]  # topical tokens: tags, provider/client names, synonym targets
     article_tokens: tuple[frozenset[str], ...]
     vocabulary: tuple[str, ...]
-    provider_phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
-    client_phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
 
 
 _indexes: weakref.WeakKeyDictionary[KnowledgeBase, _Index] = weakref.WeakKeyDictionary()
@@ -101,22 +100,6 @@ def _merge(target: dict[str, Vector], source: Mapping[str, Vector]) -> None:
             target[token] = target[token] + vector
         else:
             target[token] = vector
-
-
-def _phrases(
-    entries: Mapping[str, Sequence[str]],
-) -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
-    """First token -> (phrase tokens, key), longest phrase first, for ``_find``."""
-    found = {
-        tuple(tokens(phrase)): key
-        for key, phrases in entries.items()
-        for phrase in (key.replace("-", " "), *phrases)
-        if tokens(phrase)
-    }
-    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for phrase, key in sorted(found.items(), key=lambda item: -len(item[0])):
-        by_first.setdefault(phrase[0], []).append((phrase, key))
-    return {first: tuple(items) for first, items in by_first.items()}
 
 
 def _build(kb: KnowledgeBase) -> _Index:
@@ -166,8 +149,6 @@ def _build(kb: KnowledgeBase) -> _Index:
         anchors=frozenset(anchors),
         article_tokens=tuple(all_tokens),
         vocabulary=tuple(sorted(idf)),
-        provider_phrases=_phrases(providers),
-        client_phrases=_phrases(clients),
     )
 
 
@@ -190,6 +171,7 @@ def _index(kb: KnowledgeBase) -> _Index:
 def warm_up(kb: KnowledgeBase) -> None:
     """Build the search index now (the loader calls this) instead of on the first question."""
     _index(kb)
+    vocabulary(kb)
 
 
 @lru_cache(maxsize=4096)
@@ -234,17 +216,6 @@ def _query_tokens(index: _Index, question: str) -> tuple[list[str], dict[str, fl
             words.append(corrected[0])
             trust[corrected[0]] = max(trust.get(corrected[0], 0.0), corrected[1])
     return words, trust, unknown
-
-
-def _find(
-    phrases: Mapping[str, Sequence[tuple[tuple[str, ...], str]]], words: Sequence[str]
-) -> str | None:
-    """The provider/client named first in ``words`` (longest phrase wins at a position)."""
-    for start, word in enumerate(words):
-        for phrase, key in phrases.get(word, ()):
-            if tuple(words[start : start + len(phrase)]) == phrase:
-                return key
-    return None
 
 
 def _relative(vector: Vector) -> Vector:
@@ -321,7 +292,8 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     confidence = _confidence(index, trust, unknown, int(order[0]))
     if matches:
         confidence = max(confidence, 0.9)
-    provider = _find(index.provider_phrases, words)
+    names = vocabulary(kb)
+    provider = first_phrase(names.providers, words)
     if provider is None and matches:
         provider = matches[0].provider
     return SearchResult(
@@ -329,5 +301,5 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
         confidence=confidence,
         matches=matches,
         provider=provider,
-        client=_find(index.client_phrases, words),
+        client=first_phrase(names.clients, words),
     )
