@@ -137,27 +137,30 @@ async def test_known_domain_needs_no_dns(kb: KnowledgeBase) -> None:
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("value", "reason"),
     [
-        "",
-        "   ",
-        "not an email",
-        "alice@",
-        "@example.com",
-        "alice@localhost",
-        "http://example.com",
-        "alice@exa mple.com",
-        "alice@example.com\r\nRCPT TO:<x>",
-        "alice@-bad-.com",
-        "alice@1.2.3.4",
-        "a" * 400 + "@example.com",
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("not an email", "no valid domain"),
+        ("alice@", "no valid domain"),
+        ("@example.com", "not a valid mailbox"),
+        ("a b@example.com", "not a valid mailbox"),
+        ("alice@localhost", "not a full domain name"),
+        ("http://example.com", "looks like a URL"),
+        ("alice@exa mple.com", "no valid domain"),
+        ("alice@example.com\r\nRCPT TO:<x>", "line break"),
+        ("alice@-bad-.com", "not a valid domain name"),
+        ("alice@1.2.3.4", "not a valid domain name"),
+        ("a" * 400 + "@example.com", "longer than 320"),
+        (5, "must be text"),
     ],
 )
-def test_bad_input_names_the_email_field(value: str) -> None:
-    """Anything but an address or a domain is an InputError for the 'email' field."""
+def test_bad_input_names_the_email_field(value: str, reason: str) -> None:
+    """Anything but an address or a domain is an InputError for 'email' saying what is wrong."""
     with pytest.raises(InputError) as caught:
         parse_target(value)
     assert caught.value.field == "email"
+    assert reason in caught.value.reason
 
 
 def test_idn_domain_becomes_punycode() -> None:
