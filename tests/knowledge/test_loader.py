@@ -241,3 +241,57 @@ def test_real_data_loads_and_is_cached() -> None:
     assert kb is get_knowledge()
     assert len(kb.providers) >= 12
     assert len(kb.replies) >= 30
+
+
+_LIST_CASES = [
+    ("providers.yaml", {"submission": []}, "'submission' must be a non-empty list"),
+    (
+        "providers.yaml",
+        {"submission": [{"host": "smtp", "port": 587, "security": "tls"}]},
+        "not a host name",
+    ),
+    ("providers.yaml", {"links": ["ftp://example.com"]}, "not an http(s) URL"),
+    ("providers.yaml", {"domains": "gmail.com"}, "'domains' must be a list, not str"),
+    ("providers.yaml", {"id": "Gmail"}, "lower-case letters, digits and dashes"),
+    ("providers.yaml", {"name": 7}, "'name' must be text, not int"),
+    ("replies.yaml", {"articles": []}, "'articles' needs at least 1 item(s)"),
+    ("replies.yaml", {"pattern": "a" * 501}, "longer than 500 characters"),
+    ("clients.yaml", {"id": "gmail"}, "also a provider id"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "reason"), _LIST_CASES)
+def test_each_list_entry_problem_has_its_own_reason(
+    data_root: Path, name: str, changes: dict[str, Any], reason: str
+) -> None:
+    """Every list-entry check raises a KnowledgeError whose reason says which rule failed."""
+    _edit_list(data_root, name, 0, **changes)
+    assert reason in _error(data_root).reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"variants": ["gmail"]}, "'variants' must be a mapping"),
+        ({"variants": {1: {"steps": ["x"]}}}, "'variants' key 1 must be"),
+        ({"variants": {"gmail": {"steps": []}}}, "needs at least 1 item(s)"),
+        ({"variants": {"gmail": "step"}}, "must be a mapping of fields, not str"),
+    ],
+)
+def test_each_variant_problem_has_its_own_reason(
+    data_root: Path, changes: dict[str, Any], reason: str
+) -> None:
+    """Malformed article variants are refused with a reason naming the rule."""
+    _edit_article(data_root, "app-passwords", **changes)
+    assert reason in _error(data_root).reason
+
+
+def test_file_and_folder_problems_have_their_own_reasons(data_root: Path) -> None:
+    """A list file that is not a list, and an empty or missing article folder, are named."""
+    (data_root / "clients.yaml").write_text("id: outlook\n")
+    assert _error(data_root).reason == "must be a list of entries"
+    for path in (data_root / "articles").glob("*.yaml"):
+        path.unlink()
+    assert _error(data_root).reason == "holds no article"
+    (data_root / "articles").rmdir()
+    assert _error(data_root).reason == "folder is missing"
