@@ -21,6 +21,7 @@ import asyncio
 import fnmatch
 import re
 import unicodedata
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -133,11 +134,22 @@ def provider_for_host(kb: KnowledgeBase, host: str) -> Provider | None:
     return provider_for_mx(kb, host)
 
 
-def _glob_order(kb: KnowledgeBase) -> list[tuple[str, Provider]]:
-    # The longest (most literal) glob first; on a tie, a hosting provider (no consumer
-    # domains of its own, e.g. Google Workspace) before the consumer service sharing its MX.
-    globs = [(glob, p) for p in kb.providers.values() for glob in p.mx]
-    return sorted(globs, key=lambda item: (-len(item[0].replace("*", "")), bool(item[1].domains)))
+_glob_orders: weakref.WeakKeyDictionary[KnowledgeBase, tuple[tuple[str, Provider], ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _glob_order(kb: KnowledgeBase) -> tuple[tuple[str, Provider], ...]:
+    """Every provider's MX globs in match order, sorted once per knowledge base."""
+    ordered = _glob_orders.get(kb)
+    if ordered is None:
+        # The longest (most literal) glob first; on a tie, a hosting provider (no consumer
+        # domains of its own, e.g. Google Workspace) before the consumer service sharing its MX.
+        globs = [(glob, p) for p in kb.providers.values() for glob in p.mx]
+        ordered = _glob_orders[kb] = tuple(
+            sorted(globs, key=lambda item: (-len(item[0].replace("*", "")), bool(item[1].domains)))
+        )
+    return ordered
 
 
 def provider_for_mx(kb: KnowledgeBase, mx_host: str) -> Provider | None:
