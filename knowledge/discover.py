@@ -31,7 +31,14 @@ import idna
 
 from bot.errors import InputError, LookupFailed
 from bot.resolver import NXDOMAIN, lookup
-from knowledge.model import Candidate, Discovery, KnowledgeBase, Provider, SecurityName
+from knowledge.model import (
+    Candidate,
+    CandidateSource,
+    Discovery,
+    KnowledgeBase,
+    Provider,
+    SecurityName,
+)
 
 MAX_INPUT: Final = 320
 _LABEL: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -177,14 +184,9 @@ def parse_srv(records: Iterable[SrvRecord], security: SecurityName) -> list[Cand
     ]
 
 
-def _provider_candidates(provider: Provider, source: str) -> list[Candidate]:
+def _provider_candidates(provider: Provider, source: CandidateSource) -> list[Candidate]:
     return [
-        Candidate(
-            host=sub.host,
-            port=sub.port,
-            security=sub.security,
-            source="mx" if source == "mx" else "provider",
-        )
+        Candidate(host=sub.host, port=sub.port, security=sub.security, source=source)
         for sub in provider.submission
     ]
 
