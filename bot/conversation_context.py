@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 import re
-import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Final
 
 from knowledge import KnowledgeBase, Match, explain_reply, provider_for_domain
+from knowledge.names import Vocabulary, first_phrase, vocabulary
 from knowledge.text import tokens
 
 MAX_TEXT: Final = 8_000  # characters of one message looked at; a pasted bounce fits
@@ -183,77 +183,6 @@ def _ids(value: object, limit: int) -> tuple[str, ...]:
 
 # -- detection -------------------------------------------------------------------------
 
-Phrase = tuple[tuple[str, ...], str]
-PhraseIndex = Mapping[str, tuple[Phrase, ...]]  # first token -> phrases starting with it
-
-
-@dataclass(frozen=True, slots=True)
-class _Vocabulary:
-    providers: PhraseIndex  # longest first; on equal phrases the data's first wins
-    clients: PhraseIndex
-    hosts: Mapping[str, str]  # submission host -> provider id
-
-
-_vocabularies: weakref.WeakKeyDictionary[KnowledgeBase, _Vocabulary] = weakref.WeakKeyDictionary()
-
-
-def _provider_names(name: str) -> list[str]:
-    # "Outlook.com / Hotmail" -> both; "Zoho Mail (EU data centre)" -> "Zoho Mail" and
-    # "IONOS (1&1) - Germany" -> "IONOS": the bracketed or dashed part tells providers
-    # apart in a list ("Germany", "international"), it is not a name people type.
-    bare = re.sub(r"\([^)]*\)", " ", name).split("\u2013")[0]
-    return [part for part in bare.split("/") if part.strip()]
-
-
-def _phrase_table(entries: Sequence[tuple[str, Sequence[str]]]) -> PhraseIndex:
-    table: dict[tuple[str, ...], str] = {}
-    for key, phrases in entries:
-        for phrase in phrases:
-            folded = tuple(tokens(phrase))
-            if folded:
-                table.setdefault(folded, key)
-    # Indexed by first token so a message is scanned once, not once per phrase.
-    by_first: dict[str, list[Phrase]] = {}
-    for folded, key in sorted(table.items(), key=lambda item: -len(item[0])):
-        by_first.setdefault(folded[0], []).append((folded, key))
-    return {first: tuple(items) for first, items in by_first.items()}
-
-
-def _vocabulary(kb: KnowledgeBase) -> _Vocabulary:
-    found = _vocabularies.get(kb)
-    if found is None:
-        providers = [
-            # Domains are matched whole by ``_provider_from_names``; as token phrases they
-            # would shrink ("outlook.it" -> "outlook": "it" is a stop word) and misfire.
-            (p.id, [p.id.replace("-", " "), *_provider_names(p.name)])
-            for p in kb.providers.values()
-        ]
-        clients = [
-            (c.id, [c.id.replace("-", " "), c.name, *c.aliases]) for c in kb.clients.values()
-        ]
-        hosts: dict[str, str] = {}
-        for p in kb.providers.values():
-            for sub in p.submission:
-                hosts.setdefault(sub.host, p.id)
-        found = _vocabularies[kb] = _Vocabulary(
-            _phrase_table(providers), _phrase_table(clients), hosts
-        )
-    return found
-
-
-def _first_phrase(phrases: PhraseIndex, words: Sequence[str], used: set[int]) -> str | None:
-    """The phrase that starts earliest in ``words`` (longest on a tie); marks the words
-    of every phrase found used."""
-    best: str | None = None
-    for start, word in enumerate(words):
-        for phrase, key in phrases.get(word, ()):
-            width = len(phrase)
-            if tuple(words[start : start + width]) == phrase:
-                if best is None:
-                    best = key
-                used.update(range(start, start + width))
-    return best
-
 
 @dataclass(frozen=True, slots=True)
 class Observation:
@@ -269,16 +198,16 @@ class Observation:
 def observe(kb: KnowledgeBase, text: str) -> Observation:
     """Detect provider, client, address and SMTP replies in one message."""
     text = text[:MAX_TEXT]
-    vocabulary = _vocabulary(kb)
+    names = vocabulary(kb)
     email_match = _EMAIL.search(text)
     email = email_match.group(0).lower() if email_match else None
     if email is not None and len(email) > MAX_EMAIL:
         email = None
-    provider = _provider_from_names(kb, vocabulary, text)
+    provider = _provider_from_names(kb, names, text)
     words = tokens(_MAILTO.sub(" ", _EMAIL.sub(" ", text)))
     used: set[int] = set()
-    named_provider = _first_phrase(vocabulary.providers, words, used)
-    client = _first_phrase(vocabulary.clients, words, used)
+    named_provider = first_phrase(names.providers, words, used)
+    client = first_phrase(names.clients, words, used)
     provider = provider or named_provider
     matches = explain_reply(kb, text)
     if provider is None and matches:
@@ -294,7 +223,7 @@ def observe(kb: KnowledgeBase, text: str) -> Observation:
     )
 
 
-def _provider_from_names(kb: KnowledgeBase, vocabulary: _Vocabulary, text: str) -> str | None:
+def _provider_from_names(kb: KnowledgeBase, known: Vocabulary, text: str) -> str | None:
     """A provider named by an address or host in the text: the most specific evidence.
 
     Only exact consumer domains and submission hosts count; MX-style globs would turn a
@@ -306,7 +235,7 @@ def _provider_from_names(kb: KnowledgeBase, vocabulary: _Vocabulary, text: str) 
         found = provider_for_domain(kb, name)
         if found is not None:
             return found.id
-        host = vocabulary.hosts.get(name)
+        host = known.hosts.get(name)
         if host is not None:
             return host
     return None
