@@ -205,18 +205,15 @@ class HelpdeskMetrics:
         )
         await self._open_episode(user_id, at=at, origin="question", thread_key=thread_key)
 
-    async def record_resolved(
-        self, user_id: str, *, thread_key: str | None = None, at: float | None = None
-    ) -> bool:
+    async def record_resolved(self, user_id: str, *, at: float | None = None) -> bool:
         """Record "That fixed it" (a successful check goes through ``record_check``).
 
         Closes the user's open episode and records its time to resolution, once:
         True only for the call that closed it, False when nothing was open (already
-        resolved, expired, or never started). ``thread_key`` is accepted for symmetry
-        with ``record_question``; episodes are per user because the fix often shows
-        in another thread (a check in the DM answers a question asked in a channel).
+        resolved, expired, or never started). Episodes are per user, not per thread:
+        the fix often shows in another thread (a check in the DM answers a question
+        asked in a channel).
         """
-        del thread_key  # see docstring: resolution is per user, not per thread
         return await self._resolve(user_id, at=self._clock() if at is None else at)
 
     async def record_activity(self, user_id: str, *, at: float | None = None) -> None:

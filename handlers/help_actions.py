@@ -44,7 +44,7 @@ async def fixed(
         return
     turn = await conversation.fixed(deps.kb, deps.store, key)
     if not turn.repeat:
-        await deps.helpdesk.record_resolved(user, thread_key=key)
+        await deps.helpdesk.record_resolved(user)
     await threads.post_turn(client, deps, key, turn)
 
 

@@ -75,7 +75,7 @@ async def seed(m: HelpdeskMetrics) -> None:
     assert await succeeded(m, U1, at(1, 12, 10))  # resolved after 3 h 10 min
     await failed(m, U2, at(2, 8))
     await failed(m, U2, at(2, 9), M365)
-    assert await m.record_resolved(U2, thread_key="D2:200.1", at=at(2, 10))  # 2 h
+    assert await m.record_resolved(U2, at=at(2, 10))  # 2 h
     assert await succeeded(m, U3, at(3, 12)) is False  # never failed: nothing to resolve
     await m.record_question(U9, thread_key="C9:900.1", at=at(4, 10))
     assert await m.record_resolved(U9, at=at(4, 10, 20))  # 20 min
