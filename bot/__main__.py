@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 from collections.abc import Mapping
 
-import aiohttp
-
-from bot.app import build_app, configure_logging, make_client
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.server import BotServer
-from bot.store import make_store
+from bot.runtime.serve import serve
+from bot.runtime.wiring import configure_logging
 
 EXIT_CONFIG = 2
 
@@ -50,36 +46,6 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         return EXIT_CONFIG
     configure_logging(settings.log_level)
     return asyncio.run(serve(settings))
-
-
-async def serve(settings: Settings) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    store = make_store(settings)
-    try:
-        async with aiohttp.ClientSession() as session:
-            bot = build_app(settings, store=store, client=make_client(settings, session=session))
-            socket_mode = settings.slack_app_token is not None
-            server = BotServer(bot, port=settings.port, slack_events=not socket_mode)
-            await server.start()
-            socket = None
-            if settings.slack_app_token is not None:
-                from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-                socket = AsyncSocketModeHandler(
-                    bot.app, settings.slack_app_token.reveal(), web_client=bot.client
-                )
-                # slack_bolt leaves these two unannotated.
-                await socket.connect_async()  # type: ignore[no-untyped-call]
-            await stop.wait()
-            if socket is not None:
-                await socket.disconnect_async()  # type: ignore[no-untyped-call]
-            await server.stop()
-    finally:
-        await store.close()
-    return 0
 
 
 if __name__ == "__main__":

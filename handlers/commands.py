@@ -14,11 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import InputError, LookupFailed, StoreUnavailable
-from handlers import blocks, turns
-from handlers.answers import answer
-from handlers.conversation import faq as common_questions
-from handlers.deps import DISCOVERY_BUDGET, Deps, deps_of
-from handlers.home import helpdesk_stats, stats_message
+from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
+from handlers.blocks import kit, modal, turns
+from handlers.blocks.home import stats_message
+from handlers.help_thread import answer
+from handlers.help_thread import faq as common_questions
+from handlers.home import helpdesk_stats
 from knowledge import discover_settings
 
 Kind = Literal["modal", "help", "faq", "stats", "email", "target", "question"]
@@ -59,16 +60,16 @@ def classify(text: str) -> CommandArgs:
     return CommandArgs("question", text)
 
 
-async def prefill_for(deps: Deps, args: CommandArgs) -> blocks.Prefill:
+async def prefill_for(deps: Deps, args: CommandArgs) -> modal.Prefill:
     """Modal values for the arguments; discovery is bounded so the trigger stays valid."""
     if args.kind == "target":
         security = "tls" if args.port == 465 else "auto"
-        return blocks.Prefill(host=args.value, port=args.port, security=security)
+        return modal.Prefill(host=args.value, port=args.port, security=security)
     if args.kind != "email":
-        return blocks.Prefill()
+        return modal.Prefill()
     email = args.value
     domain = email.rpartition("@")[2]
-    partial = blocks.Prefill(
+    partial = modal.Prefill(
         email=email, username=email, note=messages.PREFILL_PARTIAL.format(domain=domain)
     )
     try:
@@ -82,7 +83,7 @@ async def prefill_for(deps: Deps, args: CommandArgs) -> blocks.Prefill:
         return partial
     best = found.candidates[0]
     source = found.provider.name if found.provider else best.source.upper()
-    return blocks.Prefill(
+    return modal.Prefill(
         email=email,
         host=best.host,
         port=best.port,
@@ -119,20 +120,20 @@ async def smtpcheck(
         return
     await ack()
     prefill = await prefill_for(deps, args)
-    view = blocks.probe_modal(prefill, origin_channel=command.get("channel_id"))
+    view = modal.probe_modal(prefill, origin_channel=command.get("channel_id"))
     await client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
-async def stats(deps: Deps, user: str) -> tuple[str, list[blocks.Block]]:
+async def stats(deps: Deps, user: str) -> tuple[str, list[kit.Block]]:
     """Admins get the helpdesk numbers (ephemeral, like every command answer)."""
     if user not in deps.settings.admins:
-        return messages.STATS_DENIED, [blocks.section(messages.STATS_DENIED)]
+        return messages.STATS_DENIED, [kit.section(messages.STATS_DENIED)]
     try:
         # The figures go out in the ack, so a slow store must not cost the 3 s window.
         async with asyncio.timeout(STATS_BUDGET):
             week, month = await helpdesk_stats(deps)
     except (StoreUnavailable, TimeoutError):
-        return messages.STATS_UNAVAILABLE, [blocks.section(messages.STATS_UNAVAILABLE)]
+        return messages.STATS_UNAVAILABLE, [kit.section(messages.STATS_UNAVAILABLE)]
     return stats_message(week, month)
 
 

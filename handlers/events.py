@@ -15,8 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation
 from bot.errors import StoreUnavailable
-from handlers import conversation as threads
-from handlers.deps import deps_of
+from bot.runtime.deps import deps_of
+from handlers import help_thread as threads
 from knowledge import explain_reply
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from handlers import blocks
-from handlers.deps import deps_of
+from bot.runtime.deps import deps_of
+from handlers.blocks import kit
 from knowledge import KnowledgeBase, explain_reply
 
 CALLBACK_ID = "explain_error"
@@ -25,15 +25,15 @@ def explanation(kb: KnowledgeBase, text: str) -> str:
     for match in matches:
         code = " ".join(str(p) for p in (match.code, match.enhanced) if p)
         part = messages.EXPLAIN_MATCH.format(
-            code=code, excerpt=blocks.code(match.excerpt), cause=blocks.escape(match.cause)
+            code=code, excerpt=kit.code(match.excerpt), cause=kit.escape(match.cause)
         )
         titles = [kb.articles[a].title for a in match.articles if a in kb.articles]
         if titles:
             part += "\n" + messages.EXPLAIN_READ.format(
-                titles=", ".join(f"_{blocks.escape(t)}_" for t in titles)
+                titles=", ".join(f"_{kit.escape(t)}_" for t in titles)
             )
         parts.append(part)
-    return blocks.clip("\n\n".join(parts), blocks.SECTION_MAX)
+    return kit.clip("\n\n".join(parts), kit.SECTION_MAX)
 
 
 async def explain_message(

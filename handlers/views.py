@@ -11,14 +11,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.checks import CheckOrder, CheckRefused
+from bot.checks.runner import CheckOrder, CheckRefused
 from bot.errors import InputError, RateLimited, StoreUnavailable
 from bot.probe.model import ProbeRequest
 from bot.probe.request import build_request
+from bot.runtime.deps import deps_of
 from bot.secret import Secret
-from handlers import blocks
-from handlers.deps import deps_of
-from handlers.reporting import SlackCheckSink
+from handlers.blocks import kit, modal
+from handlers.check_thread import SlackCheckSink
 
 _HOST_PORT: Final = re.compile(r"(?P<host>[^:\[\]]+):(?P<port>\d{1,5})")
 
@@ -59,7 +59,7 @@ def read_form(view: dict[str, Any]) -> ProbeForm:
     values: dict[str, Any] = view.get("state", {}).get("values", {})
 
     def text(block_id: str) -> str | None:
-        state = values.get(block_id, {}).get(blocks.VALUE_ACTION, {})
+        state = values.get(block_id, {}).get(modal.VALUE_ACTION, {})
         selected = state.get("selected_option") or {}
         value = state.get("value") or selected.get("value")
         return str(value) if value else None
@@ -85,8 +85,8 @@ def origin_channel(view: dict[str, Any]) -> str | None:
 
 def field_error(exc: InputError) -> dict[str, str]:
     """``response_action: errors`` keyed by the block the problem is in."""
-    block = exc.field if exc.field in blocks.FIELD_BLOCKS else "host"
-    return {block: blocks.clip(f"The {exc.field} {exc.reason}", 150)}
+    block = exc.field if exc.field in modal.FIELD_BLOCKS else "host"
+    return {block: kit.clip(f"The {exc.field} {exc.reason}", 150)}
 
 
 async def submit_probe(
@@ -112,7 +112,7 @@ async def submit_probe(
     try:
         admission = await deps.runner.admit(order, request)
     except (RateLimited, StoreUnavailable, CheckRefused) as exc:
-        await ack(response_action="update", view=blocks.notice_modal(refusal_text(exc)))
+        await ack(response_action="update", view=modal.notice_modal(refusal_text(exc)))
         return
     await ack()
     if admission is not None:  # None: a duplicate delivery of a submission already running
@@ -130,4 +130,4 @@ def refusal_text(exc: Exception) -> str:
 
 
 def register(app: AsyncApp) -> None:
-    app.view(blocks.MODAL_CALLBACK)(submit_probe)
+    app.view(modal.MODAL_CALLBACK)(submit_probe)

@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from bot.checks.diagnosis import diagnose
 from bot.cli import EXIT_INVALID
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings
-from bot.diagnosis import diagnose
 from bot.errors import InputError
 from bot.probe import Outcome, ProbeReport, Status, build_request, run_probe
 from bot.secret import Secret

@@ -10,20 +10,20 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import conversation as conv
-from bot.conversation import (
-    LOW_CONFIDENCE,
-    STATE_FIELD,
+from bot.conversation.context import MAX_CANDIDATES, MAX_SEEN, Stage, ThreadContext, learn
+from bot.conversation.engine import STATE_FIELD
+from bot.conversation.turns import (
+    CANDIDATE_PAGE,
+    MAX_QUESTION,
+    MAX_STEP,
+    MAX_SUMMARY,
     Offer,
-    ThreadContext,
     Turn,
     TurnKind,
-    learn,
 )
-from bot.conversation_context import MAX_CANDIDATES, MAX_SEEN, Stage
-from bot.conversation_turns import CANDIDATE_PAGE, MAX_QUESTION, MAX_STEP, MAX_SUMMARY
 from bot.errors import InputError
 from bot.store import MemoryStore, RedisStore, Store
-from knowledge import KnowledgeBase, get_knowledge, search
+from knowledge import LOW_CONFIDENCE, KnowledgeBase, get_knowledge, search
 from tests.bot.store.support import drop_namespace, redis_client, require_redis
 
 KEY = "D123:1700000000.000100"

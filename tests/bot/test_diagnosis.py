@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.diagnosis import FINDINGS, OUTCOMES, Diagnosis, diagnose
+from bot.checks.diagnosis import FINDINGS, OUTCOMES, Diagnosis, diagnose
 from bot.probe.model import (
     Finding,
     Outcome,

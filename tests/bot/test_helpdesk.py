@@ -11,14 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.helpdesk import (
-    HelpdeskMetrics,
-    Statistic,
-    render_prometheus,
+from bot.helpdesk.model import Statistic
+from bot.helpdesk.prometheus import render_prometheus
+from bot.helpdesk.recorder import HelpdeskMetrics
+from bot.helpdesk.text import (
+    format_count,
+    format_duration,
+    format_ratio,
     render_stats_text,
     sparkline,
 )
-from bot.helpdesk_render import format_count, format_duration, format_ratio
 from bot.store import MemoryStore, Store
 from tests.bot.store.support import FakeClock, StoreCase, open_case
 

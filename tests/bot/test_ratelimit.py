@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.checks.limits import RateLimiter, RateLimits, plain_duration, target_key
 from bot.config import Settings
 from bot.errors import RateLimited, StoreUnavailable
-from bot.ratelimit import RateLimiter, RateLimits, plain_duration, target_key
 from bot.secret import Secret
 from bot.store import MemoryStore, RedisStore, make_store
 from tests.bot.store.support import (

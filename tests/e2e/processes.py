@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_DB = 11  # no other test uses this database; these tests flush it before and after
 SIGNING_SECRET = "process-e2e-signing-secret"
 START_WITHIN = 30.0  # seconds for a bot process to listen (a loaded 2-core machine)
-LISTENING = "bot.server: listening on"  # logged after the start-up sweep
+LISTENING = "bot.runtime.server: listening on"  # logged after the start-up sweep
 LOCK_FILE = Path(tempfile.gettempdir()) / f"smtpcheck-e2e-redis-db{REDIS_DB}.lock"
 LOCK_WITHIN = 180.0  # another run of this module takes well under a minute
 

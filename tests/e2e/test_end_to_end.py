@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.app import clamp_library_loggers
 from bot.config import Settings
 from bot.logs import install_redaction
+from bot.runtime.wiring import clamp_library_loggers
 from bot.secret import Secret
 from bot.store import MemoryStore, Store, make_store
 from tests.bot.store.support import dump_keys, redis_client, require_redis

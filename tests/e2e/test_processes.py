@@ -22,9 +22,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot import messages
-from bot.app import PROBE_DEADLINE
-from bot.checks import SWEEP_MARGIN
-from bot.server import DRAIN_MARGIN
+from bot.checks.runner import SWEEP_MARGIN
+from bot.runtime.server import DRAIN_MARGIN
+from bot.runtime.wiring import PROBE_DEADLINE
 from bot.store import RedisStore
 from bot.store.base import CheckState
 from tests.bot.store.support import dump_keys

@@ -12,13 +12,14 @@ from typing import Any
 
 import aiohttp
 
-from bot.app import Bot, build_app
-from bot.checks import Advice, AdviseFn, ArticleRef, ProbeFn
+from bot.checks.advice import Advice, AdviseFn, ArticleRef
+from bot.checks.limits import RateLimiter
+from bot.checks.runner import ProbeFn
 from bot.config import Settings
-from bot.ratelimit import RateLimiter
 from bot.resolver import make_resolver
+from bot.runtime.server import BotServer
+from bot.runtime.wiring import Bot, build_app
 from bot.secret import Secret
-from bot.server import BotServer
 from bot.store.base import Store
 from tests.support import slack_signing as signing
 from tests.support.fake_slack import FakeSlack

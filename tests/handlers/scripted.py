@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.checks import OnStep
+from bot.checks.runner import OnStep
 from bot.probe.model import (
     Finding,
     Outcome,

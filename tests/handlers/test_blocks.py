@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot.checks import Advice, ArticleRef
+from bot.checks.advice import Advice, ArticleRef
 from bot.errors import InputError
 from bot.probe.model import Outcome, ProbeReport, Reply, Security, Stage, Status, StepResult
 from bot.store import CheckRecord, CheckState
-from handlers import blocks
+from handlers.blocks import check, kit, modal
 from handlers.commands import classify
 from handlers.views import origin_channel, read_form
 from tests.handlers.harness import form_values
@@ -62,21 +62,21 @@ def report_with_banner(text: str, steps: int = 1) -> ProbeReport:
 def test_modal_has_the_design_block_ids_and_no_dispatching_element() -> None:
     """The modal holds exactly the six inputs, no buttons, no dispatch_action, and
     says the password is used once, never stored, and recommends an app password."""
-    view = blocks.probe_modal(blocks.Prefill(), origin_channel="C0GENERAL")
+    view = modal.probe_modal(modal.Prefill(), origin_channel="C0GENERAL")
     inputs = [b for b in view["blocks"] if b["type"] == "input"]
-    assert [b["block_id"] for b in inputs] == list(blocks.FIELD_BLOCKS)
+    assert [b["block_id"] for b in inputs] == list(modal.FIELD_BLOCKS)
     nested = walk(view)
     assert not [d for d in nested if d.get("type") in ("button", "actions", "overflow")]
     assert not [d for d in nested if "dispatch_action" in d or "dispatch_action_config" in d]
     text = json.dumps(view).lower()
     assert "used for this one check" in text and "never stored" in text
     assert "app password" in text
-    assert len(view["title"]["text"]) <= 24 and len(view["blocks"]) <= blocks.MODAL_BLOCKS_MAX
+    assert len(view["title"]["text"]) <= 24 and len(view["blocks"]) <= kit.MODAL_BLOCKS_MAX
 
 
 def test_private_metadata_carries_only_the_origin_channel() -> None:
     """private_metadata is the origin channel as JSON, within 3000 characters."""
-    view = blocks.probe_modal(blocks.Prefill(host="h.example.com"), origin_channel="C1")
+    view = modal.probe_modal(modal.Prefill(host="h.example.com"), origin_channel="C1")
     assert json.loads(view["private_metadata"]) == {"origin": "C1"}
     assert origin_channel(view) == "C1"
     assert origin_channel({"private_metadata": "not json"}) is None
@@ -84,14 +84,14 @@ def test_private_metadata_carries_only_the_origin_channel() -> None:
 
 def test_prefill_never_includes_a_password() -> None:
     """Prefilled values land in initial_value; the password input never has one."""
-    prefill = blocks.Prefill(
+    prefill = modal.Prefill(
         email="a@example.com",
         host="smtp.example.com",
         port=465,
         security="tls",
         username="a@example.com",
     )
-    view = blocks.probe_modal(prefill, origin_channel=None)
+    view = modal.probe_modal(prefill, origin_channel=None)
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert inputs["host"]["initial_value"] == "smtp.example.com"
     assert inputs["port"]["initial_value"] == "465"
@@ -102,7 +102,7 @@ def test_prefill_never_includes_a_password() -> None:
 def test_server_text_is_escaped_for_mrkdwn() -> None:
     """A banner cannot ping the channel, mention a user or plant a link."""
     hostile = "<!channel> <@U0BOSS> <https://evil.example|click> & `x`"
-    _, body = blocks.steps_message(report_with_banner(hostile))
+    _, body = check.steps_message(report_with_banner(hostile))
     rendered = json.dumps(body)
     assert "<!channel>" not in rendered and "<@U0BOSS>" not in rendered
     assert "<https://" not in rendered
@@ -113,17 +113,17 @@ def test_limits_hold_for_huge_server_text() -> None:
     """Section text, block count and button text stay inside Slack's limits."""
     report = report_with_banner("x" * 10_000, steps=200)
     for _, body in (
-        blocks.steps_message(report),
-        blocks.verdict_message(RECORD, report, Advice(summary="s" * 5000, cause="c")),
+        check.steps_message(report),
+        check.verdict_message(RECORD, report, Advice(summary="s" * 5000, cause="c")),
     ):
-        assert len(body) <= blocks.MESSAGE_BLOCKS_MAX
+        assert len(body) <= kit.MESSAGE_BLOCKS_MAX
         for block in body:
             text = block.get("text", {}).get("text", "")
-            assert len(text) <= blocks.SECTION_MAX
+            assert len(text) <= kit.SECTION_MAX
             for element in block.get("elements", []):
                 if element.get("type") == "button":
-                    assert len(element["text"]["text"]) <= blocks.BUTTON_TEXT_MAX
-                    assert len(element["value"]) <= blocks.BUTTON_VALUE_MAX
+                    assert len(element["text"]["text"]) <= kit.BUTTON_TEXT_MAX
+                    assert len(element["value"]) <= kit.BUTTON_VALUE_MAX
 
 
 def test_verdict_buttons_carry_the_check_id_only() -> None:
@@ -133,12 +133,12 @@ def test_verdict_buttons_carry_the_check_id_only() -> None:
         cause="c",
         articles=(ArticleRef(id="check-credentials", title="Check it"),),
     )
-    _, body = blocks.verdict_message(RECORD, report_with_banner("hi"), advice)
+    _, body = check.verdict_message(RECORD, report_with_banner("hi"), advice)
     buttons = body[-1]["elements"]
     assert [b["action_id"] for b in buttons] == [
-        blocks.ACTION_FIX,
-        blocks.ACTION_AGAIN,
-        blocks.ACTION_HUMAN,
+        check.ACTION_FIX,
+        check.ACTION_AGAIN,
+        check.ACTION_HUMAN,
     ]
     assert {b["value"] for b in buttons} == {"chk-1"}
     assert "_Check it_" in json.dumps(body)
@@ -146,7 +146,7 @@ def test_verdict_buttons_carry_the_check_id_only() -> None:
 
 def test_escalation_summary_has_no_secret_fields() -> None:
     """The helpdesk summary names user, server, username and result only."""
-    text, _ = blocks.escalation_message(RECORD, "Wrong password")
+    text, _ = check.escalation_message(RECORD, "Wrong password")
     assert "<@U0ALICE>" in text and "mail.example.com:587" in text
     assert "alice@example.com" in text and "password" in text.lower()  # "No password included"
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot import messages
 from bot.probe.model import Outcome
 from bot.store import MemoryStore
-from handlers import blocks
+from handlers.blocks import check, modal
 from tests.handlers.harness import HELPDESK, Running, form_values, running_bot
 from tests.handlers.scripted import ScriptedProbe
 from tests.support import slack_signing as signing
@@ -92,7 +92,7 @@ async def test_failed_sign_in_gets_the_fix_button(store: MemoryStore) -> None:
         assert "Check your username and password" in json.dumps(verdict["blocks"])
         fix = verdict["blocks"][-1]["elements"][0]
         assert fix["text"]["text"] == messages.BUTTON_FIX
-        await bot.interact(signing.block_action(blocks.ACTION_FIX, fix["value"]))
+        await bot.interact(signing.block_action(check.ACTION_FIX, fix["value"]))
         steps = (await bot.slack.wait_for("chat.postMessage", 4))[-1].params
         assert steps["thread_ts"] == verdict["thread_ts"]
         assert "Check your username and password" in steps["text"]
@@ -104,7 +104,7 @@ async def test_only_the_owner_can_use_the_buttons(store: MemoryStore) -> None:
         await run_check(bot)
         check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
         posts = len(bot.slack.of("chat.postMessage"))
-        await bot.interact(signing.block_action(blocks.ACTION_HUMAN, check_id, user_id="U0MALLORY"))
+        await bot.interact(signing.block_action(check.ACTION_HUMAN, check_id, user_id="U0MALLORY"))
         refusal = (await bot.slack.wait_for("chat.postEphemeral", 2))[-1].params
         assert refusal["user"] == "U0MALLORY"
         assert "belongs to <@U0ALICE>" in refusal["text"]
@@ -118,7 +118,7 @@ async def test_talk_to_a_human_posts_a_secret_free_summary(store: MemoryStore) -
         await run_check(bot)
         check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
         for _ in range(2):
-            await bot.interact(signing.block_action(blocks.ACTION_HUMAN, check_id))
+            await bot.interact(signing.block_action(check.ACTION_HUMAN, check_id))
         await bot.slack.wait_for("chat.postMessage", 6)
         to_helpdesk = [
             c for c in bot.slack.of("chat.postMessage") if c.params["channel"] == HELPDESK
@@ -134,7 +134,7 @@ async def test_helpdesk_unset_says_so(store: MemoryStore) -> None:
     async with running_bot(store, probe=ScriptedProbe(), settings_changes=changes) as bot:
         await run_check(bot)
         check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
-        await bot.interact(signing.block_action(blocks.ACTION_HUMAN, check_id))
+        await bot.interact(signing.block_action(check.ACTION_HUMAN, check_id))
         reply = (await bot.slack.wait_for("chat.postMessage", 4))[-1].params
         assert reply["text"] == messages.HELPDESK_MISSING
 
@@ -144,7 +144,7 @@ async def test_run_again_reopens_the_modal_without_the_password(store: MemorySto
     async with running_bot(store, probe=ScriptedProbe()) as bot:
         await run_check(bot)
         check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
-        await bot.interact(signing.block_action(blocks.ACTION_AGAIN, check_id))
+        await bot.interact(signing.block_action(check.ACTION_AGAIN, check_id))
         view = (await bot.slack.wait_for("views.open", 2))[-1].params["view"]
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert inputs["host"]["initial_value"] == "mail.example.com"
@@ -233,4 +233,4 @@ async def test_home_tab_is_published_and_opens_the_modal(store: MemoryStore) -> 
         assert home["user_id"] == "U0ALICE"
         await bot.interact(signing.block_action("home_start_check", ""))
         view = (await bot.slack.wait_for("views.open"))[0].params["view"]
-    assert view["callback_id"] == blocks.MODAL_CALLBACK
+    assert view["callback_id"] == modal.MODAL_CALLBACK

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from bot import messages
-from bot.helpdesk import HelpdeskMetrics
+from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.probe.model import Outcome
 from bot.store import MemoryStore
 from tests.handlers.harness import Running, form_values, running_bot
@@ -157,7 +157,7 @@ async def test_stats_on_a_slow_store_still_acks_in_time() -> None:
 def test_a_crashed_check_is_not_shown_as_running() -> None:
     """A check that ended in an error on our side reads as not completed, not running."""
     from bot.store import CheckRecord, CheckState
-    from handlers.home import check_line
+    from handlers.blocks.home import check_line
 
     now = time.time()
     crashed = CheckRecord(

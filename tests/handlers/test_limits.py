@@ -14,15 +14,17 @@ import pytest
 import yaml
 
 from bot import conversation, messages
-from bot.checks import Advice, ArticleRef
-from bot.conversation import ThreadContext, Turn, TurnKind
-from bot.helpdesk import HelpdeskMetrics
+from bot.checks.advice import Advice, ArticleRef
+from bot.conversation.context import ThreadContext
+from bot.conversation.turns import Turn, TurnKind
+from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.probe.model import Outcome, ProbeReport, Reply, Stage, Status, StepResult
 from bot.probe.request import build_request
 from bot.store import MemoryStore
 from bot.store.base import CheckRecord, CheckState
-from handlers import blocks, home, turns
-from handlers.answers import answer
+from handlers.blocks import home
+from handlers.blocks import check, kit, modal, turns
+from handlers.help_thread import answer
 from handlers.shortcuts import explanation
 from knowledge import KnowledgeBase, get_knowledge
 from knowledge.evaluation import EVAL_ROOT
@@ -154,11 +156,11 @@ def record(**changes: Any) -> CheckRecord:
 def test_modal_and_check_messages_fit() -> None:
     """The modal (longest prefill), refusal notice, progress, verdicts for every outcome,
     walkthroughs, answers and escalations fit."""
-    long_prefill = blocks.Prefill(
+    long_prefill = modal.Prefill(
         email="e" * 300, host="h" * 300, port=587, username="u" * 300, note=HUGE
     )
-    check_view("modal", blocks.probe_modal(long_prefill, origin_channel="C" * 20))
-    check_view("notice", blocks.notice_modal(messages.REFUSED_STORE))
+    check_view("modal", modal.probe_modal(long_prefill, origin_channel="C" * 20))
+    check_view("notice", modal.notice_modal(messages.REFUSED_STORE))
     advice = Advice(
         summary=HUGE,
         cause=HUGE,
@@ -167,15 +169,15 @@ def test_modal_and_check_messages_fit() -> None:
     )
     for outcome in Outcome:
         report = report_for(outcome)
-        check_message(f"progress {outcome}", blocks.progress_message(record(), report.steps))
-        check_message(f"parent {outcome}", blocks.finished_parent(record(), report))
-        check_message(f"steps {outcome}", blocks.steps_message(report))
-        check_message(f"verdict {outcome}", blocks.verdict_message(record(), report, advice))
-    check_message("walkthrough", blocks.walkthrough_message(HUGE, [HUGE] * 80))
+        check_message(f"progress {outcome}", check.progress_message(record(), report.steps))
+        check_message(f"parent {outcome}", check.finished_parent(record(), report))
+        check_message(f"steps {outcome}", check.steps_message(report))
+        check_message(f"verdict {outcome}", check.verdict_message(record(), report, advice))
+    check_message("walkthrough", turns.walkthrough_message(HUGE, [HUGE] * 80))
     check_message(
-        "answer", blocks.answer_message(HUGE, HUGE, [HUGE] * 80, unsure=True, more=[HUGE] * 5)
+        "answer", turns.answer_message(HUGE, HUGE, [HUGE] * 80, unsure=True, more=[HUGE] * 5)
     )
-    check_message("escalation", blocks.escalation_message(record(), HUGE))
+    check_message("escalation", check.escalation_message(record(), HUGE))
     kb = get_knowledge()
     for text in ("outlook keeps asking for my password", "what's for lunch", HUGE):
         check_message(f"/smtpcheck {text[:20]}", answer(kb, text))
@@ -198,7 +200,7 @@ def test_scripted_report_renders() -> None:
         allowed_ports=frozenset({587}),
     )
     report = asyncio.run(ScriptedProbe(Outcome.AUTH_REJECTED)(request, noop))
-    check_message("scripted steps", blocks.steps_message(report))
+    check_message("scripted steps", check.steps_message(report))
 
 
 @pytest.fixture
@@ -238,4 +240,4 @@ async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
         messages.HELPDESK_MISSING,
         messages.THREAD_GONE,
     ):
-        check_message("notice", (notice, [blocks.section(notice)]))
+        check_message("notice", (notice, [kit.section(notice)]))

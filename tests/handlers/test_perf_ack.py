@@ -18,10 +18,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Bot, make_client
-from bot.server import EVENTS_PATH, make_web_app
+from bot.runtime.deps import Deps
+from bot.runtime.server import EVENTS_PATH, make_web_app
+from bot.runtime.wiring import Bot, make_client
 from bot.store import MemoryStore
-from handlers.deps import Deps
+from bot.store.base import CheckRecord
 from tests.handlers import harness
 from tests.handlers.harness import running_bot
 
@@ -42,6 +43,7 @@ async def serving(dispatch: Dispatch) -> AsyncIterator[str]:
         app=cast(AsyncApp, StubBolt(dispatch)),
         deps=cast(Deps, None),  # the events route never touches them
         client=cast(AsyncWebClient, None),
+        notify_interrupted=cast(Callable[[CheckRecord], Awaitable[None]], None),
     )
     runner = web.AppRunner(make_web_app(bot), access_log=None)
     await runner.setup()

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from bot import messages
-from bot.app import CHATTY_LOGGERS, clamp_library_loggers
+from bot.checks.limits import RateLimiter, RateLimits
 from bot.config import Settings
 from bot.logs import install_redaction
 from bot.probe.model import Outcome
-from bot.ratelimit import RateLimiter, RateLimits
+from bot.runtime.wiring import CHATTY_LOGGERS, clamp_library_loggers
 from bot.secret import Secret
 from bot.store import CheckRecord, CheckState, MemoryStore, make_store
 from tests.handlers.harness import Running, form_values, running_bot
@@ -280,7 +280,7 @@ async def test_sweep_frees_the_dead_process_holds(store: MemoryStore) -> None:
 
 async def test_sweep_keeps_running_while_the_process_lives(store: MemoryStore) -> None:
     """A peer that dies after this process started is still swept, periodically."""
-    from bot.server import BotServer
+    from bot.runtime.server import BotServer
 
     async with running_bot(store, probe=ScriptedProbe()) as bot:
         server = BotServer(bot.bot, host="127.0.0.1", port=0, sweep_every=0.2)

@@ -16,13 +16,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, messages
-from bot.conversation import Offer
+from bot.conversation.turns import Offer
 from bot.errors import InputError
+from bot.runtime.deps import Deps, deps_of
 from bot.store import Store
-from handlers import blocks, turns
-from handlers import conversation as threads
-from handlers.deps import Deps, deps_of
-from handlers.reporting import open_dm
+from handlers import help_thread as threads
+from handlers.blocks import kit, modal, turns
+from handlers.check_thread import open_dm
 from knowledge import KnowledgeBase
 
 
@@ -77,9 +77,9 @@ async def live_check(
         if key
         else None
     )
-    prefill = blocks.Prefill()
+    prefill = modal.Prefill()
     if known is not None:
-        prefill = blocks.Prefill(
+        prefill = modal.Prefill(
             email=known.email,
             host=known.host,
             port=known.port,
@@ -87,7 +87,7 @@ async def live_check(
             username=known.email,
         )
     origin = threads.split_key(key)[0] if key else None
-    view = blocks.probe_modal(prefill, origin_channel=origin)
+    view = modal.probe_modal(prefill, origin_channel=origin)
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -101,7 +101,7 @@ async def talk_to_human(
     state = await conversation.load_context(deps.store, key)
     summary = await threads.thread_summary(client, deps, key, user, state)
     reply = await threads.escalate(client, deps, claim=f"thread:{key}", summary=summary)
-    await threads.post(client, key, reply, [blocks.section(reply)])
+    await threads.post(client, key, reply, [kit.section(reply)])
 
 
 async def open_article(
@@ -115,15 +115,13 @@ async def open_article(
     if key is None:  # from App Home or an ephemeral list: start a thread in the DM
         question = conversation.faq_question(deps.kb, deps.kb.articles[article]).text
         channel = await open_dm(client, user)
-        asked = messages.FAQ_ASKED.format(question=blocks.escape(question))
+        asked = messages.FAQ_ASKED.format(question=kit.escape(question))
         parent = await client.chat_postMessage(channel=channel, text=asked)
         key = conversation.thread_key(channel, str(parent["ts"]))
     try:
         turn = await conversation.choose(deps.kb, deps.store, key, article, faq=faq)
     except InputError:
-        await threads.post(
-            client, key, messages.THREAD_GONE, [blocks.section(messages.THREAD_GONE)]
-        )
+        await threads.post(client, key, messages.THREAD_GONE, [kit.section(messages.THREAD_GONE)])
         return
     await deps.helpdesk.record_activity(user)
     await threads.post_turn(client, deps, key, turn)

@@ -17,10 +17,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, messages
-from bot.conversation import ThreadContext, Turn
+from bot.conversation.context import ThreadContext
+from bot.conversation.turns import Turn
 from bot.errors import StoreUnavailable
-from handlers import blocks, turns
-from handlers.deps import Deps
+from bot.runtime.deps import Deps
+from handlers.blocks import kit, turns
+from knowledge import LOW_CONFIDENCE, KnowledgeBase, search
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def faq(deps: Deps) -> list[tuple[str, str]]:
     return conversation.common_questions(deps.kb, FAQ_SHOWN)
 
 
-async def post(client: AsyncWebClient, key: str, text: str, body: list[blocks.Block]) -> None:
+async def post(client: AsyncWebClient, key: str, text: str, body: list[kit.Block]) -> None:
     channel, ts = split_key(key)
     await client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
 
@@ -84,7 +86,7 @@ async def answer_message(
 
 
 async def escalate(
-    client: AsyncWebClient, deps: Deps, *, claim: str, summary: tuple[str, list[blocks.Block]]
+    client: AsyncWebClient, deps: Deps, *, claim: str, summary: tuple[str, list[kit.Block]]
 ) -> str:
     """Post ``summary`` to the helpdesk channel once per ``claim``; return what to tell
     the user (sent, already sent, or no channel configured)."""
@@ -100,7 +102,7 @@ async def escalate(
 
 async def thread_summary(
     client: AsyncWebClient, deps: Deps, key: str, user: str, context: ThreadContext
-) -> tuple[str, list[blocks.Block]]:
+) -> tuple[str, list[kit.Block]]:
     """The secret-free summary of a help thread for the helpdesk (no typed text)."""
     channel, ts = split_key(key)
     try:
@@ -118,11 +120,31 @@ async def thread_summary(
     ]
     error = " ".join(str(p) for p in (context.code, context.enhanced, context.reply_id) if p)
     text = messages.HELPDESK_THREAD_SUMMARY.format(
-        user=blocks.escape(user),
-        topic=blocks.escape(article.title) if article else "-",
-        setup=blocks.escape(", ".join(setup)) or "-",
-        error=blocks.escape(error) or "-",
+        user=kit.escape(user),
+        topic=kit.escape(article.title) if article else "-",
+        setup=kit.escape(", ".join(setup)) or "-",
+        error=kit.escape(error) or "-",
         steps=context.steps_done,
         link=link,
     )
-    return blocks.clip(text, blocks.FALLBACK_TEXT_MAX), [blocks.section(text)]
+    return kit.clip(text, kit.FALLBACK_TEXT_MAX), [kit.section(text)]
+
+
+def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[kit.Block]]:
+    """The best article's summary and steps (provider/client variant when the
+    question names one), the meaning of any pasted error, and other candidates."""
+    result = search(kb, question, limit=4)
+    if not result.answers:
+        return messages.NO_ANSWER, [kit.section(messages.NO_ANSWER)]
+    best = result.answers[0].article
+    text, body = turns.answer_message(
+        best.title,
+        best.summary,
+        best.steps_for(result.provider, result.client),
+        unsure=result.confidence < LOW_CONFIDENCE,
+        more=[a.article.title for a in result.answers[1:]],
+    )
+    if result.matches:
+        cause = kit.escape(result.matches[0].cause)
+        body.insert(0, kit.section(f"*What the error means:* {cause}"))
+    return text, body

@@ -7,15 +7,24 @@ button opens an article, the article id: never text the user typed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from bot import messages
-from bot.conversation import ArticleRef, Offer, Question, Turn, TurnKind
-from handlers import blocks
+from bot.conversation.turns import ArticleRef, Offer, Question, Turn, TurnKind
+from handlers.blocks import kit
+from handlers.blocks.kit import (
+    FALLBACK_TEXT_MAX,
+    MESSAGE_BLOCKS_MAX,
+    SECTION_MAX,
+    Block,
+    chunks,
+    clip,
+    context,
+    escape,
+    section,
+)
 from knowledge import Match
-
-Block = blocks.Block
 
 ACTION_PREFIX: Final = "help_"
 OFFER_ACTIONS: Final = {offer: f"{ACTION_PREFIX}{offer.value}" for offer in Offer}
@@ -31,7 +40,7 @@ def button_value(thread_key: str | None, article_id: str | None = None) -> str:
     value = thread_key or ""
     if article_id is not None:
         value += SEPARATOR + article_id
-    return value[: blocks.BUTTON_VALUE_MAX]
+    return value[: kit.BUTTON_VALUE_MAX]
 
 
 def parse_value(value: str) -> tuple[str | None, str | None]:
@@ -42,7 +51,7 @@ def parse_value(value: str) -> tuple[str | None, str | None]:
 
 def offers_block(thread_key: str, offers: Sequence[Offer]) -> Block:
     buttons = [
-        blocks.button(
+        kit.button(
             OFFER_ACTIONS[offer],
             messages.OFFER_LABELS[offer.value],
             button_value(thread_key),
@@ -59,7 +68,7 @@ def articles_block(
     """One button per (article id, label); ``faq`` buttons ask the common question."""
     prefix = ACTION_FAQ if faq else ACTION_CHOOSE
     buttons = [
-        blocks.button(f"{prefix}_{i}", label, button_value(thread_key, article_id))
+        kit.button(f"{prefix}_{i}", label, button_value(thread_key, article_id))
         for i, (article_id, label) in enumerate(articles[:25])
     ]
     return {"type": "actions", "block_id": block_id, "elements": buttons}
@@ -68,7 +77,7 @@ def articles_block(
 def faq_blocks(thread_key: str | None, questions: Sequence[tuple[str, str]]) -> list[Block]:
     """The "Common questions" entry: each question a button."""
     return [
-        blocks.section(messages.COMMON_QUESTIONS),
+        kit.section(messages.COMMON_QUESTIONS),
         articles_block(thread_key, questions, faq=True, block_id="help-faq"),
     ]
 
@@ -77,7 +86,7 @@ def greeting(
     thread_key: str | None, questions: Sequence[tuple[str, str]]
 ) -> tuple[str, list[Block]]:
     return messages.GREETING, [
-        blocks.section(messages.GREETING),
+        kit.section(messages.GREETING),
         *faq_blocks(thread_key, questions)[1:],
     ]
 
@@ -88,9 +97,9 @@ def _code(match: Match) -> str:
 
 def _matches(matches: Sequence[Match]) -> list[Block]:
     return [
-        blocks.section(
-            messages.TURN_ERROR.format(code=_code(m), cause=blocks.escape(m.cause))
-            + ("\n" + blocks.code(m.excerpt) if m.excerpt else "")
+        kit.section(
+            messages.TURN_ERROR.format(code=_code(m), cause=kit.escape(m.cause))
+            + ("\n" + kit.code(m.excerpt) if m.excerpt else "")
         )
         for m in matches
     ]
@@ -99,21 +108,19 @@ def _matches(matches: Sequence[Match]) -> list[Block]:
 def _article(turn: Turn, *, with_summary: bool) -> list[Block]:
     out: list[Block] = []
     if turn.article is not None:
-        head = f"*{blocks.escape(turn.article.title)}*"
+        head = f"*{kit.escape(turn.article.title)}*"
         if with_summary:
-            head += "\n" + blocks.escape(turn.article.summary)
-        out.append(blocks.section(head))
+            head += "\n" + kit.escape(turn.article.summary)
+        out.append(kit.section(head))
     if turn.variant is not None:
-        out.append(
-            blocks.context(messages.TURN_VARIANT.format(name=blocks.escape(turn.variant.name)))
-        )
+        out.append(kit.context(messages.TURN_VARIANT.format(name=kit.escape(turn.variant.name))))
     if turn.step is not None:
         out.append(
-            blocks.section(
+            kit.section(
                 messages.TURN_STEP.format(
                     number=turn.step.number,
                     total=turn.step.total,
-                    text=blocks.escape(turn.step.text),
+                    text=kit.escape(turn.step.text),
                 )
             )
         )
@@ -128,7 +135,7 @@ def _next_question(thread_key: str, question: Question | None) -> list[Block]:
     if question is None:
         return []
     return [
-        blocks.context(messages.TURN_NEXT_QUESTION),
+        kit.context(messages.TURN_NEXT_QUESTION),
         articles_block(
             thread_key, [(question.article_id, question.text)], faq=True, block_id="help-next"
         ),
@@ -140,7 +147,7 @@ def _body(turn: Turn, thread_key: str, faq: Sequence[tuple[str, str]]) -> tuple[
     if kind in (TurnKind.ANSWER, TurnKind.FAQ, TurnKind.EXPLANATION, TurnKind.NEXT_STEP):
         body = _matches(turn.matches) if kind is TurnKind.EXPLANATION else []
         if kind is TurnKind.EXPLANATION and turn.article is None:
-            body.append(blocks.section(messages.TURN_ERROR_NO_ARTICLE))
+            body.append(kit.section(messages.TURN_ERROR_NO_ARTICLE))
         body += _article(turn, with_summary=kind is not TurnKind.NEXT_STEP)
         body += _next_question(thread_key, turn.next_question)
         title = turn.article.title if turn.article else messages.TURN_ERROR_NO_ARTICLE
@@ -149,24 +156,24 @@ def _body(turn: Turn, thread_key: str, faq: Sequence[tuple[str, str]]) -> tuple[
     if kind is TurnKind.LOW_CONFIDENCE:
         if turn.candidates:
             return messages.TURN_LOW_CONFIDENCE, [
-                blocks.section(messages.TURN_LOW_CONFIDENCE),
+                kit.section(messages.TURN_LOW_CONFIDENCE),
                 articles_block(thread_key, _refs(turn.candidates), faq=False, block_id="help-pick"),
             ]
         return messages.TURN_NOTHING_FOUND, [
-            blocks.section(messages.TURN_NOTHING_FOUND),
+            kit.section(messages.TURN_NOTHING_FOUND),
             articles_block(thread_key, faq, faq=True, block_id="help-faq"),
         ]
     if kind in (TurnKind.RELATED, TurnKind.CANDIDATES, TurnKind.NOTED):
         if kind is TurnKind.RELATED:
             title = turn.article.title if turn.article else ""
-            text = messages.TURN_RELATED.format(title=blocks.escape(title))
+            text = messages.TURN_RELATED.format(title=kit.escape(title))
         elif kind is TurnKind.CANDIDATES:
             text = messages.TURN_CANDIDATES
         elif turn.variant is not None:
-            text = messages.TURN_NOTED.format(name=blocks.escape(turn.variant.name))
+            text = messages.TURN_NOTED.format(name=kit.escape(turn.variant.name))
         else:
             text = messages.TURN_NOTED_PLAIN
-        body = [blocks.section(text)]
+        body = [kit.section(text)]
         if turn.candidates:
             body.append(
                 articles_block(thread_key, _refs(turn.candidates), faq=False, block_id="help-pick")
@@ -174,8 +181,8 @@ def _body(turn: Turn, thread_key: str, faq: Sequence[tuple[str, str]]) -> tuple[
         return text, body
     if kind is TurnKind.RESOLVED:
         text = messages.TURN_RESOLVED_AGAIN if turn.repeat else messages.TURN_RESOLVED
-        return text, [blocks.section(text)]
-    return messages.TURN_HUMAN, [blocks.section(messages.TURN_HUMAN)]
+        return text, [kit.section(text)]
+    return messages.TURN_HUMAN, [kit.section(messages.TURN_HUMAN)]
 
 
 def render_turn(
@@ -185,4 +192,35 @@ def render_turn(
     text, body = _body(turn, thread_key, faq)
     if turn.offers:
         body.append(offers_block(thread_key, turn.offers))
-    return blocks.clip(text, blocks.FALLBACK_TEXT_MAX), body[: blocks.MESSAGE_BLOCKS_MAX]
+    return kit.clip(text, kit.FALLBACK_TEXT_MAX), body[: kit.MESSAGE_BLOCKS_MAX]
+
+
+def walkthrough_message(title: str, steps: Sequence[str]) -> tuple[str, list[Block]]:
+    """Thread reply with an article's steps, numbered."""
+    head = messages.WALKTHROUGH_TITLE.format(title=escape(title))
+    lines = [f"{i}. {escape(step)}" for i, step in enumerate(steps, 1)]
+    blocks = [section(head)] + [section(chunk) for chunk in chunks(lines, SECTION_MAX)]
+    return clip(title, FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def answer_message(
+    title: str,
+    summary: str,
+    steps: Sequence[str],
+    *,
+    unsure: bool,
+    more: Iterable[str] = (),
+) -> tuple[str, list[Block]]:
+    """A knowledge answer: best article's summary and steps, then other titles."""
+    blocks: list[Block] = []
+    if unsure:
+        blocks.append(context(messages.LOW_CONFIDENCE))
+    blocks.append(section(f"*{escape(title)}*\n{escape(summary)}"))
+    if steps:
+        lines = [f"{i}. {escape(step)}" for i, step in enumerate(steps, 1)]
+        blocks.append(section(messages.ANSWER_STEPS_TITLE))
+        blocks += [section(chunk) for chunk in chunks(lines, SECTION_MAX)]
+    others = [f"_{escape(t)}_" for t in more]
+    if others:
+        blocks.append(context(messages.ANSWER_MORE.format(titles=", ".join(others))))
+    return clip(f"{title}: {summary}", FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]

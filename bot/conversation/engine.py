@@ -19,25 +19,22 @@ from __future__ import annotations
 
 import re
 import time
-import weakref
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
-from bot.conversation_context import (
+from bot.conversation.context import (
     MAX_CANDIDATES,
     MAX_TEXT,
     Stage,
     ThreadContext,
     apply,
-    learn,
     observe,
 )
-from bot.conversation_turns import (
+from bot.conversation.faq import _faq, faq_question
+from bot.conversation.turns import (
     CANDIDATE_PAGE,
     MAX_MATCHES,
-    MAX_QUESTION,
     MAX_STEP,
     ArticleRef,
     Offer,
@@ -51,42 +48,10 @@ from bot.conversation_turns import (
 )
 from bot.errors import InputError
 from bot.store import Store
-from knowledge import LOW_CONFIDENCE, Article, KnowledgeBase, Match, explain_reply, search
-
-__all__ = [
-    "LOW_CONFIDENCE",
-    "STATE_FIELD",
-    "ArticleRef",
-    "Offer",
-    "Prefill",
-    "Question",
-    "Stage",
-    "Step",
-    "ThreadContext",
-    "Turn",
-    "TurnKind",
-    "Variant",
-    "after_failure",
-    "choose",
-    "common_questions",
-    "faq_question",
-    "fixed",
-    "learn",
-    "load_context",
-    "mark_fixed",
-    "next_candidates",
-    "not_what_i_meant",
-    "open_article",
-    "prefill_for",
-    "reply_to",
-    "respond",
-    "still_failing",
-    "thread_key",
-]
+from knowledge import LOW_CONFIDENCE, Article, KnowledgeBase, Match, search
 
 STATE_FIELD: Final = "conversation"  # the key of our document in the thread's store state
 RELATED_LIMIT: Final = 3
-FAQ_LIMIT: Final = 25
 MAX_KEY: Final = 256
 
 _ANSWER_OFFERS: Final = (Offer.FIXED, Offer.STILL_FAILING, Offer.LIVE_CHECK, Offer.HUMAN)
@@ -361,52 +326,6 @@ def open_article(
     )
     question = faq_question(kb, kb.articles[following]) if following else None
     return _present(kb, context, TurnKind.FAQ, next_question=question)
-
-
-# -- FAQ -------------------------------------------------------------------------------
-
-_faq_cache: weakref.WeakKeyDictionary[KnowledgeBase, tuple[tuple[str, Question], ...]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _centrality(kb: KnowledgeBase) -> Mapping[str, int]:
-    """How central an article is: articles pointing to it plus reply patterns leading with it.
-
-    Both are editorial judgements already in the data ("see also" links, "this error is
-    explained by"), so the FAQ follows the content without a list of its own.
-    """
-    score: Counter[str] = Counter()
-    score.update(r for a in kb.articles.values() for r in a.related if r != a.id)
-    score.update(p.articles[0] for p in kb.replies if p.articles)
-    return score
-
-
-def faq_question(kb: KnowledgeBase, article: Article) -> Question:
-    """The article's first example question that reads as a question (not a pasted
-    error) and fits on a button; the title when none does."""
-    fitting = [q for q in article.questions if len(q) <= MAX_QUESTION and not explain_reply(kb, q)]
-    text = fitting[0] if fitting else article.title
-    text = text[:1].upper() + text[1:]
-    if fitting and not text.endswith("?"):
-        text += "?"
-    return Question(article_id=article.id, text=clip(text, MAX_QUESTION))
-
-
-def _faq(kb: KnowledgeBase) -> tuple[tuple[str, Question], ...]:
-    found = _faq_cache.get(kb)
-    if found is None:
-        score = _centrality(kb)
-        order = {article_id: i for i, article_id in enumerate(kb.articles)}
-        ranked = sorted(kb.articles, key=lambda a: (-score[a], order[a]))
-        found = _faq_cache[kb] = tuple((a, faq_question(kb, kb.articles[a])) for a in ranked)
-    return found
-
-
-def common_questions(kb: KnowledgeBase, n: int = 8) -> list[tuple[str, str]]:
-    """The ``n`` (at most ``FAQ_LIMIT``) most central articles as (article id, question)."""
-    n = max(0, min(n, FAQ_LIMIT))
-    return [(article_id, question.text) for article_id, question in _faq(kb)[:n]]
 
 
 # -- entry points (store in, store out) ------------------------------------------------

@@ -14,9 +14,10 @@ from typing import Any, Final
 
 import dns.asyncresolver
 
-from bot.checks import CheckRunner, Metrics
+from bot.checks.runner import CheckRunner
 from bot.config import Settings
-from bot.helpdesk import HelpdeskMetrics
+from bot.helpdesk.recorder import HelpdeskMetrics
+from bot.runtime.metrics import Metrics
 from bot.store.base import Store
 from knowledge import KnowledgeBase
 

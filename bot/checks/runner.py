@@ -21,13 +21,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Final, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
-
 from bot import messages
+from bot.checks.advice import Advice, AdviseFn
+from bot.checks.limits import RateLimiter, Reservation
+from bot.checks.progress import ProgressCoalescer
 from bot.errors import SmtpcheckError, StoreUnavailable
-from bot.helpdesk import HelpdeskMetrics
+from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.probe.model import Outcome, ProbeReport, ProbeRequest, StepResult
-from bot.ratelimit import RateLimiter, Reservation
+from bot.runtime.metrics import Metrics
 from bot.store.base import IN_FLIGHT_STATES, CheckRecord, CheckState, Store
 
 log = logging.getLogger(__name__)
@@ -48,26 +49,6 @@ class CheckRefused(SmtpcheckError):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ArticleRef:
-    id: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Advice:
-    """What a report means for the user: the diagnosis with article titles resolved."""
-
-    summary: str
-    cause: str
-    articles: tuple[ArticleRef, ...] = ()
-    next_steps: tuple[str, ...] = ()
-    reply_id: str | None = None  # the known reply pattern the server's refusal matched
-
-
-AdviseFn = Callable[[ProbeReport], Advice]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,37 +86,6 @@ class CheckSink(Protocol):
 def thread_key(check_id: str) -> str:
     """Store key of a check's non-secret follow-up state (advice for the buttons)."""
     return f"check:{check_id}"
-
-
-class Metrics:
-    """Prometheus counters for the bot, in a registry of their own (one per app)."""
-
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
-        self.checks = Counter(
-            "smtpcheck_checks",
-            "Live checks finished, by outcome",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self.refusals = Counter(
-            "smtpcheck_check_refusals",
-            "Live checks refused, by reason",
-            ["reason"],
-            registry=self.registry,
-        )
-        self.commands = Counter(
-            "smtpcheck_commands",
-            "/smtpcheck invocations, by kind",
-            ["kind"],
-            registry=self.registry,
-        )
-        self.errors = Counter(
-            "smtpcheck_errors", "Unexpected errors, by where", ["where"], registry=self.registry
-        )
-        self.in_flight = Gauge(
-            "smtpcheck_checks_in_flight", "Checks running in this process", registry=self.registry
-        )
 
 
 class CheckRunner:
@@ -241,7 +191,7 @@ class CheckRunner:
                 updated_at=self._clock(),
             )
             await self._store.save_check(record)
-            progress = _Progress(sink, record)
+            progress = ProgressCoalescer(sink.progress, record)
             try:
                 report = await self._probe(request, progress.on_step)
             finally:
@@ -373,39 +323,3 @@ class CheckRunner:
             except Exception:
                 log.exception("could not tell the owner of interrupted check %s", record.check_id)
         return told
-
-
-class _Progress:
-    """Coalesces stage updates: the probe never waits on Slack, and a burst of
-    stages becomes one update showing the latest state."""
-
-    def __init__(self, sink: CheckSink, record: CheckRecord) -> None:
-        self._sink = sink
-        self._record = record
-        self._steps: list[StepResult] = []
-        self._dirty = asyncio.Event()
-        self._closed = False
-        self._task = asyncio.create_task(self._pump())
-
-    async def on_step(self, step: StepResult) -> None:
-        log.debug("check %s: %s %s", self._record.check_id, step.stage.value, step.status.value)
-        self._steps.append(step)
-        self._dirty.set()
-
-    async def _pump(self) -> None:
-        while True:
-            await self._dirty.wait()
-            self._dirty.clear()
-            if self._closed:
-                return
-            try:
-                await self._sink.progress(self._record, tuple(self._steps))
-            except Exception:
-                log.warning("progress update failed for check %s", self._record.check_id)
-
-    async def close(self) -> None:
-        """Stop updating (the final rendering replaces the progress message)."""
-        self._closed = True
-        self._dirty.set()
-        with contextlib.suppress(Exception):
-            await self._task

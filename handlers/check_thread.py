@@ -14,10 +14,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.checks import Advice
+from bot.checks.advice import Advice
 from bot.probe.model import ProbeReport, StepResult
 from bot.store.base import CheckRecord
-from handlers import blocks
+from handlers.blocks import check, kit
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class SlackCheckSink:
 
     async def started(self, record: CheckRecord) -> tuple[str, str]:
         channel = await open_dm(self._client, record.user_id)
-        text, body = blocks.progress_message(record, ())
+        text, body = check.progress_message(record, ())
         parent = await self._client.chat_postMessage(channel=channel, text=text, blocks=body)
         ts = str(parent["ts"])
         if self._origin and self._origin != channel:
@@ -48,7 +48,7 @@ class SlackCheckSink:
         try:
             link = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
             text = messages.POINTER.format(
-                target=blocks.escape(blocks.target(record.host, record.port)),
+                target=kit.escape(kit.target(record.host, record.port)),
                 link=link["permalink"],
             )
             await self._client.chat_postEphemeral(
@@ -61,18 +61,18 @@ class SlackCheckSink:
             log.info("no pointer in the origin channel: %s", reason)
 
     async def progress(self, record: CheckRecord, steps: tuple[StepResult, ...]) -> None:
-        text, body = blocks.progress_message(record, steps)
+        text, body = check.progress_message(record, steps)
         await self._client.chat_update(
             channel=str(record.channel), ts=str(record.thread_ts), text=text, blocks=body
         )
 
     async def finished(self, record: CheckRecord, report: ProbeReport, advice: Advice) -> None:
         channel, ts = str(record.channel), str(record.thread_ts)
-        text, body = blocks.finished_parent(record, report)
+        text, body = check.finished_parent(record, report)
         await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=body)
         for text, body in (
-            blocks.steps_message(report),
-            blocks.verdict_message(record, report, advice),
+            check.steps_message(report),
+            check.verdict_message(record, report, advice),
         ):
             await self._client.chat_postMessage(
                 channel=channel, thread_ts=ts, text=text, blocks=body
@@ -90,9 +90,7 @@ class SlackCheckSink:
 
 async def notify_interrupted(client: AsyncWebClient, record: CheckRecord) -> None:
     """Tell the owner (once, the caller ensures) that a restart cut their check short."""
-    text = messages.INTERRUPTED.format(
-        target=blocks.escape(blocks.target(record.host, record.port))
-    )
+    text = messages.INTERRUPTED.format(target=kit.escape(kit.target(record.host, record.port)))
     if record.channel and record.thread_ts:
         await client.chat_postMessage(channel=record.channel, thread_ts=record.thread_ts, text=text)
     else:

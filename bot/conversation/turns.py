@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from bot.conversation_context import ThreadContext
+from bot.conversation.context import ThreadContext
 from knowledge import Article, Match
 
 MAX_TITLE: Final = 150  # Slack header blocks stop at 150 characters

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
-from bot.helpdesk_model import HelpdeskStats, Statistic
+from bot.helpdesk.model import HelpdeskStats, Statistic
 
 BARS: Final = "▁▂▃▄▅▆▇█"
 NO_DATA: Final = "—"

@@ -9,17 +9,13 @@ start-up sweep, the metrics registry for ``/metrics``, the store for ``/healthz`
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 import dns.asyncresolver
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -27,23 +23,24 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot import messages
-from bot.checks import Advice, AdviseFn, ArticleRef, CheckRunner, Metrics, OnStep, ProbeFn
+from bot.checks.advice import AdviseFn, make_advise
+from bot.checks.limits import RateLimiter
+from bot.checks.runner import CheckRunner, OnStep, ProbeFn
 from bot.config import Settings
-from bot.errors import StoreUnavailable
-from bot.helpdesk import HelpdeskMetrics
+from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.logs import setup_logging
-from bot.probe.model import Outcome, ProbeReport, ProbeRequest
-from bot.ratelimit import RateLimiter
+from bot.probe.model import ProbeReport, ProbeRequest
 from bot.resolver import make_resolver
-from bot.store.base import Store
-from handlers.deps import DEPS_KEY, Deps
-from knowledge import KnowledgeBase, explain_reply, get_knowledge
+from bot.runtime.deps import Deps
+from bot.runtime.metrics import Metrics
+from bot.runtime.middleware import DedupeEvents, InjectDeps, error_handler
+from bot.store.base import CheckRecord, Store
+from handlers import check_thread
+from knowledge import KnowledgeBase, get_knowledge
 
 log = logging.getLogger(__name__)
 
 PROBE_DEADLINE: Final = 30.0
-EVENT_DEDUPE_TTL: Final = 3600.0  # Slack retries within minutes; an hour is plenty
 # Libraries that log raw request/response payloads (a view_submission holds the
 # typed password) at DEBUG: never below INFO, whatever LOG_LEVEL says.
 CHATTY_LOGGERS: Final = (
@@ -67,6 +64,8 @@ class Bot:
     app: AsyncApp
     deps: Deps
     client: AsyncWebClient
+    notify_interrupted: Callable[[CheckRecord], Awaitable[None]]
+    """Tells a swept check's owner that a restart cut it short (a Slack surface)."""
 
 
 def configure_logging(level: str) -> None:
@@ -122,36 +121,6 @@ def make_probe(
         )
 
     return probe
-
-
-def make_advise(kb: KnowledgeBase) -> AdviseFn:
-    """``bot.diagnosis.diagnose`` with article ids resolved to titles."""
-    from bot.diagnosis import diagnose
-
-    def advise(report: ProbeReport) -> Advice:
-        diagnosis = diagnose(report, kb)
-        reply = report.auth_reply
-        matches = (
-            explain_reply(
-                kb, " ".join(str(p) for p in (reply.code, reply.enhanced, reply.text) if p)
-            )
-            if reply is not None and report.outcome is not Outcome.AUTHENTICATED
-            else ()
-        )
-        articles = tuple(
-            ArticleRef(id=i, title=kb.articles[i].title)
-            for i in diagnosis.articles
-            if i in kb.articles
-        )
-        return Advice(
-            summary=diagnosis.summary,
-            cause=diagnosis.cause,
-            articles=articles,
-            next_steps=tuple(diagnosis.next_steps),
-            reply_id=matches[0].reply_id if matches else None,
-        )
-
-    return advise
 
 
 def build_app(
@@ -210,87 +179,9 @@ def build_app(
     app.use(InjectDeps(deps))
     app.use(DedupeEvents(store))
     handlers.register_all(app)
-    app.error(_error_handler(metrics))
-    return Bot(app=app, deps=deps, client=client)
+    app.error(error_handler(metrics))
 
+    async def notify_interrupted(record: CheckRecord) -> None:
+        await check_thread.notify_interrupted(client, record)
 
-class InjectDeps(AsyncMiddleware):
-    """Puts this process's dependencies into every request's context.
-
-    A middleware class rather than a function: Bolt calls a function middleware
-    through its keyword-injection layer, which builds a ~30-entry argument dict
-    (payload views, say/respond helpers) per call, on the ack's critical path.
-    """
-
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,
-        next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse | None:
-        req.context[DEPS_KEY] = self._deps
-        await next()
-        return None
-
-
-class DedupeEvents(AsyncMiddleware):
-    """A retried delivery of an event (same event_id) has no second effect."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,
-        next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse | None:
-        body = req.body
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
-            try:
-                first = await self._store.claim(f"event:{event_id}", EVENT_DEDUPE_TTL)
-            except StoreUnavailable:
-                first = True  # answering twice beats not answering while the store is down
-            if not first:
-                return BoltResponse(status=200, body="")
-        await next()
-        return None
-
-
-def _error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
-    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """Log with a reference, tell the user that reference; never a traceback in chat."""
-        reference = secrets.token_hex(4)
-        kind = str(body.get("type") or ("command" if "command" in body else "unknown"))
-        log.error("unhandled %s error (reference %s)", kind, reference, exc_info=error)
-        metrics.errors.labels(kind).inc()
-        user = _id_of(body, "user")
-        if user is None:
-            return
-        channel = _id_of(body, "channel")
-        text = messages.UNEXPECTED.format(ref=reference)
-        try:
-            if channel:
-                await client.chat_postEphemeral(channel=channel, user=user, text=text)
-            else:
-                await client.chat_postMessage(channel=user, text=text)
-        except Exception:
-            log.warning("could not tell %s about error %s", user, reference)
-
-    return on_error
-
-
-def _id_of(body: dict[str, Any], field: str) -> str | None:
-    """The user or channel id of any payload kind: ``{field: {id}}`` (actions, views),
-    ``{field}`` or ``{field}_id`` (commands), or the event's ``field``."""
-    value = body.get(field)
-    if isinstance(value, dict):
-        value = value.get("id")
-    value = value or body.get(f"{field}_id") or (body.get("event") or {}).get(field)
-    return str(value) if value else None
+    return Bot(app=app, deps=deps, client=client, notify_interrupted=notify_interrupted)

@@ -23,11 +23,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.app import Bot
 from bot.errors import StoreUnavailable
-from bot.helpdesk_prometheus import render_prometheus
-from bot.store.base import CheckRecord
-from handlers.reporting import notify_interrupted
+from bot.helpdesk.prometheus import render_prometheus
+from bot.runtime.wiring import Bot
 
 log = logging.getLogger(__name__)
 
@@ -172,11 +170,8 @@ class BotServer:
         return self.port
 
     async def sweep(self) -> int:
-        async def notify(record: CheckRecord) -> None:
-            await notify_interrupted(self._bot.client, record)
-
         try:
-            told = await self._bot.deps.runner.sweep_interrupted(notify)
+            told = await self._bot.deps.runner.sweep_interrupted(self._bot.notify_interrupted)
         except StoreUnavailable:
             log.warning("store unreachable: interrupted checks will be swept later")
             return 0

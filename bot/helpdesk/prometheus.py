@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Final
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
-from bot.helpdesk_model import HelpdeskStats
+from bot.helpdesk.model import HelpdeskStats
 
 if TYPE_CHECKING:
-    from bot.helpdesk import HelpdeskMetrics
+    from bot.helpdesk.recorder import HelpdeskMetrics
 
 PREFIX: Final = "smtpcheck_helpdesk_"
 WINDOWS: Final = (7, 30)

@@ -30,9 +30,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
-from bot.helpdesk_model import DailySeries, Episode, ErrorCount, HelpdeskStats, Statistic
-from bot.helpdesk_prometheus import render_prometheus
-from bot.helpdesk_render import render_stats_text, sparkline
+from bot.helpdesk.model import DailySeries, Episode, ErrorCount, HelpdeskStats, Statistic
+from bot.helpdesk.prometheus import render_prometheus
+from bot.helpdesk.text import render_stats_text, sparkline
 from bot.probe.model import Outcome
 from bot.store.base import METRICS_TTL, THREAD_TTL, JSONValue, Store
 

@@ -11,11 +11,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.checks import thread_key
+from bot.checks.runner import thread_key
+from bot.runtime.deps import Deps, deps_of
 from bot.store.base import CheckRecord
-from handlers import blocks
-from handlers.conversation import escalate
-from handlers.deps import Deps, deps_of
+from handlers.blocks import check, kit, modal, turns
+from handlers.help_thread import escalate
 from knowledge import provider_for_host
 
 
@@ -41,7 +41,7 @@ async def owned_check(
 
 
 async def reply_in_thread(
-    client: AsyncWebClient, record: CheckRecord, text: str, body: list[blocks.Block] | None = None
+    client: AsyncWebClient, record: CheckRecord, text: str, body: list[kit.Block] | None = None
 ) -> None:
     await client.chat_postMessage(
         channel=str(record.channel), thread_ts=record.thread_ts, text=text, blocks=body
@@ -69,7 +69,7 @@ async def walk_through(
         return
     article = deps.kb.articles[ids[0]]
     provider = provider_for_host(deps.kb, record.host)
-    text, message = blocks.walkthrough_message(
+    text, message = turns.walkthrough_message(
         article.title, article.steps_for(provider.id if provider else None)
     )
     await reply_in_thread(client, record, text, message)
@@ -83,11 +83,11 @@ async def run_again(
     if clicked is None:
         return
     _, record = clicked
-    prefill = blocks.Prefill(
+    prefill = modal.Prefill(
         host=record.host, port=record.port, security=record.security, username=record.username
     )
     await client.views_open(
-        trigger_id=body["trigger_id"], view=blocks.probe_modal(prefill, origin_channel=None)
+        trigger_id=body["trigger_id"], view=modal.probe_modal(prefill, origin_channel=None)
     )
 
 
@@ -100,12 +100,12 @@ async def talk_to_human(
         return
     deps, record = clicked
     state = await deps.store.get_thread(thread_key(record.check_id))
-    summary = blocks.escalation_message(record, str(state.get("summary") or ""))
+    summary = check.escalation_message(record, str(state.get("summary") or ""))
     reply = await escalate(client, deps, claim=record.check_id, summary=summary)
     await reply_in_thread(client, record, reply)
 
 
 def register(app: AsyncApp) -> None:
-    app.action(blocks.ACTION_FIX)(walk_through)
-    app.action(blocks.ACTION_AGAIN)(run_again)
-    app.action(blocks.ACTION_HUMAN)(talk_to_human)
+    app.action(check.ACTION_FIX)(walk_through)
+    app.action(check.ACTION_AGAIN)(run_again)
+    app.action(check.ACTION_HUMAN)(talk_to_human)

@@ -1,0 +1,119 @@
+"""A live check in Slack: progress, the finished parent, stage details, verdict, escalation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from bot import messages
+from bot.checks.advice import Advice
+from bot.probe.model import Outcome, ProbeReport, StepResult
+from bot.store.base import CheckRecord
+from handlers.blocks.kit import (
+    FALLBACK_TEXT_MAX,
+    MESSAGE_BLOCKS_MAX,
+    REPLY_SHOWN_MAX,
+    SECTION_MAX,
+    Block,
+    button,
+    chunks,
+    clip,
+    code,
+    context,
+    escape,
+    section,
+    target,
+)
+
+ACTION_FIX: Final = "check_fix"
+
+
+ACTION_AGAIN: Final = "check_again"
+
+
+ACTION_HUMAN: Final = "check_human"
+
+
+# -- a check in the DM thread -------------------------------------------------------
+def step_line(step: StepResult) -> str:
+    name = messages.STAGE_NAMES.get(step.stage, step.stage.value)
+    line = f"{messages.STATUS_MARKS[step.status]} *{name}* ({step.elapsed_ms:.0f} ms)"
+    if step.detail:
+        line += " - " + escape(clip(step.detail, REPLY_SHOWN_MAX))
+    if step.reply is not None:
+        reply = " ".join(
+            str(p) for p in (step.reply.code, step.reply.enhanced, step.reply.text) if p
+        )
+        line += "\n      " + messages.SERVER_SAID.format(reply=code(reply))
+    return line
+
+
+def progress_message(record: CheckRecord, steps: Sequence[StepResult]) -> tuple[str, list[Block]]:
+    """The parent message while the probe runs."""
+    text = messages.CHECKING.format(target=target(record.host, record.port))
+    lines = [":hourglass_flowing_sand: " + escape(text)]
+    lines += [step_line(step) for step in steps]
+    return text, [section("\n".join(lines))]
+
+
+def finished_parent(record: CheckRecord, report: ProbeReport) -> tuple[str, list[Block]]:
+    """The parent message once the probe is done: the verdict in one line."""
+    verdict = messages.VERDICTS[report.outcome]
+    text = messages.CHECKING_DONE.format(target=target(record.host, record.port), verdict=verdict)
+    return text, [section(escape(text)), context("Details in the thread.")]
+
+
+def steps_message(report: ProbeReport) -> tuple[str, list[Block]]:
+    """Thread reply: every stage with its timing, detail and server reply."""
+    lines = [step_line(step) for step in report.steps]
+    blocks = [section(messages.STEPS_TITLE)]
+    blocks += [section(chunk) for chunk in chunks(lines, SECTION_MAX)]
+    return messages.STEPS_TITLE.strip("*"), blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def verdict_message(
+    record: CheckRecord, report: ProbeReport, advice: Advice
+) -> tuple[str, list[Block]]:
+    """Thread reply: verdict, diagnosis with article titles, and the three buttons."""
+    verdict = messages.VERDICTS[report.outcome]
+    parts = [f"*{verdict}*", messages.DIAGNOSIS_TITLE + "\n" + escape(advice.summary)]
+    if advice.cause:
+        parts.append(messages.LIKELY_CAUSE.format(cause=escape(advice.cause)))
+    if advice.next_steps:
+        steps = "\n".join(f"{i}. {escape(s)}" for i, s in enumerate(advice.next_steps, 1))
+        parts.append(messages.NEXT_STEPS_TITLE + "\n" + steps)
+    if advice.articles:
+        titles = ", ".join(f"_{escape(a.title)}_" for a in advice.articles)
+        parts.append(messages.READ_MORE.format(titles=titles))
+    blocks = [section(part) for part in parts]
+    blocks.append(actions_block(record.check_id, fixable=report.outcome not in _PASSED))
+    return clip(f"{verdict}: {advice.summary}", FALLBACK_TEXT_MAX), blocks
+
+
+_PASSED: Final = frozenset({Outcome.AUTHENTICATED, Outcome.REACHABLE})
+
+
+def actions_block(check_id: str, *, fixable: bool) -> Block:
+    """Buttons carry the check id only; the owner check happens when clicked."""
+    buttons = [
+        button(ACTION_AGAIN, messages.BUTTON_AGAIN, check_id),
+        button(ACTION_HUMAN, messages.BUTTON_HUMAN, check_id),
+    ]
+    if fixable:
+        buttons.insert(0, button(ACTION_FIX, messages.BUTTON_FIX, check_id, primary=True))
+    return {"type": "actions", "block_id": "verdict-actions", "elements": buttons}
+
+
+def escalation_message(record: CheckRecord, summary: str) -> tuple[str, list[Block]]:
+    """The secret-free summary posted to the helpdesk channel."""
+    outcome = Outcome(record.outcome) if record.outcome in set(Outcome) else None
+    text = messages.HELPDESK_SUMMARY.format(
+        user=escape(record.user_id),
+        target=escape(target(record.host, record.port)),
+        security=escape(record.security),
+        username=escape(record.username or "(none)"),
+        verdict=messages.VERDICTS[outcome] if outcome else escape(record.outcome or "unknown"),
+        finding=escape(record.finding or "none"),
+        summary=escape(summary or "-"),
+    )
+    return clip(text, FALLBACK_TEXT_MAX), [section(text)]
