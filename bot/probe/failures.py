@@ -1,10 +1,14 @@
-"""The one place where exceptions from aiosmtplib, ssl, asyncio and the OS become findings.
+"""Every ``Failure`` the probe reports, and the one place foreign exceptions become one.
 
-``classify`` looks at an exception raised inside one stage and returns a
-``Failure``: the outcome, the finding, a plain-words detail and the server's
-reply when there was one. Nothing else in the probe inspects foreign
-exceptions. aiosmtplib wraps socket and TLS errors (``SMTPConnectError`` from
-an ``ssl.SSLError``...), so the cause chain is searched for the telling one.
+``classify`` looks at an exception raised inside one stage (aiosmtplib, ssl,
+asyncio, the OS) and returns a ``Failure``: the outcome, the finding, a
+plain-words detail and the server's reply when there was one. Nothing else in
+the probe inspects foreign exceptions. aiosmtplib wraps socket and TLS errors
+(``SMTPConnectError`` from an ``ssl.SSLError``...), so the cause chain is
+searched for the telling one.
+
+``starttls_missing``, ``auth_not_offered`` and ``mechanism_not_offered`` are
+the failures the probe decides itself, between complete replies.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import aiosmtplib
 
 from bot.errors import LookupFailed, PolicyError
 from bot.probe import words
-from bot.probe.model import Finding, Outcome, Reply, Security, Stage, Status
+from bot.probe.model import Finding, Mechanism, Outcome, Reply, Security, Stage, Status
 from bot.probe.replies import clean_text, format_reply, parse_reply
 from bot.resolver import NO_ANSWER, NXDOMAIN, TIMEOUT
 
@@ -77,6 +81,26 @@ class Where:
     secrets: Sequence[str] = ()
 
 
+def starttls_missing(port: int) -> Failure:
+    detail = words.STARTTLS_MISSING.format(port=port)
+    return Failure(Outcome.TLS_ERROR, Finding.STARTTLS_MISSING, detail)
+
+
+def auth_not_offered(*, over_tls: bool) -> Failure:
+    hint = "" if over_tls else words.AUTH_NOT_OFFERED_CLEAR_HINT
+    detail = words.AUTH_NOT_OFFERED.format(hint=hint)
+    return Failure(Outcome.PROTOCOL_ERROR, Finding.AUTH_NOT_OFFERED, detail)
+
+
+def mechanism_not_offered(wanted: Mechanism, offered: Sequence[str]) -> Failure:
+    shown = ", ".join(offered)
+    if wanted is Mechanism.AUTO:
+        detail = words.NO_USABLE_MECHANISM.format(offered=shown)
+    else:
+        detail = words.MECHANISM_NOT_OFFERED.format(mechanism=wanted.value.upper(), offered=shown)
+    return Failure(Outcome.PROTOCOL_ERROR, Finding.MECHANISM_NOT_OFFERED, detail)
+
+
 def classify(exc: BaseException, where: Where) -> Failure:
     """Translate ``exc`` raised during ``where.stage`` into a ``Failure``."""
     if isinstance(exc, PolicyError):
@@ -132,7 +156,7 @@ def _tls(exc: BaseException, where: Where) -> Failure | None:
             return _certificate(link, where)
         if isinstance(link, ssl.SSLError):
             reason = str(link.reason or link.strerror or "TLS error")
-            shown = clean_text(reason.replace("_", " ").lower(), limit=80)
+            shown = clean_text(reason.replace("_", " ").lower(), max_chars=80)
             if reason in _NOT_TLS_REASONS and where.security is Security.TLS:
                 detail = words.TLS_ON_STARTTLS_PORT.format(port=where.port, reason=shown)
                 finding = Finding.TLS_ON_STARTTLS_PORT
@@ -144,7 +168,9 @@ def _tls(exc: BaseException, where: Where) -> Failure | None:
 
 def _certificate(exc: ssl.SSLCertVerificationError, where: Where) -> Failure:
     code = exc.verify_code
-    reason = clean_text(str(exc.verify_message or exc.reason or "verification failed"), limit=120)
+    reason = clean_text(
+        str(exc.verify_message or exc.reason or "verification failed"), max_chars=120
+    )
     if code in _EXPIRED:
         finding, detail = Finding.CERT_EXPIRED, words.CERT_EXPIRED.format(reason=reason)
     elif code in _NAME_MISMATCH:
@@ -228,6 +254,6 @@ def _os_error(exc: OSError, where: Where) -> Failure:
         detail = words.CONNECT_REFUSED.format(address=address, port=port)
         return Failure(Outcome.CONNECT_ERROR, Finding.CONNECT_REFUSED, detail)
     # No route, network down, or any other socket error: nothing to talk to either way.
-    reason = clean_text(exc.strerror or type(exc).__name__, limit=80).lower()
+    reason = clean_text(exc.strerror or type(exc).__name__, max_chars=80).lower()
     detail = words.CONNECT_UNREACHABLE.format(address=address, port=port, reason=reason)
     return Failure(Outcome.CONNECT_ERROR, Finding.CONNECT_UNREACHABLE, detail)

@@ -2,11 +2,14 @@
 
 Everything here is pure data (frozen, slotted dataclasses and string enums),
 so reports can be rendered, diagnosed, stored (they hold no secret) and
-serialised to JSON without touching the network.
+serialised to JSON without touching the network. The enum values are the
+strings of the JSON output and the stored check records: never change one.
+Importing this module loads neither the engine nor aiosmtplib.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -15,6 +18,8 @@ from bot.secret import Secret
 
 
 class Stage(StrEnum):
+    """One line of a report, in the order the probe can reach them."""
+
     RESOLVE = "resolve"
     CONNECT = "connect"
     BANNER = "banner"
@@ -25,6 +30,8 @@ class Stage(StrEnum):
 
 
 class Status(StrEnum):
+    """How one stage went; only ``FAIL`` decides the outcome."""
+
     OK = "ok"
     WARN = "warn"
     FAIL = "fail"
@@ -32,6 +39,8 @@ class Status(StrEnum):
 
 
 class Security(StrEnum):
+    """How the session is protected; ``AUTO`` is resolved by ``effective_security``."""
+
     AUTO = "auto"
     STARTTLS = "starttls"
     TLS = "tls"
@@ -39,6 +48,8 @@ class Security(StrEnum):
 
 
 class Mechanism(StrEnum):
+    """The SASL mechanism asked for; ``AUTO`` lets ``plan.choose_mechanism`` pick one."""
+
     AUTO = "auto"
     PLAIN = "plain"
     LOGIN = "login"
@@ -134,6 +145,8 @@ class Reply:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepResult:
+    """What one stage found; a report is the sequence of them."""
+
     stage: Stage
     status: Status
     elapsed_ms: float
@@ -154,6 +167,8 @@ class StepResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TlsInfo:
+    """Facts about a finished TLS handshake (certificate text already cleaned)."""
+
     version: str | None = None
     cipher: str | None = None
     subject: str | None = None
@@ -250,3 +265,7 @@ class ProbeReport:
             "steps": [step.as_dict() for step in self.steps],
             "transcript": list(self.transcript),
         }
+
+
+OnStep = Callable[[StepResult], Awaitable[None]]
+"""Progress callback: awaited after each stage with its ``StepResult``."""

@@ -23,15 +23,16 @@ _DROPPED: Final = frozenset({"Cc", "Cf", "Cs", "Co"})
 _ENHANCED: Final = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
 
 
-def clean_text(raw: str, *, limit: int = MAX_REPLY_TEXT) -> str:
-    """``raw`` without control or format characters, whitespace runs collapsed, at most ``limit``.
+def clean_text(raw: str, *, max_chars: int = MAX_REPLY_TEXT) -> str:
+    """``raw`` without control or format characters, whitespace runs collapsed, at most
+    ``max_chars`` long.
 
     Format characters (Unicode category Cf: bidi overrides, zero-width joiners)
     go too: they can make displayed text read differently from what it is.
     Lone surrogates (undecodable bytes, kept by aiosmtplib's surrogateescape)
     become U+FFFD.
     """
-    text = raw[: limit * 4]
+    text = raw[: max_chars * 4]
     if not (text.isascii() and text.isprintable()):  # the common case skips the per-character pass
         text = text.encode("utf-8", "replace").decode("utf-8")
         text = "".join(
@@ -40,14 +41,14 @@ def clean_text(raw: str, *, limit: int = MAX_REPLY_TEXT) -> str:
             if ch.isspace() or unicodedata.category(ch) not in _DROPPED
         )
     collapsed = " ".join(text.split())
-    if len(collapsed) > limit:
-        return collapsed[: limit - 1] + _ELLIPSIS
+    if len(collapsed) > max_chars:
+        return collapsed[: max_chars - 1] + _ELLIPSIS
     return collapsed
 
 
-def reply_lines(message: str, *, limit: int = MAX_LINE) -> list[str]:
+def reply_lines(message: str, *, max_chars: int = MAX_LINE) -> list[str]:
     """The lines of a (multi-line) reply message, each cleaned and bounded."""
-    return [clean_text(line, limit=limit) for line in message.split("\n")]
+    return [clean_text(line, max_chars=max_chars) for line in message.split("\n")]
 
 
 def parse_reply(code: int, message: str, secrets: Sequence[str] = ()) -> Reply:

@@ -8,7 +8,8 @@
   consuming it, so a port speaking TLS from the first byte is recognised before
   aiosmtplib tries to parse it as SMTP, and a silent port stays ours to test.
 - ``TappedSMTP``: aiosmtplib's client with every command and reply copied to
-  the transcript (aiosmtplib has no logging of its own).
+  the transcript (aiosmtplib has no logging of its own); ``greet`` and
+  ``upgrade`` read the greeting and do STARTTLS with the transcript kept too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from typing import Any, Final, Literal
 
 import aiosmtplib
@@ -78,7 +80,8 @@ class TappedSMTP(aiosmtplib.SMTP):
 
     Every command aiosmtplib sends after the greeting goes through
     ``execute_command`` (EHLO, each line of an AUTH exchange, QUIT); the greeting
-    and the STARTTLS reply are read elsewhere, so the engine records those.
+    and the STARTTLS reply are read elsewhere, so ``greet`` and ``upgrade``
+    record those: call them instead of ``connect`` and ``starttls``.
     """
 
     def __init__(self, *, transcript: Transcript, **kwargs: Any) -> None:
@@ -94,6 +97,27 @@ class TappedSMTP(aiosmtplib.SMTP):
         response = await super().execute_command(*args, timeout=timeout)
         self.transcript.server(response.code, response.message)
         return response
+
+    async def greet(self) -> aiosmtplib.SMTPResponse:
+        """``connect()`` on the socket given at construction: the greeting (over TLS if asked)."""
+        try:
+            response = await self.connect()
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code >= 0:  # a negative code is garbage, not a reply: the caller shows it
+                self.transcript.server(exc.code, exc.message)
+            raise
+        self.transcript.server(response.code, response.message)
+        return response
+
+    async def upgrade(self, *, server_hostname: str, context: ssl.SSLContext) -> None:
+        """STARTTLS and the handshake, verifying the certificate for ``server_hostname``."""
+        self.transcript.client((b"STARTTLS",))
+        try:
+            response = await self.starttls(server_hostname=server_hostname, tls_context=context)
+        except aiosmtplib.SMTPResponseException as exc:
+            self.transcript.server(exc.code, exc.message)
+            raise
+        self.transcript.server(response.code, response.message)
 
     def close(self) -> None:
         """Abort rather than close: a closing TLS transport would keep the socket open for a

@@ -33,7 +33,7 @@ from bot.probe.replies import clean_text
 # First bytes of a TLS record: content type (alert 21, handshake 22), major version 3.
 _TLS_RECORD_TYPES: Final = frozenset({21, 22})
 _TLS_MAJOR: Final = 3
-_NAME_LIMIT: Final = 120
+_MAX_NAME_CHARS: Final = 120
 
 
 class HandshakeClock:
@@ -95,7 +95,7 @@ def tls_info(ssl_object: ssl.SSLObject | None) -> TlsInfo:
     else:
         issuer_text = issuer_cn or issuer_org
     sans = tuple(
-        clean_text(str(value), limit=_NAME_LIMIT)
+        clean_text(str(value), max_chars=_MAX_NAME_CHARS)
         for kind, value in cert.get("subjectAltName", ())
         if kind in ("DNS", "IP Address")
     )
@@ -113,7 +113,7 @@ def _names(rdns: Iterable[Iterable[tuple[str, str]]]) -> dict[str, str]:
     names: dict[str, str] = {}
     for rdn in rdns:
         for key, value in rdn:
-            names.setdefault(key, clean_text(str(value), limit=_NAME_LIMIT))
+            names.setdefault(key, clean_text(str(value), max_chars=_MAX_NAME_CHARS))
     return names
 
 

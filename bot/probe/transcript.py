@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import MutableSequence
 from typing import Final
 
+from bot.probe.model import ReplyCode
 from bot.probe.replies import clean_text, reply_lines, scrub
 
 MAX_LINES: Final = 400
 CREDENTIALS_REMOVED: Final = "[credentials removed]"
 _AUTH: Final = b"AUTH"
-_AUTH_CONTINUE: Final = 334
 
 
 class Transcript:
@@ -36,7 +36,7 @@ class Transcript:
         self._lines: list[str] = []
         self._dropped = 0
         self._in_auth = False
-        self.tls = False
+        self.encrypted = False  # lines from here on travel inside TLS
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -50,25 +50,25 @@ class Transcript:
 
     def client(self, args: tuple[bytes, ...]) -> None:
         """Record one command the client sends, with credentials removed."""
-        arrow = " ~> " if self.tls else " -> "
+        arrow = " ~> " if self.encrypted else " -> "
         if self._in_auth:
             return  # an AUTH continuation: username, password or a response to a challenge
         if args and args[0].upper() == _AUTH:
             mechanism = args[1].decode("ascii", "replace") if len(args) > 1 else ""
-            shown = f"AUTH {clean_text(mechanism, limit=20)}".rstrip()
+            shown = f"AUTH {clean_text(mechanism, max_chars=20)}".rstrip()
             if len(args) > 2:
                 shown += f" {CREDENTIALS_REMOVED}"
             self._in_auth = True
             self._add(arrow + shown)
             return
         text = b" ".join(args).decode("ascii", "replace")
-        self._add(arrow + clean_text(text, limit=200))
+        self._add(arrow + clean_text(text, max_chars=200))
 
     def server(self, code: int, message: str) -> None:
         """Record one reply, one transcript line per reply line."""
-        if code != _AUTH_CONTINUE:
+        if code != ReplyCode.AUTH_CONTINUE:
             self._in_auth = False
-        arrow = "<~  " if self.tls else "<-  "
+        arrow = "<~  " if self.encrypted else "<-  "
         lines = reply_lines(scrub(message, self._secrets))
         for index, line in enumerate(lines):
             separator = "-" if index < len(lines) - 1 else " "
@@ -76,8 +76,8 @@ class Transcript:
 
     def garbage(self, text: str) -> None:
         """Bytes from the server that are not SMTP, shown cleaned and short."""
-        arrow = "<~  " if self.tls else "<-  "
-        self._add(f"{arrow}[not SMTP] {clean_text(scrub(text, self._secrets), limit=80)}")
+        arrow = "<~  " if self.encrypted else "<-  "
+        self._add(f"{arrow}[not SMTP] {clean_text(scrub(text, self._secrets), max_chars=80)}")
 
     def _add(self, line: str) -> None:
         if len(self._lines) >= MAX_LINES:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.probe import Limits, ProbeReport, StepResult, build_request, run_probe
+from bot.probe import Collaborators, Limits, ProbeReport, StepResult, build_request, run_probe
 from tests.support.smtp_server import Certs, make_certs
 
 ALL_PORTS = frozenset(range(1, 65536))
@@ -49,8 +49,9 @@ def probe(settings: Settings, certs: Certs) -> Probe:
         request = build_request(host=host, port=port, allowed_ports=ALL_PORTS, **fields)
         return await run_probe(
             request,
-            settings=probe_settings or settings,
-            ca_file=ca_file or certs.ca_file,
+            collaborators=Collaborators.from_settings(
+                probe_settings or settings, ca_files=[ca_file or certs.ca_file]
+            ),
             deadline=deadline,
             limits=limits,
             on_step=on_step,

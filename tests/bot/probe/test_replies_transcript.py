@@ -30,7 +30,7 @@ def test_auth_exchange_is_redacted() -> None:
     """AUTH PLAIN shows no blob; LOGIN username and password lines are left out entirely."""
     secrets: list[str] = []
     transcript = Transcript(secrets)
-    transcript.tls = True
+    transcript.encrypted = True
     transcript.client((b"AUTH", b"PLAIN", b"AGFsaWNlAHNlY3JldA=="))
     transcript.server(535, "5.7.8 no")
     transcript.client((b"AUTH", b"LOGIN", b"YWxpY2U="))
