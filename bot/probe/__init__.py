@@ -15,27 +15,57 @@ Modules, from pure to networked:
 - ``draft``, ``stage_run``, ``session``: the report being written, one stage
   under way, the socket and SMTP client.
 - ``engine``: ``run_probe``, the loop carrying out the plan.
+
+Names are loaded on first use (module ``__getattr__``), so importing
+``bot.probe.model`` or this package loads neither the engine nor aiosmtplib.
 """
 
-from bot.probe.collaborators import Collaborators
-from bot.probe.engine import run_probe
-from bot.probe.model import (
-    Finding,
-    Mechanism,
-    OnStep,
-    Outcome,
-    ProbeReport,
-    ProbeRequest,
-    Reply,
-    ReplyCode,
-    Security,
-    Stage,
-    Status,
-    StepResult,
-    TlsInfo,
-)
-from bot.probe.plan import DEFAULT_LIMITS, Limits
-from bot.probe.request import build_request
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.probe.collaborators import Collaborators
+    from bot.probe.engine import run_probe
+    from bot.probe.model import (
+        Finding,
+        Mechanism,
+        OnStep,
+        Outcome,
+        ProbeReport,
+        ProbeRequest,
+        Reply,
+        ReplyCode,
+        Security,
+        Stage,
+        Status,
+        StepResult,
+        TlsInfo,
+    )
+    from bot.probe.plan import DEFAULT_LIMITS, Limits
+    from bot.probe.request import build_request
+
+_HOME = {
+    "Collaborators": "bot.probe.collaborators",
+    "DEFAULT_LIMITS": "bot.probe.plan",
+    "Finding": "bot.probe.model",
+    "Limits": "bot.probe.plan",
+    "Mechanism": "bot.probe.model",
+    "OnStep": "bot.probe.model",
+    "Outcome": "bot.probe.model",
+    "ProbeReport": "bot.probe.model",
+    "ProbeRequest": "bot.probe.model",
+    "Reply": "bot.probe.model",
+    "ReplyCode": "bot.probe.model",
+    "Security": "bot.probe.model",
+    "Stage": "bot.probe.model",
+    "Status": "bot.probe.model",
+    "StepResult": "bot.probe.model",
+    "TlsInfo": "bot.probe.model",
+    "build_request": "bot.probe.request",
+    "run_probe": "bot.probe.engine",
+}
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -57,3 +87,16 @@ __all__ = [
     "build_request",
     "run_probe",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
