@@ -58,7 +58,13 @@ class Mechanism(StrEnum):
 
 
 class Outcome(StrEnum):
-    """The verdict of one probe. ``exit_code`` maps it to the CLI contract."""
+    """The verdict of one probe. ``exit_code`` maps it to the CLI contract.
+
+    ``INTERRUPTED`` and ``CRASHED`` are never produced by the probe itself: they
+    name checks the bot's check runner closed out without a report (the
+    process restarted mid-check, or the check raised). Their values are the
+    ones the runner already stores in check records.
+    """
 
     AUTHENTICATED = "authenticated"  # AUTH accepted
     REACHABLE = "reachable"  # no credentials given; TLS fine, AUTH offered
@@ -70,6 +76,8 @@ class Outcome(StrEnum):
     TLS_ERROR = "tls_error"  # includes STARTTLS missing and certificate problems
     PROTOCOL_ERROR = "protocol_error"  # bad banner/EHLO/garbage, AUTH not offered
     TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"  # the bot restarted during the check: no report
+    CRASHED = "error"  # the check raised instead of reporting; "error" in stored records
 
     @property
     def exit_code(self) -> int:

@@ -143,3 +143,11 @@ def test_quit_is_skipped_when_too_little_time_is_left() -> None:
     deadline = Deadline.starting(10.0, now=0.0)
     assert deadline.quit_budget(2.0, now=0.0) == 2.0
     assert deadline.quit_budget(2.0, now=10.0 - MIN_QUIT_BUDGET / 2) is None
+
+
+def test_outcomes_of_checks_without_a_report_keep_their_stored_values() -> None:
+    """INTERRUPTED and CRASHED carry the strings check records already hold; exit code 3."""
+    from bot.probe.model import Outcome
+
+    assert (Outcome.INTERRUPTED.value, Outcome.CRASHED.value) == ("interrupted", "error")
+    assert Outcome.INTERRUPTED.exit_code == Outcome.CRASHED.exit_code == 3
