@@ -1,5 +1,5 @@
 """The knowledge base's vocabulary: articles, providers, reply patterns, clients,
-and what the engines return.
+the wording of live-check results, and what the engines return.
 
 Everything is a frozen, slotted dataclass built once by the loader (already
 validated), so engines never re-check shapes and results can be rendered,
@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 SecurityName = Literal["starttls", "tls"]
 CandidateSource = Literal["srv", "mx", "provider", "guess"]
+
+# The fields a live-check wording may name; the checks fill them from the probe report.
+TEMPLATE_FIELDS: Final = frozenset({"host", "port", "security", "mechanism", "offered"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +80,25 @@ class Client:
     aliases: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Wording:
+    """What one live-check result means, as templates over ``TEMPLATE_FIELDS``.
+
+    ``ports`` holds port-specific twins (a timeout on port 25 is the network blocking
+    it, not the server); a twin has no twins of its own.
+    """
+
+    summary: str
+    cause: str
+    articles: tuple[str, ...]
+    next_steps: tuple[str, ...]
+    ports: Mapping[int, Wording]
+
+    def on_port(self, port: int) -> Wording:
+        """The twin for ``port`` where there is one, else this wording."""
+        return self.ports.get(port, self)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, weakref_slot=True)
 class KnowledgeBase:
     """Validated content. Compared by identity; engines cache their indexes per instance."""
@@ -85,6 +107,8 @@ class KnowledgeBase:
     providers: Mapping[str, Provider]
     replies: tuple[ReplyPattern, ...]
     clients: Mapping[str, Client]
+    findings: Mapping[str, Wording]  # keyed by the probe's finding values
+    outcomes: Mapping[str, Wording]  # keyed by outcome values, for reports with no finding
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

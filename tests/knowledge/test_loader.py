@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +296,125 @@ def test_file_and_folder_problems_have_their_own_reasons(data_root: Path) -> Non
     assert _error(data_root).reason == "holds no article"
     (data_root / "articles").rmdir()
     assert _error(data_root).reason == "folder is missing"
+
+
+def _edit_findings(root: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    path = root / "findings.yaml"
+    data = yaml.safe_load(path.read_text())
+    edit(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_findings_load_with_port_twins_and_aliases(kb: KnowledgeBase) -> None:
+    """Findings and outcomes load as frozen wordings; twins by port, aliases share the object."""
+    timeout = kb.findings["connect_timeout"]
+    assert timeout.articles == ("firewall-antivirus", "ports-and-encryption")
+    assert timeout.on_port(25).articles == ("port-25-blocked",)
+    assert timeout.on_port(587) is timeout
+    assert kb.outcomes["connect_error"] is timeout
+    assert kb.outcomes["authenticated"].ports == {}
+    with pytest.raises(AttributeError):
+        timeout.summary = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        kb.findings["new"] = timeout  # type: ignore[index]
+
+
+_FINDINGS_CASES: list[tuple[Callable[[dict[str, Any]], None], str | None, str]] = [
+    (
+        lambda d: d["findings"]["auth_rejected"].update(summary="{user} was refused."),
+        "findings.auth_rejected",
+        "names {user}; the template fields are {host} {mechanism} {offered} {port} {security}",
+    ),
+    (
+        lambda d: d["findings"]["auth_rejected"].update(cause="Refused by {host!r}."),
+        "findings.auth_rejected",
+        "'cause' names {host}",
+    ),
+    (
+        lambda d: d["findings"]["auth_rejected"].update(next_steps=["Try {port:>5}."]),
+        "findings.auth_rejected",
+        "'next_steps[0]' names {port}",
+    ),
+    (
+        lambda d: d["findings"]["auth_rejected"].update(summary="{host.__class__} refused."),
+        "findings.auth_rejected",
+        "names {host.__class__}",
+    ),
+    (
+        lambda d: d["findings"]["auth_rejected"].update(summary="Refused {host."),
+        "findings.auth_rejected",
+        "'summary' is not a valid template",
+    ),
+    (
+        lambda d: d["findings"]["auth_rejected"].update(why="because"),
+        "findings.auth_rejected",
+        "unknown field(s): why",
+    ),
+    (
+        lambda d: d["findings"]["connect_timeout"]["ports"][25].update(ports={}),
+        "findings.connect_timeout.ports.25",
+        "unknown field(s): ports",
+    ),
+    (
+        lambda d: d["outcomes"]["authenticated"].update(ports={25: {}}),
+        "outcomes.authenticated",
+        "unknown field(s): ports",
+    ),
+    (
+        lambda d: d["findings"]["auth_rejected"].pop("cause"),
+        "findings.auth_rejected",
+        "missing field 'cause'",
+    ),
+    (
+        lambda d: d["findings"]["auth_rejected"].update(articles=["no-such-article"]),
+        "findings.auth_rejected",
+        "article id 'no-such-article' does not exist",
+    ),
+    (
+        lambda d: d["findings"]["connect_timeout"]["ports"][25].update(articles=["nope"]),
+        "findings.connect_timeout.ports.25",
+        "article id 'nope' does not exist",
+    ),
+    (
+        lambda d: d["findings"]["connect_timeout"]["ports"].update({70000: {}}),
+        "findings.connect_timeout",
+        "'ports.70000' must be between 1 and 65535",
+    ),
+    (
+        lambda d: d["outcomes"].update(timeout={"finding": "deadline_exceeded"}),
+        "outcomes.timeout",
+        "'finding' 'deadline_exceeded' is not a key under findings",
+    ),
+    (
+        lambda d: d["outcomes"].update(timeout={"finding": "auth_rejected", "summary": "x"}),
+        "outcomes.timeout",
+        "unknown field(s): summary",
+    ),
+    (
+        lambda d: d["findings"].update({"Auth-Rejected": d["findings"]["auth_rejected"]}),
+        "findings.Auth-Rejected",
+        "key must be a lower-case value",
+    ),
+    (lambda d: d.update(results={}), None, "unknown section(s): results"),
+    (lambda d: d.pop("outcomes"), None, "'outcomes' must be a non-empty mapping"),
+]
+
+
+@pytest.mark.parametrize(("edit", "entry", "reason"), _FINDINGS_CASES)
+def test_each_findings_problem_has_its_own_reason(
+    data_root: Path, edit: Callable[[dict[str, Any]], None], entry: str | None, reason: str
+) -> None:
+    """Bad wording data is refused with the entry named and a reason naming the rule."""
+    _edit_findings(data_root, edit)
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("findings.yaml", entry)
+    assert reason in error.reason
+
+
+def test_findings_file_problems(data_root: Path) -> None:
+    """A findings file that is missing or not a mapping is named."""
+    path = data_root / "findings.yaml"
+    path.write_text("- connect_timeout\n")
+    assert _error(data_root).reason == "must be a mapping with findings and outcomes"
+    path.unlink()
+    assert _error(data_root).reason == "file is missing"
