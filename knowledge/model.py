@@ -18,6 +18,14 @@ CandidateSource = Literal["srv", "mx", "provider", "guess"]
 
 # The fields a live-check wording may name; the checks fill them from the probe report.
 TEMPLATE_FIELDS: Final = frozenset({"host", "port", "security", "mechanism", "offered"})
+MAX_TITLE: Final = 150  # an article title fits a Slack header block
+MAX_SUMMARY: Final = 1_500  # well inside a Slack section's 3,000
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters and marked with an ellipsis when cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +46,23 @@ class Article:
             if key is not None and key in self.variants:
                 return self.variants[key]
         return self.steps
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleRef:
+    """An article named in a result: its id, and title and summary cut to fit a message."""
+
+    id: str
+    title: str
+    summary: str
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleRef:
+        return cls(
+            id=article.id,
+            title=one_line(article.title, MAX_TITLE),
+            summary=one_line(article.summary, MAX_SUMMARY),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

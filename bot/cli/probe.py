@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from bot.checks.diagnosis import diagnose
+from bot.checks.advice import diagnose
 from bot.cli import EXIT_INVALID
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings

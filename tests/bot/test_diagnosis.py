@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
+from pathlib import Path
 
-from bot.checks.diagnosis import FINDINGS, OUTCOMES, Diagnosis, diagnose
+import pytest
+import yaml
+
+from bot.checks import advice as advice_module
+from bot.checks.advice import WITHOUT_REPORT, Advice, diagnose, make_advise, unworded
 from bot.probe.model import (
     Finding,
     Outcome,
@@ -15,7 +20,8 @@ from bot.probe.model import (
     Status,
     StepResult,
 )
-from knowledge import KnowledgeBase, explain_reply, get_knowledge
+from knowledge import KnowledgeBase, Match, explain_reply, get_knowledge, load_knowledge
+from knowledge.loader import DEFAULT_ROOT
 
 STAGE_OF = {
     Finding.POLICY_REFUSED: Stage.RESOLVE,
@@ -61,6 +67,7 @@ def _report(
     host: str = "smtp.example.com",
     port: int = 587,
     reply: Reply | None = None,
+    offered: tuple[str, ...] = ("PLAIN", "LOGIN"),
 ) -> ProbeReport:
     steps = [StepResult(stage=Stage.RESOLVE, status=Status.OK, elapsed_ms=1.0, detail="ok")]
     if finding is not None:
@@ -79,21 +86,39 @@ def _report(
         outcome=outcome,
         steps=tuple(steps),
         mechanism="plain",
-        auth_mechanisms=("PLAIN", "LOGIN"),
+        auth_mechanisms=offered,
     )
 
 
-def _check(diagnosis: Diagnosis, kb: KnowledgeBase) -> None:
+def _check(diagnosis: Advice, kb: KnowledgeBase) -> None:
     assert diagnosis.summary and diagnosis.cause and diagnosis.next_steps
-    assert diagnosis.articles and all(a in kb.articles for a in diagnosis.articles)
+    assert diagnosis.articles and all(a.id in kb.articles for a in diagnosis.articles)
     assert "{" not in diagnosis.summary + " ".join(diagnosis.next_steps)
     assert set(diagnosis.as_dict()) == {"summary", "cause", "articles", "next_steps"}
 
 
-def test_every_finding_has_an_entry() -> None:
-    """The wording table covers every Finding and every Outcome the probe can produce."""
-    assert set(FINDINGS) == set(Finding)
-    assert set(OUTCOMES) == set(Outcome)
+REPORTED = [outcome for outcome in Outcome if outcome not in WITHOUT_REPORT]
+
+
+def test_every_finding_has_an_entry(kb: KnowledgeBase) -> None:
+    """The wording data covers every Finding and every Outcome the probe can produce."""
+    assert set(kb.findings) == {finding.value for finding in Finding}
+    assert set(kb.outcomes) == {outcome.value for outcome in REPORTED}
+    assert unworded(kb) == ()
+
+
+@pytest.mark.parametrize(
+    ("section", "key"), [("findings", Finding.CERT_EXPIRED), ("outcomes", Outcome.REACHABLE)]
+)
+def test_a_missing_entry_is_named(tmp_path: Path, section: str, key: str) -> None:
+    """Data that drops the wording of one finding or outcome still loads, but is caught here."""
+    root = tmp_path / "data"
+    shutil.copytree(DEFAULT_ROOT, root)
+    path = root / "findings.yaml"
+    data = yaml.safe_load(path.read_text())
+    del data[section][key]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert unworded(load_knowledge(root)) == (f"{section}.{key}",)
 
 
 @pytest.mark.parametrize("finding", list(Finding))
@@ -103,10 +128,10 @@ def test_every_finding_is_diagnosed(kb: KnowledgeBase, finding: Finding) -> None
     diagnosis = diagnose(_report(finding, outcome), kb)
     _check(diagnosis, kb)
     if finding is not Finding.PLAINTEXT_AUTH:
-        assert "smtp.example.com" in diagnosis.summary or "host" not in FINDINGS[finding].summary
+        assert "smtp.example.com" in diagnosis.summary or "host" not in kb.findings[finding].summary
 
 
-@pytest.mark.parametrize("outcome", list(Outcome))
+@pytest.mark.parametrize("outcome", REPORTED)
 def test_every_outcome_without_finding_is_diagnosed(kb: KnowledgeBase, outcome: Outcome) -> None:
     """An outcome with no step finding (success, invalid input...) still gets plain words."""
     _check(diagnose(_report(None, outcome), kb), kb)
@@ -137,14 +162,14 @@ def test_nxdomain_points_at_a_typo(kb: KnowledgeBase) -> None:
 def test_port_25_blocked(kb: KnowledgeBase, finding: Finding) -> None:
     """A timeout or refusal on port 25 is the blocked-port case, not a firewall guess."""
     diagnosis = diagnose(_report(finding, Outcome.CONNECT_ERROR, port=25), kb)
-    assert diagnosis.articles[0] == "port-25-blocked"
+    assert diagnosis.articles[0].id == "port-25-blocked"
     assert "587" in diagnosis.next_steps[0]
 
 
 def test_timeout_on_587_suggests_firewall(kb: KnowledgeBase) -> None:
     """A timeout on a submission port points at firewall, antivirus or VPN."""
     diagnosis = diagnose(_report(Finding.CONNECT_TIMEOUT, Outcome.CONNECT_ERROR), kb)
-    assert diagnosis.articles[0] == "firewall-antivirus"
+    assert diagnosis.articles[0].id == "firewall-antivirus"
 
 
 def test_tls_mismatch_says_which_security(kb: KnowledgeBase) -> None:
@@ -170,7 +195,7 @@ def test_tls_and_auth_capability_findings(
 ) -> None:
     """Certificate problems, missing STARTTLS and missing AUTH each lead to their article."""
     diagnosis = diagnose(_report(finding, Outcome.TLS_ERROR), kb)
-    assert diagnosis.articles[0] == article
+    assert diagnosis.articles[0].id == article
 
 
 def test_mechanism_not_offered_lists_what_is(kb: KnowledgeBase) -> None:
@@ -214,7 +239,7 @@ def test_auth_reply_families_use_explain(
     match = explain_reply(kb, f"{reply.code} {reply.enhanced} {reply.text}")
     assert diagnosis.cause == match[0].cause
     if reply_id_article is not None:
-        assert diagnosis.articles[0] == reply_id_article
+        assert diagnosis.articles[0].id == reply_id_article
 
 
 def test_temporary_454(kb: KnowledgeBase) -> None:
@@ -224,7 +249,7 @@ def test_temporary_454(kb: KnowledgeBase) -> None:
     )
     report = _report(Finding.AUTH_TEMPORARY, Outcome.AUTH_REJECTED, reply=reply)
     diagnosis = diagnose(report, kb)
-    assert diagnosis.articles[0] == "rate-limited"
+    assert diagnosis.articles[0].id == "rate-limited"
 
 
 def test_unknown_auth_reply_falls_back_to_generic_advice(kb: KnowledgeBase) -> None:
@@ -232,5 +257,34 @@ def test_unknown_auth_reply_falls_back_to_generic_advice(kb: KnowledgeBase) -> N
     reply = Reply(code=599, enhanced=None, text="zzz")
     report = _report(Finding.AUTH_REJECTED, Outcome.AUTH_REJECTED, reply=reply)
     diagnosis = diagnose(report, kb)
-    assert diagnosis.articles[0] == "check-credentials"
+    assert diagnosis.articles[0].id == "check-credentials"
     assert "refused the username or password" in diagnosis.summary
+
+
+def test_server_text_is_inserted_once(kb: KnowledgeBase) -> None:
+    """Template fields in server-supplied values stay literal: values are never re-interpreted."""
+    report = _report(
+        Finding.MECHANISM_NOT_OFFERED, Outcome.PROTOCOL_ERROR, offered=("{host}", "{0}{port!r}")
+    )
+    diagnosis = diagnose(report, kb)
+    assert diagnosis.summary.endswith("(it offers: {host}, {0}{port!r}).")
+
+
+def test_the_reply_is_explained_once(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The advice runs explain_reply once; its match gives both the cause and the reply id."""
+    calls: list[str] = []
+
+    def counting(kb: KnowledgeBase, text: str, *, provider: str | None = None) -> tuple[Match, ...]:
+        calls.append(text)
+        return explain_reply(kb, text, provider=provider)
+
+    monkeypatch.setattr(advice_module, "explain_reply", counting)
+    reply = Reply(code=535, enhanced="5.7.8", text="Username and Password not accepted.")
+    report = _report(
+        Finding.AUTH_REJECTED, Outcome.AUTH_REJECTED, host="smtp.gmail.com", reply=reply
+    )
+    advice = make_advise(kb)(report)
+    assert len(calls) == 1
+    match = explain_reply(kb, calls[0], provider="gmail")[0]
+    assert (advice.reply_id, advice.cause) == (match.reply_id, match.cause)
+    assert [a.title for a in advice.articles] == [kb.articles[i].title for i in match.articles]

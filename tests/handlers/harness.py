@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.checks.advice import Advice, AdviseFn, ArticleRef
+from bot.checks.advice import Advice, AdviseFn
 from bot.checks.limits import RateLimiter
 from bot.checks.runner import ProbeFn
 from bot.config import Settings
@@ -21,6 +21,7 @@ from bot.runtime.server import BotServer
 from bot.runtime.wiring import Bot, build_app
 from bot.secret import Secret
 from bot.store.base import Store
+from knowledge.model import ArticleRef
 from tests.support import slack_signing as signing
 from tests.support.fake_slack import FakeSlack
 
@@ -48,7 +49,13 @@ def plain_advice(report: Any) -> Advice:
     return Advice(
         summary=f"outcome was {report.outcome.value}",
         cause="test cause",
-        articles=(ArticleRef(id="check-credentials", title="Check your username and password"),),
+        articles=(
+            ArticleRef(
+                id="check-credentials",
+                title="Check your username and password",
+                summary="Most failed logins are a wrong username or password.",
+            ),
+        ),
         next_steps=("Retype the password.",),
     )
 

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
-from bot.checks.advice import Advice, ArticleRef
+from bot.checks.advice import Advice
 from bot.errors import InputError
 from bot.probe.model import Outcome, ProbeReport, Reply, Security, Stage, Status, StepResult
 from bot.store import CheckRecord, CheckState
 from handlers.blocks import check, kit, modal
 from handlers.commands import classify
 from handlers.views import origin_channel, read_form
+from knowledge.model import ArticleRef
 from tests.handlers.harness import form_values
 
 RECORD = CheckRecord(
@@ -131,7 +132,7 @@ def test_verdict_buttons_carry_the_check_id_only() -> None:
     advice = Advice(
         summary="Wrong password",
         cause="c",
-        articles=(ArticleRef(id="check-credentials", title="Check it"),),
+        articles=(ArticleRef(id="check-credentials", title="Check it", summary="s"),),
     )
     _, body = check.verdict_message(RECORD, report_with_banner("hi"), advice)
     buttons = body[-1]["elements"]

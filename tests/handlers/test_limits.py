@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bot import conversation, messages
-from bot.checks.advice import Advice, ArticleRef
+from bot.checks.advice import Advice
 from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
 from bot.helpdesk.recorder import HelpdeskMetrics
@@ -28,6 +28,7 @@ from handlers.help_thread import answer
 from handlers.shortcuts import explanation
 from knowledge import KnowledgeBase, get_knowledge
 from knowledge.evaluation import EVAL_ROOT
+from knowledge.model import ArticleRef
 from tests.handlers.scripted import ScriptedProbe
 
 LIMITS = {"message": 50, "modal": 100, "home": 100}
@@ -164,7 +165,7 @@ def test_modal_and_check_messages_fit() -> None:
     advice = Advice(
         summary=HUGE,
         cause=HUGE,
-        articles=tuple(ArticleRef(id=f"a{i}", title="t" * 200) for i in range(30)),
+        articles=tuple(ArticleRef(id=f"a{i}", title="t" * 200, summary=HUGE) for i in range(30)),
         next_steps=tuple(HUGE for _ in range(30)),
     )
     for outcome in Outcome:
