@@ -36,7 +36,6 @@ from bot.conversation.turns import (
     CANDIDATE_PAGE,
     MAX_MATCHES,
     MAX_STEP,
-    ArticleRef,
     Offer,
     Prefill,
     Question,
@@ -49,6 +48,7 @@ from bot.conversation.turns import (
 from bot.errors import InputError
 from bot.store import Store
 from knowledge import LOW_CONFIDENCE, Article, KnowledgeBase, Match, search
+from knowledge.model import ArticleRef
 
 STATE_FIELD: Final = "conversation"  # the key of our document in the thread's store state
 RELATED_LIMIT: Final = 3

@@ -12,10 +12,10 @@ from enum import StrEnum
 from typing import Final
 
 from bot.conversation.context import ThreadContext
-from knowledge import Article, Match
+from knowledge import Match
+from knowledge.model import MAX_SUMMARY as MAX_SUMMARY  # the ref's limit is ours
+from knowledge.model import ArticleRef
 
-MAX_TITLE: Final = 150  # Slack header blocks stop at 150 characters
-MAX_SUMMARY: Final = 1_500  # well inside a section's 3,000
 MAX_STEP: Final = 1_000
 MAX_QUESTION: Final = 75  # a button label's limit
 MAX_MATCHES: Final = 3
@@ -49,21 +49,6 @@ def clip(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, marked with an ellipsis when cut."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ArticleRef:
-    id: str
-    title: str
-    summary: str
-
-    @classmethod
-    def of(cls, article: Article) -> ArticleRef:
-        return cls(
-            id=article.id,
-            title=clip(article.title, MAX_TITLE),
-            summary=clip(article.summary, MAX_SUMMARY),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from bot import messages
-from bot.conversation.turns import ArticleRef, Offer, Question, Turn, TurnKind
+from bot.conversation.turns import Offer, Question, Turn, TurnKind
 from handlers.blocks import kit
 from handlers.blocks.kit import (
     FALLBACK_TEXT_MAX,
@@ -25,6 +25,7 @@ from handlers.blocks.kit import (
     section,
 )
 from knowledge import Match
+from knowledge.model import ArticleRef
 
 ACTION_PREFIX: Final = "help_"
 OFFER_ACTIONS: Final = {offer: f"{ACTION_PREFIX}{offer.value}" for offer in Offer}
