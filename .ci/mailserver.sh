@@ -9,6 +9,9 @@
 # touched. Idempotent: every run stops our instance, picks fresh free ports and a fresh
 # password, rewrites the configuration, starts it, smoke-checks it and only then writes the
 # env file the tests read (so a failed set-up leaves no stale env file behind).
+#
+#   bash .ci/mailserver.sh         set up (or refresh) and start the instance
+#   bash .ci/mailserver.sh stop    stop it and remove its env file (state stays for a restart)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=.ci/lib.sh
@@ -339,4 +342,15 @@ main() {
     die "the CI mail server did not come up; see $pf_log and $dv_log"
 }
 
-main "$@"
+stop() {
+    require_root
+    stop_instance
+    rm -f "$CI_ENV_FILE" "$CI_ENV_FILE.tmp"
+    log "mail: stopped; integration tests will skip (or fail under CI) until set up again"
+}
+
+case ${1:-start} in
+    start) main ;;
+    stop) stop ;;
+    *) die "usage: bash .ci/mailserver.sh [start|stop]" ;;
+esac

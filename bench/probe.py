@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiosmtplib
 
 from bot.config import Settings
-from bot.probe import Outcome, build_request, run_probe
+from bot.probe import Collaborators, Outcome, build_request, run_probe
 from tests.support.smtp_server import PASSWORD, USER, make_certs, smtp_server
 
 CONCURRENCY = 50
@@ -123,9 +123,10 @@ async def _run(port: int, ca_file: Path, iterations: int, total: int) -> dict[st
         allowed_ports=settings.allowed_ports,
     )
     context = ssl.create_default_context(cafile=str(ca_file))
+    collaborators = Collaborators.from_settings(settings, ca_files=[ca_file])
 
     async def probe() -> None:
-        report = await run_probe(request, settings=settings, ca_file=ca_file, deadline=30)
+        report = await run_probe(request, collaborators=collaborators, deadline=30)
         if report.outcome is not Outcome.AUTHENTICATED:
             raise RuntimeError(f"probe failed: {report.outcome} {report.finding}")
 

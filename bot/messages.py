@@ -25,7 +25,7 @@ NO_ANSWER: Final = (
     "I could not find an answer to that. Try other words, paste the exact error message, "
     "or run `/smtpcheck` to test your settings live."
 )
-LOW_CONFIDENCE: Final = "I am not sure this is what you mean; here is my best guess."
+UNSURE_ANSWER: Final = "I am not sure this is what you mean; here is my best guess."
 ANSWER_MORE: Final = "Also see: {titles}"
 ANSWER_STEPS_TITLE: Final = "*What to do*"
 
@@ -109,6 +109,8 @@ VERDICTS: Final = {
     Outcome.TLS_ERROR: ":x: Encryption (TLS) problem",
     Outcome.PROTOCOL_ERROR: ":x: The server did not behave as expected",
     Outcome.TIMEOUT: ":hourglass: The server took too long to answer",
+    Outcome.INTERRUPTED: ":warning: The check was interrupted before it finished",
+    Outcome.CRASHED: ":warning: The check failed on my side",
 }
 STEPS_TITLE: Final = "*Step by step*"
 SERVER_SAID: Final = "server said: {reply}"

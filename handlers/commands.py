@@ -93,7 +93,7 @@ async def prefill_for(deps: Deps, args: CommandArgs) -> modal.Prefill:
     )
 
 
-async def smtpcheck(
+async def handle_smtpcheck(
     ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Parse, then answer in the ack (help, question) or ack and open the modal."""
@@ -138,4 +138,4 @@ async def stats(deps: Deps, user: str) -> tuple[str, list[kit.Block]]:
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/smtpcheck")(smtpcheck)
+    app.command("/smtpcheck")(handle_smtpcheck)

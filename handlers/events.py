@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import conversation
 from bot.errors import StoreUnavailable
 from bot.runtime.deps import deps_of
+from bot.store import keys
 from handlers import help_thread as threads
 from knowledge import explain_reply
 
@@ -25,7 +26,7 @@ TRIAGE_TTL: Final = 30 * 24 * 3600.0  # one explanation per thread, for as long 
 
 
 def _thread_of(event: dict[str, Any]) -> str:
-    return conversation.thread_key(
+    return conversation.help_thread_key(
         str(event["channel"]), str(event.get("thread_ts") or event["ts"])
     )
 
@@ -37,9 +38,11 @@ def _from_a_person(event: dict[str, Any], bot_user: str | None) -> bool:
     )
 
 
-async def mention(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def handle_mention(
+    event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     """A mention anywhere: answer (or explain the pasted error) in its thread."""
-    text = threads.clean_text(str(event.get("text", "")))
+    text = threads.strip_mentions(str(event.get("text", "")))
     if not text or not _from_a_person(event, context.get("bot_user_id")):
         return
     await threads.answer_message(
@@ -47,14 +50,16 @@ async def mention(event: dict[str, Any], client: AsyncWebClient, context: dict[s
     )
 
 
-async def message(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def handle_message(
+    event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     """DMs are conversations; triage channels get explanations; the rest is ignored."""
     bot_user = context.get("bot_user_id")
     if not _from_a_person(event, bot_user):
         return
     text = str(event.get("text", ""))
     if event.get("channel_type") == "im":
-        text = threads.clean_text(text)
+        text = threads.strip_mentions(text)
         if text:
             await threads.answer_message(
                 client, deps_of(context), key=_thread_of(event), user=str(event["user"]), text=text
@@ -74,7 +79,7 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
         return
     key = _thread_of(event)
     try:
-        if not await deps.store.claim(f"triage:{key}", TRIAGE_TTL):
+        if not await deps.store.claim(keys.triage_claim(key), TRIAGE_TTL):
             return
     except StoreUnavailable:
         # Unasked-for help must not repeat itself or post errors into someone's
@@ -86,5 +91,5 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_mention")(mention)
-    app.event("message")(message)
+    app.event("app_mention")(handle_mention)
+    app.event("message")(handle_message)

@@ -22,7 +22,7 @@ from bot.conversation.turns import Turn
 from bot.errors import StoreUnavailable
 from bot.runtime.deps import Deps
 from handlers.blocks import kit, turns
-from knowledge import LOW_CONFIDENCE, KnowledgeBase, search
+from knowledge import CONFIDENCE_FLOOR, KnowledgeBase, search
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def split_key(key: str) -> tuple[str, str]:
     return channel, ts
 
 
-def clean_text(text: str) -> str:
+def strip_mentions(text: str) -> str:
     """The message without mentions of anyone (the bot's own included)."""
     return _MENTION.sub(" ", text).strip()
 
@@ -93,7 +93,7 @@ async def escalate(
     helpdesk = deps.settings.helpdesk_channel
     if helpdesk is None:
         return messages.HELPDESK_MISSING
-    if not await deps.store.claim(f"escalated:{claim}", ESCALATION_TTL):
+    if not await deps.store.claim(claim, ESCALATION_TTL):
         return messages.HELPDESK_ALREADY
     text, body = summary
     await client.chat_postMessage(channel=helpdesk, text=text, blocks=body)
@@ -141,7 +141,7 @@ def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[kit.Block]]:
         best.title,
         best.summary,
         best.steps_for(result.provider, result.client),
-        unsure=result.confidence < LOW_CONFIDENCE,
+        unsure=result.confidence < CONFIDENCE_FLOOR,
         more=[a.article.title for a in result.answers[1:]],
     )
     if result.matches:

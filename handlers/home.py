@@ -33,7 +33,7 @@ async def helpdesk_stats(deps: Deps) -> tuple[HelpdeskStats, HelpdeskStats]:
     return week, month
 
 
-async def publish_home(
+async def handle_publish_home(
     event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     if event.get("tab") != "home":
@@ -53,7 +53,7 @@ async def publish_home(
     await client.views_publish(user_id=user, view=view)
 
 
-async def start_check(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def handle_start_check(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
     """The Home button opens the (empty) probe modal; results go to the DM as usual."""
     await ack()
     view = modal.probe_modal(modal.Prefill(), origin_channel=None)
@@ -61,5 +61,5 @@ async def start_check(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(publish_home)
-    app.action(ACTION_START)(start_check)
+    app.event("app_home_opened")(handle_publish_home)
+    app.action(ACTION_START)(handle_start_check)

@@ -36,7 +36,7 @@ def explanation(kb: KnowledgeBase, text: str) -> str:
     return kit.clip("\n\n".join(parts), kit.SECTION_MAX)
 
 
-async def explain_message(
+async def handle_explain_message(
     ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     await ack()
@@ -47,4 +47,4 @@ async def explain_message(
 
 
 def register(app: AsyncApp) -> None:
-    app.shortcut(CALLBACK_ID)(explain_message)
+    app.shortcut(CALLBACK_ID)(handle_explain_message)

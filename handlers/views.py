@@ -89,7 +89,7 @@ def field_error(exc: InputError) -> dict[str, str]:
     return {block: kit.clip(f"The {exc.field} {exc.reason}", 150)}
 
 
-async def submit_probe(
+async def handle_submit_probe(
     ack: AsyncAck,
     body: dict[str, Any],
     view: dict[str, Any],
@@ -130,4 +130,4 @@ def refusal_text(exc: Exception) -> str:
 
 
 def register(app: AsyncApp) -> None:
-    app.view(modal.MODAL_CALLBACK)(submit_probe)
+    app.view(modal.MODAL_CALLBACK)(handle_submit_probe)

@@ -19,10 +19,10 @@ from knowledge.model import (
     SearchResult,
     Submission,
 )
-from knowledge.search import LOW_CONFIDENCE, search
+from knowledge.search import CONFIDENCE_FLOOR, search
 
 __all__ = [
-    "LOW_CONFIDENCE",
+    "CONFIDENCE_FLOOR",
     "Answer",
     "Article",
     "Candidate",

@@ -51,7 +51,7 @@ QUESTION_WEIGHT: Final = 0.5  # share of the closest example question
 # 0.4; off-topic probes between the two include "how do I change my slack password"
 # (0.39). A cautious threshold costs one click (the right article is still the first
 # candidate), a lax one costs a made-up answer, so 0.4.
-LOW_CONFIDENCE: Final = 0.4
+CONFIDENCE_FLOOR: Final = 0.4
 MATCH_BOOST: Final = (1.5, 0.6, 0.3)  # for the 1st, 2nd, 3rd article of a recognised reply
 OTHER_WORD_WEIGHT: Final = 0.35  # a shared non-topical word, relative to a topical one
 SINGLE_WORD_FACTOR: Final = 0.45  # one shared word is thin evidence, however topical

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.errors import RateLimited, StoreUnavailable
-from bot.store.base import Store
+from bot.store import keys
+from bot.store.base import LimitStore
 
 GLOBAL_POOL: Final = "checks"
 
@@ -80,18 +81,9 @@ class Reservation:
 class RateLimiter:
     """Decides whether a check may start, and books its outcome."""
 
-    def __init__(self, store: Store, *, limits: RateLimits | None = None) -> None:
+    def __init__(self, store: LimitStore, *, limits: RateLimits | None = None) -> None:
         self._store = store
         self._limits = limits or RateLimits()
-
-    def _user_key(self, user_id: str) -> str:
-        return f"user:{user_id}"
-
-    def _auth_key(self, target: str) -> str:
-        return f"auth-fail:{target}"
-
-    def _slot_key(self, target: str) -> str:
-        return f"target:{target}"
 
     async def check_start(self, user_id: str, host: str, username: str | None) -> Reservation:
         """Reserve a check or raise ``RateLimited`` saying why and when to retry.
@@ -105,10 +97,10 @@ class RateLimiter:
         # path; the lockout is still reported first.
         lockout, quota = await asyncio.gather(
             self._store.peek(
-                self._auth_key(target), window=limits.auth_window, limit=limits.auth_failures
+                keys.auth_failures(target), window=limits.auth_window, limit=limits.auth_failures
             ),
             self._store.peek(
-                self._user_key(user_id), window=limits.user_window, limit=limits.user_checks
+                keys.user_quota(user_id), window=limits.user_window, limit=limits.user_checks
             ),
         )
         if not lockout.allowed:
@@ -121,7 +113,7 @@ class RateLimiter:
             )
         reservation = Reservation(secrets.token_hex(16), user_id, target)
         if not await self._store.acquire_slot(
-            self._slot_key(target), ttl=limits.hold_ttl, token=reservation.token
+            keys.account_slot(target), ttl=limits.hold_ttl, token=reservation.token
         ):
             raise self._refusal(IN_FLIGHT_REASON, 0, 0, limits.busy_retry)
         try:
@@ -132,7 +124,7 @@ class RateLimiter:
             # Recorded last and atomically: two racing starts cannot both take the
             # user's last check.
             quota = await self._store.hit(
-                self._user_key(user_id), window=limits.user_window, limit=limits.user_checks
+                keys.user_quota(user_id), window=limits.user_window, limit=limits.user_checks
             )
             if not quota.allowed:
                 raise self._refusal(
@@ -153,9 +145,11 @@ class RateLimiter:
         target's slot frees, so no check can slip in ahead of the lockout."""
         if auth_failed:
             await self._store.add_hit(
-                self._auth_key(reservation.target), window=self._limits.auth_window
+                keys.auth_failures(reservation.target), window=self._limits.auth_window
             )
-        await self._store.release_slot(self._slot_key(reservation.target), token=reservation.token)
+        await self._store.release_slot(
+            keys.account_slot(reservation.target), token=reservation.token
+        )
         await self._store.release_global(GLOBAL_POOL, token=reservation.token)
 
     async def _release(self, reservation: Reservation) -> None:
@@ -164,7 +158,7 @@ class RateLimiter:
             await self._store.release_global(GLOBAL_POOL, token=reservation.token)
         with contextlib.suppress(StoreUnavailable):
             await self._store.release_slot(
-                self._slot_key(reservation.target), token=reservation.token
+                keys.account_slot(reservation.target), token=reservation.token
             )
 
     @staticmethod

@@ -27,9 +27,10 @@ from bot.checks.limits import RateLimiter, Reservation
 from bot.checks.progress import ProgressCoalescer
 from bot.errors import SmtpcheckError, StoreUnavailable
 from bot.helpdesk.recorder import HelpdeskMetrics
-from bot.probe.model import Outcome, ProbeReport, ProbeRequest, StepResult
+from bot.probe.model import OnStep, Outcome, ProbeReport, ProbeRequest, StepResult
 from bot.runtime.metrics import Metrics
-from bot.store.base import IN_FLIGHT_STATES, CheckRecord, CheckState, Store
+from bot.store import keys
+from bot.store.base import IN_FLIGHT_STATES, CheckRecord, CheckState, CheckStore
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ SUBMIT_DEDUPE_TTL: Final = 3600.0
 SWEEP_MARGIN: Final = 15.0
 """A check untouched for longer than the probe deadline plus this is surely dead."""
 
-OnStep = Callable[[StepResult], Awaitable[None]]
 ProbeFn = Callable[[ProbeRequest, OnStep], Awaitable[ProbeReport]]
 
 
@@ -83,18 +83,13 @@ class CheckSink(Protocol):
         """Tell the user the check could not complete."""
 
 
-def thread_key(check_id: str) -> str:
-    """Store key of a check's non-secret follow-up state (advice for the buttons)."""
-    return f"check:{check_id}"
-
-
 class CheckRunner:
     """Admits, runs and books live checks for one process."""
 
     def __init__(
         self,
         *,
-        store: Store,
+        store: CheckStore,
         limiter: RateLimiter,
         probe: ProbeFn,
         advise: AdviseFn,
@@ -132,7 +127,9 @@ class CheckRunner:
             self._metrics.refusals.labels("draining").inc()
             raise CheckRefused(messages.REFUSED_DRAINING)
         try:
-            if not await self._store.claim(f"submit:{order.submission_key}", SUBMIT_DEDUPE_TTL):
+            if not await self._store.claim(
+                keys.submission_claim(order.submission_key), SUBMIT_DEDUPE_TTL
+            ):
                 return None
             reservation = await self._limiter.check_start(
                 order.user_id, request.host, request.username
@@ -207,7 +204,10 @@ class CheckRunner:
             await self._release(admission.reservation, auth_failed=auth_failed)
             with contextlib.suppress(Exception):
                 await self._store.mark_check(
-                    record.check_id, CheckState.DONE, updated_at=self._clock(), outcome="error"
+                    record.check_id,
+                    CheckState.DONE,
+                    updated_at=self._clock(),
+                    outcome=Outcome.CRASHED.value,
                 )
             with contextlib.suppress(Exception):
                 await sink.crashed(record, reference)
@@ -229,7 +229,7 @@ class CheckRunner:
             # Outcome and finding are on the record (just marked); the buttons need
             # only what the record lacks.
             await self._store.update_thread(
-                thread_key(record.check_id),
+                keys.check_followup(record.check_id),
                 {
                     "summary": advice.summary,
                     "articles": [article.id for article in advice.articles],
@@ -300,7 +300,7 @@ class CheckRunner:
                 record.check_id,
                 CheckState.INTERRUPTED,
                 updated_at=now,
-                outcome="interrupted",
+                outcome=Outcome.INTERRUPTED.value,
                 only_from=IN_FLIGHT_STATES,
             )
             if marked is None:

@@ -27,7 +27,7 @@ from knowledge import (
     search,
 )
 from knowledge.explain import MAX_INPUT
-from knowledge.search import LOW_CONFIDENCE
+from knowledge.search import CONFIDENCE_FLOOR
 
 EXIT_FOUND: Final = 0
 EXIT_NOTHING: Final = 1
@@ -111,7 +111,7 @@ def _render_answers(kb: KnowledgeBase, result: SearchResult) -> str:
         return "No article matches that question. Try other words, or paste the exact error."
     best = result.answers[0].article
     lines = []
-    if result.confidence < LOW_CONFIDENCE:
+    if result.confidence < CONFIDENCE_FLOOR:
         lines.append("Not sure this is what you asked; the closest articles are:")
     lines += [f"{best.title}  [{best.id}]", "", best.summary, ""]
     steps = best.steps_for(result.provider, result.client)

@@ -25,6 +25,7 @@ from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings
 from bot.errors import InputError
 from bot.probe import Outcome, ProbeReport, Status, build_request, run_probe
+from bot.probe.collaborators import Collaborators
 from bot.secret import Secret
 
 MAX_TIMEOUT: Final = 300.0
@@ -43,6 +44,8 @@ _VERDICTS: Final = {
     Outcome.TLS_ERROR: "TLS PROBLEM: no trustworthy encrypted connection",
     Outcome.PROTOCOL_ERROR: "PROTOCOL PROBLEM: the server did not behave as expected",
     Outcome.TIMEOUT: "TIMEOUT: the server did not answer in time",
+    Outcome.INTERRUPTED: "INTERRUPTED: the check did not finish",
+    Outcome.CRASHED: "ERROR: the check failed on this side",
 }
 
 
@@ -101,7 +104,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     except _Invalid as exc:
         return _invalid(str(exc))
     del password  # the request holds the only reference from here on
-    report = await run_probe(request, settings=settings, ca_file=ca_file, deadline=deadline)
+    collaborators = Collaborators.from_settings(settings, ca_files=(ca_file,))
+    report = await run_probe(request, collaborators=collaborators, deadline=deadline)
     diagnosis = diagnose(report, kb).as_dict()
     if args.json:
         print(json.dumps({**report.as_dict(), "diagnosis": diagnosis}, indent=2))

@@ -7,6 +7,7 @@ from bot.conversation.engine import (
     after_failure,
     choose,
     fixed,
+    help_thread_key,
     load_context,
     mark_fixed,
     next_candidates,
@@ -16,7 +17,6 @@ from bot.conversation.engine import (
     reply_to,
     respond,
     still_failing,
-    thread_key,
 )
 from bot.conversation.faq import FAQ_LIMIT, common_questions, faq_question
 from bot.conversation.turns import Offer, Question, Turn, TurnKind
@@ -34,6 +34,7 @@ __all__ = [
     "common_questions",
     "faq_question",
     "fixed",
+    "help_thread_key",
     "load_context",
     "mark_fixed",
     "next_candidates",
@@ -43,5 +44,4 @@ __all__ = [
     "reply_to",
     "respond",
     "still_failing",
-    "thread_key",
 ]

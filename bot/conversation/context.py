@@ -57,7 +57,7 @@ _SETUP_WORDS: Final = frozenset(
 )
 
 
-class Stage(StrEnum):
+class ThreadStage(StrEnum):
     """Where "Still failing" leads next."""
 
     STEPS = "steps"  # walking the current article's steps
@@ -78,7 +78,7 @@ class ThreadContext:
     article: str | None = None  # article being walked through
     step: int = 0  # index of the step shown last; the steps before it are done
     variant: str | None = None  # variant key the shown steps came from (None: generic)
-    stage: Stage = Stage.STEPS
+    stage: ThreadStage = ThreadStage.STEPS
     steps_done: int = 0  # steps walked in this thread, across articles
     candidates: tuple[str, ...] = ()  # article ids of the last search, best first
     shown: int = 0  # how many of ``candidates`` have been shown
@@ -105,7 +105,7 @@ class ThreadContext:
             value = getattr(self, name)
             if value:
                 data[name] = value
-        if self.stage is not Stage.STEPS:
+        if self.stage is not ThreadStage.STEPS:
             data["stage"] = self.stage.value
         if self.candidates:
             data["candidates"] = list(self.candidates)
@@ -139,8 +139,8 @@ class ThreadContext:
             if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10_000:
                 fields[name] = value
         stage = data.get("stage")
-        if isinstance(stage, str) and stage in Stage.__members__.values():
-            fields["stage"] = Stage(stage)
+        if isinstance(stage, str) and stage in ThreadStage.__members__.values():
+            fields["stage"] = ThreadStage(stage)
         for name, limit in (("candidates", MAX_CANDIDATES), ("seen", MAX_SEEN)):
             fields[name] = _ids(data.get(name), limit)
         fields["resolved"] = data.get("resolved") is True
@@ -162,7 +162,7 @@ class ThreadContext:
             article=article,
             step=step,
             variant=variant,
-            stage=Stage.STEPS,
+            stage=ThreadStage.STEPS,
             seen=seen[-MAX_SEEN:],
         )
 

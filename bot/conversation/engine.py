@@ -26,8 +26,8 @@ from typing import Final
 from bot.conversation.context import (
     MAX_CANDIDATES,
     MAX_TEXT,
-    Stage,
     ThreadContext,
+    ThreadStage,
     apply,
     observe,
 )
@@ -36,19 +36,18 @@ from bot.conversation.turns import (
     CANDIDATE_PAGE,
     MAX_MATCHES,
     MAX_STEP,
+    KnownSettings,
     Offer,
-    Prefill,
     Question,
     Step,
     Turn,
     TurnKind,
     Variant,
-    clip,
 )
 from bot.errors import InputError
-from bot.store import Store
-from knowledge import LOW_CONFIDENCE, Article, KnowledgeBase, Match, search
-from knowledge.model import ArticleRef
+from bot.store.base import Documents
+from knowledge import CONFIDENCE_FLOOR, Article, KnowledgeBase, Match, search
+from knowledge.model import ArticleRef, one_line
 
 STATE_FIELD: Final = "conversation"  # the key of our document in the thread's store state
 RELATED_LIMIT: Final = 3
@@ -57,7 +56,7 @@ MAX_KEY: Final = 256
 _ANSWER_OFFERS: Final = (Offer.FIXED, Offer.STILL_FAILING, Offer.LIVE_CHECK, Offer.HUMAN)
 
 
-def thread_key(channel: str, thread_ts: str) -> str:
+def help_thread_key(channel: str, thread_ts: str) -> str:
     """The store key of one Slack thread."""
     return f"{channel}:{thread_ts}"
 
@@ -77,13 +76,13 @@ def _checked(key: str) -> str:
     return key
 
 
-async def load_context(store: Store, key: str) -> ThreadContext:
+async def load_context(store: Documents, key: str) -> ThreadContext:
     """The thread's context (empty when the thread is new or expired)."""
     state = await store.get_thread(_checked(key))
     return ThreadContext.from_dict(state.get(STATE_FIELD))
 
 
-async def _save(store: Store, key: str, turn: Turn) -> Turn:
+async def _save(store: Documents, key: str, turn: Turn) -> Turn:
     await store.update_thread(key, {STATE_FIELD: turn.context.to_dict()})
     return turn
 
@@ -106,13 +105,13 @@ def _variant(kb: KnowledgeBase, key: str | None) -> Variant | None:
     return Variant(id=key, name=owner.name if owner else key)
 
 
-def prefill_for(kb: KnowledgeBase, context: ThreadContext) -> Prefill | None:
+def prefill_for(kb: KnowledgeBase, context: ThreadContext) -> KnownSettings | None:
     """What the live-check modal can be filled with from what the thread knows."""
     provider = kb.providers.get(context.provider or "")
     submission = provider.submission[0] if provider and provider.submission else None
     if submission is None and context.email is None:
         return None
-    return Prefill(
+    return KnownSettings(
         host=submission.host if submission else None,
         port=submission.port if submission else None,
         security=submission.security if submission else None,
@@ -153,7 +152,7 @@ def _present(
         kind=kind,
         context=context,
         article=ArticleRef.of(article),
-        step=Step(text=clip(steps[index], MAX_STEP), index=index, total=len(steps)),
+        step=Step(text=one_line(steps[index], MAX_STEP), index=index, total=len(steps)),
         variant=_variant(kb, key),
         matches=matches[:MAX_MATCHES],
         offers=_offers(kb, context),
@@ -168,7 +167,7 @@ def _show(kb: KnowledgeBase, context: ThreadContext, article_id: str) -> ThreadC
 
 
 def _human(kb: KnowledgeBase, context: ThreadContext) -> Turn:
-    context = replace(context, stage=Stage.HUMAN)
+    context = replace(context, stage=ThreadStage.HUMAN)
     current = kb.articles.get(context.article or "")
     return Turn(
         kind=TurnKind.HUMAN,
@@ -237,7 +236,7 @@ def reply_to(kb: KnowledgeBase, text: str, context: ThreadContext, *, now: float
         return _noted(kb, context)
     result = search(kb, text, limit=MAX_CANDIDATES)
     ids = tuple(answer.article.id for answer in result.answers)
-    if not ids or result.confidence < LOW_CONFIDENCE:
+    if not ids or result.confidence < CONFIDENCE_FLOOR:
         context = replace(context, candidates=ids, shown=min(len(ids), CANDIDATE_PAGE))
         more = (Offer.NOT_WHAT_I_MEANT,) if len(ids) > CANDIDATE_PAGE else ()
         return Turn(
@@ -255,7 +254,7 @@ def after_failure(kb: KnowledgeBase, context: ThreadContext) -> Turn:
     """ "Still failing": the next step, then related articles, then a human (pure)."""
     context = replace(context, resolved=False, resolved_at=None)
     article = kb.articles.get(context.article or "")
-    if article is None or context.stage is not Stage.STEPS:
+    if article is None or context.stage is not ThreadStage.STEPS:
         return _human(kb, context)
     steps = article.steps_for(_variant_key(article, context))
     context = replace(context, steps_done=context.steps_done + 1)
@@ -265,7 +264,7 @@ def after_failure(kb: KnowledgeBase, context: ThreadContext) -> Turn:
     related = [r for r in article.related if r in kb.articles and r not in context.seen]
     if not related:
         return _human(kb, context)
-    context = replace(context, stage=Stage.RELATED)
+    context = replace(context, stage=ThreadStage.RELATED)
     return Turn(
         kind=TurnKind.RELATED,
         context=context,
@@ -297,7 +296,7 @@ def mark_fixed(context: ThreadContext, *, now: float) -> Turn:
     """ "That fixed it" (pure); ``repeat`` says the thread was already resolved."""
     if context.resolved:
         return Turn(kind=TurnKind.RESOLVED, context=context, repeat=True)
-    context = replace(context, resolved=True, resolved_at=now, stage=Stage.STEPS)
+    context = replace(context, resolved=True, resolved_at=now, stage=ThreadStage.STEPS)
     return Turn(kind=TurnKind.RESOLVED, context=context)
 
 
@@ -332,7 +331,7 @@ def open_article(
 
 
 async def respond(
-    kb: KnowledgeBase, store: Store, thread_key: str, text: str, *, now: float | None = None
+    kb: KnowledgeBase, store: Documents, thread_key: str, text: str, *, now: float | None = None
 ) -> Turn:
     """Answer one message (question, pasted error, or "I use Gmail") in a thread."""
     context = await load_context(store, thread_key)
@@ -340,20 +339,20 @@ async def respond(
     return await _save(store, thread_key, turn)
 
 
-async def still_failing(kb: KnowledgeBase, store: Store, thread_key: str) -> Turn:
+async def still_failing(kb: KnowledgeBase, store: Documents, thread_key: str) -> Turn:
     """The next step; after the last, related articles; after those, a human."""
     context = await load_context(store, thread_key)
     return await _save(store, thread_key, after_failure(kb, context))
 
 
-async def not_what_i_meant(kb: KnowledgeBase, store: Store, thread_key: str) -> Turn:
+async def not_what_i_meant(kb: KnowledgeBase, store: Documents, thread_key: str) -> Turn:
     """The next candidates of the thread's last search; a human when none are left."""
     context = await load_context(store, thread_key)
     return await _save(store, thread_key, next_candidates(kb, context))
 
 
 async def fixed(
-    kb: KnowledgeBase, store: Store, thread_key: str, *, now: float | None = None
+    kb: KnowledgeBase, store: Documents, thread_key: str, *, now: float | None = None
 ) -> Turn:
     """Mark the thread resolved (metrics are the caller's, once: skip when ``repeat``)."""
     del kb  # same signature as the other buttons; resolving needs no content
@@ -364,7 +363,7 @@ async def fixed(
 
 async def choose(
     kb: KnowledgeBase,
-    store: Store,
+    store: Documents,
     thread_key: str,
     article_id: str,
     *,

@@ -10,9 +10,9 @@ from typing import Final
 from bot.conversation.turns import (
     MAX_QUESTION,
     Question,
-    clip,
 )
 from knowledge import Article, KnowledgeBase, explain_reply
+from knowledge.model import one_line
 
 FAQ_LIMIT: Final = 25
 
@@ -41,7 +41,7 @@ def faq_question(kb: KnowledgeBase, article: Article) -> Question:
     text = text[:1].upper() + text[1:]
     if fitting and not text.endswith("?"):
         text += "?"
-    return Question(article_id=article.id, text=clip(text, MAX_QUESTION))
+    return Question(article_id=article.id, text=one_line(text, MAX_QUESTION))
 
 
 def _faq(kb: KnowledgeBase) -> tuple[tuple[str, Question], ...]:

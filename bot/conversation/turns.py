@@ -45,12 +45,6 @@ class Offer(StrEnum):
     NOT_WHAT_I_MEANT = "not_what_i_meant"
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, marked with an ellipsis when cut."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     text: str
@@ -84,7 +78,7 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Prefill:
+class KnownSettings:
     """What the live-check modal can be filled with from what the thread knows."""
 
     host: str | None = None
@@ -103,7 +97,7 @@ class Turn:
     candidates: tuple[ArticleRef, ...] = ()
     matches: tuple[Match, ...] = ()
     offers: tuple[Offer, ...] = ()
-    prefill: Prefill | None = None
+    prefill: KnownSettings | None = None
     next_question: Question | None = None
     confidence: float | None = None  # the search's confidence, where a search ran
     repeat: bool = False  # RESOLVED only: the thread was already resolved (count it once)

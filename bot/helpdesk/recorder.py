@@ -34,7 +34,8 @@ from bot.helpdesk.model import DailySeries, Episode, ErrorCount, HelpdeskStats, 
 from bot.helpdesk.prometheus import render_prometheus
 from bot.helpdesk.text import render_stats_text, sparkline
 from bot.probe.model import Outcome
-from bot.store.base import METRICS_TTL, THREAD_TTL, JSONValue, Store
+from bot.store import keys
+from bot.store.base import METRICS_TTL, THREAD_TTL, HelpdeskStore, JSONValue
 
 __all__ = [
     "DailySeries",
@@ -139,7 +140,7 @@ class HelpdeskMetrics:
     when a caller leaves them out (tests inject a fixed one).
     """
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: HelpdeskStore, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
 
@@ -248,7 +249,7 @@ class HelpdeskMetrics:
         current = _episode(await self._store.get_thread(key))
         if current is None:
             return False
-        if not await self._store.claim(f"helpdesk-resolved:{user_id}:{current.token}", EPISODE_TTL):
+        if not await self._store.claim(keys.resolution_claim(user_id, current.token), EPISODE_TTL):
             return False
         seconds = max(0.0, at - current.started_at)
         day = utc_day(at)

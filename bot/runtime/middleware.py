@@ -16,7 +16,8 @@ from bot import messages
 from bot.errors import StoreUnavailable
 from bot.runtime.deps import DEPS_KEY, Deps
 from bot.runtime.metrics import Metrics
-from bot.store.base import Store
+from bot.store import keys
+from bot.store.base import Claims
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class InjectDeps(AsyncMiddleware):
 class DedupeEvents(AsyncMiddleware):
     """A retried delivery of an event (same event_id) has no second effect."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Claims) -> None:
         self._store = store
 
     async def async_process(
@@ -63,7 +64,7 @@ class DedupeEvents(AsyncMiddleware):
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             try:
-                first = await self._store.claim(f"event:{event_id}", EVENT_DEDUPE_TTL)
+                first = await self._store.claim(keys.event_claim(event_id), EVENT_DEDUPE_TTL)
             except StoreUnavailable:
                 first = True  # answering twice beats not answering while the store is down
             if not first:

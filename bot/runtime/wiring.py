@@ -25,11 +25,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.checks.advice import AdviseFn, make_advise
 from bot.checks.limits import RateLimiter
-from bot.checks.runner import CheckRunner, OnStep, ProbeFn
+from bot.checks.runner import CheckRunner, ProbeFn
 from bot.config import Settings
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.logs import setup_logging
-from bot.probe.model import ProbeReport, ProbeRequest
+from bot.probe.collaborators import Collaborators
+from bot.probe.model import OnStep, ProbeReport, ProbeRequest
 from bot.resolver import make_resolver
 from bot.runtime.deps import Deps
 from bot.runtime.metrics import Metrics
@@ -104,7 +105,9 @@ def make_client(
 def make_probe(
     settings: Settings, resolver: dns.asyncresolver.Resolver, *, deadline: float
 ) -> ProbeFn:
-    """``bot.probe.run_probe`` bound to this process's settings and resolver."""
+    """``bot.probe.run_probe`` bound to this process's resolver, egress policy and TLS
+    context (built once, here)."""
+    collaborators = Collaborators.from_settings(settings, resolver=resolver)
 
     async def probe(request: ProbeRequest, on_step: OnStep) -> ProbeReport:
         # Imported on first use: building the app (and serving questions) never
@@ -113,9 +116,7 @@ def make_probe(
 
         return await run_probe(
             request,
-            settings=settings,
-            resolver=resolver,
-            ca_file=settings.ca_file,
+            collaborators=collaborators,
             deadline=deadline,
             on_step=on_step,
         )

@@ -1,10 +1,12 @@
-"""The state store interface: one Protocol, two implementations (memory, Redis).
+"""The state store interfaces: small role protocols, two implementations (memory, Redis).
 
-Everything the bot remembers between requests goes through ``Store``: Slack
-retry/replay dedupe, rate-limit and lockout windows, in-flight slots, the global
-concurrency cap, non-secret probe records, per-thread conversation state and
-helpdesk metrics. ``MemoryStore`` serves one process; ``RedisStore`` lets many
-processes share one Redis. Both pass the same contract tests.
+Everything the bot remembers between requests goes through one of the store's roles
+(``Claims``, ``Windows``, ``Slots``, ``Checks``, ``Documents``, ``Counters``; ``Store`` is
+all of them): Slack retry/replay dedupe, rate-limit and lockout windows, in-flight
+slots, the global concurrency cap, non-secret probe records, per-thread conversation
+state and helpdesk metrics. Each component is typed by the roles it uses.
+``MemoryStore`` serves one process; ``RedisStore`` lets many processes share one
+Redis. Both pass the same contract tests.
 
 Rules every implementation keeps:
 - Keys are namespaced (``<namespace>:<kind>:<...>``) and every write sets a TTL,
@@ -131,25 +133,23 @@ class DurationStats:
         return self.total / self.count if self.count else None
 
 
-@runtime_checkable
-class Store(Protocol):
-    """What the bot needs from its state store. All durations are seconds (float)."""
+# Role interfaces: each user of the store is typed by the roles it needs, so a reader
+# sees at a glance what a component may touch. All durations are seconds (float).
 
-    # -- life cycle ---------------------------------------------------------------
-    async def ping(self) -> None:
-        """Raise ``StoreUnavailable`` if the backend cannot be reached (health checks)."""
 
-    async def close(self) -> None:
-        """Release connections; the store is unusable afterwards."""
+class Claims(Protocol):
+    """First-writer-wins markers: exactly one effect per key."""
 
-    # -- dedupe -------------------------------------------------------------------
     async def claim(self, key: str, ttl: float) -> bool:
         """Atomically claim ``key`` for ``ttl`` seconds; True only for the first caller.
 
         Used for Slack event ids, retries and double submits: exactly one effect.
         """
 
-    # -- sliding-window counters --------------------------------------------------
+
+class Windows(Protocol):
+    """Sliding-window counters (rate limits, failed-AUTH budgets)."""
+
     async def hit(self, key: str, *, window: float, limit: int) -> Hit:
         """Atomically record one action if fewer than ``limit`` happened in the last
         ``window`` seconds. Refused hits are not recorded."""
@@ -164,7 +164,10 @@ class Store(Protocol):
     async def count(self, key: str, *, window: float) -> int:
         """Number of actions recorded under ``key`` in the last ``window`` seconds."""
 
-    # -- in-flight slots (one holder per key) ------------------------------------
+
+class Slots(Protocol):
+    """Single-holder slots and capped pools that free themselves after a TTL."""
+
     async def acquire_slot(self, key: str, *, ttl: float, token: str) -> bool:
         """Take the single slot ``key`` for ``token`` if free; it frees itself after
         ``ttl`` seconds so a crashed holder cannot block it forever."""
@@ -173,7 +176,6 @@ class Store(Protocol):
         """Free the slot if ``token`` still holds it; False if it expired or was
         taken by someone else (which is then left alone)."""
 
-    # -- global concurrency cap ---------------------------------------------------
     async def acquire_global(self, name: str, *, cap: int, ttl: float, token: str) -> bool:
         """Join the pool ``name`` if fewer than ``cap`` live holders are in it.
 
@@ -187,7 +189,10 @@ class Store(Protocol):
     async def count_global(self, name: str) -> int:
         """Live holders in the pool ``name``."""
 
-    # -- probe records ------------------------------------------------------------
+
+class Checks(Protocol):
+    """Non-secret records of live checks and their in-flight index."""
+
     async def save_check(self, record: CheckRecord) -> None:
         """Create or replace a record (kept ``CHECK_TTL``); maintains the per-user
         index and the in-flight index (states queued and running)."""
@@ -227,7 +232,10 @@ class Store(Protocol):
         """True exactly once per check across all processes: the caller tells the
         owner that the check was interrupted."""
 
-    # -- conversation state per thread --------------------------------------------
+
+class Documents(Protocol):
+    """Small JSON documents per thread (conversation state, a check's follow-up)."""
+
     async def get_thread(self, key: str) -> dict[str, JSONValue]:
         """The thread's state (empty dict if none or expired)."""
 
@@ -241,7 +249,10 @@ class Store(Protocol):
         ``THREAD_MAX_BYTES`` (the state is then unchanged).
         """
 
-    # -- metrics (day buckets, kept METRICS_TTL) ----------------------------------
+
+class Counters(Protocol):
+    """Metric day buckets (kept ``METRICS_TTL``) for the helpdesk numbers."""
+
     async def record_event(self, kind: str, user_id: str | None, day: date, value: int = 1) -> None:
         """Add ``value`` to the ``kind`` counter of ``day`` and, when ``user_id`` is
         given, count that user among the day's distinct users for ``kind``."""
@@ -263,3 +274,26 @@ class Store(Protocol):
 
     async def duration_stats(self, kind: str, days: Sequence[date]) -> DurationStats:
         """Count and total of duration samples over ``days``."""
+
+
+class LimitStore(Windows, Slots, Protocol):
+    """What the rate limiter and lockout guard need."""
+
+
+class HelpdeskStore(Claims, Documents, Counters, Protocol):
+    """What the helpdesk recorder needs."""
+
+
+class CheckStore(Claims, Checks, Documents, Protocol):
+    """What the check runner needs."""
+
+
+@runtime_checkable
+class Store(Claims, Windows, Slots, Checks, Documents, Counters, Protocol):
+    """The whole store: every role, plus its life cycle."""
+
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the backend cannot be reached (health checks)."""
+
+    async def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""

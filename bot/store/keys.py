@@ -74,3 +74,58 @@ class Keys:
 
     def durations(self, kind: str, day: date) -> str:
         return f"{self.namespace}:metrics-duration:{_metric_kind(kind)}:{day.isoformat()}"
+
+
+# -- logical keys ------------------------------------------------------------------------
+# What callers hand to the store's roles (the store then adds namespace and kind). Every
+# prefix lives here, so two features can never share a key by accident.
+
+
+def event_claim(event_id: str) -> str:
+    """A Slack event delivery (retries carry the same id)."""
+    return f"event:{event_id}"
+
+
+def submission_claim(submission_key: str) -> str:
+    """One probe-modal submission (view id + hash)."""
+    return f"submit:{submission_key}"
+
+
+def triage_claim(thread: str) -> str:
+    """The one automatic explanation in a triage-channel thread."""
+    return f"triage:{thread}"
+
+
+def check_escalation(check_id: str) -> str:
+    """The one helpdesk escalation of a live check."""
+    return f"escalated:{check_id}"
+
+
+def thread_escalation(thread: str) -> str:
+    """The one helpdesk escalation of a help thread."""
+    return f"escalated:thread:{thread}"
+
+
+def resolution_claim(user_id: str, episode: str) -> str:
+    """The one "resolved" count of a user's episode."""
+    return f"helpdesk-resolved:{user_id}:{episode}"
+
+
+def check_followup(check_id: str) -> str:
+    """A check's non-secret follow-up document (advice for its buttons)."""
+    return f"check:{check_id}"
+
+
+def user_quota(user_id: str) -> str:
+    """The user's window of started checks."""
+    return f"user:{user_id}"
+
+
+def auth_failures(account: str) -> str:
+    """An account's window of failed AUTH attempts (the lockout budget)."""
+    return f"auth-fail:{account}"
+
+
+def account_slot(account: str) -> str:
+    """The one check in flight per account."""
+    return f"target:{account}"

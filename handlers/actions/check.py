@@ -11,8 +11,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.checks.runner import thread_key
 from bot.runtime.deps import Deps, deps_of
+from bot.store import keys
 from bot.store.base import CheckRecord
 from handlers.blocks import check, kit, modal, turns
 from handlers.help_thread import escalate
@@ -48,7 +48,7 @@ async def reply_in_thread(
     )
 
 
-async def walk_through(
+async def handle_walk_through(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Post the diagnosed article's steps (the provider's variant when known)."""
@@ -56,7 +56,7 @@ async def walk_through(
     if clicked is None:
         return
     deps, record = clicked
-    state = await deps.store.get_thread(thread_key(record.check_id))
+    state = await deps.store.get_thread(keys.check_followup(record.check_id))
     ids = [i for i in state.get("articles", []) if i in deps.kb.articles]
     if not ids:
         await reply_in_thread(
@@ -75,7 +75,7 @@ async def walk_through(
     await reply_in_thread(client, record, text, message)
 
 
-async def run_again(
+async def handle_run_again(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Reopen the modal with the same settings; the password is never kept, so it is empty."""
@@ -91,7 +91,7 @@ async def run_again(
     )
 
 
-async def talk_to_human(
+async def handle_talk_to_human(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Post a secret-free summary to the helpdesk channel, once per check."""
@@ -99,13 +99,15 @@ async def talk_to_human(
     if clicked is None:
         return
     deps, record = clicked
-    state = await deps.store.get_thread(thread_key(record.check_id))
+    state = await deps.store.get_thread(keys.check_followup(record.check_id))
     summary = check.escalation_message(record, str(state.get("summary") or ""))
-    reply = await escalate(client, deps, claim=record.check_id, summary=summary)
+    reply = await escalate(
+        client, deps, claim=keys.check_escalation(record.check_id), summary=summary
+    )
     await reply_in_thread(client, record, reply)
 
 
 def register(app: AsyncApp) -> None:
-    app.action(check.ACTION_FIX)(walk_through)
-    app.action(check.ACTION_AGAIN)(run_again)
-    app.action(check.ACTION_HUMAN)(talk_to_human)
+    app.action(check.ACTION_FIX)(handle_walk_through)
+    app.action(check.ACTION_AGAIN)(handle_run_again)
+    app.action(check.ACTION_HUMAN)(handle_talk_to_human)

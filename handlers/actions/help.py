@@ -19,7 +19,7 @@ from bot import conversation, messages
 from bot.conversation.turns import Offer
 from bot.errors import InputError
 from bot.runtime.deps import Deps, deps_of
-from bot.store import Store
+from bot.store import Store, keys
 from handlers import help_thread as threads
 from handlers.blocks import kit, modal, turns
 from handlers.check_thread import open_dm
@@ -35,7 +35,7 @@ async def _clicked(
     return deps_of(context), str(body["user"]["id"]), key, article
 
 
-async def fixed(
+async def handle_fixed(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Resolve the thread; the resolution is counted once, however often it is clicked."""
@@ -63,11 +63,11 @@ def _turn_button(
     return on_click
 
 
-still_failing = _turn_button(conversation.still_failing)
-not_what_i_meant = _turn_button(conversation.not_what_i_meant)
+handle_still_failing = _turn_button(conversation.still_failing)
+handle_not_what_i_meant = _turn_button(conversation.not_what_i_meant)
 
 
-async def live_check(
+async def handle_live_check(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """The probe modal, prefilled with what the thread learned (never a password)."""
@@ -91,7 +91,7 @@ async def live_check(
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-async def talk_to_human(
+async def handle_talk_to_human(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """A secret-free summary of the thread to the helpdesk channel, once per thread."""
@@ -100,11 +100,11 @@ async def talk_to_human(
         return
     state = await conversation.load_context(deps.store, key)
     summary = await threads.thread_summary(client, deps, key, user, state)
-    reply = await threads.escalate(client, deps, claim=f"thread:{key}", summary=summary)
+    reply = await threads.escalate(client, deps, claim=keys.thread_escalation(key), summary=summary)
     await threads.post(client, key, reply, [kit.section(reply)])
 
 
-async def open_article(
+async def handle_open_article(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """A candidate, related article or common question the person picked."""
@@ -117,7 +117,7 @@ async def open_article(
         channel = await open_dm(client, user)
         asked = messages.FAQ_ASKED.format(question=kit.escape(question))
         parent = await client.chat_postMessage(channel=channel, text=asked)
-        key = conversation.thread_key(channel, str(parent["ts"]))
+        key = conversation.help_thread_key(channel, str(parent["ts"]))
     try:
         turn = await conversation.choose(deps.kb, deps.store, key, article, faq=faq)
     except InputError:
@@ -129,9 +129,11 @@ async def open_article(
 
 def register(app: AsyncApp) -> None:
     actions = turns.OFFER_ACTIONS
-    app.action(actions[Offer.FIXED])(fixed)
-    app.action(actions[Offer.STILL_FAILING])(still_failing)
-    app.action(actions[Offer.NOT_WHAT_I_MEANT])(not_what_i_meant)
-    app.action(actions[Offer.LIVE_CHECK])(live_check)
-    app.action(actions[Offer.HUMAN])(talk_to_human)
-    app.action(re.compile(rf"^({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+$"))(open_article)
+    app.action(actions[Offer.FIXED])(handle_fixed)
+    app.action(actions[Offer.STILL_FAILING])(handle_still_failing)
+    app.action(actions[Offer.NOT_WHAT_I_MEANT])(handle_not_what_i_meant)
+    app.action(actions[Offer.LIVE_CHECK])(handle_live_check)
+    app.action(actions[Offer.HUMAN])(handle_talk_to_human)
+    app.action(re.compile(rf"^({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+$"))(
+        handle_open_article
+    )

@@ -19,6 +19,8 @@ def check_line(record: CheckRecord) -> str:
     when = datetime.fromtimestamp(record.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     if record.state is CheckState.INTERRUPTED:
         verdict = messages.HOME_CHECK_INTERRUPTED
+    elif record.outcome == Outcome.CRASHED:
+        verdict = messages.HOME_CHECK_FAILED
     elif record.outcome in set(Outcome):
         verdict = messages.VERDICTS[Outcome(str(record.outcome))]
     elif record.state is CheckState.DONE:  # finished without a verdict: it crashed

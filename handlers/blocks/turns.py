@@ -215,7 +215,7 @@ def answer_message(
     """A knowledge answer: best article's summary and steps, then other titles."""
     blocks: list[Block] = []
     if unsure:
-        blocks.append(context(messages.LOW_CONFIDENCE))
+        blocks.append(context(messages.UNSURE_ANSWER))
     blocks.append(section(f"*{escape(title)}*\n{escape(summary)}"))
     if steps:
         lines = [f"{i}. {escape(step)}" for i, step in enumerate(steps, 1)]

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import conversation as conv
-from bot.conversation.context import MAX_CANDIDATES, MAX_SEEN, Stage, ThreadContext, learn
+from bot.conversation.context import MAX_CANDIDATES, MAX_SEEN, ThreadContext, ThreadStage, learn
 from bot.conversation.engine import STATE_FIELD
 from bot.conversation.turns import (
     CANDIDATE_PAGE,
@@ -23,7 +23,7 @@ from bot.conversation.turns import (
 )
 from bot.errors import InputError
 from bot.store import MemoryStore, RedisStore, Store
-from knowledge import LOW_CONFIDENCE, KnowledgeBase, get_knowledge, search
+from knowledge import CONFIDENCE_FLOOR, KnowledgeBase, get_knowledge, search
 from tests.bot.store.support import drop_namespace, redis_client, require_redis
 
 KEY = "D123:1700000000.000100"
@@ -63,7 +63,7 @@ async def test_app_password_then_i_use_gmail_shows_gmail_steps(
     assert first.article is not None and first.article.id == "app-passwords"
     assert step_texts(first) == (article.steps[0], 0, len(article.steps))
     assert first.variant is None
-    assert first.confidence is not None and first.confidence >= LOW_CONFIDENCE
+    assert first.confidence is not None and first.confidence >= CONFIDENCE_FLOOR
     assert {Offer.FIXED, Offer.STILL_FAILING, Offer.LIVE_CHECK, Offer.HUMAN} <= set(first.offers)
 
     second = await conv.respond(kb, store, KEY, "I use Gmail")
@@ -167,7 +167,7 @@ async def test_choosing_a_related_article_starts_its_steps(kb: KnowledgeBase, st
     assert opened.kind is TurnKind.ANSWER
     assert opened.article is not None and opened.article.id == picked
     assert step_texts(opened)[1] == 0
-    assert opened.context.stage is Stage.STEPS
+    assert opened.context.stage is ThreadStage.STEPS
     following = await conv.still_failing(kb, store, KEY)
     assert following.kind is TurnKind.NEXT_STEP and step_texts(following)[1] == 1
 
@@ -197,7 +197,7 @@ async def test_off_topic_is_low_confidence_never_an_answer(kb: KnowledgeBase, st
         assert turn.article is None and turn.step is None
         assert Offer.HUMAN in turn.offers and Offer.FIXED not in turn.offers
         assert len(turn.candidates) <= CANDIDATE_PAGE
-        assert turn.confidence is not None and turn.confidence < LOW_CONFIDENCE
+        assert turn.confidence is not None and turn.confidence < CONFIDENCE_FLOOR
 
 
 async def test_pasted_error_is_explained(kb: KnowledgeBase, store: Store) -> None:
@@ -332,7 +332,7 @@ def test_context_round_trips_and_stays_small() -> None:
         article="enable-smtp-auth-in-client",
         step=4,
         variant="google-workspace",
-        stage=Stage.RELATED,
+        stage=ThreadStage.RELATED,
         steps_done=9,
         candidates=tuple(f"article-number-{i:02d}" for i in range(MAX_CANDIDATES)),
         shown=3,
@@ -357,7 +357,7 @@ def test_context_round_trips_and_stays_small() -> None:
     }
     parsed = ThreadContext.from_dict(junk)
     assert parsed.provider is None and parsed.client is None and parsed.step == 0
-    assert parsed.code is None and parsed.stage is Stage.STEPS and not parsed.resolved
+    assert parsed.code is None and parsed.stage is ThreadStage.STEPS and not parsed.resolved
     assert parsed.candidates == ("ok", *["more"] * (MAX_CANDIDATES - 1))
     assert parsed.started_at is None
     assert ThreadContext.from_dict(None) == ThreadContext()

@@ -22,8 +22,7 @@ from bot.probe.model import Outcome, ProbeReport, Reply, Stage, Status, StepResu
 from bot.probe.request import build_request
 from bot.store import MemoryStore
 from bot.store.base import CheckRecord, CheckState
-from handlers.blocks import home
-from handlers.blocks import check, kit, modal, turns
+from handlers.blocks import check, home, kit, modal, turns
 from handlers.help_thread import answer
 from handlers.shortcuts import explanation
 from knowledge import KnowledgeBase, get_knowledge

@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from bot.probe import Finding, Outcome, ProbeReport, Stage, build_request, run_probe
+from bot.probe import Collaborators, Finding, Outcome, ProbeReport, Stage, build_request, run_probe
 from bot.resolver import make_resolver
 from tests.integration.server import WRONG_HOSTNAME, LogWatch, MailServer
 from tests.support.dns_server import DnsServer
@@ -50,7 +50,8 @@ async def probe(
         allowed_ports=server.ports,
     )
     resolver = make_resolver(settings.dns_servers) if dns else None
-    return await run_probe(request, settings=settings, resolver=resolver, deadline=DEADLINE)
+    collaborators = Collaborators.from_settings(settings, resolver=resolver)
+    return await run_probe(request, collaborators=collaborators, deadline=DEADLINE)
 
 
 def describe(report: ProbeReport) -> str:
