@@ -20,8 +20,8 @@ from bot.secret import Secret
 from bot.store import MemoryStore, Store, make_store
 from tests.bot.store.support import dump_keys, redis_client, require_redis
 from tests.e2e.smtp import PASSWORD, USER, SmtpServer, smtp_server
-from tests.handlers.harness import Running, form_values, running_bot
 from tests.support.fake_slack import FakeSlack
+from tests.support.harness import Running, form_values, running_bot
 
 CANARY = "Canary-e2e-Wr0ng-4b9a"
 

@@ -37,8 +37,8 @@ from tests.e2e.processes import (
     wait_until,
 )
 from tests.e2e.smtp import PASSWORD, USER, SmtpServer, smtp_server
-from tests.handlers.harness import form_values
 from tests.support.fake_slack import FakeSlack
+from tests.support.harness import form_values
 
 CANARY = "Canary-proc-Wr0ng-7c31"
 NAMESPACE = "smtpcheck"  # what make_store uses when the bot runs for real

@@ -15,7 +15,7 @@ from handlers.blocks import check, kit, modal
 from handlers.commands import classify
 from handlers.views import origin_channel, read_form
 from knowledge.model import ArticleRef
-from tests.handlers.harness import form_values
+from tests.support.harness import form_values
 
 RECORD = CheckRecord(
     check_id="chk-1",

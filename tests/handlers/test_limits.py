@@ -28,7 +28,7 @@ from handlers.shortcuts import explanation
 from knowledge import KnowledgeBase, get_knowledge
 from knowledge.evaluation import EVAL_ROOT
 from knowledge.model import ArticleRef
-from tests.handlers.scripted import ScriptedProbe
+from tests.support.scripted import ScriptedProbe
 
 LIMITS = {"message": 50, "modal": 100, "home": 100}
 HUGE = "<!channel> " + "x" * 5000

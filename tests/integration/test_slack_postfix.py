@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.store import MemoryStore
-from tests.handlers.harness import Running, form_values, running_bot
 from tests.integration.server import LogWatch, MailServer
+from tests.support.harness import Running, form_values, running_bot
 
 pytestmark = pytest.mark.integration
 

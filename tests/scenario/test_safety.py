@@ -21,9 +21,9 @@ from bot.probe.model import Outcome
 from bot.runtime.wiring import CHATTY_LOGGERS, clamp_library_loggers
 from bot.secret import Secret
 from bot.store import CheckRecord, CheckState, MemoryStore, make_store
-from tests.handlers.harness import Running, form_values, running_bot
-from tests.handlers.scripted import ScriptedProbe
 from tests.support import slack_signing as signing
+from tests.support.harness import Running, form_values, running_bot
+from tests.support.scripted import ScriptedProbe
 
 CANARY = "Canary-s4fety-9d1c"
 

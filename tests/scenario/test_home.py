@@ -14,9 +14,9 @@ from bot import messages
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.probe.model import Outcome
 from bot.store import MemoryStore
-from tests.handlers.harness import Running, form_values, running_bot
-from tests.handlers.helpdesk_support import ALICE, buttons, next_event_id, text_of
-from tests.handlers.scripted import ScriptedProbe
+from tests.support.harness import Running, form_values, running_bot
+from tests.support.helpdesk import ALICE, buttons, next_event_id, text_of
+from tests.support.scripted import ScriptedProbe
 
 ADMIN = "U0ADMIN"
 ADMINS = {"admins": frozenset({ADMIN})}

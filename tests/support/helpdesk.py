@@ -6,9 +6,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tests.handlers.harness import Running
 from tests.support import slack_signing as signing
 from tests.support.fake_slack import Call
+from tests.support.harness import Running
 
 ALICE = "U0ALICE"
 DM = "D0ALICE"

@@ -20,7 +20,7 @@ from bot.errors import KnowledgeError
 from tests.support.smtp_server import PASSWORD, USER, Certs, make_certs, smtp_server
 
 CANARY = "Canary-cli-91d0c4-Pw"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 class ServerThread:

@@ -11,9 +11,9 @@ from bot import messages
 from bot.probe.model import Outcome
 from bot.store import MemoryStore
 from handlers.blocks import check, modal
-from tests.handlers.harness import HELPDESK, Running, form_values, running_bot
-from tests.handlers.scripted import ScriptedProbe
 from tests.support import slack_signing as signing
+from tests.support.harness import HELPDESK, Running, form_values, running_bot
+from tests.support.scripted import ScriptedProbe
 
 CANARY = "Canary-pa55word-7f3e"
 

@@ -23,8 +23,8 @@ from bot.runtime.server import EVENTS_PATH, make_web_app
 from bot.runtime.wiring import Bot, make_client
 from bot.store import MemoryStore
 from bot.store.base import CheckRecord
-from tests.handlers import harness
-from tests.handlers.harness import running_bot
+from tests.support import harness
+from tests.support.harness import running_bot
 
 Dispatch = Callable[[AsyncBoltRequest], Awaitable[BoltResponse]]
 

@@ -9,8 +9,9 @@ import json
 
 from bot import messages
 from bot.store import MemoryStore
-from tests.handlers.harness import HELPDESK, running_bot
-from tests.handlers.helpdesk_support import (
+from tests.support import slack_signing as signing
+from tests.support.harness import HELPDESK, running_bot
+from tests.support.helpdesk import (
     ALICE,
     DM,
     buttons,
@@ -19,7 +20,6 @@ from tests.handlers.helpdesk_support import (
     send_message,
     text_of,
 )
-from tests.support import slack_signing as signing
 
 TRIAGE = "C0TRIAGE"
 GMAIL_535 = (
@@ -261,7 +261,7 @@ async def test_triage_stays_silent_when_the_store_is_down() -> None:
     from bot.config import Settings
     from bot.secret import Secret
     from bot.store import make_store
-    from tests.handlers.test_safety import closed_port
+    from tests.scenario.test_safety import closed_port
 
     dead = make_store(Settings(redis_url=Secret(f"redis://127.0.0.1:{closed_port()}/0")))
     async with running_bot(dead, settings_changes=TRIAGE_SETTINGS) as bot:
