@@ -1,5 +1,5 @@
 """Messages: questions in the DM with the bot and in mentions, and pasted SMTP errors
-in triage channels. (Event retries are deduplicated by a middleware in ``bot.app``.)
+in triage channels. (Event retries are deduplicated by a middleware in ``bot.runtime.middleware``.)
 
 Mentions are answered in exactly one place, ``app_mention``: Slack also sends a
 ``message.channels`` event for the same message, which is left alone here.

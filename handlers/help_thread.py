@@ -1,7 +1,7 @@
 """Help threads on Slack: run a conversation step and post the turn in its thread.
 
 Shared by the message listeners (``handlers.events``) and the help buttons
-(``handlers.help_actions``). A thread is named by ``bot.conversation.thread_key``
+(``handlers.actions.help``). A thread is named by ``bot.conversation.help_thread_key``
 (``channel:thread_ts``), so a button only needs that key to find its thread again.
 """
 

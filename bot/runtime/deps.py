@@ -1,6 +1,6 @@
 """What the handlers are given: one object injected into every request's context.
 
-``bot.app.build_app`` adds a global middleware that puts ``Deps`` into Bolt's
+``bot.runtime.wiring.build_app`` adds a global middleware that puts ``Deps`` into Bolt's
 ``context`` under ``DEPS_KEY``; handlers read it with ``deps_of(context)``. So
 listeners keep Bolt's plain ``register(app)`` shape and still get everything
 injected (no globals, no environment reads).

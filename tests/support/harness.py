@@ -1,4 +1,4 @@
-"""A running bot for tests: the real HTTP server (bot.server) on port 0, a fake
+"""A running bot for tests: the real HTTP server (bot.runtime.server) on port 0, a fake
 Slack Web API, and a client that sends signed requests the way Slack does."""
 
 from __future__ import annotations
