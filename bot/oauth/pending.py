@@ -59,15 +59,15 @@ class PendingSignIns:
         self, store: SignInStore, *, ttl: float = STATE_TTL, clock: Callable[[], float] = time.time
     ) -> None:
         self._store = store
-        self._ttl = ttl
+        self.ttl = ttl
         self._clock = clock
         self._waiting: dict[str, _Waiting] = {}
 
     async def open(self, state: str, *, user_id: str, check_id: str) -> None:
         """Remember ``state`` (as a hash) for this user's check."""
         digest = state_hash(state)
-        binding = {"user": user_id, "check": check_id, "expires": self._clock() + self._ttl}
-        await self._store.update_thread(keys.oauth_state(digest), binding, ttl=self._ttl)
+        binding = {"user": user_id, "check": check_id, "expires": self._clock() + self.ttl}
+        await self._store.update_thread(keys.oauth_state(digest), binding, ttl=self.ttl)
         future: asyncio.Future[Secret] = asyncio.get_running_loop().create_future()
         self._waiting[digest] = _Waiting(user_id, check_id, future)
 
@@ -75,7 +75,7 @@ class PendingSignIns:
         """The code for ``state``; ``SignInFailed(expired)`` after the state's lifetime."""
         digest = state_hash(state)
         try:
-            async with asyncio.timeout(self._ttl):
+            async with asyncio.timeout(self.ttl):
                 return await self._waiting[digest].future
         except TimeoutError:
             raise SignInFailed(Problem.EXPIRED) from None
@@ -91,7 +91,7 @@ class PendingSignIns:
         expires = binding.get("expires")
         if not isinstance(expires, int | float) or expires < self._clock():
             return Delivery.UNKNOWN
-        if not await self._store.claim(keys.oauth_state_used(digest), self._ttl):
+        if not await self._store.claim(keys.oauth_state_used(digest), self.ttl):
             return Delivery.USED
         waiting = self._waiting.get(digest)
         if (

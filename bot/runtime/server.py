@@ -25,6 +25,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.errors import StoreUnavailable
 from bot.helpdesk.prometheus import render_prometheus
+from bot.oauth.web import add_oauth_routes
 from bot.runtime.wiring import Bot
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ def make_web_app(bot: Bot, *, slack_events: bool = True) -> web.Application:
 
     if slack_events:
         app.router.add_post(EVENTS_PATH, events)
+        if bot.deps.sign_ins is not None:  # HTTP mode: Google's sign-in callback
+            add_oauth_routes(app, bot.deps.sign_ins.pending)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
