@@ -98,7 +98,7 @@ def read_form(view: dict[str, Any]) -> ProbeForm:
         security=text("security") or "auto",
         username=text("username"),
         password=Secret(password) if password else None,
-        sign_in=text("signin"),
+        sign_in=text(modal.SIGN_IN_BLOCK),
     )
 
 
@@ -112,7 +112,7 @@ def origin_channel(view: dict[str, Any]) -> str | None:
 
 def field_error(exc: InputError) -> dict[str, str]:
     """``response_action: errors`` keyed by the block the problem is in."""
-    block = exc.field if exc.field in modal.FIELD_BLOCKS else "host"
+    block = exc.field if exc.field in (*modal.FIELD_BLOCKS, modal.SIGN_IN_BLOCK) else "host"
     return {block: kit.clip(f"The {exc.field} {exc.reason}", 150)}
 
 

@@ -118,8 +118,6 @@ def make_web_app(bot: Bot, *, slack_events: bool = True) -> web.Application:
 
     if slack_events:
         app.router.add_post(EVENTS_PATH, events)
-        if bot.deps.sign_ins is not None:  # HTTP mode: Google's sign-in callback
-            add_oauth_routes(app, bot.deps.sign_ins.pending)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
@@ -153,7 +151,10 @@ class BotServer:
         self._sweep_every = bot.deps.runner.deadline + 20.0 if sweep_every is None else sweep_every
         self._host = host
         self._port = port
-        self._runner = web.AppRunner(make_web_app(bot, slack_events=slack_events), access_log=None)
+        web_app = make_web_app(bot, slack_events=slack_events)
+        if slack_events and bot.deps.sign_ins is not None:  # HTTP mode: Google's callback
+            add_oauth_routes(web_app, bot.deps.sign_ins.pending)
+        self._runner = web.AppRunner(web_app, access_log=None)
         self._later: asyncio.Task[None] | None = None
         self._stopped = False
         self.port = 0

@@ -16,7 +16,8 @@ MODAL_CALLBACK: Final = "smtpcheck_probe"
 NOTICE_CALLBACK: Final = "smtpcheck_notice"
 
 
-FIELD_BLOCKS: Final = ("email", "host", "port", "security", "signin", "username", "password")
+FIELD_BLOCKS: Final = ("email", "host", "port", "security", "username", "password")
+SIGN_IN_BLOCK: Final = "signin"  # only when sign-in providers are offered
 PASSWORD_SIGN_IN: Final = "password"  # noqa: S105 (the choice "use the typed password")
 
 
@@ -87,7 +88,7 @@ def _sign_in_input(providers: Sequence[str]) -> Block:
     ]
     return {
         "type": "input",
-        "block_id": "signin",
+        "block_id": SIGN_IN_BLOCK,
         "optional": True,
         "label": plain_text(messages.SIGN_IN_LABEL),
         "hint": plain_text(messages.SIGN_IN_HINT),
