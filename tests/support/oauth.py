@@ -73,7 +73,7 @@ class FakeIdentityProvider:
     base_url: str = ""
     _runner: web.AppRunner | None = None
 
-    async def start(self) -> FakeIdentityProvider:
+    async def start(self, ssl_context: ssl.SSLContext | None = None) -> FakeIdentityProvider:
         app = web.Application()
         app.router.add_post(f"/{TENANT}/oauth2/v2.0/devicecode", self._devicecode)
         app.router.add_post(f"/{TENANT}/oauth2/v2.0/token", self._ms_token)
@@ -81,9 +81,10 @@ class FakeIdentityProvider:
         app.router.add_post("/google/token", self._google_token)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=ssl_context)
         await site.start()
-        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        scheme = "https" if ssl_context else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{self._runner.addresses[0][1]}"
         return self
 
     async def stop(self) -> None:
@@ -186,8 +187,10 @@ class FakeIdentityProvider:
 
 
 @contextlib.asynccontextmanager
-async def identity_provider(**options: Any) -> AsyncIterator[FakeIdentityProvider]:
-    idp = await FakeIdentityProvider(**options).start()
+async def identity_provider(
+    ssl_context: ssl.SSLContext | None = None, **options: Any
+) -> AsyncIterator[FakeIdentityProvider]:
+    idp = await FakeIdentityProvider(**options).start(ssl_context)
     try:
         yield idp
     finally:
