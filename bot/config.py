@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from bot.errors import ConfigError
+from bot.oauth.settings import OAuthSettings
 from bot.secret import Secret
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -43,6 +44,7 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     triage_channels: frozenset[str] = field(default_factory=frozenset)
     helpdesk_channel: str | None = None
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -69,6 +71,7 @@ class Settings:
                 get("SMTPCHECK_TRIAGE_CHANNELS"), "SMTPCHECK_TRIAGE_CHANNELS"
             ),
             helpdesk_channel=_one_slack_id(get("SMTPCHECK_HELPDESK_CHANNEL")),
+            oauth=OAuthSettings.from_env(get),
         )
 
 

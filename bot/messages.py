@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.oauth.errors import Problem
 from bot.probe.model import Outcome, Stage, Status
 
 # -- /smtpcheck -------------------------------------------------------------------
@@ -234,3 +235,68 @@ STATS_UNAVAILABLE: Final = (
     "I cannot read the helpdesk numbers right now (my state store is unreachable or slow). "
     "Please try again in a few minutes."
 )
+
+# -- OAuth sign-in ("Sign in with Microsoft / Google") ------------------------------
+SIGN_IN_LABEL: Final = "How to sign in"
+SIGN_IN_CHOICES: Final = {
+    "password": "With the password typed below",
+    "microsoft": "Sign in with Microsoft (no password here)",
+    "google": "Sign in with Google (no password here)",
+}
+SIGN_IN_HINT: Final = (
+    "With Microsoft or Google you sign in on their own page; I get a token for this one "
+    "check and throw it away afterwards."
+)
+SIGN_IN_NEEDS_USER: Final = "is needed to sign in: give your email address or username"
+SIGN_IN_TYPED_NOT_USED: Final = "is not used when you sign in with Microsoft or Google: clear it"
+SIGN_IN_UNAVAILABLE: Final = "sign-in is not set up on this bot"
+SIGN_IN_DEVICE: Final = (
+    ":key: *Sign in with Microsoft*: open {link} and enter the code *{code}* "
+    "(valid for {minutes} minutes). I run the check as soon as you have signed in."
+)
+SIGN_IN_LINK: Final = (
+    ":key: *Sign in with Google*: <{url}|open Google's sign-in page> (valid for "
+    "{minutes} minutes). I run the check as soon as you come back from it."
+)
+SIGN_IN_DONE: Final = "Signed in. Checking with the token now; it is discarded afterwards."
+SIGN_IN_FAILED: Final = "*Sign-in failed: no check was run.* {reason}"
+SIGN_IN_READ_MORE: Final = "Read more: {titles}"
+SIGN_IN_REASONS: Final = {
+    Problem.DENIED: "The sign-in was declined, so I did not get permission to send mail as you.",
+    Problem.EXPIRED: (
+        "The sign-in was not completed in time. Run the check again to get a new code."
+    ),
+    Problem.CONSENT_REQUIRED: (
+        "You have not yet allowed this app to send mail for you (Microsoft AADSTS65001)."
+    ),
+    Problem.ADMIN_CONSENT: (
+        "Only an administrator of your organisation can allow this app to send mail "
+        "(SMTP.Send). Ask IT to grant admin consent."
+    ),
+    Problem.CONDITIONAL_ACCESS: (
+        "Your organisation's sign-in policy (Conditional Access or required MFA) blocked "
+        "this sign-in."
+    ),
+    Problem.WRONG_TENANT: (
+        "This account does not belong to the organisation (tenant) the bot signs in to, or "
+        "the app is not registered there."
+    ),
+    Problem.CLIENT_MISCONFIGURED: (
+        "The bot's app registration is not set up correctly (for Microsoft: 'Allow public "
+        "client flows' and the SMTP.Send permission). Tell whoever runs this bot."
+    ),
+    Problem.INVALID_GRANT: "The identity provider refused the sign-in code. Run the check again.",
+    Problem.STATE_MISMATCH: "The sign-in answer did not belong to this check.",
+    Problem.UNREACHABLE: "The sign-in service could not be reached. Try again in a few minutes.",
+    Problem.BAD_RESPONSE: "The sign-in service answered something I could not use.",
+}
+OAUTH_PAGE_DONE: Final = "Signed in. You can close this window and go back to Slack."
+OAUTH_PAGE_FAILED: Final = "The sign-in did not complete. Go back to Slack to see why."
+OAUTH_PAGE_UNKNOWN: Final = (
+    "This sign-in link is unknown, expired or already used. Run the check again in Slack."
+)
+OAUTH_PAGE_ELSEWHERE: Final = (
+    "This sign-in reached another instance of the bot than the one that started it. "
+    "Run the check again in Slack."
+)
+OAUTH_PAGE_UNAVAILABLE: Final = "The bot cannot finish sign-ins right now. Try again shortly."

@@ -15,9 +15,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.checks.advice import Advice
+from bot.oauth.errors import SignInFailed
+from bot.oauth.service import SignInPrompt
 from bot.probe.model import ProbeReport, StepResult
 from bot.store.base import CheckRecord
 from handlers.blocks import check, kit
+from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +34,16 @@ async def open_dm(client: AsyncWebClient, user_id: str) -> str:
 class SlackCheckSink:
     """Renders one check into its owner's DM."""
 
-    def __init__(self, client: AsyncWebClient, *, origin_channel: str | None) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        origin_channel: str | None,
+        kb: KnowledgeBase | None = None,
+    ) -> None:
         self._client = client
         self._origin = origin_channel
+        self._kb = kb  # titles for the articles of a failed sign-in
 
     async def started(self, record: CheckRecord) -> tuple[str, str]:
         channel = await open_dm(self._client, record.user_id)
@@ -86,6 +96,25 @@ class SlackCheckSink:
             )
         else:
             await self._client.chat_postMessage(channel=record.user_id, text=text)
+
+    async def sign_in_prompt(self, record: CheckRecord, prompt: SignInPrompt) -> None:
+        """The link (and code) to sign in with, in the check's private thread."""
+        await self._client.chat_postMessage(
+            channel=str(record.channel),
+            thread_ts=str(record.thread_ts),
+            text=check.sign_in_prompt(prompt),
+        )
+
+    async def sign_in_failed(self, record: CheckRecord, failure: SignInFailed) -> None:
+        titles = [
+            self._kb.articles[a].title
+            for a in failure.articles
+            if self._kb is not None and a in self._kb.articles
+        ]
+        text = check.sign_in_failed(failure, titles)
+        channel, ts = str(record.channel), str(record.thread_ts)
+        await self._client.chat_update(channel=channel, ts=ts, text=text)
+        await self._client.chat_postMessage(channel=channel, thread_ts=ts, text=text)
 
 
 async def notify_interrupted(client: AsyncWebClient, record: CheckRecord) -> None:

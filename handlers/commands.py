@@ -120,7 +120,11 @@ async def handle_smtpcheck(
         return
     await ack()
     prefill = await prefill_for(deps, args)
-    view = modal.probe_modal(prefill, origin_channel=command.get("channel_id"))
+    view = modal.probe_modal(
+        prefill,
+        origin_channel=command.get("channel_id"),
+        sign_in=deps.sign_in_choices(prefill.host),
+    )
     await client.views_open(trigger_id=command["trigger_id"], view=view)
 
 

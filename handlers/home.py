@@ -53,10 +53,13 @@ async def handle_publish_home(
     await client.views_publish(user_id=user, view=view)
 
 
-async def handle_start_check(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def handle_start_check(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     """The Home button opens the (empty) probe modal; results go to the DM as usual."""
     await ack()
-    view = modal.probe_modal(modal.Prefill(), origin_channel=None)
+    sign_in = deps_of(context).sign_in_choices(None)
+    view = modal.probe_modal(modal.Prefill(), origin_channel=None, sign_in=sign_in)
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -13,10 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.checks.runner import CheckOrder, CheckRefused
 from bot.errors import InputError, RateLimited, StoreUnavailable
+from bot.oauth.settings import Provider
 from bot.probe.model import ProbeRequest
 from bot.probe.request import build_request
 from bot.runtime.deps import deps_of
 from bot.secret import Secret
+from bot.store.base import CheckRecord
 from handlers.blocks import kit, modal
 from handlers.check_thread import SlackCheckSink
 
@@ -33,8 +36,30 @@ class ProbeForm:
     security: str
     username: str | None
     password: Secret | None
+    sign_in: str | None = None  # "microsoft" / "google": OAuth instead of the password
 
-    def to_request(self, allowed_ports: frozenset[int]) -> ProbeRequest:
+    def provider(self, offered: tuple[Provider, ...]) -> Provider | None:
+        """The OAuth provider chosen (one of ``offered``), or None for a password check."""
+        if self.sign_in in (None, modal.PASSWORD_SIGN_IN):
+            return None
+        chosen = next((p for p in offered if p.value == self.sign_in), None)
+        if chosen is None:
+            raise InputError(field="signin", reason=messages.SIGN_IN_UNAVAILABLE)
+        if self.password is not None:
+            raise InputError(field="password", reason=messages.SIGN_IN_TYPED_NOT_USED)
+        if not (self.username or self.email):
+            raise InputError(field="username", reason=messages.SIGN_IN_NEEDS_USER)
+        return chosen
+
+    def to_oauth_request(self, allowed_ports: frozenset[int]) -> ProbeRequest:
+        """Like ``to_request``, for one XOAUTH2 AUTH with the token the sign-in will give."""
+        # Validated as a full XOAUTH2 request; the stand-in token is dropped at once and
+        # the runner puts the real one in just before the probe.
+        stand_in = replace(self, username=self.username or self.email, password=Secret("-"))
+        request = stand_in.to_request(allowed_ports, mechanism="xoauth2")
+        return replace(request, password=None)
+
+    def to_request(self, allowed_ports: frozenset[int], mechanism: str = "auto") -> ProbeRequest:
         """Validate into a ``ProbeRequest``; ``InputError.field`` names the block."""
         host, port = self.host, self.port
         split = _HOST_PORT.fullmatch(host or "")
@@ -49,6 +74,7 @@ class ProbeForm:
             host=host or "",
             port=port,
             security=self.security,
+            mechanism=mechanism,
             username=username,
             password=self.password,
             allowed_ports=allowed_ports,
@@ -72,6 +98,7 @@ def read_form(view: dict[str, Any]) -> ProbeForm:
         security=text("security") or "auto",
         username=text("username"),
         password=Secret(password) if password else None,
+        sign_in=text(modal.SIGN_IN_BLOCK),
     )
 
 
@@ -85,7 +112,7 @@ def origin_channel(view: dict[str, Any]) -> str | None:
 
 def field_error(exc: InputError) -> dict[str, str]:
     """``response_action: errors`` keyed by the block the problem is in."""
-    block = exc.field if exc.field in modal.FIELD_BLOCKS else "host"
+    block = exc.field if exc.field in (*modal.FIELD_BLOCKS, modal.SIGN_IN_BLOCK) else "host"
     return {block: kit.clip(f"The {exc.field} {exc.reason}", 150)}
 
 
@@ -99,7 +126,10 @@ async def handle_submit_probe(
     """Field errors keep the modal open; refusals replace it with a notice; else it closes."""
     deps = deps_of(context)
     try:
-        request = read_form(view).to_request(deps.settings.allowed_ports)
+        form = read_form(view)
+        provider = form.provider(deps.sign_in_choices(form.host))
+        ports = deps.settings.allowed_ports
+        request = form.to_oauth_request(ports) if provider else form.to_request(ports)
     except InputError as exc:
         await ack(response_action="errors", errors=field_error(exc))
         return
@@ -115,10 +145,24 @@ async def handle_submit_probe(
         await ack(response_action="update", view=modal.notice_modal(refusal_text(exc)))
         return
     await ack()
-    if admission is not None:  # None: a duplicate delivery of a submission already running
-        deps.runner.launch(
-            admission, request, SlackCheckSink(client, origin_channel=order.origin_channel)
-        )
+    if admission is None:  # a duplicate delivery of a submission already running
+        return
+    sink = SlackCheckSink(client, origin_channel=order.origin_channel, kb=deps.kb)
+    sign_in = None
+    if provider is not None and deps.sign_ins is not None:
+        sign_ins, login_hint = deps.sign_ins, request.username
+
+        async def sign_in(record: CheckRecord) -> Secret:
+            show = partial(sink.sign_in_prompt, record)
+            return await sign_ins.sign_in(
+                provider,
+                user_id=record.user_id,
+                check_id=record.check_id,
+                login_hint=login_hint,
+                show=show,
+            )
+
+    deps.runner.launch(admission, request, sink, sign_in=sign_in)
 
 
 def refusal_text(exc: Exception) -> str:

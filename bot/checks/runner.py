@@ -27,8 +27,10 @@ from bot.checks.limits import RateLimiter, Reservation
 from bot.checks.progress import ProgressCoalescer
 from bot.errors import SmtpcheckError, StoreUnavailable
 from bot.helpdesk.recorder import HelpdeskMetrics
+from bot.oauth.errors import SignInFailed
 from bot.probe.model import OnStep, Outcome, ProbeReport, ProbeRequest, StepResult
 from bot.runtime.metrics import Metrics
+from bot.secret import Secret
 from bot.store import keys
 from bot.store.base import IN_FLIGHT_STATES, CheckRecord, CheckState, CheckStore
 
@@ -41,6 +43,11 @@ SWEEP_MARGIN: Final = 15.0
 """A check untouched for longer than the probe deadline plus this is surely dead."""
 
 ProbeFn = Callable[[ProbeRequest, OnStep], Awaitable[ProbeReport]]
+SignInFn = Callable[[CheckRecord], Awaitable[Secret]]
+"""Gets the access token for a check that signs in (the request then carries no password)."""
+
+SIGN_IN_OUTCOME: Final = "sign_in_failed"
+"""The stored outcome of a check whose sign-in produced no token (no probe was run)."""
 
 
 class CheckRefused(SmtpcheckError):
@@ -81,6 +88,9 @@ class CheckSink(Protocol):
 
     async def crashed(self, record: CheckRecord, reference: str) -> None:
         """Tell the user the check could not complete."""
+
+    async def sign_in_failed(self, record: CheckRecord, failure: SignInFailed) -> None:
+        """Tell the user the sign-in produced no token, so nothing was probed."""
 
 
 class CheckRunner:
@@ -164,17 +174,32 @@ class CheckRunner:
         return Admission(record, reservation)
 
     def launch(
-        self, admission: Admission, request: ProbeRequest, sink: CheckSink
+        self,
+        admission: Admission,
+        request: ProbeRequest,
+        sink: CheckSink,
+        *,
+        sign_in: SignInFn | None = None,
     ) -> asyncio.Task[None]:
-        """Run the admitted check in a tracked task (``drain`` waits for it)."""
+        """Run the admitted check in a tracked task (``drain`` waits for it).
+
+        With ``sign_in``, the token it returns becomes the request's password just
+        before the probe (and leaves with it).
+        """
         task = asyncio.create_task(
-            self._run(admission, request, sink), name=f"check-{admission.record.check_id}"
+            self._run(admission, request, sink, sign_in), name=f"check-{admission.record.check_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _run(self, admission: Admission, request: ProbeRequest, sink: CheckSink) -> None:
+    async def _run(
+        self,
+        admission: Admission,
+        request: ProbeRequest,
+        sink: CheckSink,
+        sign_in: SignInFn | None,
+    ) -> None:
         record = admission.record
         auth_failed = False
         self._metrics.in_flight.inc()
@@ -188,6 +213,14 @@ class CheckRunner:
                 updated_at=self._clock(),
             )
             await self._store.save_check(record)
+            if sign_in is not None:
+                try:
+                    token = await self._signing_in(record, sign_in)
+                except SignInFailed as failure:
+                    await self._sign_in_failed(admission, record, sink, failure)
+                    return
+                request = replace(request, password=token)
+                del token
             progress = ProgressCoalescer(sink.progress, record)
             try:
                 report = await self._probe(request, progress.on_step)
@@ -213,6 +246,37 @@ class CheckRunner:
                 await sink.crashed(record, reference)
         finally:
             self._metrics.in_flight.dec()
+
+    async def _signing_in(self, record: CheckRecord, sign_in: SignInFn) -> Secret:
+        """``sign_in(record)``, keeping the record fresh meanwhile: a sign-in takes
+        minutes, and the sweep takes a record untouched for longer than the probe
+        deadline for the leftover of a dead process."""
+
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(self.deadline / 2)
+                with contextlib.suppress(StoreUnavailable):
+                    await self._store.save_check(replace(record, updated_at=self._clock()))
+
+        beat = asyncio.create_task(heartbeat())
+        try:
+            return await sign_in(record)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def _sign_in_failed(
+        self, admission: Admission, record: CheckRecord, sink: CheckSink, failure: SignInFailed
+    ) -> None:
+        log.info("check %s: sign-in failed: %s", record.check_id, failure)
+        await self._release(admission.reservation, auth_failed=False)  # no AUTH was sent
+        self._metrics.checks.labels(SIGN_IN_OUTCOME).inc()
+        with contextlib.suppress(StoreUnavailable):
+            await self._store.mark_check(
+                record.check_id, CheckState.DONE, updated_at=self._clock(), outcome=SIGN_IN_OUTCOME
+            )
+        await sink.sign_in_failed(record, failure)
 
     async def _conclude(self, record: CheckRecord, report: ProbeReport, sink: CheckSink) -> None:
         advice = self._advise(report)

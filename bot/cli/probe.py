@@ -20,13 +20,17 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from bot.checks.advice import diagnose
-from bot.cli import EXIT_INVALID
+from bot.cli import EXIT_INVALID, oauth
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings
 from bot.errors import InputError
-from bot.probe import Outcome, ProbeReport, Status, build_request, run_probe
+from bot.messages import SIGN_IN_REASONS
+from bot.oauth.errors import Problem, SignInFailed
+from bot.oauth.settings import Provider
+from bot.probe import Outcome, ProbeReport, ProbeRequest, Status, build_request, run_probe
 from bot.probe.collaborators import Collaborators
 from bot.secret import Secret
+from knowledge import KnowledgeBase
 
 MAX_TIMEOUT: Final = 300.0
 DEFAULT_TIMEOUT: Final = 30.0
@@ -71,6 +75,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--security", default="auto", help="auto|starttls|tls|none")
     parser.add_argument("--mechanism", default="auto", help="auto|plain|login|cram-md5|xoauth2")
+    parser.add_argument(
+        "--oauth",
+        choices=[provider.value for provider in Provider],
+        help="sign in with Microsoft (device code) or Google (browser), then one XOAUTH2 AUTH "
+        "with the token (needs --user; no password)",
+    )
     parser.add_argument("--ca-file", help="extra trusted CA certificates (PEM)")
     parser.add_argument(
         "--timeout",
@@ -89,6 +99,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         deadline = _timeout(args.timeout)
         ca_file = _ca_file(args.ca_file)
+        if args.oauth:
+            return await _run_oauth(args, settings, kb, deadline=deadline, ca_file=ca_file)
         password = _password(args.user, password_stdin=args.password_stdin)
         request = build_request(
             host=args.host,
@@ -104,6 +116,18 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     except _Invalid as exc:
         return _invalid(str(exc))
     del password  # the request holds the only reference from here on
+    return await _probe_and_print(request, settings, kb, args, deadline=deadline, ca_file=ca_file)
+
+
+async def _probe_and_print(
+    request: ProbeRequest,
+    settings: Settings,
+    kb: KnowledgeBase,
+    args: argparse.Namespace,
+    *,
+    deadline: float,
+    ca_file: Path | None,
+) -> int:
     collaborators = Collaborators.from_settings(settings, ca_files=(ca_file,))
     report = await run_probe(request, collaborators=collaborators, deadline=deadline)
     diagnosis = diagnose(report, kb).as_dict()
@@ -112,6 +136,66 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(render(report, diagnosis, sys.stdout))
     return report.outcome.exit_code
+
+
+async def _run_oauth(
+    args: argparse.Namespace,
+    settings: Settings,
+    kb: KnowledgeBase,
+    *,
+    deadline: float,
+    ca_file: Path | None,
+) -> int:
+    """``--oauth``: validate everything first, sign in, then probe with the token."""
+    provider = Provider(args.oauth)
+    problem = oauth.missing_client(provider, settings.oauth)
+    if problem is None and args.user is None:
+        problem = "--oauth needs --user (the mailbox to sign in as)"
+    if problem is None and args.password_stdin:
+        problem = "--oauth takes no password: the sign-in gives a token instead"
+    if problem is None and args.mechanism not in ("auto", "xoauth2"):
+        problem = "--oauth always uses --mechanism xoauth2"
+    if problem is not None:
+        raise _Invalid(problem)
+    fields = {"host": args.host, "port": args.port, "security": args.security}
+    build_request(**fields, allowed_ports=settings.allowed_ports)  # bad input: no sign-in
+    try:
+        token = await oauth.sign_in(provider, settings.oauth, login_hint=args.user)
+    except SignInFailed as exc:
+        return _sign_in_failed(exc, kb, as_json=args.json)
+    request = build_request(
+        **fields,
+        mechanism="xoauth2",
+        username=args.user,
+        password=token,
+        allowed_ports=settings.allowed_ports,
+    )
+    del token  # the request holds the only reference from here on
+    return await _probe_and_print(request, settings, kb, args, deadline=deadline, ca_file=ca_file)
+
+
+def _sign_in_failed(exc: SignInFailed, kb: KnowledgeBase, *, as_json: bool) -> int:
+    reason = SIGN_IN_REASONS[exc.problem]
+    articles = [a for a in exc.articles if a in kb.articles]
+    if as_json:
+        error = exc.error
+        out = {
+            "outcome": "sign_in_failed",
+            "sign_in": {
+                "problem": exc.problem.value,
+                "error": error.error if error else None,
+                "code": f"AADSTS{error.code}" if error and error.code else None,
+            },
+            "steps": [],
+            "diagnosis": {"summary": reason, "articles": articles},
+        }
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"Sign-in failed ({exc}): {reason}")
+        if articles:
+            print(f"  Read more: {', '.join(articles)}")
+    unreachable = exc.problem in (Problem.UNREACHABLE, Problem.BAD_RESPONSE)
+    return Outcome.TIMEOUT.exit_code if unreachable else Outcome.AUTH_REJECTED.exit_code
 
 
 def _invalid(message: str) -> int:

@@ -62,6 +62,7 @@ from bot.probe.request import IPAddress, parse_ip_literal
 from bot.probe.session import TappedSMTP, ehlo_name, first_bytes, open_socket
 from bot.probe.stage_run import STAGE_ERRORS, StageFailed, StageRun
 from bot.probe.tls import HandshakeClock, handshake_clock, looks_like_tls, speaks_tls
+from bot.probe.xoauth2 import decode_challenge
 from bot.secret import Secret
 
 _MAX_SHOWN: Final = 12
@@ -372,7 +373,14 @@ class _Probe:
             )
             return await methods[mechanism](username, password)
 
-        response = await stage.run(authenticate)
+        try:
+            response = await stage.run(authenticate)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            challenge = decode_challenge(smtp.challenge) if mechanism is Mechanism.XOAUTH2 else None
+            if challenge is None:
+                raise
+            draft.transcript.note(f"XOAUTH2 error challenge: {challenge.describe()}")
+            stage.fail(failures.xoauth2_refused(stage.classify(exc), challenge))
         reply = parse_reply(response.code, response.message, draft.secrets)
         detail = words.AUTH_OK.format(mechanism=draft.mechanism, reply=format_reply(reply))
         stage.ok(detail, reply)

@@ -24,6 +24,7 @@ from bot.errors import LookupFailed, PolicyError
 from bot.probe import words
 from bot.probe.model import Finding, Mechanism, Outcome, Reply, Security, Stage, Status
 from bot.probe.replies import clean_text, format_reply, parse_reply
+from bot.probe.xoauth2 import OAuthChallenge
 from bot.resolver import NO_ANSWER, NXDOMAIN, TIMEOUT
 
 # OpenSSL's X509_V_ERR_* codes (ssl.SSLCertVerificationError.verify_code).
@@ -239,6 +240,16 @@ def _auth(reply: Reply, where: Where) -> Failure:
         detail = words.AUTH_ODD_REPLY.format(mechanism=mechanism, reply=shown)
         return Failure(Outcome.PROTOCOL_ERROR, Finding.MALFORMED_REPLY, detail, reply)
     return Failure(Outcome.AUTH_REJECTED, finding, detail, reply)
+
+
+def xoauth2_refused(refused: Failure, challenge: OAuthChallenge) -> Failure:
+    """A refused XOAUTH2 AUTH whose 334 challenge said why (``xoauth2.decode_challenge``)."""
+    if refused.finding is not Finding.AUTH_REJECTED or refused.reply is None:
+        return refused
+    detail = words.XOAUTH2_REFUSED.format(
+        mechanism="XOAUTH2", said=challenge.describe(), reply=format_reply(refused.reply)
+    )
+    return Failure(Outcome.AUTH_REJECTED, Finding.XOAUTH2_REFUSED, detail, refused.reply)
 
 
 def _lost(where: Where) -> Failure:

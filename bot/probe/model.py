@@ -114,6 +114,7 @@ class Finding(StrEnum):
     MECHANISM_NOT_OFFERED = "mechanism_not_offered"
     AUTH_REJECTED = "auth_rejected"  # 5xx to AUTH
     AUTH_TEMPORARY = "auth_temporary"  # 4xx to AUTH (454 too many attempts...)
+    XOAUTH2_REFUSED = "xoauth2_refused"  # XOAUTH2 refused with a 334 JSON error
     CONNECTION_LOST = "connection_lost"
     MALFORMED_REPLY = "malformed_reply"  # garbage or over-long reply
     STAGE_TIMEOUT = "stage_timeout"

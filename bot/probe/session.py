@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 import aiosmtplib
 from aiosmtplib.typing import Default
 
+from bot.probe.model import ReplyCode
 from bot.probe.request import IPAddress
 from bot.probe.transcript import Transcript
 
@@ -87,6 +88,7 @@ class TappedSMTP(aiosmtplib.SMTP):
     def __init__(self, *, transcript: Transcript, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.transcript = transcript
+        self.challenge: str | None = None  # the last 334 text (an XOAUTH2 error, say)
 
     async def execute_command(
         self,
@@ -96,6 +98,8 @@ class TappedSMTP(aiosmtplib.SMTP):
         self.transcript.client(args)
         response = await super().execute_command(*args, timeout=timeout)
         self.transcript.server(response.code, response.message)
+        if response.code == ReplyCode.AUTH_CONTINUE:
+            self.challenge = response.message
         return response
 
     async def greet(self) -> aiosmtplib.SMTPResponse:

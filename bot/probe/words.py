@@ -59,6 +59,7 @@ TLS_OFF_IN_CLEAR: Final = (
 AUTH_OK: Final = "{mechanism} accepted: {reply}"
 AUTH_REJECTED: Final = "{mechanism} refused: {reply}"
 AUTH_TEMPORARY: Final = "{mechanism} refused for now (temporary): {reply}"
+XOAUTH2_REFUSED: Final = "{mechanism} token refused ({said}): {reply}"
 AUTH_ODD_REPLY: Final = "{mechanism}: unexpected reply {reply}"
 AUTH_OFFERED_NO_CREDENTIALS: Final = "AUTH offered ({offered}); no credentials given, none sent"
 AUTH_NOT_OFFERED: Final = "the server does not offer AUTH here{hint}"

@@ -17,6 +17,8 @@ import dns.asyncresolver
 from bot.checks.runner import CheckRunner
 from bot.config import Settings
 from bot.helpdesk.recorder import HelpdeskMetrics
+from bot.oauth.service import SignIns
+from bot.oauth.settings import Provider
 from bot.runtime.metrics import Metrics
 from bot.store.base import Store
 from knowledge import KnowledgeBase
@@ -37,6 +39,11 @@ class Deps:
     runner: CheckRunner
     metrics: Metrics
     helpdesk: HelpdeskMetrics
+    sign_ins: SignIns | None = None  # OAuth sign-ins for checks (None: none configured)
+
+    def sign_in_choices(self, host: str | None) -> tuple[Provider, ...]:
+        """The sign-in buttons the probe modal offers for ``host`` (none when unconfigured)."""
+        return self.sign_ins.offered(host) if self.sign_ins is not None else ()
 
 
 def deps_of(context: Mapping[str, Any]) -> Deps:

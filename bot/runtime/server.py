@@ -25,6 +25,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.errors import StoreUnavailable
 from bot.helpdesk.prometheus import render_prometheus
+from bot.oauth.web import add_oauth_routes
 from bot.runtime.wiring import Bot
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,10 @@ class BotServer:
         self._sweep_every = bot.deps.runner.deadline + 20.0 if sweep_every is None else sweep_every
         self._host = host
         self._port = port
-        self._runner = web.AppRunner(make_web_app(bot, slack_events=slack_events), access_log=None)
+        web_app = make_web_app(bot, slack_events=slack_events)
+        if slack_events and bot.deps.sign_ins is not None:  # HTTP mode: Google's callback
+            add_oauth_routes(web_app, bot.deps.sign_ins.pending)
+        self._runner = web.AppRunner(web_app, access_log=None)
         self._later: asyncio.Task[None] | None = None
         self._stopped = False
         self.port = 0

@@ -29,6 +29,8 @@ from bot.checks.runner import CheckRunner, ProbeFn
 from bot.config import Settings
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.logs import setup_logging
+from bot.oauth.pending import PendingSignIns
+from bot.oauth.service import SignIns
 from bot.probe.collaborators import Collaborators
 from bot.probe.model import OnStep, ProbeReport, ProbeRequest
 from bot.resolver import make_resolver
@@ -153,6 +155,11 @@ def build_app(
         helpdesk=helpdesk,
         deadline=deadline,
     )
+    sign_ins = SignIns(
+        settings.oauth,
+        pending=PendingSignIns(store),
+        http_mode=settings.slack_app_token is None,
+    )
     deps = Deps(
         settings=settings,
         store=store,
@@ -161,6 +168,7 @@ def build_app(
         runner=runner,
         metrics=metrics,
         helpdesk=helpdesk,
+        sign_ins=sign_ins,
     )
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))

@@ -129,3 +129,13 @@ def auth_failures(account: str) -> str:
 def account_slot(account: str) -> str:
     """The one check in flight per account."""
     return f"target:{account}"
+
+
+def oauth_state(state_hash: str) -> str:
+    """A Google sign-in under way, by the SHA-256 of its ``state`` (never the state)."""
+    return f"oauth-state:{state_hash}"
+
+
+def oauth_state_used(state_hash: str) -> str:
+    """The one redemption of a sign-in ``state``."""
+    return f"oauth-state-used:{state_hash}"

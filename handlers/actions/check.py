@@ -86,8 +86,10 @@ async def handle_run_again(
     prefill = modal.Prefill(
         host=record.host, port=record.port, security=record.security, username=record.username
     )
+    sign_in = deps_of(context).sign_in_choices(record.host)
     await client.views_open(
-        trigger_id=body["trigger_id"], view=modal.probe_modal(prefill, origin_channel=None)
+        trigger_id=body["trigger_id"],
+        view=modal.probe_modal(prefill, origin_channel=None, sign_in=sign_in),
     )
 
 

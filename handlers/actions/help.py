@@ -87,7 +87,9 @@ async def handle_live_check(
             username=known.email,
         )
     origin = threads.split_key(key)[0] if key else None
-    view = modal.probe_modal(prefill, origin_channel=origin)
+    view = modal.probe_modal(
+        prefill, origin_channel=origin, sign_in=deps.sign_in_choices(prefill.host)
+    )
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

@@ -7,6 +7,8 @@ from typing import Final
 
 from bot import messages
 from bot.checks.advice import Advice
+from bot.oauth.errors import SignInFailed
+from bot.oauth.service import SignInPrompt
 from bot.probe.model import Outcome, ProbeReport, StepResult
 from bot.store.base import CheckRecord
 from handlers.blocks.kit import (
@@ -117,3 +119,24 @@ def escalation_message(record: CheckRecord, summary: str) -> tuple[str, list[Blo
         summary=escape(summary or "-"),
     )
     return clip(text, FALLBACK_TEXT_MAX), [section(text)]
+
+
+def sign_in_prompt(prompt: SignInPrompt) -> str:
+    """The private message with the sign-in link (and the device code)."""
+    minutes = max(1, round(prompt.expires_in / 60))
+    if prompt.user_code is not None:
+        return messages.SIGN_IN_DEVICE.format(
+            link=escape(prompt.link), code=escape(prompt.user_code), minutes=minutes
+        )
+    return messages.SIGN_IN_LINK.format(url=escape(prompt.link), minutes=minutes)
+
+
+def sign_in_failed(failure: SignInFailed, titles: list[str]) -> str:
+    """Why the sign-in produced no token, and what to read."""
+    reason = messages.SIGN_IN_REASONS[failure.problem]
+    if failure.error is not None and failure.error.code:
+        reason += f" (AADSTS{failure.error.code})"
+    text = messages.SIGN_IN_FAILED.format(reason=reason)
+    if titles:
+        text += "\n" + messages.SIGN_IN_READ_MORE.format(titles=", ".join(map(escape, titles)))
+    return text

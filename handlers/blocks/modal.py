@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -16,6 +17,8 @@ NOTICE_CALLBACK: Final = "smtpcheck_notice"
 
 
 FIELD_BLOCKS: Final = ("email", "host", "port", "security", "username", "password")
+SIGN_IN_BLOCK: Final = "signin"  # only when sign-in providers are offered
+PASSWORD_SIGN_IN: Final = "password"  # noqa: S105 (the choice "use the typed password")
 
 
 VALUE_ACTION: Final = "value"  # action_id of every input element in the modal
@@ -77,8 +80,34 @@ def _security_input(initial: str) -> Block:
     }
 
 
-def probe_modal(prefill: Prefill, *, origin_channel: str | None) -> dict[str, Any]:
-    """The modal that asks for what a probe needs. No element dispatches actions."""
+def _sign_in_input(providers: Sequence[str]) -> Block:
+    """Password, or "Sign in with Microsoft / Google" for the providers offered."""
+    options = [
+        {"text": plain_text(messages.SIGN_IN_CHOICES[value]), "value": value}
+        for value in (PASSWORD_SIGN_IN, *providers)
+    ]
+    return {
+        "type": "input",
+        "block_id": SIGN_IN_BLOCK,
+        "optional": True,
+        "label": plain_text(messages.SIGN_IN_LABEL),
+        "hint": plain_text(messages.SIGN_IN_HINT),
+        "element": {
+            "type": "radio_buttons",
+            "action_id": VALUE_ACTION,
+            "options": options,
+            "initial_option": options[0],
+        },
+    }
+
+
+def probe_modal(
+    prefill: Prefill, *, origin_channel: str | None, sign_in: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The modal that asks for what a probe needs. No element dispatches actions.
+
+    ``sign_in`` lists the OAuth providers to offer (``SignIns.offered``); none, no choice.
+    """
     intro = messages.MODAL_INTRO
     if prefill.note:
         intro += "\n_" + escape(prefill.note) + "_"
@@ -89,6 +118,7 @@ def probe_modal(prefill: Prefill, *, origin_channel: str | None) -> dict[str, An
         _text_input("host", initial=prefill.host, optional=True, max_length=300),
         _text_input("port", initial=port, optional=True, max_length=5),
         _security_input(prefill.security),
+        *([_sign_in_input(sign_in)] if sign_in else []),
         _text_input("username", initial=prefill.username, optional=True, max_length=320),
         _text_input("password", initial=None, optional=True, max_length=4096),
         context(messages.MODAL_FOOTER),
