@@ -67,3 +67,29 @@ async def lookup(
         raise LookupFailed(name=name, reason=TIMEOUT) from None
     except (dns.resolver.NoNameservers, dns.exception.DNSException, OSError) as exc:
         raise LookupFailed(name=name, reason=FAILURE) from exc
+
+
+# Finer reasons behind ``FAILURE``, for callers that must say why DNS gave no answer.
+REFUSED: Final = "refused"
+SERVFAIL: Final = "servfail"
+UNREACHABLE: Final = "unreachable"
+
+
+def failure_detail(exc: LookupFailed) -> str:
+    """``exc.reason``, or for ``failure`` what the servers said: refused, servfail, unreachable.
+
+    dnspython keeps each server's answer in ``NoNameservers``; REFUSED wins over SERVFAIL
+    (a policy, not an outage), and both over a server that could not be reached at all.
+    """
+    cause = exc.__cause__
+    if exc.reason != FAILURE or not isinstance(cause, dns.resolver.NoNameservers):
+        return exc.reason
+    said = [str(error[3]) if len(error) > 3 else "" for error in cause.kwargs.get("errors", [])]
+    errors = [error[3] for error in cause.kwargs.get("errors", []) if len(error) > 3]
+    if "REFUSED" in said:
+        return REFUSED
+    if "SERVFAIL" in said:
+        return SERVFAIL
+    if errors and all(isinstance(error, OSError) for error in errors):
+        return UNREACHABLE
+    return FAILURE

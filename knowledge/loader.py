@@ -15,8 +15,11 @@ from types import MappingProxyType
 from typing import Final, cast
 
 from bot.errors import KnowledgeError
+from knowledge.directory import build_directory
 from knowledge.entries import ENHANCED, HOST, URL, Entry, T, read_yaml
 from knowledge.findings import FINDINGS_FILE, load_findings
+from knowledge.gateways import load_discovery
+from knowledge.ispdb import load_ispdb
 from knowledge.model import (
     Article,
     Client,
@@ -291,6 +294,11 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         )
     findings, outcomes = load_findings(root)
     _check_references(articles, providers, replies, clients, _named_wordings(findings, outcomes))
+    ispdb, commit = load_ispdb(root, providers)
+    gateways, wording = load_discovery(root)
+    directory = build_directory(
+        providers, ispdb, commit=commit, gateways=gateways, wording=wording
+    )
     kb = KnowledgeBase(
         articles={article_id: article for article_id, (_, article) in articles.items()},
         providers=providers,
@@ -298,6 +306,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         clients=clients,
         findings=MappingProxyType(findings),
         outcomes=MappingProxyType(outcomes),
+        directory=directory,
     )
     from knowledge.search import warm_up  # search imports the model, not the loader
 

@@ -175,27 +175,31 @@ async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 _SOURCES: Final = {
+    "provider": "provider table",
+    "ispdb": "Thunderbird's ISPDB",
+    "autoconfig": "the domain's autoconfig file",
     "srv": "DNS SRV record",
     "mx": "provider, from the MX record",
-    "provider": "provider table",
     "guess": "a guess",
 }
+_SECURITY: Final = {"tls": "SSL/TLS", "starttls": "STARTTLS", "none": "NO ENCRYPTION"}
 
 
 def _render_discovery(found: Discovery) -> str:
     lines = [f"Domain: {found.domain}"]
+    lines += [f"Note: {note}" for note in found.notes[:1] if found.oauth_only]
     if found.provider is not None:
         lines.append(f"Provider: {found.provider.name} [{found.provider.id}]")
-        lines.append(f"Username: {found.provider.username}")
-    if found.problem == "nxdomain":
-        lines.append("The domain does not exist in DNS; check the spelling.")
-    if not found.complete:
-        lines.append("DNS did not answer in time; results may be incomplete.")
+    if found.gateway is not None:
+        lines.append(f"Filtering gateway: {found.gateway.name} (hides the mailbox provider)")
+    if found.username is not None:
+        lines.append(f"Username: {found.username}")
     if not found.candidates:
         lines.append("No sending server found.")
     for candidate in found.candidates:
-        security = "SSL/TLS" if candidate.security == "tls" else "STARTTLS"
         lines.append(
-            f"  {candidate.host}:{candidate.port}  {security}  ({_SOURCES[candidate.source]})"
+            f"  {candidate.host}:{candidate.port}  {_SECURITY[candidate.security]}  "
+            f"({_SOURCES[candidate.source]})"
         )
+    lines += [f"Note: {note}" for note in found.notes[1 if found.oauth_only else 0 :]]
     return "\n".join(lines)
