@@ -74,7 +74,13 @@ async def prefill_for(deps: Deps, args: CommandArgs) -> modal.Prefill:
     )
     try:
         found = await asyncio.wait_for(
-            discover_settings(deps.kb, email, resolver=deps.resolver, deadline=DISCOVERY_BUDGET),
+            discover_settings(
+                deps.kb,
+                email,
+                resolver=deps.resolver,
+                fetcher=deps.fetcher,
+                deadline=DISCOVERY_BUDGET,
+            ),
             DISCOVERY_BUDGET + 0.2,
         )
     except (TimeoutError, InputError, LookupFailed):

@@ -274,11 +274,12 @@ def _named_wordings(
     return named
 
 
-def load_knowledge(root: Path | None = None) -> KnowledgeBase:
+def load_knowledge(root: Path | None = None, *, warm: bool = True) -> KnowledgeBase:
     """Read and validate ``root`` (default: the package's ``data`` folder).
 
     Raises ``KnowledgeError`` for the first problem found. The search and explain
-    indexes are built here too, so the first question pays no warm-up cost.
+    indexes are built here too, so the first question pays no warm-up cost; a one-shot
+    caller that never searches (``smtpcheck discover``) passes ``warm=False``.
     """
     root = DEFAULT_ROOT if root is None else Path(root)
     articles = _load_articles(root)
@@ -308,13 +309,14 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         outcomes=MappingProxyType(outcomes),
         directory=directory,
     )
-    from knowledge.search import warm_up  # search imports the model, not the loader
+    if warm:
+        from knowledge.search import warm_up  # search imports the model, not the loader
 
-    warm_up(kb)
+        warm_up(kb)
     return kb
 
 
 @functools.cache
-def get_knowledge() -> KnowledgeBase:
+def get_knowledge(*, warm: bool = True) -> KnowledgeBase:
     """The default knowledge base, loaded and validated once per process."""
-    return load_knowledge()
+    return load_knowledge(warm=warm)

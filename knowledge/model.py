@@ -260,7 +260,6 @@ class Candidate:
             "port": self.port,
             "security": self.security,
             "source": self.source,
-            "plaintext": self.plaintext,
         }
 
 

@@ -15,6 +15,8 @@ from typing import Any, Final
 from bot.cli import EXIT_INVALID
 from bot.config import Settings
 from bot.errors import InputError, KnowledgeError
+from bot.fetch import HttpsFetcher, fetch_context
+from bot.probe.egress import EgressPolicy
 from bot.resolver import make_resolver
 from knowledge import (
     Discovery,
@@ -69,8 +71,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "discover",
         help="find the sending server for an address or domain",
         description="Find the provider and the submission servers for an email address or "
-        "domain (provider table, DNS SRV records, MX records), best first. "
-        "Uses SMTPCHECK_DNS_SERVERS.",
+        "domain (provider table, Thunderbird's ISPDB, the domain's autoconfig file, DNS SRV "
+        "and MX records), best first, encrypted before plaintext. Uses SMTPCHECK_DNS_SERVERS, "
+        "SMTPCHECK_ALLOW_NETWORKS and SMTPCHECK_CA_FILE.",
         epilog=_EXITS,
     )
     discover.add_argument("target", metavar="EMAIL_OR_DOMAIN")
@@ -78,10 +81,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     discover.set_defaults(handler=discover_command)
 
 
-def knowledge_base() -> KnowledgeBase | None:
+def knowledge_base(*, warm: bool = True) -> KnowledgeBase | None:
     """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``)."""
     try:
-        return get_knowledge()
+        return get_knowledge() if warm else get_knowledge(warm=False)
     except KnowledgeError as exc:
         print(f"smtpcheck: knowledge data is invalid: {exc}", file=sys.stderr)
         return None
@@ -156,13 +159,18 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
-    kb = knowledge_base()
+    kb = knowledge_base(warm=False)  # no search here: skip building its index
     if kb is None:
         return EXIT_DATA
     resolver = make_resolver(settings.dns_servers, lifetime=DISCOVER_DEADLINE)
+    fetcher = HttpsFetcher(
+        resolver=resolver,
+        policy=EgressPolicy(settings.allow_networks),
+        ssl_context=fetch_context([settings.ca_file] if settings.ca_file else []),
+    )
     try:
         found = await discover_settings(
-            kb, args.target, resolver=resolver, deadline=DISCOVER_DEADLINE
+            kb, args.target, resolver=resolver, fetcher=fetcher, deadline=DISCOVER_DEADLINE
         )
     except InputError as exc:
         print(f"smtpcheck: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.runtime.metrics import Metrics
 from bot.store.base import Store
 from knowledge import KnowledgeBase
+from knowledge.autoconfig import Fetcher
 
 DEPS_KEY: Final = "smtpcheck_deps"
 
@@ -37,6 +38,7 @@ class Deps:
     runner: CheckRunner
     metrics: Metrics
     helpdesk: HelpdeskMetrics
+    fetcher: Fetcher | None = None  # autoconfig over HTTPS for discovery; None: DNS only
 
 
 def deps_of(context: Mapping[str, Any]) -> Deps:
