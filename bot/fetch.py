@@ -161,6 +161,8 @@ class HttpsFetcher:
                 if response.status != 200:
                     return response.status, None, b""
                 return response.status, None, await self._body(url, response)
+        except FetchFailed:
+            raise  # ours already (an OSError too): keep its reason
         except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
             raise FetchFailed(url=str(url), reason=_describe(exc)) from None
 
