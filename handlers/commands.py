@@ -89,13 +89,15 @@ async def prefill_for(deps: Deps, args: CommandArgs) -> modal.Prefill:
         return partial
     best = found.candidates[0]
     source = found.provider.name if found.provider else best.source.upper()
+    note = messages.PREFILL_FOUND.format(domain=found.domain or domain, source=source)
     return modal.Prefill(
         email=email,
         host=best.host,
         port=best.port,
         security=best.security,
-        username=email,
-        note=messages.PREFILL_FOUND.format(domain=found.domain or domain, source=source),
+        username=found.login_for(email),
+        # OAuth-only, a gateway or an incomplete lookup: the first thing to know.
+        note=" ".join([note, *found.notes[:1]]),
     )
 
 

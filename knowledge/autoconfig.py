@@ -20,7 +20,7 @@ from typing import Final, Protocol
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from knowledge.ispdb import oauth_level, username_words
+from knowledge.ispdb import login_template, oauth_level, username_words
 from knowledge.model import Candidate, SecurityName
 
 MAX_DOCUMENT: Final = 64 * 1024  # bytes; a real config-v1.1 file is a few KiB
@@ -56,6 +56,7 @@ class BadDocument(ValueError):
 class AutoconfigAnswer:
     candidates: tuple[Candidate, ...]  # encrypted first, document order otherwise
     username: str  # in words
+    login: str  # the template behind the words ("" = the full address)
     oauth: str  # required | supported | none
 
 
@@ -93,5 +94,6 @@ def parse_autoconfig(data: bytes) -> AutoconfigAnswer:
     return AutoconfigAnswer(
         candidates=tuple(dict.fromkeys(c for c, _, _ in found)),
         username=username_words(found[0][1], found[0][2]),
+        login=login_template(found[0][1]),
         oauth=oauth_level([auth for _, _, auth in found]),
     )

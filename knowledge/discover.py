@@ -250,6 +250,7 @@ def describe(
     problem: Problem | None = None,
     gateway: Gateway | None = None,
     username: str | None = None,
+    login: str | None = None,
     oauth: str | None = None,
 ) -> Discovery:
     """The finished answer, with its notes in the order a person needs them.
@@ -280,6 +281,7 @@ def describe(
         problem=problem,
         gateway=gateway,
         username=username or (provider.username if provider else None),
+        login=login if login is not None else (provider.login if provider else ""),
         oauth_only=oauth_only,
         notes=tuple(notes),
     )
@@ -299,13 +301,20 @@ async def _mx(resolver: dns.asyncresolver.Resolver, name: str, lifetime: float) 
 
 
 async def _autoconfig(fetcher: Fetcher, domain: str) -> AutoconfigAnswer | None:
-    """The first of Thunderbird's two URLs that gives a usable document, or None."""
-    for url in autoconfig_urls(domain):
+    """The first of Thunderbird's two URLs that gives a usable document, or None.
+
+    Both are asked at once (a missing one usually costs a full TLS handshake);
+    the first URL's answer wins when both have one.
+    """
+
+    async def one(url: str) -> AutoconfigAnswer | None:
         try:
             return parse_autoconfig(await fetcher(url, domain=domain))
         except (FetchFailed, BadDocument):
-            continue  # most domains publish nothing: not a failure of the lookup
-    return None
+            return None  # most domains publish nothing: not a failure of the lookup
+
+    answers = await asyncio.gather(*(one(url) for url in autoconfig_urls(domain)))
+    return next((answer for answer in answers if answer is not None), None)
 
 
 # Most telling first: a server that refuses says more than one that is down or silent.
@@ -351,6 +360,7 @@ async def discover_settings(
     mx_result: list[MxRecord] = []
     failures: dict[str, str] = {}
     published: list[AutoconfigAnswer] = []
+    mx_done = asyncio.Event()
 
     async def srv_task(service: str, security: SecurityName) -> None:
         try:
@@ -364,9 +374,17 @@ async def discover_settings(
             mx_result.extend(await _mx(resolver, domain, dns_deadline))
         except LookupFailed as exc:
             failures["mx"] = failure_detail(exc)
+        finally:
+            mx_done.set()
 
     async def autoconfig_task() -> None:
-        if fetcher is not None:
+        if fetcher is None:
+            return
+        # The fetch resolves names with the same resolver: once the MX lookup shows the
+        # domain missing or DNS failing, HTTP has nothing to reach. Waiting for it costs
+        # one DNS round trip and spares a doomed fetch (and, in the CLI, loading aiohttp).
+        await mx_done.wait()
+        if failures.get("mx", NO_ANSWER) == NO_ANSWER:
             answer = await _autoconfig(fetcher, domain)
             if answer is not None:
                 published.append(answer)
@@ -403,5 +421,6 @@ async def discover_settings(
         problem=problem,
         gateway=gateway_in(kb, mx_result),
         username=own.username if own and provider is None else None,
+        login=own.login if own and provider is None else None,
         oauth=own.oauth if own and provider is None else None,
     )

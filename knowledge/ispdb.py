@@ -64,6 +64,12 @@ def username_words(template: str, auth: Sequence[str]) -> str:
     return f"in the form {spelled}"
 
 
+def login_template(template: str) -> str:
+    """A template smtpcheck can fill in; anything else means "type what the words say"."""
+    known = template.strip()
+    return known if known in _USERNAME_WORDS and known != "%EMAILADDRESS%" else ""
+
+
 def oauth_level(servers: Sequence[tuple[str, ...]]) -> str:
     """``required`` when every server signs in only with OAuth2, ``supported``, or ``none``."""
     if servers and all(auth and set(auth) == {"OAuth2"} for auth in servers):
@@ -122,6 +128,7 @@ def _parse_provider(entry: Entry) -> Provider:
         mx=tuple(f"*.{hint}" for hint in mx),
         submission=tuple(dict.fromkeys(s for s, _, _ in servers)),
         username=username_words(first_template, first_auth),
+        login=login_template(first_template),
         app_password="unknown",
         oauth=oauth_level([auth for _, _, auth in servers]),
         notes="",

@@ -88,6 +88,7 @@ class Provider:
     links: tuple[str, ...]
     hints: tuple[str, ...]  # lower-case substrings seen in this provider's replies
     source: ProviderSource = "provider"
+    login: str = ""  # ISPDB's username template (%EMAILADDRESS%...); "" = the full address
 
     @property
     def oauth_only(self) -> bool:
@@ -283,8 +284,20 @@ class Discovery:
     problem: Problem | None = None
     gateway: Gateway | None = None  # a filtering gateway in the MX, hiding the provider
     username: str | None = None  # the username form in words, where known
+    login: str = ""  # the username template behind it ("" = the full address)
     oauth_only: bool = False  # no password works: say so before anything else
     notes: tuple[str, ...] = ()  # what to tell the person, in order (OAuth-only first)
+
+    def login_for(self, email: str) -> str:
+        """The username to type for ``email``, from the template (the address by default)."""
+        local, _, domain = email.rpartition("@")
+        if not local or not self.login:
+            return email
+        return (
+            self.login.replace("%EMAILADDRESS%", email)
+            .replace("%EMAILLOCALPART%", local)
+            .replace("%EMAILDOMAIN%", domain)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

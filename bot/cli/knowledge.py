@@ -12,11 +12,11 @@ import json
 import sys
 from typing import Any, Final
 
+import dns.asyncresolver
+
 from bot.cli import EXIT_INVALID
 from bot.config import Settings
 from bot.errors import InputError, KnowledgeError
-from bot.fetch import HttpsFetcher, fetch_context
-from bot.probe.egress import EgressPolicy
 from bot.resolver import make_resolver
 from knowledge import (
     Discovery,
@@ -28,6 +28,7 @@ from knowledge import (
     get_knowledge,
     search,
 )
+from knowledge.autoconfig import Fetcher
 from knowledge.explain import MAX_INPUT
 from knowledge.search import CONFIDENCE_FLOOR
 
@@ -163,11 +164,7 @@ async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
     if kb is None:
         return EXIT_DATA
     resolver = make_resolver(settings.dns_servers, lifetime=DISCOVER_DEADLINE)
-    fetcher = HttpsFetcher(
-        resolver=resolver,
-        policy=EgressPolicy(settings.allow_networks),
-        ssl_context=fetch_context([settings.ca_file] if settings.ca_file else []),
-    )
+    fetcher = LazyFetcher(settings, resolver)
     try:
         found = await discover_settings(
             kb, args.target, resolver=resolver, fetcher=fetcher, deadline=DISCOVER_DEADLINE
@@ -180,6 +177,29 @@ async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(_render_discovery(found))
     return EXIT_FOUND if found.candidates else EXIT_NOTHING
+
+
+class LazyFetcher:
+    """The egress-checked HTTPS fetcher, built on first use: a lookup answered from the
+    provider directory (or stopped by failing DNS) never loads aiohttp."""
+
+    def __init__(self, settings: Settings, resolver: dns.asyncresolver.Resolver) -> None:
+        self._settings = settings
+        self._resolver = resolver
+        self._fetcher: Fetcher | None = None
+
+    async def __call__(self, url: str, *, domain: str) -> bytes:
+        if self._fetcher is None:
+            from bot.fetch import HttpsFetcher, fetch_context
+            from bot.probe.egress import EgressPolicy
+
+            ca_file = self._settings.ca_file
+            self._fetcher = HttpsFetcher(
+                resolver=self._resolver,
+                policy=EgressPolicy(self._settings.allow_networks),
+                ssl_context=fetch_context([ca_file] if ca_file else []),
+            )
+        return await self._fetcher(url, domain=domain)
 
 
 _SOURCES: Final = {
