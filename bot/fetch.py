@@ -39,6 +39,7 @@ from bot.probe.request import IPAddress
 MAX_BYTES: Final = 64 * 1024
 DEADLINE: Final = 3.0  # seconds for the whole fetch, redirects included
 MAX_REDIRECTS: Final = 2
+DNS_LIFETIME: Final = 1.0  # seconds per name, as for discovery's own lookups
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 
 
@@ -135,10 +136,14 @@ class HttpsFetcher:
         host = str(url.host)
         try:
             addresses = await resolve_target(
-                host, resolver=self.resolver, policy=self.policy, lifetime=self.deadline
+                host,
+                resolver=self.resolver,
+                policy=self.policy,
+                lifetime=min(self.deadline, DNS_LIFETIME),
             )
         except PolicyError as exc:
-            raise FetchFailed(url=str(url), reason=f"refused by the egress policy: {exc.reason}")
+            reason = f"refused by the egress policy: {exc.reason}"
+            raise FetchFailed(url=str(url), reason=reason) from None
         except LookupFailed as exc:
             raise FetchFailed(url=str(url), reason=f"DNS lookup failed ({exc.reason})") from None
         connector = aiohttp.TCPConnector(

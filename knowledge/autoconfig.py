@@ -12,7 +12,7 @@ external references, and only the fields smtpcheck needs are read.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # noqa: S405  # types only; parsing goes through defusedxml
+import xml.etree.ElementTree as ET  # types only; parsing goes through defusedxml
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Final, Protocol

@@ -151,7 +151,6 @@ def parse_srv(records: Iterable[SrvRecord], security: SecurityName) -> list[Cand
     ]
 
 
-
 def provider_candidates(
     provider: Provider, source: CandidateSource, domain: str
 ) -> list[Candidate]:
@@ -180,9 +179,7 @@ def encrypted_first(candidates: Sequence[Candidate]) -> list[Candidate]:
     ordered = sorted(candidates, key=lambda c: c.plaintext)  # stable: source order kept
     if ordered and all(c.plaintext for c in ordered):
         first = ordered[0]
-        ordered.insert(
-            0, Candidate(host=first.host, port=587, security="starttls", source="guess")
-        )
+        ordered.insert(0, Candidate(host=first.host, port=587, security="starttls", source="guess"))
     return ordered
 
 
@@ -270,9 +267,9 @@ def describe(
             notes.append(wording.problems[problem.value].format(**fill))
         if gateway is not None:
             notes += [line.format(gateway=gateway.name, **fill) for line in wording.gateway]
-        if candidates and not any(c.source != "guess" and not c.plaintext for c in candidates):
-            if any(c.plaintext for c in candidates):
-                notes.append(wording.plaintext_only.format(**fill))
+        known = [c for c in candidates if c.source != "guess"]
+        if known and all(c.plaintext for c in known):
+            notes.append(wording.plaintext_only.format(**fill))
     return Discovery(
         provider=provider,
         candidates=candidates,

@@ -129,7 +129,7 @@ def _parse_provider(entry: Entry) -> Provider:
         submission=tuple(dict.fromkeys(s for s, _, _ in servers)),
         username=username_words(first_template, first_auth),
         login=login_template(first_template),
-        app_password="unknown",
+        app_password="unknown",  # noqa: S106  # a policy word, not a password
         oauth=oauth_level([auth for _, _, auth in servers]),
         notes="",
         links=(),
@@ -146,12 +146,15 @@ def load_ispdb(root: Path, curated: Mapping[str, Provider]) -> tuple[dict[str, P
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise KnowledgeError(source=ISPDB_FILE, entry=None, reason=f"not valid JSON: {exc}") from None
+        raise KnowledgeError(
+            source=ISPDB_FILE, entry=None, reason=f"not valid JSON: {exc}"
+        ) from None
     head = Entry(ISPDB_FILE, "#file", document, frozenset({"format", "source", "providers"}))
     if head.require("format") != FORMAT:
         head.fail(f"'format' must be {FORMAT}; re-run knowledge/tools/import_ispdb.py")
-    source = Entry(ISPDB_FILE, "source", head.require("source"), frozenset({
-        "repository", "commit", "license"}))
+    source = Entry(
+        ISPDB_FILE, "source", head.require("source"), frozenset({"repository", "commit", "license"})
+    )
     commit = source.text("commit")
     if not _COMMIT.fullmatch(commit):
         source.fail("'commit' must be the 40-hex-digit source commit")

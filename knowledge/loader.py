@@ -297,9 +297,7 @@ def load_knowledge(root: Path | None = None, *, warm: bool = True) -> KnowledgeB
     _check_references(articles, providers, replies, clients, _named_wordings(findings, outcomes))
     ispdb, commit = load_ispdb(root, providers)
     gateways, wording = load_discovery(root)
-    directory = build_directory(
-        providers, ispdb, commit=commit, gateways=gateways, wording=wording
-    )
+    directory = build_directory(providers, ispdb, commit=commit, gateways=gateways, wording=wording)
     kb = KnowledgeBase(
         articles={article_id: article for article_id, (_, article) in articles.items()},
         providers=providers,

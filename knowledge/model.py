@@ -9,9 +9,9 @@ stored and serialised without touching the data files.
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Final, Literal
 
 SecurityName = Literal["starttls", "tls", "none"]  # "none": plaintext, ISPDB or autoconfig only

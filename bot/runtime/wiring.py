@@ -27,13 +27,13 @@ from bot.checks.advice import AdviseFn, make_advise
 from bot.checks.limits import RateLimiter
 from bot.checks.runner import CheckRunner, ProbeFn
 from bot.config import Settings
+from bot.fetch import HttpsFetcher, fetch_context
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.logs import setup_logging
 from bot.probe.collaborators import Collaborators
+from bot.probe.egress import EgressPolicy
 from bot.probe.model import OnStep, ProbeReport, ProbeRequest
 from bot.resolver import make_resolver
-from bot.fetch import HttpsFetcher, fetch_context
-from bot.probe.egress import EgressPolicy
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps
 from bot.runtime.metrics import Metrics
 from bot.runtime.middleware import DedupeEvents, InjectDeps, error_handler

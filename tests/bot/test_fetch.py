@@ -211,8 +211,7 @@ async def test_hostile_xml_is_refused_by_the_parser(site: Site) -> None:
 async def test_discover_uses_the_domains_autoconfig(site: Site) -> None:
     """discover_settings with the real fetcher: the domain's own file ranks first."""
     found = await discover_settings(
-        get_knowledge(),
-        "alice@corp.test", resolver=site.fetcher().resolver, fetcher=site.fetcher()
+        get_knowledge(), "alice@corp.test", resolver=site.fetcher().resolver, fetcher=site.fetcher()
     )
     assert [(c.host, c.port, c.source) for c in found.candidates] == [
         ("mail.corp.test", 465, "autoconfig"),

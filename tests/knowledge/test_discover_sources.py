@@ -61,7 +61,9 @@ async def test_ispdb_hit_answers_without_dns(kb: KnowledgeBase) -> None:
 
 async def test_plaintext_only_provider_is_never_recommended_first(kb: KnowledgeBase) -> None:
     """ISPDB's plaintext-only server is kept, last; a STARTTLS try on it comes first."""
-    found = await discover_settings(kb, "plainmail.test", resolver=make_resolver([("127.0.0.1", 9)]))
+    found = await discover_settings(
+        kb, "plainmail.test", resolver=make_resolver([("127.0.0.1", 9)])
+    )
     assert _hosts(found.candidates) == [
         ("mail.plainmail.test", 587, "starttls", "guess"),
         ("mail.plainmail.test", 25, "none", "ispdb"),
@@ -72,14 +74,18 @@ async def test_plaintext_only_provider_is_never_recommended_first(kb: KnowledgeB
 
 async def test_oauth_only_provider_is_said_up_front(kb: KnowledgeBase) -> None:
     """A provider whose servers take only OAuth2: flagged, and the first note says so."""
-    found = await discover_settings(kb, "x@oauthonly.test", resolver=make_resolver([("127.0.0.1", 9)]))
+    found = await discover_settings(
+        kb, "x@oauthonly.test", resolver=make_resolver([("127.0.0.1", 9)])
+    )
     assert found.oauth_only and found.as_dict()["oauth_only"] is True
     assert found.notes[0].startswith("OAuth Only Mail accepts only OAuth sign-in")
 
 
 async def test_email_domain_template_is_filled_in(kb: KnowledgeBase) -> None:
     """ISPDB's mail.%EMAILDOMAIN% host becomes the looked-up domain's host."""
-    found = await discover_settings(kb, "templated.test", resolver=make_resolver([("127.0.0.1", 9)]))
+    found = await discover_settings(
+        kb, "templated.test", resolver=make_resolver([("127.0.0.1", 9)])
+    )
     assert _hosts(found.candidates) == [("mail.templated.test", 465, "tls", "ispdb")]
 
 

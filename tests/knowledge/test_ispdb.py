@@ -60,22 +60,25 @@ def test_importer_keeps_what_discovery_needs() -> None:
     assert providers["templated.test"]["smtp"][0]["host"] == "mail.%EMAILDOMAIN%"
 
 
+def _git(*args: str) -> str:
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    done = subprocess.run(command, check=True, capture_output=True)  # noqa: S603 (fixed git argv)
+    return done.stdout.decode().strip()
+
+
 def test_importer_reads_a_git_checkout_and_a_bare_repository(tmp_path: Path) -> None:
     """A checkout's HEAD, or a bare git dir at a commit, is recorded as the source commit."""
     work = tmp_path / "autoconfig"
     shutil.copytree(XML_TREE, work)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(work)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-qm", "fixture"], check=True)
-    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True)
-    commit = head.stdout.decode().strip()
+    _git("-C", str(work), "init", "-q")
+    _git("-C", str(work), "add", ".")
+    _git("-C", str(work), "commit", "-qm", "fixture")
+    commit = _git("-C", str(work), "rev-parse", "HEAD")
     from_checkout = _convert(work, None)
     assert from_checkout["source"]["commit"] == commit
     bare = tmp_path / "bare.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
-    from_bare = _convert(bare, None)
-    assert from_bare == from_checkout
+    _git("clone", "-q", "--bare", str(work), str(bare))
+    assert _convert(bare, None) == from_checkout
 
 
 def test_importer_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
