@@ -206,6 +206,15 @@ async def test_email_prefills_from_thunderbirds_ispdb(store: MemoryStore) -> Non
     assert "Free" in str(view["blocks"][0])
 
 
+async def test_oauth_only_provider_is_said_in_the_modal(store: MemoryStore) -> None:
+    """An ISPDB provider that takes only OAuth (hotmail.co.jp): the modal's note says so."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal("someone@hotmail.co.jp")
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["host"]["initial_value"] == "smtp-mail.outlook.com"
+    assert "accepts only OAuth sign-in" in str(view["blocks"][0])
+
+
 async def test_unknown_domain_still_opens_the_modal_in_time(store: MemoryStore) -> None:
     """When discovery cannot finish (DNS unreachable) the modal opens within the
     trigger window with what is known."""
