@@ -84,12 +84,13 @@ def failure_detail(exc: LookupFailed) -> str:
     cause = exc.__cause__
     if exc.reason != FAILURE or not isinstance(cause, dns.resolver.NoNameservers):
         return exc.reason
-    said = [str(error[3]) if len(error) > 3 else "" for error in cause.kwargs.get("errors", [])]
-    errors = [error[3] for error in cause.kwargs.get("errors", []) if len(error) > 3]
+    # Each entry: (server, tcp, port, exception or rcode text, response).
+    answers = [error[3] for error in cause.kwargs.get("errors", []) if len(error) > 3]
+    said = {str(answer) for answer in answers}
     if "REFUSED" in said:
         return REFUSED
     if "SERVFAIL" in said:
         return SERVFAIL
-    if errors and all(isinstance(error, OSError) for error in errors):
+    if answers and all(isinstance(answer, OSError) for answer in answers):
         return UNREACHABLE
     return FAILURE
