@@ -26,11 +26,9 @@ from knowledge import (
     discover_settings,
     explain_reply,
     get_knowledge,
-    search,
 )
 from knowledge.autoconfig import Fetcher
 from knowledge.explain import MAX_INPUT
-from knowledge.search import CONFIDENCE_FLOOR
 
 EXIT_FOUND: Final = 0
 EXIT_NOTHING: Final = 1
@@ -102,6 +100,8 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.limit <= 20:
         print("smtpcheck: --limit must be between 1 and 20", file=sys.stderr)
         return EXIT_INVALID
+    from knowledge import search  # numpy and BM25: only for the commands that search
+
     result = search(kb, args.question, limit=args.limit)
     if args.json:
         _print_json(result.as_dict())
@@ -115,6 +115,8 @@ def _render_answers(kb: KnowledgeBase, result: SearchResult) -> str:
         return "No article matches that question. Try other words, or paste the exact error."
     best = result.answers[0].article
     lines = []
+    from knowledge import CONFIDENCE_FLOOR
+
     if result.confidence < CONFIDENCE_FLOOR:
         lines.append("Not sure this is what you asked; the closest articles are:")
     lines += [f"{best.title}  [{best.id}]", "", best.summary, ""]

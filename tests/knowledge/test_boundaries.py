@@ -14,12 +14,16 @@ from knowledge import KnowledgeBase, load_knowledge, provider_for_host
 
 
 def test_knowledge_loads_no_probe_no_slack_no_http() -> None:
-    """A fresh interpreter importing knowledge (discovery included) loads none of them."""
+    """A fresh interpreter importing knowledge (discovery included) loads none of them, nor
+    numpy: search loads on first use and stays the function once its module is imported."""
     code = (
         "import sys, knowledge, knowledge.discover, knowledge.autoconfig; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('slack_bolt', 'slack_sdk', 'aiohttp', 'aiosmtplib') or m.startswith('bot.probe')]; "
-        "assert not bad, bad"
+        "('slack_bolt', 'slack_sdk', 'aiohttp', 'aiosmtplib', 'numpy') "
+        "or m.startswith('bot.probe')]; "
+        "assert not bad, bad; "
+        "from knowledge import search, CONFIDENCE_FLOOR; import knowledge.search; "
+        "assert callable(search) and knowledge.search is search and 0 < CONFIDENCE_FLOOR < 1"
     )
     result = subprocess.run(  # noqa: S603 (fixed argv: this interpreter and a literal snippet)
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
