@@ -30,6 +30,7 @@ from knowledge import (
 from knowledge.autoconfig import Fetcher
 from knowledge.explain import MAX_INPUT
 
+COMMANDS: Final = frozenset({"ask", "explain", "discover"})  # what register() adds
 EXIT_FOUND: Final = 0
 EXIT_NOTHING: Final = 1
 EXIT_DATA: Final = 3
