@@ -205,8 +205,9 @@ def figures(values: list[float]) -> dict[str, float]:
     }
 
 
-def speed(runs: int, dns_address: str, dead_address: str) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SMTPCHECK_DNS_SERVERS": dns_address}
+def speed(runs: int, dns_address: str, dead_address: str, tree: Path = ROOT) -> dict[str, Any]:
+    CPU.clear()
+    env = {**os.environ, "PYTHONPATH": str(tree), "SMTPCHECK_DNS_SERVERS": dns_address}
     env.pop("LOG_LEVEL", None)
     targets = ["t-online.de", "alice@gmail.com", "bob@unknown-company.example", "free.fr"]
     command = [sys.executable, "-m", "bot.cli", "discover"]
@@ -228,6 +229,11 @@ def speed(runs: int, dns_address: str, dead_address: str) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=40, help="discover processes to time")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="also time the same commands from another checkout (e.g. the code before ISPDB)",
+    )
     args = parser.parse_args()
     table = ispdb_servers(DEFAULT_ROOT / "ispdb.json")
     shipped = load_knowledge(warm=False)
@@ -247,6 +253,9 @@ def main() -> int:
             }
         dead_address = "{}:{}".format(*dead.getsockname())
         result["speed"] = speed(args.runs, refusing.address, dead_address)
+        if args.baseline_tree is not None:
+            base = speed(args.runs, refusing.address, dead_address, args.baseline_tree)
+            result["speed"].update({f"baseline {k}": v for k, v in base.items()})
     for name in ("before", "after"):
         for subset in ("all", "popular"):
             c = result[name][subset]
@@ -270,6 +279,10 @@ def main() -> int:
         "refused_cpu_p95_s": result["speed"]["refused_cpu"]["p95_s"],
         "interpreter_median_s": result["speed"]["interpreter_start"]["median_s"],
         "unreachable_median_s": result["speed"]["unreachable_resolver"]["median_s"],
+        "baseline_refused_median_s": result["speed"].get("baseline refused", {}).get("median_s"),
+        "baseline_unreachable_median_s": result["speed"]
+        .get("baseline unreachable_resolver", {})
+        .get("median_s"),
     }
     print(json.dumps(summary))
     return 0
