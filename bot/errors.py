@@ -71,3 +71,12 @@ class RateLimited(SmtpcheckError):
         self.reason = reason
         self.retry_after = retry_after
         super().__init__(f"{reason} (retry in {retry_after:.0f}s)")
+
+
+class FetchFailed(SmtpcheckError, OSError):
+    """An HTTPS fetch (autoconfig) gave no usable document; ``reason`` says why in words."""
+
+    def __init__(self, *, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")

@@ -67,3 +67,30 @@ async def lookup(
         raise LookupFailed(name=name, reason=TIMEOUT) from None
     except (dns.resolver.NoNameservers, dns.exception.DNSException, OSError) as exc:
         raise LookupFailed(name=name, reason=FAILURE) from exc
+
+
+# Finer reasons behind ``FAILURE``, for callers that must say why DNS gave no answer.
+REFUSED: Final = "refused"
+SERVFAIL: Final = "servfail"
+UNREACHABLE: Final = "unreachable"
+
+
+def failure_detail(exc: LookupFailed) -> str:
+    """``exc.reason``, or for ``failure`` what the servers said: refused, servfail, unreachable.
+
+    dnspython keeps each server's answer in ``NoNameservers``; REFUSED wins over SERVFAIL
+    (a policy, not an outage), and both over a server that could not be reached at all.
+    """
+    cause = exc.__cause__
+    if exc.reason != FAILURE or not isinstance(cause, dns.resolver.NoNameservers):
+        return exc.reason
+    # Each entry: (server, tcp, port, exception or rcode text, response).
+    answers = [error[3] for error in cause.kwargs.get("errors", []) if len(error) > 3]
+    said = {str(answer) for answer in answers}
+    if "REFUSED" in said:
+        return REFUSED
+    if "SERVFAIL" in said:
+        return SERVFAIL
+    if answers and all(isinstance(answer, OSError) for answer in answers):
+        return UNREACHABLE
+    return FAILURE

@@ -74,7 +74,13 @@ async def prefill_for(deps: Deps, args: CommandArgs) -> modal.Prefill:
     )
     try:
         found = await asyncio.wait_for(
-            discover_settings(deps.kb, email, resolver=deps.resolver, deadline=DISCOVERY_BUDGET),
+            discover_settings(
+                deps.kb,
+                email,
+                resolver=deps.resolver,
+                fetcher=deps.fetcher,
+                deadline=DISCOVERY_BUDGET,
+            ),
             DISCOVERY_BUDGET + 0.2,
         )
     except (TimeoutError, InputError, LookupFailed):
@@ -83,13 +89,15 @@ async def prefill_for(deps: Deps, args: CommandArgs) -> modal.Prefill:
         return partial
     best = found.candidates[0]
     source = found.provider.name if found.provider else best.source.upper()
+    note = messages.PREFILL_FOUND.format(domain=found.domain or domain, source=source)
     return modal.Prefill(
         email=email,
         host=best.host,
         port=best.port,
         security=best.security,
-        username=email,
-        note=messages.PREFILL_FOUND.format(domain=found.domain or domain, source=source),
+        username=found.login_for(email),
+        # OAuth-only, a gateway or an incomplete lookup: the first thing to know.
+        note=" ".join([note, *found.notes[:1]]),
     )
 
 

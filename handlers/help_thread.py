@@ -113,7 +113,7 @@ async def thread_summary(
     setup = [
         owner.name
         for owner in (
-            deps.kb.providers.get(context.provider or ""),
+            deps.kb.provider(context.provider),
             deps.kb.clients.get(context.client or ""),
         )
         if owner is not None

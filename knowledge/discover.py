@@ -1,27 +1,31 @@
 """Discover submission settings for an email address or a domain.
 
-Order of evidence, best first (what Thunderbird does, minus the HTTP autoconfig):
-1. a domain in the provider table (gmail.com...) answers at once, without DNS;
-2. SRV records (RFC 6186 ``_submission._tcp`` = 587 STARTTLS, RFC 8314
-   ``_submissions._tcp`` = 465 implicit TLS; a "." target means "no service");
-3. the lowest-preference MX host, matched against the providers' MX globs,
-   then reduced to its registrable base domain plus one more label (to tell
-   ``mail.protection.outlook.com`` from ``olc.protection.outlook.com``) and to the
-   base domain alone, matched against the providers' domains and globs;
-4. a guess, ``smtp.<domain>:587``, last.
+Sources, best first (Thunderbird's order, plus the DNS records it skips):
 
-The decision logic is pure (``rank_candidates``); ``discover_settings`` is the
-thin async part: three concurrent lookups under one deadline, whatever came
-back in time is used.
+1. the provider directory: the curated table, then Thunderbird's ISPDB, by the
+   address's domain. A hit answers at once, without DNS or HTTP;
+2. the domain's own autoconfig document (``autoconfig.<domain>`` and
+   ``.well-known``), fetched by an injected ``Fetcher`` (the bot's goes through the
+   probe's egress policy), since knowledge does no HTTP of its own;
+3. SRV records (RFC 8314 ``_submissions._tcp`` = 465 implicit TLS, RFC 6186
+   ``_submission._tcp`` = 587 STARTTLS; a "." target means "no service");
+4. the lowest-preference MX host: a filtering gateway (Proofpoint, Mimecast...)
+   hides the provider and is said so; otherwise it is matched against the
+   directory (MX globs, ISPDB MX hints, Thunderbird-style base domains);
+5. a guess, ``smtp.<domain>:587``, last.
+
+Encrypted candidates always come before plaintext ones. The decision logic is pure
+(``rank_candidates``, ``describe``); ``discover_settings`` is the thin async part:
+concurrent lookups under one deadline, DNS under a shorter one, and any lookup that
+failed (REFUSED, SERVFAIL, timeout, unreachable resolver) makes the answer
+incomplete and says why.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import re
 import unicodedata
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -29,28 +33,51 @@ from typing import Final
 import dns.asyncresolver
 import idna
 
-from bot.errors import InputError, LookupFailed
-from bot.resolver import NXDOMAIN, lookup
+from bot.errors import FetchFailed, InputError, LookupFailed
+from bot.resolver import NO_ANSWER, NXDOMAIN, failure_detail, lookup
+from knowledge.autoconfig import (
+    AutoconfigAnswer,
+    BadDocument,
+    Fetcher,
+    autoconfig_urls,
+    parse_autoconfig,
+)
+from knowledge.directory import (
+    base_domains,
+    provider_for_domain,
+    provider_for_host,
+    provider_for_mx,
+)
+from knowledge.gateways import gateway_for_mx
+from knowledge.ispdb import DOMAIN_TEMPLATE
 from knowledge.model import (
     Candidate,
     CandidateSource,
     Discovery,
+    Gateway,
     KnowledgeBase,
+    Problem,
     Provider,
     SecurityName,
 )
 
+__all__ = [
+    "MxRecord",
+    "SrvRecord",
+    "base_domains",
+    "discover_settings",
+    "parse_srv",
+    "parse_target",
+    "provider_for_domain",
+    "provider_for_host",
+    "provider_for_mx",
+    "rank_candidates",
+]
+
 MAX_INPUT: Final = 320
 _LABEL: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _LOCAL_FORBIDDEN: Final = re.compile(r"[\s\x00-\x1f\x7f<>()\[\],;:\\\"]")
-# Two-label public suffixes common enough to matter for MX hosts. Without the
-# full Public Suffix List, "mx.example.co.uk" would otherwise reduce to "co.uk".
-_TWO_LABEL_SUFFIXES_TEXT: Final = """
-    co.uk org.uk ac.uk gov.uk me.uk ltd.uk plc.uk net.uk com.au net.au org.au edu.au
-    co.nz org.nz net.nz co.jp ne.jp or.jp ac.jp co.za org.za com.br net.br co.in net.in
-    org.in firm.in com.cn net.cn org.cn com.mx com.ar com.tr com.tw com.hk com.sg com.my
-    co.kr or.kr co.il org.il com.pl net.pl co.at or.at gv.at com.es com.pt"""
-_TWO_LABEL_SUFFIXES: Final = frozenset(_TWO_LABEL_SUFFIXES_TEXT.split())
+DNS_DEADLINE: Final = 1.0  # seconds: a resolver that has not answered by then is not coming
 SRV_SERVICES: Final[tuple[tuple[str, SecurityName], ...]] = (
     ("_submissions._tcp", "tls"),  # RFC 8314 prefers implicit TLS
     ("_submission._tcp", "starttls"),
@@ -99,7 +126,12 @@ def _domain(domain: str) -> str:
     if not domain or any(ch.isspace() for ch in domain):
         raise InputError(field="email", reason="has no valid domain after '@'")
     try:
-        ascii_domain = idna.encode(domain, uts46=True).decode("ascii").lower()
+        if domain.isascii() and "--" not in domain:
+            # Plain ASCII without punycode or double hyphens: UTS-46 would only lower-case
+            # it, and its mapping table costs a one-shot CLI process ~40 ms to load.
+            ascii_domain = domain.lower()
+        else:
+            ascii_domain = idna.encode(domain, uts46=True).decode("ascii").lower()
     except (idna.IDNAError, UnicodeError):
         raise InputError(field="email", reason=f"{domain!r} is not a valid domain name") from None
     labels = ascii_domain.split(".")
@@ -110,66 +142,6 @@ def _domain(domain: str) -> str:
     if not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
         raise InputError(field="email", reason=f"{domain!r} is not a valid domain name")
     return ascii_domain
-
-
-def base_domains(host: str) -> tuple[str, ...]:
-    """``host``, its registrable base plus one label, and the base: most specific first."""
-    labels = host.lower().rstrip(".").split(".")
-    size = 3 if ".".join(labels[-2:]) in _TWO_LABEL_SUFFIXES else 2
-    names = [host.lower().rstrip(".")]
-    for width in (size + 1, size):
-        if len(labels) >= width:
-            names.append(".".join(labels[-width:]))
-    return tuple(dict.fromkeys(names))
-
-
-def provider_for_domain(kb: KnowledgeBase, domain: str) -> Provider | None:
-    """The provider whose own mail domains include ``domain`` (gmail.com -> gmail)."""
-    domain = domain.lower().rstrip(".")
-    for provider in kb.providers.values():
-        if domain in provider.domains:
-            return provider
-    return None
-
-
-def provider_for_host(kb: KnowledgeBase, host: str) -> Provider | None:
-    """The provider a host belongs to: a submission host, an MX glob, or a base domain."""
-    host = host.lower().rstrip(".")
-    for provider in kb.providers.values():
-        if any(sub.host == host for sub in provider.submission):
-            return provider
-    return provider_for_mx(kb, host)
-
-
-_glob_orders: weakref.WeakKeyDictionary[KnowledgeBase, tuple[tuple[str, Provider], ...]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _glob_order(kb: KnowledgeBase) -> tuple[tuple[str, Provider], ...]:
-    """Every provider's MX globs in match order, sorted once per knowledge base."""
-    ordered = _glob_orders.get(kb)
-    if ordered is None:
-        # The longest (most literal) glob first; on a tie, a hosting provider (no consumer
-        # domains of its own, e.g. Google Workspace) before the consumer service sharing its MX.
-        globs = [(glob, p) for p in kb.providers.values() for glob in p.mx]
-        ordered = _glob_orders[kb] = tuple(
-            sorted(globs, key=lambda item: (-len(item[0].replace("*", "")), bool(item[1].domains)))
-        )
-    return ordered
-
-
-def provider_for_mx(kb: KnowledgeBase, mx_host: str) -> Provider | None:
-    """Match an MX host to a provider (globs first, then Thunderbird-style base domains)."""
-    ordered = _glob_order(kb)
-    for name in base_domains(mx_host):
-        for glob, provider in ordered:
-            if fnmatch.fnmatchcase(name, glob) or glob.removeprefix("*.") == name:
-                return provider
-        found = provider_for_domain(kb, name)
-        if found is not None:
-            return found
-    return None
 
 
 def parse_srv(records: Iterable[SrvRecord], security: SecurityName) -> list[Candidate]:
@@ -184,11 +156,60 @@ def parse_srv(records: Iterable[SrvRecord], security: SecurityName) -> list[Cand
     ]
 
 
-def _provider_candidates(provider: Provider, source: CandidateSource) -> list[Candidate]:
-    return [
-        Candidate(host=sub.host, port=sub.port, security=sub.security, source=source)
+def provider_candidates(
+    provider: Provider, source: CandidateSource, domain: str
+) -> list[Candidate]:
+    """A provider's servers, encrypted first; a plaintext-only one gets a STARTTLS try first.
+
+    ISPDB's ``%EMAILDOMAIN%`` host template becomes the domain looked up.
+    """
+    found = [
+        Candidate(
+            host=sub.host.replace(DOMAIN_TEMPLATE, domain),
+            port=sub.port,
+            security=sub.security,
+            source=source,
+        )
         for sub in provider.submission
     ]
+    return encrypted_first(found)
+
+
+def encrypted_first(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Plaintext after every encrypted candidate; when all are plaintext, try STARTTLS first.
+
+    The STARTTLS try goes to the first plaintext host on 587 (submission), marked a guess:
+    nothing says it works, but a password should not be sent in the clear untried.
+    """
+    ordered = sorted(candidates, key=lambda c: c.plaintext)  # stable: source order kept
+    if ordered and all(c.plaintext for c in ordered):
+        first = ordered[0]
+        ordered.insert(0, Candidate(host=first.host, port=587, security="starttls", source="guess"))
+    return ordered
+
+
+def _unique(candidates: Iterable[Candidate]) -> tuple[Candidate, ...]:
+    unique: dict[tuple[str, int, bool], Candidate] = {}
+    for candidate in candidates:
+        unique.setdefault((candidate.host, candidate.port, candidate.plaintext), candidate)
+    return tuple(unique.values())
+
+
+def lowest_mx(mx: Sequence[MxRecord]) -> list[MxRecord]:
+    """The MX records mail goes to first (lowest preference), in answer order."""
+    if not mx:
+        return []
+    lowest = min(record.preference for record in mx)
+    return [record for record in mx if record.preference == lowest]
+
+
+def gateway_in(kb: KnowledgeBase, mx: Sequence[MxRecord]) -> Gateway | None:
+    """A filtering gateway among the lowest-preference MX hosts, if any."""
+    for record in lowest_mx(mx):
+        found = gateway_for_mx(kb.directory.gateways, record.host)
+        if found is not None:
+            return found
+    return None
 
 
 def rank_candidates(
@@ -197,28 +218,75 @@ def rank_candidates(
     *,
     srv: Sequence[Candidate] = (),
     mx: Sequence[MxRecord] = (),
+    autoconfig: Sequence[Candidate] = (),
     guess: bool = True,
 ) -> tuple[Provider | None, tuple[Candidate, ...]]:
-    """Pure decision step: the provider (from MX) and ranked, de-duplicated candidates."""
+    """Pure decision step: the provider (from MX) and ranked, de-duplicated candidates.
+
+    Order: the domain's autoconfig, SRV, the MX provider's servers, the guess; then every
+    plaintext candidate after every encrypted one. An MX at a filtering gateway names no
+    provider (the gateway hides it).
+    """
     provider = None
-    if mx:
-        lowest = min(record.preference for record in mx)
-        for record in mx:
-            if record.preference == lowest:
-                provider = provider_for_mx(kb, record.host)
-                if provider is not None:
-                    break
-    candidates: list[Candidate] = list(srv)
+    if gateway_in(kb, mx) is None:
+        for record in lowest_mx(mx):
+            provider = provider_for_mx(kb, record.host)
+            if provider is not None:
+                break
+    candidates: list[Candidate] = [*autoconfig, *srv]
     if provider is not None:
-        candidates += _provider_candidates(provider, "mx")
+        candidates += provider_candidates(provider, "mx", domain)
     if guess:
         candidates.append(
             Candidate(host=f"smtp.{domain}", port=587, security="starttls", source="guess")
         )
-    unique: dict[tuple[str, int], Candidate] = {}
-    for candidate in candidates:
-        unique.setdefault((candidate.host, candidate.port), candidate)
-    return provider, tuple(unique.values())
+    return provider, _unique(encrypted_first(candidates))
+
+
+def describe(
+    kb: KnowledgeBase,
+    domain: str,
+    *,
+    provider: Provider | None,
+    candidates: tuple[Candidate, ...],
+    problem: Problem | None = None,
+    gateway: Gateway | None = None,
+    username: str | None = None,
+    login: str | None = None,
+    oauth: str | None = None,
+) -> Discovery:
+    """The finished answer, with its notes in the order a person needs them.
+
+    OAuth-only comes first (it changes everything else), then a missing or failed
+    lookup, then the gateway, then a plaintext-only warning.
+    """
+    wording = kb.directory.wording
+    oauth_only = (oauth or (provider.oauth if provider else "none")) == "required"
+    name = provider.name if provider else domain
+    notes: list[str] = []
+    if wording is not None:
+        fill = {"domain": domain, "provider": name}
+        if oauth_only:
+            notes.append(wording.oauth_only.format(**fill))
+        if problem is not None:
+            notes.append(wording.problems[problem.value].format(**fill))
+        if gateway is not None:
+            notes += [line.format(gateway=gateway.name, **fill) for line in wording.gateway]
+        known = [c for c in candidates if c.source != "guess"]
+        if known and all(c.plaintext for c in known):
+            notes.append(wording.plaintext_only.format(**fill))
+    return Discovery(
+        provider=provider,
+        candidates=candidates,
+        domain=domain,
+        complete=problem in (None, Problem.NXDOMAIN),
+        problem=problem,
+        gateway=gateway,
+        username=username or (provider.username if provider else None),
+        login=login if login is not None else (provider.login if provider else ""),
+        oauth_only=oauth_only,
+        notes=tuple(notes),
+    )
 
 
 async def _srv(
@@ -234,55 +302,127 @@ async def _mx(resolver: dns.asyncresolver.Resolver, name: str, lifetime: float) 
     return [MxRecord(r.preference, r.exchange.to_text().rstrip(".").lower()) for r in answer]
 
 
+async def _autoconfig(fetcher: Fetcher, domain: str) -> AutoconfigAnswer | None:
+    """The first of Thunderbird's two URLs that gives a usable document, or None.
+
+    Both are asked at once (a missing one usually costs a full TLS handshake);
+    the first URL's answer wins when both have one.
+    """
+
+    async def one(url: str) -> AutoconfigAnswer | None:
+        try:
+            return parse_autoconfig(await fetcher(url, domain=domain))
+        except (FetchFailed, BadDocument):
+            return None  # most domains publish nothing: not a failure of the lookup
+
+    answers = await asyncio.gather(*(one(url) for url in autoconfig_urls(domain)))
+    return next((answer for answer in answers if answer is not None), None)
+
+
+# Most telling first: a server that refuses says more than one that is down or silent.
+_PROBLEM_ORDER: Final = (
+    Problem.REFUSED,
+    Problem.SERVFAIL,
+    Problem.UNREACHABLE,
+    Problem.FAILURE,
+    Problem.TIMEOUT,
+)
+
+
+_PROBLEMS: Final = {problem.value: problem for problem in Problem}
+
+
+def _problem(reasons: Iterable[str]) -> Problem | None:
+    seen = {_PROBLEMS.get(reason, Problem.FAILURE) for reason in reasons}
+    return next((p for p in _PROBLEM_ORDER if p in seen), None)
+
+
 async def discover_settings(
     kb: KnowledgeBase,
     email_or_domain: str,
     *,
     resolver: dns.asyncresolver.Resolver,
+    fetcher: Fetcher | None = None,
     deadline: float = 5.0,
+    dns_deadline: float = DNS_DEADLINE,
 ) -> Discovery:
     """Provider and ranked submission candidates for an address or domain.
 
-    Raises ``InputError(field="email")`` for bad input; never raises for DNS
-    trouble: lookups that fail or miss the deadline simply contribute nothing.
+    Raises ``InputError(field="email")`` for bad input; never raises for DNS or HTTP
+    trouble: a failed lookup contributes nothing and makes the answer incomplete.
     """
     _, domain = parse_target(email_or_domain)
     known = provider_for_domain(kb, domain)
     if known is not None:
-        return Discovery(
-            provider=known,
-            candidates=tuple(_provider_candidates(known, "provider")),
-            domain=domain,
-        )
+        source: CandidateSource = "ispdb" if known.source == "ispdb" else "provider"
+        candidates = _unique(provider_candidates(known, source, domain))
+        return describe(kb, domain, provider=known, candidates=candidates)
+    dns_deadline = min(dns_deadline, deadline)
     srv_results: dict[str, list[Candidate]] = {}
     mx_result: list[MxRecord] = []
     failures: dict[str, str] = {}
+    published: list[AutoconfigAnswer] = []
+    mx_done = asyncio.Event()
 
     async def srv_task(service: str, security: SecurityName) -> None:
         try:
-            srv_results[service] = await _srv(resolver, f"{service}.{domain}", security, deadline)
+            name = f"{service}.{domain}"
+            srv_results[service] = await _srv(resolver, name, security, dns_deadline)
         except LookupFailed as exc:
-            failures[service] = exc.reason
+            failures[service] = failure_detail(exc)
 
     async def mx_task() -> None:
         try:
-            mx_result.extend(await _mx(resolver, domain, deadline))
+            mx_result.extend(await _mx(resolver, domain, dns_deadline))
         except LookupFailed as exc:
-            failures["mx"] = exc.reason
+            failures["mx"] = failure_detail(exc)
+        finally:
+            mx_done.set()
 
-    complete = True
+    async def autoconfig_task() -> None:
+        if fetcher is None:
+            return
+        # The fetch resolves names with the same resolver: once the MX lookup shows the
+        # domain missing or DNS failing, HTTP has nothing to reach. Waiting for it costs
+        # one DNS round trip and spares a doomed fetch (and, in the CLI, loading aiohttp).
+        await mx_done.wait()
+        if failures.get("mx", NO_ANSWER) == NO_ANSWER:
+            answer = await _autoconfig(fetcher, domain)
+            if answer is not None:
+                published.append(answer)
+
+    tasks = [*(srv_task(s, sec) for s, sec in SRV_SERVICES), mx_task(), autoconfig_task()]
+    timed_out = False
     try:
         async with asyncio.timeout(deadline):
-            await asyncio.gather(*(srv_task(s, sec) for s, sec in SRV_SERVICES), mx_task())
+            await asyncio.gather(*tasks)
     except TimeoutError:
-        complete = False  # keep whatever came back in time
-    srv = [c for service, _ in SRV_SERVICES for c in srv_results.get(service, [])]
+        timed_out = True  # keep whatever came back in time
     missing = failures.get("mx") == NXDOMAIN
-    provider, candidates = rank_candidates(kb, domain, srv=srv, mx=mx_result, guess=not missing)
-    return Discovery(
+    normal = (NXDOMAIN, NO_ANSWER)
+    problem = _problem(r for r in failures.values() if r not in normal)
+    if problem is None and timed_out:
+        problem = Problem.TIMEOUT
+    if problem is None and missing:
+        problem = Problem.NXDOMAIN
+    srv = [c for service, _ in SRV_SERVICES for c in srv_results.get(service, [])]
+    own = published[0] if published else None
+    provider, candidates = rank_candidates(
+        kb,
+        domain,
+        srv=srv,
+        mx=mx_result,
+        autoconfig=own.candidates if own else (),
+        guess=not missing,
+    )
+    return describe(
+        kb,
+        domain,
         provider=provider,
         candidates=candidates,
-        domain=domain,
-        complete=complete,
-        problem=NXDOMAIN if missing else None,
+        problem=problem,
+        gateway=gateway_in(kb, mx_result),
+        username=own.username if own and provider is None else None,
+        login=own.login if own and provider is None else None,
+        oauth=own.oauth if own and provider is None else None,
     )

@@ -15,6 +15,7 @@ ENHANCED: Final = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 URL: Final = re.compile(r"https?://\S+")
 HOST: Final = re.compile(r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 T = TypeVar("T")
+_SAFE_LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Entry:
@@ -93,7 +94,8 @@ def kind_of(value: object) -> str:
 
 def read_yaml(path: Path, source: str) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader where PyYAML has it: ten times faster, same safe subset.
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -15,8 +15,11 @@ from types import MappingProxyType
 from typing import Final, cast
 
 from bot.errors import KnowledgeError
+from knowledge.directory import build_directory
 from knowledge.entries import ENHANCED, HOST, URL, Entry, T, read_yaml
 from knowledge.findings import FINDINGS_FILE, load_findings
+from knowledge.gateways import load_discovery
+from knowledge.ispdb import load_ispdb
 from knowledge.model import (
     Article,
     Client,
@@ -271,11 +274,12 @@ def _named_wordings(
     return named
 
 
-def load_knowledge(root: Path | None = None) -> KnowledgeBase:
+def load_knowledge(root: Path | None = None, *, warm: bool = True) -> KnowledgeBase:
     """Read and validate ``root`` (default: the package's ``data`` folder).
 
     Raises ``KnowledgeError`` for the first problem found. The search and explain
-    indexes are built here too, so the first question pays no warm-up cost.
+    indexes are built here too, so the first question pays no warm-up cost; a one-shot
+    caller that never searches (``smtpcheck discover``) passes ``warm=False``.
     """
     root = DEFAULT_ROOT if root is None else Path(root)
     articles = _load_articles(root)
@@ -291,6 +295,9 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         )
     findings, outcomes = load_findings(root)
     _check_references(articles, providers, replies, clients, _named_wordings(findings, outcomes))
+    ispdb, commit = load_ispdb(root, providers)
+    gateways, wording = load_discovery(root)
+    directory = build_directory(providers, ispdb, commit=commit, gateways=gateways, wording=wording)
     kb = KnowledgeBase(
         articles={article_id: article for article_id, (_, article) in articles.items()},
         providers=providers,
@@ -298,14 +305,16 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         clients=clients,
         findings=MappingProxyType(findings),
         outcomes=MappingProxyType(outcomes),
+        directory=directory,
     )
-    from knowledge.search import warm_up  # search imports the model, not the loader
+    if warm:
+        from knowledge.search import warm_up  # search imports the model, not the loader
 
-    warm_up(kb)
+        warm_up(kb)
     return kb
 
 
 @functools.cache
-def get_knowledge() -> KnowledgeBase:
+def get_knowledge(*, warm: bool = True) -> KnowledgeBase:
     """The default knowledge base, loaded and validated once per process."""
-    return load_knowledge()
+    return load_knowledge(warm=warm)

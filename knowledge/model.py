@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Final, Literal
 
-SecurityName = Literal["starttls", "tls"]
-CandidateSource = Literal["srv", "mx", "provider", "guess"]
+SecurityName = Literal["starttls", "tls", "none"]  # "none": plaintext, ISPDB or autoconfig only
+CandidateSource = Literal["provider", "ispdb", "autoconfig", "srv", "mx", "guess"]
+ProviderSource = Literal["provider", "ispdb"]  # the curated table, or Thunderbird's ISPDB
 
 # The fields a live-check wording may name; the checks fill them from the probe report.
 TEMPLATE_FIELDS: Final = frozenset({"host", "port", "security", "mechanism", "offered"})
@@ -80,11 +82,18 @@ class Provider:
     mx: tuple[str, ...]  # lower-case fnmatch globs, e.g. "*.google.com"
     submission: tuple[Submission, ...]
     username: str
-    app_password: str  # required | recommended | optional | none
+    app_password: str  # required | recommended | optional | none (| unknown: ISPDB)
     oauth: str  # required | supported | none
     notes: str
     links: tuple[str, ...]
     hints: tuple[str, ...]  # lower-case substrings seen in this provider's replies
+    source: ProviderSource = "provider"
+    login: str = ""  # ISPDB's username template (%EMAILADDRESS%...); "" = the full address
+
+    @property
+    def oauth_only(self) -> bool:
+        """No password of any kind works: the mail app must sign in with the provider."""
+        return self.oauth == "required"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,16 +133,63 @@ class Wording:
         return self.ports.get(port, self)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Gateway:
+    """A filtering service whose MX hosts hide the mailbox provider behind them."""
+
+    id: str
+    name: str
+    mx: tuple[str, ...]  # lower-case fnmatch globs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscoveryWording:
+    """What discovery says besides the servers, as templates over ``{domain}``,
+    ``{provider}`` and (gateway lines) ``{gateway}``."""
+
+    oauth_only: str
+    plaintext_only: str
+    problems: Mapping[str, str]  # Problem value -> sentence
+    gateway: tuple[str, ...]  # hidden provider; what it means for SMTP; what to ask IT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderDirectory:
+    """Every provider known by domain, host and MX: the curated table first, then ISPDB."""
+
+    ispdb: Mapping[str, Provider] = field(default_factory=dict)  # id -> ISPDB provider
+    ispdb_commit: str = ""  # the thunderbird/autoconfig commit the snapshot was made from
+    by_domain: Mapping[str, Provider] = field(default_factory=dict)  # curated wins a domain
+    by_host: Mapping[str, Provider] = field(default_factory=dict)  # submission host -> provider
+    gateways: tuple[Gateway, ...] = ()
+    wording: DiscoveryWording | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, weakref_slot=True)
 class KnowledgeBase:
     """Validated content. Compared by identity; engines cache their indexes per instance."""
 
     articles: Mapping[str, Article]
-    providers: Mapping[str, Provider]
+    providers: Mapping[str, Provider]  # the curated table only
     replies: tuple[ReplyPattern, ...]
     clients: Mapping[str, Client]
     findings: Mapping[str, Wording]  # keyed by the probe's finding values
     outcomes: Mapping[str, Wording]  # keyed by outcome values, for reports with no finding
+    directory: ProviderDirectory = field(default_factory=ProviderDirectory)
+
+    def provider(self, provider_id: str | None) -> Provider | None:
+        """A provider by id, from the curated table or ISPDB."""
+        if not provider_id:
+            return None
+        return self.providers.get(provider_id) or self.directory.ispdb.get(provider_id)
+
+    def provider_for_domain(self, domain: str) -> Provider | None:
+        """The provider whose mail domains include ``domain`` (curated table, then ISPDB)."""
+        return self.directory.by_domain.get(domain.lower().rstrip("."))
+
+    def provider_for_submission_host(self, host: str) -> Provider | None:
+        """The provider that runs submission server ``host`` (curated table, then ISPDB)."""
+        return self.directory.by_host.get(host.lower().rstrip("."))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,6 +250,11 @@ class Candidate:
     security: SecurityName
     source: CandidateSource
 
+    @property
+    def plaintext(self) -> bool:
+        """The password would cross the network unencrypted: never recommended first."""
+        return self.security == "none"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "host": self.host,
@@ -203,19 +264,52 @@ class Candidate:
         }
 
 
+class Problem(StrEnum):
+    """Why a discovery is incomplete, or why it found nothing."""
+
+    NXDOMAIN = "nxdomain"  # the domain does not exist (complete, but nothing to find)
+    REFUSED = "refused"  # the DNS server refused to answer
+    SERVFAIL = "servfail"  # the DNS server failed (SERVFAIL)
+    TIMEOUT = "timeout"  # no answer in time (an unreachable or slow resolver)
+    UNREACHABLE = "unreachable"  # the DNS server could not be reached at all
+    FAILURE = "failure"  # any other DNS failure
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Discovery:
     provider: Provider | None
-    candidates: tuple[Candidate, ...]  # best first, no (host, port) twice
+    candidates: tuple[Candidate, ...]  # best first (encrypted first), no server twice
     domain: str = ""
-    complete: bool = True  # False when the deadline cut DNS lookups short
-    problem: str | None = None  # "nxdomain" when the domain does not exist
+    complete: bool = True  # False when a lookup failed or the deadline cut it short
+    problem: Problem | None = None
+    gateway: Gateway | None = None  # a filtering gateway in the MX, hiding the provider
+    username: str | None = None  # the username form in words, where known
+    login: str = ""  # the username template behind it ("" = the full address)
+    oauth_only: bool = False  # no password works: say so before anything else
+    notes: tuple[str, ...] = ()  # what to tell the person, in order (OAuth-only first)
+
+    def login_for(self, email: str) -> str:
+        """The username to type for ``email``, from the template (the address by default)."""
+        local, _, domain = email.rpartition("@")
+        if not local or not self.login:
+            return email
+        return (
+            self.login.replace("%EMAILADDRESS%", email)
+            .replace("%EMAILLOCALPART%", local)
+            .replace("%EMAILDOMAIN%", domain)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "domain": self.domain,
             "provider": self.provider.id if self.provider else None,
+            "provider_name": self.provider.name if self.provider else None,
+            "provider_source": self.provider.source if self.provider else None,
+            "username": self.username,
+            "oauth_only": self.oauth_only,
             "candidates": [candidate.as_dict() for candidate in self.candidates],
             "complete": self.complete,
-            "problem": self.problem,
+            "problem": None if self.problem is None else str(self.problem),
+            "gateway": self.gateway.name if self.gateway else None,
+            "notes": list(self.notes),
         }

@@ -93,6 +93,9 @@ def vocabulary(kb: KnowledgeBase) -> Vocabulary:
         for p in kb.providers.values():
             for sub in p.submission:
                 hosts.setdefault(sub.host, p.id)
+        # Every ISPDB server host too (the curated table wins a shared host).
+        for host, owner in kb.directory.by_host.items():
+            hosts.setdefault(host, owner.id)
         found = _vocabularies[kb] = Vocabulary(
             phrase_index(providers), phrase_index(clients), hosts
         )

@@ -19,8 +19,10 @@ from bot.logs import setup_logging
 EXIT_INVALID = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import knowledge, probe
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; for a knowledge ``command`` only the knowledge subcommands, so a
+    one-shot ``smtpcheck discover`` does not import the probe engine and aiosmtplib."""
+    from . import knowledge
 
     parser = argparse.ArgumentParser(
         prog="smtpcheck",
@@ -28,13 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
         "discover settings, explain an error, ask a question.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    probe.register(subparsers)
+    if command not in knowledge.COMMANDS:
+        from . import probe
+
+        probe.register(subparsers)
     knowledge.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env(os.environ)

@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any, Final
 
+import dns.asyncresolver
+
 from bot.cli import EXIT_INVALID
 from bot.config import Settings
 from bot.errors import InputError, KnowledgeError
@@ -24,11 +26,11 @@ from knowledge import (
     discover_settings,
     explain_reply,
     get_knowledge,
-    search,
 )
+from knowledge.autoconfig import Fetcher
 from knowledge.explain import MAX_INPUT
-from knowledge.search import CONFIDENCE_FLOOR
 
+COMMANDS: Final = frozenset({"ask", "explain", "discover"})  # what register() adds
 EXIT_FOUND: Final = 0
 EXIT_NOTHING: Final = 1
 EXIT_DATA: Final = 3
@@ -69,8 +71,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "discover",
         help="find the sending server for an address or domain",
         description="Find the provider and the submission servers for an email address or "
-        "domain (provider table, DNS SRV records, MX records), best first. "
-        "Uses SMTPCHECK_DNS_SERVERS.",
+        "domain (provider table, Thunderbird's ISPDB, the domain's autoconfig file, DNS SRV "
+        "and MX records), best first, encrypted before plaintext. Uses SMTPCHECK_DNS_SERVERS, "
+        "SMTPCHECK_ALLOW_NETWORKS and SMTPCHECK_CA_FILE.",
         epilog=_EXITS,
     )
     discover.add_argument("target", metavar="EMAIL_OR_DOMAIN")
@@ -78,10 +81,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     discover.set_defaults(handler=discover_command)
 
 
-def knowledge_base() -> KnowledgeBase | None:
+def knowledge_base(*, warm: bool = True) -> KnowledgeBase | None:
     """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``)."""
     try:
-        return get_knowledge()
+        return get_knowledge() if warm else get_knowledge(warm=False)
     except KnowledgeError as exc:
         print(f"smtpcheck: knowledge data is invalid: {exc}", file=sys.stderr)
         return None
@@ -98,6 +101,8 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.limit <= 20:
         print("smtpcheck: --limit must be between 1 and 20", file=sys.stderr)
         return EXIT_INVALID
+    from knowledge import search  # numpy and BM25: only for the commands that search
+
     result = search(kb, args.question, limit=args.limit)
     if args.json:
         _print_json(result.as_dict())
@@ -111,6 +116,8 @@ def _render_answers(kb: KnowledgeBase, result: SearchResult) -> str:
         return "No article matches that question. Try other words, or paste the exact error."
     best = result.answers[0].article
     lines = []
+    from knowledge import CONFIDENCE_FLOOR
+
     if result.confidence < CONFIDENCE_FLOOR:
         lines.append("Not sure this is what you asked; the closest articles are:")
     lines += [f"{best.title}  [{best.id}]", "", best.summary, ""]
@@ -156,13 +163,14 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
-    kb = knowledge_base()
+    kb = knowledge_base(warm=False)  # no search here: skip building its index
     if kb is None:
         return EXIT_DATA
     resolver = make_resolver(settings.dns_servers, lifetime=DISCOVER_DEADLINE)
+    fetcher = LazyFetcher(settings, resolver)
     try:
         found = await discover_settings(
-            kb, args.target, resolver=resolver, deadline=DISCOVER_DEADLINE
+            kb, args.target, resolver=resolver, fetcher=fetcher, deadline=DISCOVER_DEADLINE
         )
     except InputError as exc:
         print(f"smtpcheck: {exc}", file=sys.stderr)
@@ -174,28 +182,55 @@ async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FOUND if found.candidates else EXIT_NOTHING
 
 
+class LazyFetcher:
+    """The egress-checked HTTPS fetcher, built on first use: a lookup answered from the
+    provider directory (or stopped by failing DNS) never loads aiohttp."""
+
+    def __init__(self, settings: Settings, resolver: dns.asyncresolver.Resolver) -> None:
+        self._settings = settings
+        self._resolver = resolver
+        self._fetcher: Fetcher | None = None
+
+    async def __call__(self, url: str, *, domain: str) -> bytes:
+        if self._fetcher is None:
+            from bot.fetch import HttpsFetcher, fetch_context
+            from bot.probe.egress import EgressPolicy
+
+            ca_file = self._settings.ca_file
+            self._fetcher = HttpsFetcher(
+                resolver=self._resolver,
+                policy=EgressPolicy(self._settings.allow_networks),
+                ssl_context=fetch_context([ca_file] if ca_file else []),
+            )
+        return await self._fetcher(url, domain=domain)
+
+
 _SOURCES: Final = {
+    "provider": "provider table",
+    "ispdb": "Thunderbird's ISPDB",
+    "autoconfig": "the domain's autoconfig file",
     "srv": "DNS SRV record",
     "mx": "provider, from the MX record",
-    "provider": "provider table",
     "guess": "a guess",
 }
+_SECURITY: Final = {"tls": "SSL/TLS", "starttls": "STARTTLS", "none": "NO ENCRYPTION"}
 
 
 def _render_discovery(found: Discovery) -> str:
     lines = [f"Domain: {found.domain}"]
+    lines += [f"Note: {note}" for note in found.notes[:1] if found.oauth_only]
     if found.provider is not None:
         lines.append(f"Provider: {found.provider.name} [{found.provider.id}]")
-        lines.append(f"Username: {found.provider.username}")
-    if found.problem == "nxdomain":
-        lines.append("The domain does not exist in DNS; check the spelling.")
-    if not found.complete:
-        lines.append("DNS did not answer in time; results may be incomplete.")
+    if found.gateway is not None:
+        lines.append(f"Filtering gateway: {found.gateway.name} (hides the mailbox provider)")
+    if found.username is not None:
+        lines.append(f"Username: {found.username}")
     if not found.candidates:
         lines.append("No sending server found.")
     for candidate in found.candidates:
-        security = "SSL/TLS" if candidate.security == "tls" else "STARTTLS"
         lines.append(
-            f"  {candidate.host}:{candidate.port}  {security}  ({_SOURCES[candidate.source]})"
+            f"  {candidate.host}:{candidate.port}  {_SECURITY[candidate.security]}  "
+            f"({_SOURCES[candidate.source]})"
         )
+    lines += [f"Note: {note}" for note in found.notes[1 if found.oauth_only else 0 :]]
     return "\n".join(lines)

@@ -101,14 +101,16 @@ def _variant_key(article: Article, context: ThreadContext) -> str | None:
 def _variant(kb: KnowledgeBase, key: str | None) -> Variant | None:
     if key is None:
         return None
-    owner = kb.providers.get(key) or kb.clients.get(key)
+    owner = kb.provider(key) or kb.clients.get(key)
     return Variant(id=key, name=owner.name if owner else key)
 
 
 def prefill_for(kb: KnowledgeBase, context: ThreadContext) -> KnownSettings | None:
     """What the live-check modal can be filled with from what the thread knows."""
-    provider = kb.providers.get(context.provider or "")
+    provider = kb.provider(context.provider)  # curated or ISPDB
     submission = provider.submission[0] if provider and provider.submission else None
+    if submission is not None and "%" in submission.host:
+        submission = None  # an ISPDB host template (mail.%EMAILDOMAIN%): no one host to fill
     if submission is None and context.email is None:
         return None
     return KnownSettings(

@@ -22,6 +22,7 @@ from bot.oauth.settings import Provider
 from bot.runtime.metrics import Metrics
 from bot.store.base import Store
 from knowledge import KnowledgeBase
+from knowledge.autoconfig import Fetcher
 
 DEPS_KEY: Final = "smtpcheck_deps"
 
@@ -40,6 +41,7 @@ class Deps:
     metrics: Metrics
     helpdesk: HelpdeskMetrics
     sign_ins: SignIns | None = None  # OAuth sign-ins for checks (None: none configured)
+    fetcher: Fetcher | None = None  # autoconfig over HTTPS for discovery; None: DNS only
 
     def sign_in_choices(self, host: str | None) -> tuple[Provider, ...]:
         """The sign-in buttons the probe modal offers for ``host`` (none when unconfigured)."""

@@ -27,19 +27,22 @@ from bot.checks.advice import AdviseFn, make_advise
 from bot.checks.limits import RateLimiter
 from bot.checks.runner import CheckRunner, ProbeFn
 from bot.config import Settings
+from bot.fetch import HttpsFetcher, fetch_context
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.logs import setup_logging
 from bot.oauth.pending import PendingSignIns
 from bot.oauth.service import SignIns
 from bot.probe.collaborators import Collaborators
+from bot.probe.egress import EgressPolicy
 from bot.probe.model import OnStep, ProbeReport, ProbeRequest
 from bot.resolver import make_resolver
-from bot.runtime.deps import Deps
+from bot.runtime.deps import DISCOVERY_BUDGET, Deps
 from bot.runtime.metrics import Metrics
 from bot.runtime.middleware import DedupeEvents, InjectDeps, error_handler
 from bot.store.base import CheckRecord, Store
 from handlers import check_thread
 from knowledge import KnowledgeBase, get_knowledge
+from knowledge.autoconfig import Fetcher
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +141,7 @@ def build_app(
     limiter: RateLimiter | None = None,
     metrics: Metrics | None = None,
     helpdesk: HelpdeskMetrics | None = None,
+    fetcher: Fetcher | None = None,
     deadline: float = PROBE_DEADLINE,
 ) -> Bot:
     """Everything injected; anything not given is built from ``settings``."""
@@ -169,6 +173,13 @@ def build_app(
         metrics=metrics,
         helpdesk=helpdesk,
         sign_ins=sign_ins,
+        fetcher=fetcher
+        or HttpsFetcher(
+            resolver=resolver,
+            policy=EgressPolicy(settings.allow_networks),
+            ssl_context=fetch_context([settings.ca_file] if settings.ca_file else []),
+            deadline=DISCOVERY_BUDGET,
+        ),
     )
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))

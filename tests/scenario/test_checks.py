@@ -194,6 +194,27 @@ async def test_email_prefills_from_the_provider_table(store: MemoryStore) -> Non
     assert "initial_value" not in inputs["password"]
 
 
+async def test_email_prefills_from_thunderbirds_ispdb(store: MemoryStore) -> None:
+    """An ISPDB-only domain (free.fr) prefills its server, and the username in ISPDB's form
+    (the part before the @), without waiting on DNS."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal("jean.dupont@free.fr")
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["host"]["initial_value"] == "smtp.free.fr"
+    assert inputs["port"]["initial_value"] == "465"
+    assert inputs["username"]["initial_value"] == "jean.dupont"
+    assert "Free" in str(view["blocks"][0])
+
+
+async def test_oauth_only_provider_is_said_in_the_modal(store: MemoryStore) -> None:
+    """An ISPDB provider that takes only OAuth (hotmail.co.jp): the modal's note says so."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal("someone@hotmail.co.jp")
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["host"]["initial_value"] == "smtp-mail.outlook.com"
+    assert "accepts only OAuth sign-in" in str(view["blocks"][0])
+
+
 async def test_unknown_domain_still_opens_the_modal_in_time(store: MemoryStore) -> None:
     """When discovery cannot finish (DNS unreachable) the modal opens within the
     trigger window with what is known."""

@@ -2,7 +2,8 @@
 
 Records come from a plain dict ``{(name, rdtype): [rdata text, ...]}``. Names
 listed in ``silent`` get no answer at all (a resolver timeout); names listed in
-``servfail`` get SERVFAIL; any other name not in the zone gets NXDOMAIN.
+``servfail`` get SERVFAIL; names listed in ``refused`` (or every name, with
+``refuse_all``) get REFUSED; any other name not in the zone gets NXDOMAIN.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import dns.flags
 import dns.message
@@ -30,6 +32,8 @@ class DnsServer:
         *,
         silent: Iterable[str] = (),
         servfail: Iterable[str] = (),
+        refused: Iterable[str] = (),
+        refuse_all: bool = False,
     ) -> None:
         self._zone = {
             (dns.name.from_text(name), dns.rdatatype.from_text(rdtype)): list(values)
@@ -38,6 +42,8 @@ class DnsServer:
         self._names = {name for name, _ in self._zone}
         self._silent = {dns.name.from_text(n) for n in silent}
         self._servfail = {dns.name.from_text(n) for n in servfail}
+        self._refused = {dns.name.from_text(n) for n in refused}
+        self._refuse_all = refuse_all
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.settimeout(0.1)
@@ -87,6 +93,10 @@ class DnsServer:
         if qname in self._servfail:
             response.set_rcode(dns.rcode.SERVFAIL)
             return response.to_wire()
+        if self._refuse_all or qname in self._refused:
+            response.flags &= ~dns.flags.AA
+            response.set_rcode(dns.rcode.REFUSED)
+            return response.to_wire()
         values = self._zone.get((qname, qtype))
         if values:
             rrset = dns.rrset.from_text_list(qname, 60, dns.rdataclass.IN, qtype, list(values))
@@ -97,7 +107,7 @@ class DnsServer:
 
 
 @contextmanager
-def dns_server(zone: Zone, **kwargs: Iterable[str]) -> Iterator[DnsServer]:
+def dns_server(zone: Zone, **kwargs: Any) -> Iterator[DnsServer]:
     server = DnsServer(zone, **kwargs).start()
     try:
         yield server

@@ -129,3 +129,45 @@ def test_discover_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     """A bad address exits 2 with the field named on stderr."""
     assert _main(["discover", "not an address"]) == 2
     assert "email:" in capsys.readouterr().err
+
+
+def test_discover_ispdb_domain_in_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ISPDB-only domain answers from the snapshot with source "ispdb", DNS refusing."""
+    with dns_server({}, refuse_all=True) as server:
+        monkeypatch.setenv("SMTPCHECK_DNS_SERVERS", server.address)
+        code, data = _json(capsys, ["discover", "someone@t-online.de"])
+    assert code == 0 and data["provider"] == "t-online.de" and data["complete"] is True
+    assert data["candidates"] == [
+        {"host": "securesmtp.t-online.de", "port": 465, "security": "tls", "source": "ispdb"},
+        {"host": "securesmtp.t-online.de", "port": 587, "security": "starttls", "source": "ispdb"},
+    ]
+    assert data["username"] == "your full email address" and data["gateway"] is None
+
+
+def test_discover_refused_dns_is_incomplete(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resolver answering REFUSED: complete false, problem "refused", and said in words."""
+    with dns_server({}, refuse_all=True) as server:
+        monkeypatch.setenv("SMTPCHECK_DNS_SERVERS", server.address)
+        code, data = _json(capsys, ["discover", "bob@unknown-company.test"])
+        assert code == 0 and data["complete"] is False and data["problem"] == "refused"
+        assert _main(["discover", "unknown-company.test"]) == 0
+    out = capsys.readouterr().out
+    assert "refused to answer" in out and "incomplete" in out
+
+
+def test_discover_names_a_filtering_gateway(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An MX at Mimecast: gateway named, no provider, and the advice printed."""
+    zone = {("corp.test.", "MX"): ["10 eu-smtp-inbound-1.mimecast.com."]}
+    with dns_server(zone) as server:
+        monkeypatch.setenv("SMTPCHECK_DNS_SERVERS", server.address)
+        code, data = _json(capsys, ["discover", "corp.test"])
+        assert code == 0 and data["gateway"] == "Mimecast" and data["provider"] is None
+        assert _main(["discover", "corp.test"]) == 0
+    out = capsys.readouterr().out
+    assert "Filtering gateway: Mimecast" in out and "Ask IT" in out

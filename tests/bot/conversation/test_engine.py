@@ -299,6 +299,9 @@ async def test_unknown_article_is_input_error(kb: KnowledgeBase, store: Store) -
         ("my mail is at zohomail.eu", "zoho-eu", None),
         ("I set smtp.office365.com as server", "microsoft365", None),
         ("we're in Germany", None, None),
+        ("mail to me@t-online.de bounces", "t-online.de", None),
+        ("securesmtp.t-online.de says 535 authentication failed", "t-online.de", None),
+        ("my address is bob@bigpond.com", "bigpond.com", None),
     ],
 )
 def test_learn_detects_provider_and_client(
