@@ -7,6 +7,7 @@ reason in one sentence, so a content author can fix it without reading code.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -57,6 +58,7 @@ PROVIDER_FIELDS: Final = frozenset(
         "notes",
         "links",
         "hints",
+        "checked",
     }
 )
 SUBMISSION_FIELDS: Final = frozenset({"host", "port", "security"})
@@ -133,8 +135,24 @@ def _parse_provider(entry: Entry) -> tuple[str, Provider]:
         notes=entry.text("notes"),
         links=links,
         hints=tuple(hint.lower() for hint in entry.texts("hints")),
+        checked=_checked_date(entry),
     )
     return provider.id, provider
+
+
+def _checked_date(entry: Entry) -> datetime.date:
+    """The day a provider's facts were last checked: a real date, not in the future."""
+    value = entry.require("checked")
+    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date | str):
+        entry.fail("'checked' must be a date written YYYY-MM-DD")
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            entry.fail(f"'checked' {value!r} is not a date written YYYY-MM-DD")
+    if value > datetime.datetime.now(datetime.UTC).date():
+        entry.fail(f"'checked' {value.isoformat()} is in the future")
+    return value
 
 
 def _compile(entry: Entry, source: str) -> re.Pattern[str]:

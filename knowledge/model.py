@@ -8,6 +8,7 @@ stored and serialised without touching the data files.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class Provider:
     notes: str
     links: tuple[str, ...]
     hints: tuple[str, ...]  # lower-case substrings seen in this provider's replies
+    checked: datetime.date  # when these facts were last checked against the provider's docs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
