@@ -6,17 +6,21 @@ Pasted text comes in many shapes: a raw multi-line reply (``535-5.7.8 ...`` then
 traceback (``(535, b'5.7.8 ...')``), a server log line with no code at all.
 Splitting is pure string work; matching is a scan over our own patterns.
 Nothing is guessed: text no pattern matches gives no match.
+
+A paste is usually a log: connection lines, config echoes, the client's wrapper
+message, then the server's reply. Matches come back best first (see ``_best_first``):
+the reply that names the cause, not the first line that happens to match.
 """
 
 from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from knowledge.model import KnowledgeBase, Match, ReplyPattern
+from knowledge.model import Explanation, KnowledgeBase, Match, PatternRole, ReplyPattern
 
 MAX_INPUT: Final = 20_000  # characters; a pasted bounce is far smaller
 MAX_REPLY: Final = 2_000  # one reply's text; SMTP caps lines at 512 octets anyway
@@ -176,6 +180,9 @@ _combined: weakref.WeakKeyDictionary[KnowledgeBase, re.Pattern[str] | None] = (
 )
 
 
+_ROLE_RANK: Final = {PatternRole.REPLY: 2, PatternRole.FALLBACK: 1, PatternRole.WRAPPER: 0}
+
+
 def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
     """Most specific first: a hinted provider's own wording, then data order.
 
@@ -187,8 +194,14 @@ def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[i
     return (int(provider_hinted), -order)
 
 
-def match_reply(kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = ()) -> Match | None:
-    """The most specific known pattern for one reply, or None."""
+def match_reply(
+    kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = (), paste: str = ""
+) -> Match | None:
+    """The most specific known pattern for one reply, or None.
+
+    ``paste`` is the whole pasted text: a pattern with ``evidence`` (a provider's host
+    name, address or support link) only counts when the paste shows that evidence.
+    """
     texts = (reply.raw, reply.line)
     combined = _any_pattern(kb)
     if combined is not None and not any(combined.search(text) for text in texts):
@@ -196,6 +209,8 @@ def match_reply(kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = (
     best: tuple[tuple[int, int], ReplyPattern] | None = None
     for order, pattern in enumerate(kb.replies):
         if not _matches(pattern, reply.code, texts):
+            continue
+        if pattern.evidence is not None and not pattern.evidence.search(paste or reply.raw):
             continue
         rank = _rank(order, pattern, hinted)
         if best is None or rank > best[0]:
@@ -214,28 +229,49 @@ def match_reply(kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = (
         cause=pattern.cause,
         articles=pattern.articles,
         excerpt=reply.line[:300],
+        role=pattern.role,
     )
 
 
-def _unique(matches: Iterable[Match | None]) -> Iterator[Match]:
-    seen: set[str] = set()
-    for match in matches:
-        if match is not None and match.reply_id not in seen:
-            seen.add(match.reply_id)
-            yield match
+def _best_first(found: Iterable[tuple[int, Match]]) -> tuple[Match, ...]:
+    """Most telling match first: a named cause beats a code-class fallback, which beats a
+    client's wrapper message; then a reply with a code beats a codeless log line; then the
+    later reply (the failure at the end of a log) beats the context before it."""
+    best: dict[str, tuple[tuple[int, int, int], Match]] = {}
+    for position, match in found:
+        key = (_ROLE_RANK[match.role], int(match.code is not None), position)
+        if match.reply_id not in best or key > best[match.reply_id][0]:
+            best[match.reply_id] = (key, match)
+    ranked = sorted(best.values(), key=lambda item: item[0], reverse=True)
+    return tuple(match for _, match in ranked)
 
 
-def explain_reply(
-    kb: KnowledgeBase, text: str, *, provider: str | None = None
-) -> tuple[Match, ...]:
-    """Every known reply in ``text``, in the order they appear; empty when none is known.
+def explain_text(kb: KnowledgeBase, text: str, *, provider: str | None = None) -> Explanation:
+    """Every known reply in ``text``, best first, and whether the text was cut to the bound.
 
     ``provider`` (an id, e.g. from the probed host) counts as a hint on top of the
     hint substrings found in the text itself.
     """
+    truncated = len(text) > MAX_INPUT
     text = text[:MAX_INPUT]
     hinted = _hinted_providers(kb, text)
     if provider is not None and provider in kb.providers and provider not in hinted:
         hinted = (provider, *hinted)
     replies = split_replies(text)
-    return tuple(_unique(match_reply(kb, reply, hinted) for reply in replies))[:MAX_REPLIES]
+    found = (
+        (position, match)
+        for position, reply in enumerate(replies)
+        if (match := match_reply(kb, reply, hinted, text)) is not None
+    )
+    return Explanation(
+        matches=_best_first(found)[:MAX_REPLIES],
+        truncated=truncated or len(replies) >= MAX_REPLIES * 5,
+        has_code=any(reply.code is not None and reply.code >= 400 for reply in replies),
+    )
+
+
+def explain_reply(
+    kb: KnowledgeBase, text: str, *, provider: str | None = None
+) -> tuple[Match, ...]:
+    """Every known reply in ``text``, best first; empty when none is known."""
+    return explain_text(kb, text, provider=provider).matches

@@ -22,6 +22,7 @@ from knowledge.model import (
     Article,
     Client,
     KnowledgeBase,
+    PatternRole,
     Provider,
     ReplyPattern,
     SecurityName,
@@ -59,13 +60,16 @@ PROVIDER_FIELDS: Final = frozenset(
         "links",
         "hints",
         "checked",
+        "aliases",
+        "articles",
     }
 )
 SUBMISSION_FIELDS: Final = frozenset({"host", "port", "security"})
 REPLY_FIELDS: Final = frozenset(
-    {"id", "code", "enhanced", "pattern", "provider", "cause", "articles"}
+    {"id", "code", "enhanced", "pattern", "provider", "cause", "articles", "role", "evidence"}
 )
-CLIENT_FIELDS: Final = frozenset({"id", "name", "aliases"})
+_ROLES: Final = frozenset(role.value for role in PatternRole)
+CLIENT_FIELDS: Final = frozenset({"id", "name", "aliases", "articles"})
 
 
 def _read_list(root: Path, name: str) -> list[object]:
@@ -102,6 +106,7 @@ def _parse_client(entry: Entry) -> tuple[str, Client]:
         id=entry.ident(),
         name=entry.text("name"),
         aliases=tuple(alias.lower() for alias in entry.texts("aliases")),
+        articles=_optional_texts(entry, "articles"),
     )
     return client.id, client
 
@@ -136,8 +141,14 @@ def _parse_provider(entry: Entry) -> tuple[str, Provider]:
         links=links,
         hints=tuple(hint.lower() for hint in entry.texts("hints")),
         checked=_checked_date(entry),
+        aliases=tuple(alias.lower() for alias in _optional_texts(entry, "aliases")),
+        articles=_optional_texts(entry, "articles"),
     )
     return provider.id, provider
+
+
+def _optional_texts(entry: Entry, name: str) -> tuple[str, ...]:
+    return entry.texts(name) if name in entry.data else ()
 
 
 def _checked_date(entry: Entry) -> datetime.date:
@@ -179,6 +190,8 @@ def _parse_reply(entry: Entry) -> tuple[str, ReplyPattern]:
         provider=entry.optional_text("provider"),
         cause=entry.text("cause"),
         articles=entry.texts("articles", min_items=1),
+        role=PatternRole(entry.choice("role", _ROLES, entry.data.get("role", "reply"))),
+        evidence=_compile(entry, entry.text("evidence")) if "evidence" in entry.data else None,
     )
     return reply.id, reply
 
@@ -251,6 +264,14 @@ def _check_references(
                     source=source,
                     entry=article.id,
                     reason=f"variant key {key!r} is neither a provider nor a client id",
+                )
+    for named in (*providers.values(), *clients.values()):
+        for article_id in named.articles:
+            if article_id not in articles:
+                raise KnowledgeError(
+                    source="providers.yaml" if named.id in providers else "clients.yaml",
+                    entry=named.id,
+                    reason=f"article id {article_id!r} does not exist",
                 )
     for reply in replies.values():
         if reply.provider is not None and reply.provider not in providers:
