@@ -265,12 +265,16 @@ def _check_references(
                     entry=article.id,
                     reason=f"variant key {key!r} is neither a provider nor a client id",
                 )
-    for named in (*providers.values(), *clients.values()):
-        for article_id in named.articles:
+    named: list[tuple[str, str, tuple[str, ...]]] = [
+        *(("providers.yaml", p.id, p.articles) for p in providers.values()),
+        *(("clients.yaml", c.id, c.articles) for c in clients.values()),
+    ]
+    for file_name, named_id, named_articles in named:
+        for article_id in named_articles:
             if article_id not in articles:
                 raise KnowledgeError(
-                    source="providers.yaml" if named.id in providers else "clients.yaml",
-                    entry=named.id,
+                    source=file_name,
+                    entry=named_id,
                     reason=f"article id {article_id!r} does not exist",
                 )
     for reply in replies.values():
