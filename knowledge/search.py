@@ -28,9 +28,9 @@ from rapidfuzz import fuzz, process
 from knowledge.bm25 import term_scores
 from knowledge.explain import explain_reply
 from knowledge.mentions import find_mentions
-from knowledge.model import Answer, Article, KnowledgeBase, Match, SearchResult
+from knowledge.model import Answer, Article, KnowledgeBase, Match, PatternRole, SearchResult
 from knowledge.names import first_phrase, vocabulary
-from knowledge.steering import foreign_text, steer
+from knowledge.steering import chinese_text, foreign_text, steer
 from knowledge.text import STOP_WORDS, SYNONYMS, tokens
 
 Vector = Mapping[int, float]  # document index -> score (sparse)
@@ -56,6 +56,14 @@ MATCH_BOOST: Final = (1.5, 0.6, 0.3)  # for the 1st, 2nd, 3rd article of a recog
 OTHER_WORD_WEIGHT: Final = 0.35  # a shared non-topical word, relative to a topical one
 SINGLE_WORD_FACTOR: Final = 0.45  # one shared word is thin evidence, however topical
 CONFIDENCE_EXPONENT: Final = 0.6  # spreads mid-range coverage over 0..1
+# A reply whose wording names the cause is strong evidence; one known only by its code
+# class (a fallback) or a client's own wrapper message says less than the question's words.
+ROLE_WEIGHT: Final[Mapping[PatternRole, float]] = {
+    PatternRole.REPLY: 1.0,
+    PatternRole.FALLBACK: 0.25,
+    PatternRole.WRAPPER: 0.15,
+}
+QUOTE_SHARE_FLOOR: Final = 0.5  # a reply quoted inside a long question keeps half its boost
 PASTED_WORDS: Final = 6  # words of recognised reply text that count as a full paste
 MAX_QUESTION: Final = 2_000  # characters searched; pasted bounces are explained in full
 FUZZY_MIN_LENGTH: Final = 4
@@ -261,12 +269,18 @@ def _scores(index: _Index, words: Sequence[str]) -> list[float]:
     ]
 
 
-def _boost_matches(index: _Index, score: list[float], matches: Sequence[Match]) -> None:
+def _boost_matches(
+    index: _Index, score: list[float], matches: Sequence[Match], question: str
+) -> None:
+    total = max(1, len(question.split()))
     for rank, match in enumerate(matches[:3]):
         # A pasted reply ("535-5.7.8 Username and Password not accepted") is strong evidence;
         # a bare code mentioned in a question ("535 vs 530?") much less. The rest of the
-        # question still counts: the boost adds to the text's own score, never replaces it.
-        weight = min(1.0, len(match.excerpt.split()) / PASTED_WORDS) / (rank + 1)
+        # question still counts: the boost adds to the text's own score, and the more the
+        # person wrote around the reply, the more their own words weigh against it.
+        quoted = len(match.excerpt.split())
+        weight = ROLE_WEIGHT[match.role] * min(1.0, quoted / PASTED_WORDS) / (rank + 1)
+        weight *= max(QUOTE_SHARE_FLOOR, min(1.0, quoted / total))
         for boost, article_id in zip(MATCH_BOOST, match.articles, strict=False):
             position = index.positions.get(article_id)
             if position is not None:
@@ -292,8 +306,18 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
             client=mentions.client or first_phrase(names.clients, words),
         )
     score = _scores(index, words)
-    _boost_matches(index, score, matches)
-    steer(kb, index.positions, index.article_tokens, index.idf, score, mentions, words)
+    _boost_matches(index, score, matches, question)
+    chinese = chinese_text(question)
+    steer(
+        kb,
+        index.positions,
+        index.article_tokens,
+        index.idf,
+        score,
+        mentions,
+        words,
+        chinese=chinese,
+    )
     order = sorted(range(len(score)), key=lambda i: -score[i])[: max(0, limit)]
     top = score[order[0]] if order else 0.0
     answers = tuple(
@@ -304,7 +328,7 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     if not answers:
         return SearchResult(answers=(), confidence=0.0, matches=matches)
     confidence = _confidence(index, trust, unknown, order[0])
-    if matches:
+    if any(match.role is PatternRole.REPLY for match in matches):
         confidence = max(confidence, 0.9)
     if foreign_text(question, names):
         # Words we cannot read are not evidence: whatever ranked first is a guess.

@@ -24,11 +24,13 @@ from knowledge.names import Vocabulary, written_name
 from knowledge.text import CJK_TERMS
 
 PROVIDER_LIFT: Final = (0.45, 0.25)  # for a provider's 1st, 2nd article (x score)
+LIFT_REACH: Final = 0.5  # only articles already this close to the best one are lifted
 TWO_FACTOR_LIFT: Final = 0.3  # relative, like every lift
 CLIENT_LIFT: Final = 0.3
 OTHER_CLIENT_FACTOR: Final = 0.5  # another client's article, when a client is named
 LOOKALIKE_MARGIN: Final = 0.35  # scores this close are "neck and neck"
 APP_PASSWORDS: Final = "app-passwords"
+CHINESE_PROVIDERS_ARTICLE: Final = "authorization-code-cn"
 _NO_APP_PASSWORDS: Final = "none"  # providers.yaml app_password value, not a secret
 LOOKALIKES: Final = (
     ("enable-smtp-access", "enable-smtp-auth-in-client"),
@@ -52,6 +54,8 @@ _ENGLISH_TEXT: Final = """
     this that have has get got from"""
 _FOREIGN_WORDS: Final = frozenset(_FOREIGN_TEXT.split())
 _ENGLISH_WORDS: Final = frozenset(_ENGLISH_TEXT.split())
+_HAN: Final = re.compile(r"[\u3400-\u9fff]")
+_KANA: Final = re.compile(r"[\u3040-\u30ff]")
 _WORD: Final = re.compile(r"[^\W\d_]+", re.UNICODE)
 _UNREAD_SCRIPT: Final = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0400-\u04ff]")
 
@@ -64,20 +68,30 @@ def steer(
     score: list[float],
     mentions: Mentions,
     words: Sequence[str],
+    *,
+    chinese: bool = False,
 ) -> None:
-    """Adjust ``score`` (one per article, in index order) in place."""
+    """Adjust ``score`` (one per article, in index order) in place.
+
+    ``chinese``: the question is written in Chinese; with no provider named, the
+    providers it most likely means are the Chinese ones, so their articles are lifted.
+    """
+
+    top = max(score, default=0.0)
 
     def lift(article_id: str, amount: float) -> None:
         # In proportion: a lift confirms an article the question already points at, it
         # does not pull in one the question does not talk about.
         position = positions.get(article_id)
-        if position is not None and score[position] > 0:
+        if position is not None and score[position] >= LIFT_REACH * top:
             score[position] *= 1.0 + amount
 
     provider = kb.providers.get(mentions.provider or "")
     if provider is not None:
         for amount, article_id in zip(PROVIDER_LIFT, provider.articles, strict=False):
             lift(article_id, amount)
+    elif chinese:
+        lift(CHINESE_PROVIDERS_ARTICLE, PROVIDER_LIFT[0])
     if "twofactor" in words and (provider is None or provider.app_password != _NO_APP_PASSWORDS):
         lift(APP_PASSWORDS, TWO_FACTOR_LIFT)
     client = kb.clients.get(mentions.client or "")
@@ -112,6 +126,11 @@ def _settle_lookalikes(
         winner, loser = (a, b) if own_a > own_b else (b, a) if own_b > own_a else (None, None)
         if winner is not None and loser is not None and score[winner] < score[loser]:
             score[winner], score[loser] = score[loser], score[winner]
+
+
+def chinese_text(text: str) -> bool:
+    """True when ``text`` holds Chinese characters (Han, without Japanese kana)."""
+    return bool(_HAN.search(text)) and not _KANA.search(text)
 
 
 def foreign_text(text: str, names: Vocabulary) -> bool:
