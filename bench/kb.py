@@ -41,6 +41,7 @@ from knowledge.evaluation import (
 
 ROWS = (
     "explain top-1",
+    "explain none",
     "ask top-1",
     "ask top-3",
     "BM25 top-1",
@@ -76,7 +77,7 @@ def main() -> None:
     ours = _ask(kb, own_questions, repeat)
     base = score_search(own_questions, baseline)
     replies = load_replies(kb)
-    figures["own"] = _column(score_explain(kb, replies), ours, base, 0.0)
+    figures["own"] = _column(score_explain(kb, replies), 0.0, ours, base, 0.0)
     counts["own"] = f"{len(replies)} replies, {len(own_questions)} questions"
     for split in Split:
         items = load_real(kb, split)
@@ -84,7 +85,9 @@ def main() -> None:
         explained = score_explain_real(kb, items)
         ours = _ask(kb, questions, repeat)
         base = score_search(questions, baseline)
-        figures[split.value] = _column(explained.top1, ours, base, explained.p99_ms)
+        figures[split.value] = _column(
+            explained.top1, explained.unexplained, ours, base, explained.p99_ms
+        )
         counts[split.value] = f"{len(items) - len(questions)} errors, {len(questions)} questions"
         if args.dev_misses and split is Split.DEV:
             for item_id, shown in explained.misses:
@@ -100,10 +103,11 @@ def main() -> None:
 
 
 def _column(
-    explain: float, ours: SearchScore, base: SearchScore, explain_p99: float
+    explain: float, unexplained: float, ours: SearchScore, base: SearchScore, explain_p99: float
 ) -> dict[str, float]:
     values = (
         explain,
+        unexplained,
         ours.top1,
         ours.top3,
         base.top1,

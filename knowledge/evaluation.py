@@ -28,7 +28,7 @@ import yaml
 from rank_bm25 import BM25Okapi
 
 from bot.errors import KnowledgeError
-from knowledge.explain import explain_reply
+from knowledge.explain import explain_reply, explain_text
 from knowledge.model import KnowledgeBase
 
 EVAL_ROOT: Final = Path(__file__).resolve().parent / "eval"
@@ -72,6 +72,7 @@ class RealItem:
 @dataclass(frozen=True, slots=True)
 class ExplainScore:
     top1: float
+    unexplained: float  # share of pastes with no match at all (the rest matched something)
     p50_ms: float
     p99_ms: float
     misses: tuple[tuple[str, str | None], ...]  # item id, first article shown (None: no match)
@@ -169,10 +170,12 @@ def score_explain_real(kb: KnowledgeBase, items: Sequence[RealItem]) -> ExplainS
     errors = [item for item in items if item.kind is ItemKind.ERROR]
     latencies: list[float] = []
     misses = []
+    unexplained = 0
     for item in errors:
         started = time.perf_counter()
-        matches = explain_reply(kb, item.text)
+        matches = explain_text(kb, item.text).matches  # as `smtpcheck explain` sees a paste
         latencies.append((time.perf_counter() - started) * 1000)
+        unexplained += not matches
         first = matches[0].articles[0] if matches and matches[0].articles else None
         if first is not None and first in item.ok:
             hits += 1
@@ -180,6 +183,7 @@ def score_explain_real(kb: KnowledgeBase, items: Sequence[RealItem]) -> ExplainS
             misses.append((item.id, first))
     return ExplainScore(
         top1=hits / max(1, len(errors)),
+        unexplained=unexplained / max(1, len(errors)),
         p50_ms=_percentile(latencies, 0.5),
         p99_ms=_percentile(latencies, 0.99),
         misses=tuple(misses),

@@ -180,7 +180,12 @@ _combined: weakref.WeakKeyDictionary[KnowledgeBase, re.Pattern[str] | None] = (
 )
 
 
-_ROLE_RANK: Final = {PatternRole.REPLY: 2, PatternRole.FALLBACK: 1, PatternRole.WRAPPER: 0}
+_ROLE_RANK: Final = {
+    PatternRole.REPLY: 3,
+    PatternRole.FALLBACK: 2,
+    PatternRole.WRAPPER: 1,
+    PatternRole.FAMILY: 0,
+}
 
 
 def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
@@ -190,17 +195,29 @@ def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[i
     server software, then enhanced codes, then bare codes, then catch-alls), so among
     patterns that match, the earlier one is the more specific explanation.
     """
-    provider_hinted = pattern.provider is not None and pattern.provider in hinted
+    # A fallback's provider comes from evidence elsewhere in the paste, so the hint that
+    # lifts a provider's own wording must not lift it over a reply's more specific pattern.
+    provider_hinted = (
+        pattern.provider is not None
+        and pattern.provider in hinted
+        and pattern.role is not PatternRole.FALLBACK
+    )
     return (int(provider_hinted), -order)
 
 
 def match_reply(
-    kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = (), paste: str = ""
+    kb: KnowledgeBase,
+    reply: ReplyText,
+    hinted: tuple[str, ...] = (),
+    paste: str = "",
+    *,
+    broad: bool = False,
 ) -> Match | None:
     """The most specific known pattern for one reply, or None.
 
     ``paste`` is the whole pasted text: a pattern with ``evidence`` (a provider's host
     name, address or support link) only counts when the paste shows that evidence.
+    ``broad`` lets ``family`` patterns (a subject without a known wording) count.
     """
     texts = (reply.raw, reply.line)
     combined = _any_pattern(kb)
@@ -208,6 +225,8 @@ def match_reply(
         return None
     best: tuple[tuple[int, int], ReplyPattern] | None = None
     for order, pattern in enumerate(kb.replies):
+        if pattern.role is PatternRole.FAMILY and not broad:
+            continue
         if not _matches(pattern, reply.code, texts):
             continue
         if pattern.evidence is not None and not pattern.evidence.search(paste or reply.raw):
@@ -246,11 +265,16 @@ def _best_first(found: Iterable[tuple[int, Match]]) -> tuple[Match, ...]:
     return tuple(match for _, match in ranked)
 
 
-def explain_text(kb: KnowledgeBase, text: str, *, provider: str | None = None) -> Explanation:
+def explain_text(
+    kb: KnowledgeBase, text: str, *, provider: str | None = None, broad: bool = True
+) -> Explanation:
     """Every known reply in ``text``, best first, and whether the text was cut to the bound.
 
-    ``provider`` (an id, e.g. from the probed host) counts as a hint on top of the
-    hint substrings found in the text itself.
+    For text someone handed over as an error (``smtpcheck explain``, the Explain
+    shortcut). ``provider`` (an id, e.g. from the probed host) counts as a hint on top
+    of the hint substrings found in the text itself. ``broad`` (the default here) also
+    lets wording families answer ("some certificate problem"); scanning prose for a
+    pasted reply, as search and triage do through ``explain_reply``, leaves them out.
     """
     truncated = len(text) > MAX_INPUT
     text = text[:MAX_INPUT]
@@ -261,7 +285,7 @@ def explain_text(kb: KnowledgeBase, text: str, *, provider: str | None = None) -
     found = (
         (position, match)
         for position, reply in enumerate(replies)
-        if (match := match_reply(kb, reply, hinted, text)) is not None
+        if (match := match_reply(kb, reply, hinted, text, broad=broad)) is not None
     )
     return Explanation(
         matches=_best_first(found)[:MAX_REPLIES],
@@ -273,5 +297,9 @@ def explain_text(kb: KnowledgeBase, text: str, *, provider: str | None = None) -
 def explain_reply(
     kb: KnowledgeBase, text: str, *, provider: str | None = None
 ) -> tuple[Match, ...]:
-    """Every known reply in ``text``, best first; empty when none is known."""
-    return explain_text(kb, text, provider=provider).matches
+    """Every known reply in ``text``, best first; empty when none is known.
+
+    Wording families are left out: this is also how prose (a question, a chat message)
+    is scanned for pasted replies, and "password" in a sentence is not an error.
+    """
+    return explain_text(kb, text, provider=provider, broad=False).matches

@@ -35,7 +35,9 @@ DEFAULT_ROOT: Final = Path(__file__).resolve().parent / "data"
 # A group that repeats something already repeated: the classic catastrophic shape,
 # e.g. "(a+)+" or "(.*)*". Our patterns are ours, but a typo must not hang explain.
 _NESTED_QUANTIFIER: Final = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
-_MAX_PATTERN: Final = 500
+# One wording family per pattern: runtimes spell one error many ways (OpenSSL, Python, Go,
+# .NET, Java, Node), so a family can run long, but past this it is two ideas in one entry.
+_MAX_PATTERN: Final = 800
 
 SECURITY_VALUES: Final = frozenset({"starttls", "tls"})
 APP_PASSWORD_VALUES: Final = frozenset({"required", "recommended", "optional", "none"})

@@ -98,6 +98,9 @@ class PatternRole(StrEnum):
     REPLY = "reply"  # a server reply or error whose wording names the cause
     FALLBACK = "fallback"  # a reply known only by its code class (535, 5.7.x ...)
     WRAPPER = "wrapper"  # a client's or library's own message around the real reply
+    # A family of wording with no code we know (any "certificate", any 5xx): only for text
+    # handed over as an error to explain, never when scanning prose for pasted replies.
+    FAMILY = "family"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
