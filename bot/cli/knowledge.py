@@ -23,11 +23,10 @@ from knowledge import (
     Match,
     SearchResult,
     discover_settings,
-    explain_reply,
     get_knowledge,
     search,
 )
-from knowledge.explain import MAX_INPUT
+from knowledge.explain import MAX_INPUT, explain_text
 from knowledge.search import CONFIDENCE_FLOOR
 
 EXIT_FOUND: Final = 0
@@ -214,11 +213,20 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
     if kb is None:
         return EXIT_DATA
     text: str = args.text
-    if text == "-":
-        text = await asyncio.to_thread(sys.stdin.read, MAX_INPUT)
-    matches = explain_reply(kb, text)
+    if text == "-":  # one character past the bound tells that the paste was cut
+        text = await asyncio.to_thread(sys.stdin.read, MAX_INPUT + 1)
+    explained = explain_text(kb, text)
+    matches = explained.matches
     if args.json:
-        _print_json({"matches": [m.as_dict() for m in matches]})
+        _print_json(explained.as_dict())
+        return EXIT_FOUND if matches else EXIT_NOTHING
+    if explained.truncated:
+        print(f"(only the first {MAX_INPUT:,} characters were read; paste the rest separately)")
+    if not matches and explained.has_code:
+        print(
+            "The text holds an SMTP reply code, but not one whose wording smtpcheck knows, so "
+            "nothing is guessed. Describe what you were doing with smtpcheck ask."
+        )
     elif not matches:
         print(
             "No known SMTP reply or error found in that text, so nothing is guessed. "
