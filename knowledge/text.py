@@ -53,6 +53,35 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"authori[sz]ation codes?|auth codes?", "authcode"),
     (r"totp|authenticator(?: app)?|one[ -]?time (?:code|password)|otp", "twofactor"),
     (r"out ?box|stuck in (?:the )?outbox|stuck|queued", "outbox"),
+    # Everyday words of other languages people ask in (German, Spanish, Portuguese, French,
+    # Italian, Dutch, Turkish) folded to the English tokens the articles use. The search still
+    # says it is unsure of such a question (knowledge.steering.foreign_text); this only gives
+    # it a fair ranking.
+    (
+        r"app[ -]?passwort|contrase[nñ]a de aplicaci[oó]n|senha de app"
+        r"|mot de passe d application",
+        "apppassword password",
+    ),
+    (
+        r"passwort|kennwort|contrase[nñ]a|senha|mot de passe|password|wachtwoord|[sş]ifre",
+        "password",
+    ),
+    (r"benutzername|usuario|usu[aá]rio|utilisateur|nome utente|gebruikersnaam", "username"),
+    (r"zugangsdaten|anmeldedaten|credenciales|credenciais|identifiants|credenziali", "credential"),
+    (
+        r"senden|versenden|verschicken|enviar|envio|env[ií]o|envoyer|envoi|inviare|invio"
+        r"|verzenden|g[oö]nder(?:mek|emiyorum|ilmiyor)?",
+        "send",
+    ),
+    (r"anmeldung|anmelden|einloggen|iniciar sesi[oó]n|connexion|accesso|giri[sş]", "login"),
+    (r"fehler|fehlermeldung|erreur|errore|hata", "error"),
+    (r"zertifikat|certificado|certificat|certificato|sertifika", "certificate"),
+    (r"verschl[uü]sselung|cifrado|criptografia|chiffrement|crittografia", "encryption"),
+    (r"zeit[uü]berschreitung|tiempo de espera|d[ée]lai d attente", "timeout"),
+    (r"postausgangsserver|ausgangsserver|servidor de salida|serveur sortant", "smtp"),
+    (r"servidor|serveur|server|sunucu", "server"),
+    (r"konto|cuenta|conta|compte|hesap", "account"),
+    (r"zwei[ -]?faktor|doble factor|dois fatores|double authentification", "twofactor"),
     (r"pw|pwd|passwd|pass word|passcode", "password"),
     (r"user ?name|login name|user id|userid", "username"),
     (r"locked out|lock ?out|locked", "lockout"),
