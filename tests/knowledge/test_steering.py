@@ -192,3 +192,12 @@ def test_bm25_matches_the_okapi_formula() -> None:
     assert scores[2] == 0.0
     assert PlainBM25(corpus).rank(["tls"])[0] == 2
     assert term_scores([]) == {}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["\x00\x01 ÿÿÿ #### ????", "asdkjh qwpoeiu zxcmnb", "=?UTF-8?B?5L2g5aW9?= =?UTF-8?B?5LiW55WM?="],
+)
+def test_unreadable_text_is_never_confident(real: KnowledgeBase, question: str) -> None:
+    """Bytes, keyboard mash or undecoded headers: nothing to go on, so no confident answer."""
+    assert search(real, question).confidence < CONFIDENCE_FLOOR
