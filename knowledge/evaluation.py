@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
@@ -75,7 +75,9 @@ class ExplainScore:
     unexplained: float  # share of pastes with no match at all (the rest matched something)
     p50_ms: float
     p99_ms: float
-    misses: tuple[tuple[str, str | None], ...]  # item id, first article shown (None: no match)
+    # item id, first article shown (None: no match); kept out of repr so that a failing
+    # held-out gate never prints which held-out items missed
+    misses: tuple[tuple[str, str | None], ...] = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,7 @@ class SearchScore:
     top3: float
     p50_ms: float
     p99_ms: float
-    misses: tuple[tuple[str, tuple[str, ...]], ...]  # question, what came first
+    misses: tuple[tuple[str, tuple[str, ...]], ...] = field(repr=False)  # question, what came first
 
 
 def _load(path: Path) -> list[dict[str, object]]:

@@ -68,8 +68,9 @@ def test_held_out_explain(real_kb: KnowledgeBase) -> None:
     """On held-out pasted errors the first article shown is a right one for >= 92%."""
     items = load_real(real_kb, Split.TEST)
     assert sum(item.kind is ItemKind.ERROR for item in items) >= 50
-    score = score_explain_real(real_kb, items)
-    assert score.top1 >= REAL_EXPLAIN, f"held-out explain top-1 {score.top1:.3f}"
+    # Only the aggregate leaves this test: a float, never the score object with its misses.
+    top1 = float(score_explain_real(real_kb, items).top1)
+    assert top1 >= REAL_EXPLAIN, f"held-out explain top-1 {top1:.3f}"
 
 
 def test_held_out_ask(real_kb: KnowledgeBase) -> None:
@@ -78,10 +79,13 @@ def test_held_out_ask(real_kb: KnowledgeBase) -> None:
     assert len(questions) >= 50
     ours = score_search(questions, lambda q: [a.article.id for a in search(real_kb, q).answers])
     base = score_search(questions, plain_bm25(real_kb))
-    figures = f"top-1 {ours.top1:.3f}, top-3 {ours.top3:.3f}, BM25 top-1 {base.top1:.3f}"
-    assert ours.top1 >= REAL_TOP1, figures
-    assert ours.top3 >= REAL_TOP3, figures
-    assert ours.top1 >= base.top1 + OVER_BM25, figures
+    # Only aggregates leave this test (floats, not the score objects that hold the misses).
+    top1, top3, bm25 = float(ours.top1), float(ours.top3), float(base.top1)
+    del ours, base
+    figures = f"top-1 {top1:.3f}, top-3 {top3:.3f}, BM25 top-1 {bm25:.3f}"
+    assert top1 >= REAL_TOP1, figures
+    assert top3 >= REAL_TOP3, figures
+    assert top1 >= bm25 + OVER_BM25, figures
 
 
 def _write(root: Path, items: list[dict[str, object]]) -> None:
