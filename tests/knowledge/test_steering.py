@@ -196,7 +196,11 @@ def test_bm25_matches_the_okapi_formula() -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["\x00\x01 ÿÿÿ #### ????", "asdkjh qwpoeiu zxcmnb", "=?UTF-8?B?5L2g5aW9?= =?UTF-8?B?5LiW55WM?="],
+    [
+        "\x00\x01 ÿÿÿ #### ????",
+        "asdkjh qwpoeiu zxcmnb",
+        "=?UTF-8?B?5L2g5aW9?= =?UTF-8?B?5LiW55WM?=",
+    ],
 )
 def test_unreadable_text_is_never_confident(real: KnowledgeBase, question: str) -> None:
     """Bytes, keyboard mash or undecoded headers: nothing to go on, so no confident answer."""
