@@ -82,6 +82,7 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"servidor|serveur|server|sunucu", "server"),
     (r"konto|cuenta|conta|compte|hesap", "account"),
     (r"zwei[ -]?faktor|doble factor|dois fatores|double authentification", "twofactor"),
+    (r"time[sd]? ?out|timing out|hangs?|hanging|not responding|no response", "timeout"),
     (r"pw|pwd|passwd|pass word|passcode", "password"),
     (r"user ?name|login name|user id|userid", "username"),
     (r"locked out|lock ?out|locked", "lockout"),
