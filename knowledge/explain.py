@@ -15,7 +15,6 @@ the reply that names the cause, not the first line that happens to match.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -163,23 +162,6 @@ def _matches(pattern: ReplyPattern, code: int | None, texts: tuple[str, ...]) ->
     return any(pattern.pattern.search(text) for text in texts)
 
 
-def _any_pattern(kb: KnowledgeBase) -> re.Pattern[str] | None:
-    """All patterns as one alternation: one scan tells whether any pattern can match."""
-    if kb not in _combined:
-        try:
-            _combined[kb] = re.compile(
-                "|".join(f"(?:{reply.pattern.pattern})" for reply in kb.replies), re.IGNORECASE
-            )
-        except re.error:  # inline flags mid-pattern: fall back to pattern-by-pattern
-            _combined[kb] = None
-    return _combined[kb]
-
-
-_combined: weakref.WeakKeyDictionary[KnowledgeBase, re.Pattern[str] | None] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 _ROLE_RANK: Final = {
     PatternRole.REPLY: 3,
     PatternRole.FALLBACK: 2,
@@ -212,25 +194,30 @@ def match_reply(
     paste: str = "",
     *,
     broad: bool = False,
+    evidence: dict[str, bool] | None = None,
 ) -> Match | None:
     """The most specific known pattern for one reply, or None.
 
     ``paste`` is the whole pasted text: a pattern with ``evidence`` (a provider's host
     name, address or support link) only counts when the paste shows that evidence.
     ``broad`` lets ``family`` patterns (a subject without a known wording) count.
+    ``evidence`` caches, per pattern id, whether the paste shows that pattern's evidence.
     """
+    # No union-of-all-patterns prefilter: with wording families one always matches, and
+    # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
     texts = (reply.raw, reply.line)
-    combined = _any_pattern(kb)
-    if combined is not None and not any(combined.search(text) for text in texts):
-        return None
     best: tuple[tuple[int, int], ReplyPattern] | None = None
     for order, pattern in enumerate(kb.replies):
         if pattern.role is PatternRole.FAMILY and not broad:
             continue
         if not _matches(pattern, reply.code, texts):
             continue
-        if pattern.evidence is not None and not pattern.evidence.search(paste or reply.raw):
-            continue
+        if pattern.evidence is not None:
+            cache = evidence if evidence is not None else {}
+            if pattern.id not in cache:
+                cache[pattern.id] = pattern.evidence.search(paste or reply.raw) is not None
+            if not cache[pattern.id]:
+                continue
         rank = _rank(order, pattern, hinted)
         if best is None or rank > best[0]:
             best = (rank, pattern)
@@ -282,10 +269,12 @@ def explain_text(
     if provider is not None and provider in kb.providers and provider not in hinted:
         hinted = (provider, *hinted)
     replies = split_replies(text)
+    evidence: dict[str, bool] = {}  # one search of the paste per evidence pattern
     found = (
         (position, match)
         for position, reply in enumerate(replies)
-        if (match := match_reply(kb, reply, hinted, text, broad=broad)) is not None
+        if (match := match_reply(kb, reply, hinted, text, broad=broad, evidence=evidence))
+        is not None
     )
     return Explanation(
         matches=_best_first(found)[:MAX_REPLIES],
