@@ -83,6 +83,11 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"konto|cuenta|conta|compte|hesap", "account"),
     (r"zwei[ -]?faktor|doble factor|dois fatores|double authentification", "twofactor"),
     (r"time[sd]? ?out|timing out|hangs?|hanging|not responding|no response", "timeout"),
+    (
+        r"not working|doesn t work|does not work|stopped working|isn t working"
+        r"|no longer works",
+        "fail",
+    ),
     (r"pw|pwd|passwd|pass word|passcode", "password"),
     (r"user ?name|login name|user id|userid", "username"),
     (r"locked out|lock ?out|locked", "lockout"),
