@@ -162,6 +162,13 @@ PROVIDERS = [
     ),
     ("535 5.7.8 Error: authentication failed\nsmtp.postmarkapp.com:587", "relay-service"),
     ("Invalid API key\nsmtp.resend.com", "relay-service"),
+    ("535 5.7.8 Error: authentication failed\nhost in-v3.mailjet.com port 587", "relay-service"),
+    ("525 5.7.1 Unauthorized IP address", "relay-service"),
+    ("454 Throttling failure: Maximum sending rate exceeded.", "rate-limited"),
+    (
+        "554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: app@example.org",
+        "sender-permissions",
+    ),
     ("AADSTS7000215: Invalid client secret provided.", "oauth-token-errors"),
     ("invalid_grant: Token has been expired or revoked.", "oauth-token-errors"),
 ]
