@@ -154,6 +154,17 @@ EXPLAIN_NOTHING: Final = (
     "I do not recognise an SMTP error in that message. Paste the full error text into "
     "`/smtpcheck`, or run `/smtpcheck` to test the settings live."
 )
+# The paste has a reply code, but neither the code nor its wording is one we know:
+# asking for "the code" again would ignore what the person already gave us.
+EXPLAIN_NOTHING_WITH_CODE: Final = (
+    "I see an SMTP reply code in that message, but not one whose wording I know, so I will "
+    "not guess. Ask me in your own words what you were doing (app, provider, port), or run "
+    "`/smtpcheck` to test the settings live."
+)
+EXPLAIN_CUT: Final = (
+    "_That paste was long: I read only its first {limit:,} characters. If the error is "
+    "further down, paste that part on its own._"
+)
 EXPLAIN_MATCH: Final = "*{code}* {excerpt}\n{cause}"
 EXPLAIN_READ: Final = "Read: {titles}"
 HOME_START: Final = "Start a check"

@@ -11,16 +11,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.runtime.deps import deps_of
 from handlers.blocks import kit
-from knowledge import KnowledgeBase, explain_reply
+from knowledge import KnowledgeBase
+from knowledge.explain import MAX_INPUT, explain_text
 
 CALLBACK_ID = "explain_error"
 
 
 def explanation(kb: KnowledgeBase, text: str) -> str:
     """Each recognised reply with its cause and the articles to read."""
-    matches = explain_reply(kb, text)
+    explained = explain_text(kb, text)
+    matches = explained.matches
+    cut = [messages.EXPLAIN_CUT.format(limit=MAX_INPUT)] if explained.truncated else []
     if not matches:
-        return messages.EXPLAIN_NOTHING
+        nothing = (
+            messages.EXPLAIN_NOTHING_WITH_CODE if explained.has_code else messages.EXPLAIN_NOTHING
+        )
+        return "\n\n".join([nothing, *cut])
     parts = []
     for match in matches:
         code = " ".join(str(p) for p in (match.code, match.enhanced) if p)
@@ -33,7 +39,7 @@ def explanation(kb: KnowledgeBase, text: str) -> str:
                 titles=", ".join(f"_{kit.escape(t)}_" for t in titles)
             )
         parts.append(part)
-    return kit.clip("\n\n".join(parts), kit.SECTION_MAX)
+    return kit.clip("\n\n".join([*cut, *parts]), kit.SECTION_MAX)
 
 
 async def handle_explain_message(

@@ -6,17 +6,20 @@ Pasted text comes in many shapes: a raw multi-line reply (``535-5.7.8 ...`` then
 traceback (``(535, b'5.7.8 ...')``), a server log line with no code at all.
 Splitting is pure string work; matching is a scan over our own patterns.
 Nothing is guessed: text no pattern matches gives no match.
+
+A paste is usually a log: connection lines, config echoes, the client's wrapper
+message, then the server's reply. Matches come back best first (see ``_best_first``):
+the reply that names the cause, not the first line that happens to match.
 """
 
 from __future__ import annotations
 
 import re
-import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from knowledge.model import KnowledgeBase, Match, ReplyPattern
+from knowledge.model import Explanation, KnowledgeBase, Match, PatternRole, ReplyPattern
 
 MAX_INPUT: Final = 20_000  # characters; a pasted bounce is far smaller
 MAX_REPLY: Final = 2_000  # one reply's text; SMTP caps lines at 512 octets anyway
@@ -159,21 +162,12 @@ def _matches(pattern: ReplyPattern, code: int | None, texts: tuple[str, ...]) ->
     return any(pattern.pattern.search(text) for text in texts)
 
 
-def _any_pattern(kb: KnowledgeBase) -> re.Pattern[str] | None:
-    """All patterns as one alternation: one scan tells whether any pattern can match."""
-    if kb not in _combined:
-        try:
-            _combined[kb] = re.compile(
-                "|".join(f"(?:{reply.pattern.pattern})" for reply in kb.replies), re.IGNORECASE
-            )
-        except re.error:  # inline flags mid-pattern: fall back to pattern-by-pattern
-            _combined[kb] = None
-    return _combined[kb]
-
-
-_combined: weakref.WeakKeyDictionary[KnowledgeBase, re.Pattern[str] | None] = (
-    weakref.WeakKeyDictionary()
-)
+_ROLE_RANK: Final = {
+    PatternRole.REPLY: 3,
+    PatternRole.FALLBACK: 2,
+    PatternRole.WRAPPER: 1,
+    PatternRole.FAMILY: 0,
+}
 
 
 def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
@@ -183,20 +177,47 @@ def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[i
     server software, then enhanced codes, then bare codes, then catch-alls), so among
     patterns that match, the earlier one is the more specific explanation.
     """
-    provider_hinted = pattern.provider is not None and pattern.provider in hinted
+    # A fallback's provider comes from evidence elsewhere in the paste, so the hint that
+    # lifts a provider's own wording must not lift it over a reply's more specific pattern.
+    provider_hinted = (
+        pattern.provider is not None
+        and pattern.provider in hinted
+        and pattern.role is not PatternRole.FALLBACK
+    )
     return (int(provider_hinted), -order)
 
 
-def match_reply(kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = ()) -> Match | None:
-    """The most specific known pattern for one reply, or None."""
+def match_reply(
+    kb: KnowledgeBase,
+    reply: ReplyText,
+    hinted: tuple[str, ...] = (),
+    paste: str = "",
+    *,
+    broad: bool = False,
+    evidence: dict[str, bool] | None = None,
+) -> Match | None:
+    """The most specific known pattern for one reply, or None.
+
+    ``paste`` is the whole pasted text: a pattern with ``evidence`` (a provider's host
+    name, address or support link) only counts when the paste shows that evidence.
+    ``broad`` lets ``family`` patterns (a subject without a known wording) count.
+    ``evidence`` caches, per pattern id, whether the paste shows that pattern's evidence.
+    """
+    # No union-of-all-patterns prefilter: with wording families one always matches, and
+    # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
     texts = (reply.raw, reply.line)
-    combined = _any_pattern(kb)
-    if combined is not None and not any(combined.search(text) for text in texts):
-        return None
     best: tuple[tuple[int, int], ReplyPattern] | None = None
     for order, pattern in enumerate(kb.replies):
+        if pattern.role is PatternRole.FAMILY and not broad:
+            continue
         if not _matches(pattern, reply.code, texts):
             continue
+        if pattern.evidence is not None:
+            cache = evidence if evidence is not None else {}
+            if pattern.id not in cache:
+                cache[pattern.id] = pattern.evidence.search(paste or reply.raw) is not None
+            if not cache[pattern.id]:
+                continue
         rank = _rank(order, pattern, hinted)
         if best is None or rank > best[0]:
             best = (rank, pattern)
@@ -214,28 +235,60 @@ def match_reply(kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...] = (
         cause=pattern.cause,
         articles=pattern.articles,
         excerpt=reply.line[:300],
+        role=pattern.role,
     )
 
 
-def _unique(matches: Iterable[Match | None]) -> Iterator[Match]:
-    seen: set[str] = set()
-    for match in matches:
-        if match is not None and match.reply_id not in seen:
-            seen.add(match.reply_id)
-            yield match
+def _best_first(found: Iterable[tuple[int, Match]]) -> tuple[Match, ...]:
+    """Most telling match first: a named cause beats a code-class fallback, which beats a
+    client's wrapper message; then a reply with a code beats a codeless log line; then the
+    later reply (the failure at the end of a log) beats the context before it."""
+    best: dict[str, tuple[tuple[int, int, int], Match]] = {}
+    for position, match in found:
+        key = (_ROLE_RANK[match.role], int(match.code is not None), position)
+        if match.reply_id not in best or key > best[match.reply_id][0]:
+            best[match.reply_id] = (key, match)
+    ranked = sorted(best.values(), key=lambda item: item[0], reverse=True)
+    return tuple(match for _, match in ranked)
 
 
-def explain_reply(
-    kb: KnowledgeBase, text: str, *, provider: str | None = None
-) -> tuple[Match, ...]:
-    """Every known reply in ``text``, in the order they appear; empty when none is known.
+def explain_text(
+    kb: KnowledgeBase, text: str, *, provider: str | None = None, broad: bool = True
+) -> Explanation:
+    """Every known reply in ``text``, best first, and whether the text was cut to the bound.
 
-    ``provider`` (an id, e.g. from the probed host) counts as a hint on top of the
-    hint substrings found in the text itself.
+    For text someone handed over as an error (``smtpcheck explain``, the Explain
+    shortcut). ``provider`` (an id, e.g. from the probed host) counts as a hint on top
+    of the hint substrings found in the text itself. ``broad`` (the default here) also
+    lets wording families answer ("some certificate problem"); scanning prose for a
+    pasted reply, as search and triage do through ``explain_reply``, leaves them out.
     """
+    truncated = len(text) > MAX_INPUT
     text = text[:MAX_INPUT]
     hinted = _hinted_providers(kb, text)
     if provider is not None and provider in kb.providers and provider not in hinted:
         hinted = (provider, *hinted)
     replies = split_replies(text)
-    return tuple(_unique(match_reply(kb, reply, hinted) for reply in replies))[:MAX_REPLIES]
+    evidence: dict[str, bool] = {}  # one search of the paste per evidence pattern
+    found = (
+        (position, match)
+        for position, reply in enumerate(replies)
+        if (match := match_reply(kb, reply, hinted, text, broad=broad, evidence=evidence))
+        is not None
+    )
+    return Explanation(
+        matches=_best_first(found)[:MAX_REPLIES],
+        truncated=truncated or len(replies) >= MAX_REPLIES * 5,
+        has_code=any(reply.code is not None and reply.code >= 400 for reply in replies),
+    )
+
+
+def explain_reply(
+    kb: KnowledgeBase, text: str, *, provider: str | None = None
+) -> tuple[Match, ...]:
+    """Every known reply in ``text``, best first; empty when none is known.
+
+    Wording families are left out: this is also how prose (a question, a chat message)
+    is scanned for pasted replies, and "password" in a sentence is not an error.
+    """
+    return explain_text(kb, text, provider=provider, broad=False).matches

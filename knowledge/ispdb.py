@@ -9,6 +9,7 @@ encrypted ones always come before plaintext ones (never recommended first).
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,10 @@ from typing import Final, cast
 from bot.errors import KnowledgeError
 from knowledge.entries import HOST, Entry
 from knowledge.model import Provider, SecurityName, Submission
+
+# ISPDB facts are as current as the snapshot: the pinned commit's date (the importer's
+# source). Refreshing the snapshot means updating this date with the commit.
+SNAPSHOT_DATE: Final = datetime.date(2026, 3, 12)
 
 ISPDB_FILE: Final = "ispdb.json"
 DOMAIN_TEMPLATE: Final = "%EMAILDOMAIN%"  # in a host name: the domain of the address
@@ -135,6 +140,7 @@ def _parse_provider(entry: Entry) -> Provider:
         links=(),
         hints=(),
         source="ispdb",
+        checked=SNAPSHOT_DATE,
     )
 
 

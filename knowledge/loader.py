@@ -7,6 +7,7 @@ reason in one sentence, so a content author can fix it without reading code.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +25,7 @@ from knowledge.model import (
     Article,
     Client,
     KnowledgeBase,
+    PatternRole,
     Provider,
     ReplyPattern,
     SecurityName,
@@ -36,7 +38,9 @@ DEFAULT_ROOT: Final = Path(__file__).resolve().parent / "data"
 # A group that repeats something already repeated: the classic catastrophic shape,
 # e.g. "(a+)+" or "(.*)*". Our patterns are ours, but a typo must not hang explain.
 _NESTED_QUANTIFIER: Final = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
-_MAX_PATTERN: Final = 500
+# One wording family per pattern: runtimes spell one error many ways (OpenSSL, Python, Go,
+# .NET, Java, Node), so a family can run long, but past this it is two ideas in one entry.
+_MAX_PATTERN: Final = 800
 
 SECURITY_VALUES: Final = frozenset({"starttls", "tls"})
 APP_PASSWORD_VALUES: Final = frozenset({"required", "recommended", "optional", "none"})
@@ -60,13 +64,17 @@ PROVIDER_FIELDS: Final = frozenset(
         "notes",
         "links",
         "hints",
+        "checked",
+        "aliases",
+        "articles",
     }
 )
 SUBMISSION_FIELDS: Final = frozenset({"host", "port", "security"})
 REPLY_FIELDS: Final = frozenset(
-    {"id", "code", "enhanced", "pattern", "provider", "cause", "articles"}
+    {"id", "code", "enhanced", "pattern", "provider", "cause", "articles", "role", "evidence"}
 )
-CLIENT_FIELDS: Final = frozenset({"id", "name", "aliases"})
+_ROLES: Final = frozenset(role.value for role in PatternRole)
+CLIENT_FIELDS: Final = frozenset({"id", "name", "aliases", "articles"})
 
 
 def _read_list(root: Path, name: str) -> list[object]:
@@ -103,6 +111,7 @@ def _parse_client(entry: Entry) -> tuple[str, Client]:
         id=entry.ident(),
         name=entry.text("name"),
         aliases=tuple(alias.lower() for alias in entry.texts("aliases")),
+        articles=_optional_texts(entry, "articles"),
     )
     return client.id, client
 
@@ -136,8 +145,30 @@ def _parse_provider(entry: Entry) -> tuple[str, Provider]:
         notes=entry.text("notes"),
         links=links,
         hints=tuple(hint.lower() for hint in entry.texts("hints")),
+        checked=_checked_date(entry),
+        aliases=tuple(alias.lower() for alias in _optional_texts(entry, "aliases")),
+        articles=_optional_texts(entry, "articles"),
     )
     return provider.id, provider
+
+
+def _optional_texts(entry: Entry, name: str) -> tuple[str, ...]:
+    return entry.texts(name) if name in entry.data else ()
+
+
+def _checked_date(entry: Entry) -> datetime.date:
+    """The day a provider's facts were last checked: a real date, not in the future."""
+    value = entry.require("checked")
+    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date | str):
+        entry.fail("'checked' must be a date written YYYY-MM-DD")
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            entry.fail(f"'checked' {value!r} is not a date written YYYY-MM-DD")
+    if value > datetime.datetime.now(datetime.UTC).date():
+        entry.fail(f"'checked' {value.isoformat()} is in the future")
+    return value
 
 
 def _compile(entry: Entry, source: str) -> re.Pattern[str]:
@@ -164,6 +195,8 @@ def _parse_reply(entry: Entry) -> tuple[str, ReplyPattern]:
         provider=entry.optional_text("provider"),
         cause=entry.text("cause"),
         articles=entry.texts("articles", min_items=1),
+        role=PatternRole(entry.choice("role", _ROLES, entry.data.get("role", "reply"))),
+        evidence=_compile(entry, entry.text("evidence")) if "evidence" in entry.data else None,
     )
     return reply.id, reply
 
@@ -236,6 +269,18 @@ def _check_references(
                     source=source,
                     entry=article.id,
                     reason=f"variant key {key!r} is neither a provider nor a client id",
+                )
+    named: list[tuple[str, str, tuple[str, ...]]] = [
+        *(("providers.yaml", p.id, p.articles) for p in providers.values()),
+        *(("clients.yaml", c.id, c.articles) for c in clients.values()),
+    ]
+    for file_name, named_id, named_articles in named:
+        for article_id in named_articles:
+            if article_id not in articles:
+                raise KnowledgeError(
+                    source=file_name,
+                    entry=named_id,
+                    reason=f"article id {article_id!r} does not exist",
                 )
     for reply in replies.values():
         if reply.provider is not None and reply.provider not in providers:

@@ -8,6 +8,7 @@ stored and serialised without touching the data files.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,6 +96,21 @@ class Provider:
         """No password of any kind works: the mail app must sign in with the provider."""
         return self.oauth == "required"
 
+    checked: datetime.date  # when these facts were last checked against the provider's docs
+    aliases: tuple[str, ...] = ()  # other names people type ("163", "网易"), lower case
+    articles: tuple[str, ...] = ()  # articles about this provider's own sign-in rules
+
+
+class PatternRole(StrEnum):
+    """How much a recognised pattern says about the failure, most telling first."""
+
+    REPLY = "reply"  # a server reply or error whose wording names the cause
+    FALLBACK = "fallback"  # a reply known only by its code class (535, 5.7.x ...)
+    WRAPPER = "wrapper"  # a client's or library's own message around the real reply
+    # A family of wording with no code we know (any "certificate", any 5xx): only for text
+    # handed over as an error to explain, never when scanning prose for pasted replies.
+    FAMILY = "family"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReplyPattern:
@@ -105,6 +121,10 @@ class ReplyPattern:
     provider: str | None
     cause: str
     articles: tuple[str, ...]
+    role: PatternRole = PatternRole.REPLY
+    # Searched in the whole paste: the pattern only counts when this also matches (a host
+    # name, an address or a support link naming the provider). None: the wording suffices.
+    evidence: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +132,7 @@ class Client:
     id: str
     name: str
     aliases: tuple[str, ...]
+    articles: tuple[str, ...] = ()  # articles about this client, lifted when it is named
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,6 +224,7 @@ class Match:
     cause: str
     articles: tuple[str, ...]
     excerpt: str = ""  # the part of the pasted text that was recognised
+    role: PatternRole = PatternRole.REPLY
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -213,6 +235,21 @@ class Match:
             "cause": self.cause,
             "articles": list(self.articles),
             "excerpt": self.excerpt,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Explanation:
+    """What ``explain_text`` found: matches best first, and whether the paste was cut."""
+
+    matches: tuple[Match, ...]
+    truncated: bool = False  # the paste was longer than explain reads; the rest was not seen
+    has_code: bool = False  # the paste holds something that looks like an SMTP reply code
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "matches": [match.as_dict() for match in self.matches],
+            "truncated": self.truncated,
         }
 
 

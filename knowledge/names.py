@@ -25,6 +25,7 @@ class Vocabulary:
     providers: PhraseIndex  # longest first; on equal phrases the data's first wins
     clients: PhraseIndex
     hosts: Mapping[str, str]  # submission host -> provider id
+    written: tuple[tuple[str, str], ...] = ()  # (CJK alias, provider id): found anywhere
 
 
 _vocabularies: weakref.WeakKeyDictionary[KnowledgeBase, Vocabulary] = weakref.WeakKeyDictionary()
@@ -76,6 +77,25 @@ def first_phrase(
     return best
 
 
+def _is_cjk(text: str) -> bool:
+    return any(ord(char) >= 0x2E80 for char in text)
+
+
+def _spoken(aliases: Iterable[str]) -> list[str]:
+    """Aliases matched as whole-word phrases: not CJK ones, not domains (found as domains)."""
+    return [alias for alias in aliases if not _is_cjk(alias) and "." not in alias]
+
+
+def written_name(names: Vocabulary, text: str) -> str | None:
+    """The provider whose CJK alias occurs earliest in ``text`` (longest on a tie)."""
+    best: tuple[int, str] | None = None
+    for alias, key in names.written:
+        at = text.find(alias)
+        if at >= 0 and (best is None or at < best[0]):
+            best = (at, key)
+    return best[1] if best else None
+
+
 def vocabulary(kb: KnowledgeBase) -> Vocabulary:
     """The provider/client phrase indexes and submission hosts of ``kb``, built once."""
     found = _vocabularies.get(kb)
@@ -83,9 +103,15 @@ def vocabulary(kb: KnowledgeBase) -> Vocabulary:
         providers = [
             # Not the domains: as token phrases they shrink ("zoho.in" -> "zoho": "in" is
             # a stop word) and would name the wrong one of several related providers.
-            (p.id, [p.id.replace("-", " "), *provider_names(p.name)])
+            (p.id, [p.id.replace("-", " "), *provider_names(p.name), *_spoken(p.aliases)])
             for p in kb.providers.values()
         ]
+        # Chinese and Japanese names have no spaces around them ("qq邮箱授权码"): they are
+        # looked for as substrings, longest first, instead of as token phrases.
+        written = sorted(
+            ((alias, p.id) for p in kb.providers.values() for alias in p.aliases if _is_cjk(alias)),
+            key=lambda item: -len(item[0]),
+        )
         clients = [
             (c.id, [c.id.replace("-", " "), c.name, *c.aliases]) for c in kb.clients.values()
         ]
@@ -97,6 +123,6 @@ def vocabulary(kb: KnowledgeBase) -> Vocabulary:
         for host, owner in kb.directory.by_host.items():
             hosts.setdefault(host, owner.id)
         found = _vocabularies[kb] = Vocabulary(
-            phrase_index(providers), phrase_index(clients), hosts
+            phrase_index(providers), phrase_index(clients), hosts, tuple(written)
         )
     return found

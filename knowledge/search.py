@@ -1,6 +1,6 @@
 """Rank articles for a question in users' own words.
 
-Ranking = BM25 (rank_bm25) over each article's fields with field weights
+Ranking = BM25 (``knowledge.bm25``, plain Python) over each article's fields with field weights
 + BM25 over the articles' example questions taken one by one (the closest
 example question speaks for its article) + a strong boost for the articles of
 any SMTP reply recognised in the question (pasted errors go through explain).
@@ -19,21 +19,21 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Final
 
-import numpy as np
-from numpy.typing import NDArray
-from rank_bm25 import BM25Okapi
 from rapidfuzz import fuzz, process
 
+from knowledge.bm25 import term_scores
 from knowledge.explain import explain_reply
-from knowledge.model import Answer, Article, KnowledgeBase, Match, SearchResult
+from knowledge.mentions import find_mentions
+from knowledge.model import Answer, Article, KnowledgeBase, Match, PatternRole, SearchResult
 from knowledge.names import first_phrase, vocabulary
+from knowledge.steering import chinese_text, foreign_text, steer
 from knowledge.text import STOP_WORDS, SYNONYMS, tokens
 
-Vector = NDArray[np.float64]
+Vector = Mapping[int, float]  # document index -> score (sparse)
 
 # How much each article field counts in the article-level BM25.
 FIELD_WEIGHTS: Final[Mapping[str, float]] = {
@@ -56,9 +56,19 @@ MATCH_BOOST: Final = (1.5, 0.6, 0.3)  # for the 1st, 2nd, 3rd article of a recog
 OTHER_WORD_WEIGHT: Final = 0.35  # a shared non-topical word, relative to a topical one
 SINGLE_WORD_FACTOR: Final = 0.45  # one shared word is thin evidence, however topical
 CONFIDENCE_EXPONENT: Final = 0.6  # spreads mid-range coverage over 0..1
+# A reply whose wording names the cause is strong evidence; one known only by its code
+# class (a fallback) or a client's own wrapper message says less than the question's words.
+ROLE_WEIGHT: Final[Mapping[PatternRole, float]] = {
+    PatternRole.REPLY: 1.0,
+    PatternRole.FALLBACK: 0.25,
+    PatternRole.WRAPPER: 0.15,
+}
+QUOTE_SHARE_FLOOR: Final = 0.5  # a reply quoted inside a long question keeps half its boost
 PASTED_WORDS: Final = 6  # words of recognised reply text that count as a full paste
 MAX_QUESTION: Final = 2_000  # characters searched; pasted bounces are explained in full
 FUZZY_MIN_LENGTH: Final = 4
+# A question in a language we have no vocabulary for gets at most this (below the floor).
+FOREIGN_CONFIDENCE: Final = 0.3
 _STOP_LIST: Final = tuple(sorted(w for w in STOP_WORDS if len(w) >= 4))
 
 
@@ -67,8 +77,7 @@ class _Index:
     articles: tuple[Article, ...]
     article_vectors: Mapping[str, Vector]  # token -> weighted BM25 score per article
     question_vectors: Mapping[str, Vector]  # token -> BM25 score per example question
-    question_owner: NDArray[np.intp]  # article index of each example question
-    question_starts: NDArray[np.intp]  # first question of each article (reduceat)
+    question_owner: tuple[int, ...]  # article index of each example question
     positions: Mapping[str, int]  # article id -> index
     idf: Mapping[str, float]  # token -> idf over articles, for confidence
     mean_idf: float
@@ -80,26 +89,18 @@ class _Index:
 _indexes: weakref.WeakKeyDictionary[KnowledgeBase, _Index] = weakref.WeakKeyDictionary()
 
 
-def _bm25_vectors(corpus: Sequence[list[str]], weight: float) -> dict[str, Vector]:
-    """token -> this corpus's BM25 contribution per document (rank_bm25's Okapi formula)."""
+def _bm25_vectors(corpus: Sequence[list[str]], weight: float) -> dict[str, dict[int, float]]:
+    """token -> this corpus's BM25 contribution per document (Okapi, ``knowledge.bm25``)."""
     if not any(corpus):
         return {}
-    bm25 = BM25Okapi([doc or ["\x00"] for doc in corpus])
-    doc_len = np.asarray(bm25.doc_len, dtype=np.float64)
-    norm = bm25.k1 * (1 - bm25.b + bm25.b * doc_len / bm25.avgdl)
-    vectors: dict[str, Vector] = {}
-    for token, idf in bm25.idf.items():
-        freq = np.asarray([doc.get(token, 0) for doc in bm25.doc_freqs], dtype=np.float64)
-        vectors[token] = weight * idf * freq * (bm25.k1 + 1) / (freq + norm)
-    return vectors
+    return term_scores([doc or ["\x00"] for doc in corpus], weight=weight)
 
 
-def _merge(target: dict[str, Vector], source: Mapping[str, Vector]) -> None:
+def _merge(target: dict[str, dict[int, float]], source: Mapping[str, Mapping[int, float]]) -> None:
     for token, vector in source.items():
-        if token in target:
-            target[token] = target[token] + vector
-        else:
-            target[token] = vector
+        merged = target.setdefault(token, {})
+        for doc, value in vector.items():
+            merged[doc] = merged.get(doc, 0.0) + value
 
 
 def _build(kb: KnowledgeBase) -> _Index:
@@ -111,14 +112,13 @@ def _build(kb: KnowledgeBase) -> _Index:
         "summary": [tokens(a.summary) for a in articles],
         "steps": [tokens(" ".join(a.steps)) for a in articles],
     }
-    article_vectors: dict[str, Vector] = {}
+    article_vectors: dict[str, dict[int, float]] = {}
     for name, corpus in fields.items():
         _merge(article_vectors, _bm25_vectors(corpus, FIELD_WEIGHTS[name]))
 
     questions = [(i, tokens(q)) for i, a in enumerate(articles) for q in a.questions]
     question_vectors = _bm25_vectors([q for _, q in questions], 1.0)
-    owner = np.asarray([i for i, _ in questions], dtype=np.intp)
-    starts = np.searchsorted(owner, np.arange(len(articles))).astype(np.intp)
+    owner = tuple(i for i, _ in questions)
 
     all_tokens = [
         frozenset(t for corpus in fields.values() for t in corpus[i]) for i in range(len(articles))
@@ -142,7 +142,6 @@ def _build(kb: KnowledgeBase) -> _Index:
         article_vectors=article_vectors,
         question_vectors=question_vectors,
         question_owner=owner,
-        question_starts=starts,
         positions={a.id: i for i, a in enumerate(articles)},
         idf=idf,
         mean_idf=sum(idf.values()) / max(1, len(idf)),
@@ -188,7 +187,8 @@ def _correct(token: str, vocabulary: tuple[str, ...]) -> tuple[str, float] | Non
         return None
     cutoff = 75.0 if len(token) <= 5 else 80.0
     found = process.extractOne(token, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
-    if found is None:
+    # A typo changes a letter or two, not the length: "kiosk" is not "ios".
+    if found is None or abs(len(found[0]) - len(token)) > max(1, len(token) // 4):
         return None
     return found[0], (found[1] - cutoff) / (100.0 - cutoff)
 
@@ -218,9 +218,9 @@ def _query_tokens(index: _Index, question: str) -> tuple[list[str], dict[str, fl
     return words, trust, unknown
 
 
-def _relative(vector: Vector) -> Vector:
-    top = float(vector.max()) if vector.size else 0.0
-    return vector / top if top > 0 else vector
+def _relative(scores: list[float]) -> list[float]:
+    top = max(scores, default=0.0)
+    return [value / top for value in scores] if top > 0 else scores
 
 
 def _confidence(index: _Index, trust: Mapping[str, float], unknown: int, best: int) -> float:
@@ -248,58 +248,95 @@ def _confidence(index: _Index, trust: Mapping[str, float], unknown: int, best: i
     return max(0.0, confidence)
 
 
+def _scores(index: _Index, words: Sequence[str]) -> list[float]:
+    """The blend of field-weighted article BM25 and the closest example question."""
+    n = len(index.articles)
+    article_score = [0.0] * n
+    question_score: dict[int, float] = {}
+    for word in words:
+        for doc, value in index.article_vectors.get(word, {}).items():
+            article_score[doc] += value
+        for doc, value in index.question_vectors.get(word, {}).items():
+            question_score[doc] = question_score.get(doc, 0.0) + value
+    best_question = [0.0] * n
+    for doc, value in question_score.items():
+        owner = index.question_owner[doc]
+        best_question[owner] = max(best_question[owner], value)
+    articles = _relative(article_score)
+    questions = _relative(best_question)
+    return [
+        ARTICLE_WEIGHT * a + QUESTION_WEIGHT * q for a, q in zip(articles, questions, strict=True)
+    ]
+
+
+def _boost_matches(
+    index: _Index, score: list[float], matches: Sequence[Match], question: str
+) -> None:
+    total = max(1, len(question.split()))
+    for rank, match in enumerate(matches[:3]):
+        # A pasted reply ("535-5.7.8 Username and Password not accepted") is strong evidence;
+        # a bare code mentioned in a question ("535 vs 530?") much less. The rest of the
+        # question still counts: the boost adds to the text's own score, and the more the
+        # person wrote around the reply, the more their own words weigh against it.
+        quoted = len(match.excerpt.split())
+        weight = ROLE_WEIGHT[match.role] * min(1.0, quoted / PASTED_WORDS) / (rank + 1)
+        weight *= max(QUOTE_SHARE_FLOOR, min(1.0, quoted / total))
+        for boost, article_id in zip(MATCH_BOOST, match.articles, strict=False):
+            position = index.positions.get(article_id)
+            if position is not None:
+                score[position] += boost * weight
+
+
 def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     """Articles for ``question``, best first, with a confidence in 0..1."""
     index = _index(kb)
     matches: tuple[Match, ...] = explain_reply(kb, question)
     question = question[:MAX_QUESTION]
+    mentions = find_mentions(kb, question, matches=matches)
     words, trust, unknown = _query_tokens(index, question)
-    n = len(index.articles)
-    article_score = np.zeros(n)
-    question_score = np.zeros(len(index.question_owner))
-    for word in words:
-        vector = index.article_vectors.get(word)
-        if vector is not None:
-            article_score += vector
-        qvector = index.question_vectors.get(word)
-        if qvector is not None:
-            question_score += qvector
-    best_question = (
-        np.maximum.reduceat(question_score, index.question_starts)
-        if question_score.size
-        else np.zeros(n)
-    )
-    score = ARTICLE_WEIGHT * _relative(article_score) + QUESTION_WEIGHT * _relative(best_question)
-    for rank, match in enumerate(matches[:3]):
-        # A pasted reply ("535-5.7.8 Username and Password not accepted") is strong evidence;
-        # a bare code mentioned in a question ("535 vs 530?") much less.
-        weight = min(1.0, len(match.excerpt.split()) / PASTED_WORDS) / (rank + 1)
-        for boost, article_id in zip(MATCH_BOOST, match.articles, strict=False):
-            position = index.positions.get(article_id)
-            if position is not None:
-                score[position] += boost * weight
     if not words and not matches:
         return SearchResult(answers=(), confidence=0.0, matches=())
-    order = np.argsort(-score, kind="stable")[: max(0, limit)]
-    top = float(score[order[0]]) if order.size else 0.0
+    names = vocabulary(kb)
+    if mentions.client is None or mentions.provider is None:
+        # A misspelt name ("outlok") counts once corrected; corrections keep the length,
+        # so a longer word that merely contains a name ("kiosk") never becomes one.
+        mentions = replace(
+            mentions,
+            provider=mentions.provider or first_phrase(names.providers, words),
+            client=mentions.client or first_phrase(names.clients, words),
+        )
+    score = _scores(index, words)
+    _boost_matches(index, score, matches, question)
+    chinese = chinese_text(question)
+    steer(
+        kb,
+        index.positions,
+        index.article_tokens,
+        index.idf,
+        score,
+        mentions,
+        words,
+        chinese=chinese,
+    )
+    order = sorted(range(len(score)), key=lambda i: -score[i])[: max(0, limit)]
+    top = score[order[0]] if order else 0.0
     answers = tuple(
-        Answer(article=index.articles[i], score=float(score[i]) / top if top > 0 else 0.0)
+        Answer(article=index.articles[i], score=score[i] / top if top > 0 else 0.0)
         for i in order
         if score[i] > 0
     )
     if not answers:
         return SearchResult(answers=(), confidence=0.0, matches=matches)
-    confidence = _confidence(index, trust, unknown, int(order[0]))
-    if matches:
+    confidence = _confidence(index, trust, unknown, order[0])
+    if any(match.role is PatternRole.REPLY for match in matches):
         confidence = max(confidence, 0.9)
-    names = vocabulary(kb)
-    provider = first_phrase(names.providers, words)
-    if provider is None and matches:
-        provider = matches[0].provider
+    if foreign_text(question, names):
+        # Words we cannot read are not evidence: whatever ranked first is a guess.
+        confidence = min(confidence, FOREIGN_CONFIDENCE)
     return SearchResult(
         answers=answers,
         confidence=confidence,
         matches=matches,
-        provider=provider,
-        client=first_phrase(names.clients, words),
+        provider=mentions.provider,
+        client=mentions.client,
     )

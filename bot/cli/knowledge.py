@@ -1,4 +1,4 @@
-"""``smtpcheck ask | explain | discover``: the knowledge engines at a terminal, no Slack.
+"""``smtpcheck ask | article | explain | discover``: the knowledge engines at a terminal.
 
 Exit codes: 0 an answer was found; 1 nothing found (no article, no known reply,
 no candidate); 2 invalid input; 3 the knowledge data failed to load.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from typing import Any, Final
 
@@ -24,17 +25,17 @@ from knowledge import (
     Match,
     SearchResult,
     discover_settings,
-    explain_reply,
     get_knowledge,
 )
 from knowledge.autoconfig import Fetcher
-from knowledge.explain import MAX_INPUT
+from knowledge.explain import MAX_INPUT, explain_text
 
-COMMANDS: Final = frozenset({"ask", "explain", "discover"})  # what register() adds
+COMMANDS: Final = frozenset({"ask", "article", "explain", "discover"})  # what register() adds
 EXIT_FOUND: Final = 0
 EXIT_NOTHING: Final = 1
 EXIT_DATA: Final = 3
 STEPS_SHOWN: Final = 3
+_ARTICLE_ID: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DISCOVER_DEADLINE: Final = 5.0
 
 _EXITS: Final = (
@@ -55,6 +56,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ask.add_argument("--limit", type=int, default=5, help="how many articles (default 5)")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
     ask.set_defaults(handler=ask_command)
+
+    article = subparsers.add_parser(
+        "article",
+        help="print one whole article",
+        description="Print one knowledge article in full: title, summary, every step and "
+        "the related articles. IDs are shown in brackets by ask, e.g. [app-passwords].",
+        epilog="exit status: 0 printed, 1 no article with that id, 2 invalid input, "
+        "3 knowledge data failed to load",
+    )
+    article.add_argument("id", metavar="ID", help="the article id, e.g. app-passwords")
+    article.add_argument(
+        "--for",
+        dest="audience",
+        metavar="PROVIDER_OR_CLIENT",
+        help="show the steps written for this provider or client id (e.g. gmail, thunderbird)",
+    )
+    article.add_argument("--json", action="store_true", help="machine-readable output")
+    article.set_defaults(handler=article_command)
 
     explain = subparsers.add_parser(
         "explain",
@@ -121,16 +140,73 @@ def _render_answers(kb: KnowledgeBase, result: SearchResult) -> str:
     if result.confidence < CONFIDENCE_FLOOR:
         lines.append("Not sure this is what you asked; the closest articles are:")
     lines += [f"{best.title}  [{best.id}]", "", best.summary, ""]
-    steps = best.steps_for(result.provider, result.client)
+    audience = next((k for k in (result.provider, result.client) if k in best.variants), None)
+    steps = best.steps_for(audience)
     lines += [f"{number:>2}. {step}" for number, step in enumerate(steps[:STEPS_SHOWN], start=1)]
     if len(steps) > STEPS_SHOWN:
-        lines.append(f"    ({len(steps) - STEPS_SHOWN} more step(s) in the article)")
+        command = f"smtpcheck article {best.id}" + (f" --for {audience}" if audience else "")
+        lines.append(
+            f"    ({len(steps) - STEPS_SHOWN} more step(s) in the article: run `{command}`)"
+        )
     if len(result.answers) > 1:
         lines += ["", "Also:"]
         lines += [f"  - {a.article.title}  [{a.article.id}]" for a in result.answers[1:]]
     for match in result.matches:
         lines += ["", "Recognised error: " + _match_line(match)]
     return "\n".join(lines)
+
+
+async def article_command(args: argparse.Namespace, settings: Settings) -> int:
+    article_id = str(args.id).strip().lower()
+    if not _ARTICLE_ID.fullmatch(article_id):
+        print(
+            f"smtpcheck: {args.id!r} is not an article id (lower-case words joined by dashes, "
+            "e.g. app-passwords)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    kb = knowledge_base()
+    if kb is None:
+        return EXIT_DATA
+    audience = args.audience.strip().lower() if args.audience else None
+    if audience is not None and audience not in kb.providers and audience not in kb.clients:
+        print(f"smtpcheck: --for {args.audience!r} is not a provider or client id", file=sys.stderr)
+        return EXIT_INVALID
+    article = kb.articles.get(article_id)
+    if article is None:
+        print(
+            f"smtpcheck: no article with id {article_id!r}; "
+            'find one with: smtpcheck ask "your question"',
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING
+    steps = article.steps_for(audience)
+    related = [kb.articles[r] for r in article.related if r in kb.articles]
+    if args.json:
+        _print_json(
+            {
+                "id": article.id,
+                "title": article.title,
+                "summary": article.summary,
+                "steps": list(steps),
+                "variant": audience if audience in article.variants else None,
+                "variants": sorted(article.variants),
+                "related": [{"id": r.id, "title": r.title} for r in related],
+            }
+        )
+        return EXIT_FOUND
+    lines = [f"{article.title}  [{article.id}]", "", article.summary, ""]
+    lines += [f"{number:>2}. {step}" for number, step in enumerate(steps, start=1)]
+    if article.variants:
+        shown = f" (these are for {audience})" if audience in article.variants else ""
+        lines += [
+            "",
+            "Steps also written for: --for " + ", ".join(sorted(article.variants)) + shown,
+        ]
+    if related:
+        lines += ["", "Related:"] + [f"  - {r.title}  [{r.id}]" for r in related]
+    print("\n".join(lines))
+    return EXIT_FOUND
 
 
 def _match_line(match: Match) -> str:
@@ -144,11 +220,20 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
     if kb is None:
         return EXIT_DATA
     text: str = args.text
-    if text == "-":
-        text = await asyncio.to_thread(sys.stdin.read, MAX_INPUT)
-    matches = explain_reply(kb, text)
+    if text == "-":  # one character past the bound tells that the paste was cut
+        text = await asyncio.to_thread(sys.stdin.read, MAX_INPUT + 1)
+    explained = explain_text(kb, text)
+    matches = explained.matches
     if args.json:
-        _print_json({"matches": [m.as_dict() for m in matches]})
+        _print_json(explained.as_dict())
+        return EXIT_FOUND if matches else EXIT_NOTHING
+    if explained.truncated:
+        print(f"(only the first {MAX_INPUT:,} characters were read; paste the rest separately)")
+    if not matches and explained.has_code:
+        print(
+            "The text holds an SMTP reply code, but not one whose wording smtpcheck knows, so "
+            "nothing is guessed. Describe what you were doing with smtpcheck ask."
+        )
     elif not matches:
         print(
             "No known SMTP reply or error found in that text, so nothing is guessed. "

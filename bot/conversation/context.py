@@ -9,37 +9,27 @@ contain a password, and the store must never see one.
 
 ``learn`` is pure: message text in, a new context out. Detection works on the same
 normalised tokens as the search (``knowledge.text.tokens``), so "office 365",
-"o365" and "Microsoft 365" meet on one token, and phrase lists come from the data
-(provider names, ids, domains and submission hosts; client names and aliases), never from this file.
+"o365" and "Microsoft 365" meet on one token; what a message names is read by
+``knowledge.mentions``, the same code the search uses.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Final
 
-from knowledge import KnowledgeBase, Match, explain_reply, provider_for_domain
-from knowledge.names import Vocabulary, first_phrase, vocabulary
+from knowledge import KnowledgeBase, Match
+from knowledge.mentions import MAX_EMAIL, find_mentions
 from knowledge.text import tokens
 
 MAX_TEXT: Final = 8_000  # characters of one message looked at; a pasted bounce fits
 MAX_ID: Final = 64  # article, provider, client and reply ids are short slugs
-MAX_EMAIL: Final = 254  # RFC 5321 path limit
 MAX_CANDIDATES: Final = 8  # search candidates remembered for "Not what I meant"
 MAX_SEEN: Final = 16  # articles shown in this thread, newest last
 CONTEXT_VERSION: Final = 1
-
-_EMAIL: Final = re.compile(
-    r"(?<![\w.%+-])[a-z0-9][a-z0-9._%+-]{0,63}@(?P<domain>[a-z0-9-]+(?:\.[a-z0-9-]+)+)", re.I
-)
-_MAILTO: Final = re.compile(r"\bmailto:", re.I)  # Slack sends addresses as <mailto:a@b|a@b>
-# A host or domain name whose last label is alphabetic: "zohomail.eu", "smtp.gmail.com",
-# never an enhanced status code such as "5.7.8".
-_DOTTED: Final = re.compile(r"(?<![\w@.-])(?:[a-z0-9-]+\.)+[a-z]{2,24}(?![\w.-])", re.I)
 
 # Words people wrap around a provider or client when they only state their set-up
 # ("I use Gmail", "we moved to Office 365", "my address is ..."). A message made of
@@ -197,48 +187,19 @@ class Observation:
 
 def observe(kb: KnowledgeBase, text: str) -> Observation:
     """Detect provider, client, address and SMTP replies in one message."""
-    text = text[:MAX_TEXT]
-    names = vocabulary(kb)
-    email_match = _EMAIL.search(text)
-    email = email_match.group(0).lower() if email_match else None
-    if email is not None and len(email) > MAX_EMAIL:
-        email = None
-    provider = _provider_from_names(kb, names, text)
-    words = tokens(_MAILTO.sub(" ", _EMAIL.sub(" ", text)))
-    used: set[int] = set()
-    named_provider = first_phrase(names.providers, words, used)
-    client = first_phrase(names.clients, words, used)
-    provider = provider or named_provider
-    matches = explain_reply(kb, text)
-    if provider is None and matches:
-        provider = next((m.provider for m in matches if m.provider), None)
-    leftover = [w for i, w in enumerate(words) if i not in used and w not in _SETUP_WORDS]
-    said_something = provider is not None or client is not None or email is not None
+    found = find_mentions(kb, text[:MAX_TEXT])
+    leftover = [
+        w for i, w in enumerate(found.words) if i not in found.used and w not in _SETUP_WORDS
+    ]
+    said_something = found.provider is not None or found.client is not None
+    said_something = said_something or found.email is not None
     return Observation(
-        provider=provider,
-        client=client,
-        email=email,
-        matches=matches,
-        setup_only=said_something and not leftover and not matches,
+        provider=found.provider,
+        client=found.client,
+        email=found.email,
+        matches=found.matches,
+        setup_only=said_something and not leftover and not found.matches,
     )
-
-
-def _provider_from_names(kb: KnowledgeBase, known: Vocabulary, text: str) -> str | None:
-    """A provider named by an address or host in the text: the most specific evidence.
-
-    Only exact consumer domains and submission hosts count; MX-style globs would turn a
-    quoted help URL (support.google.com) into a guess about the person's provider.
-    """
-    names = [m["domain"] for m in _EMAIL.finditer(text)] + _DOTTED.findall(text)
-    for name in names:
-        name = name.lower().rstrip(".")
-        found = provider_for_domain(kb, name)
-        if found is not None:
-            return found.id
-        host = known.hosts.get(name)
-        if host is not None:
-            return host
-    return None
 
 
 def apply(context: ThreadContext, seen: Observation) -> ThreadContext:

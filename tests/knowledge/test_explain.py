@@ -30,10 +30,10 @@ def test_multiline_reply_is_one_match(kb: KnowledgeBase) -> None:
     assert len(split_replies(GMAIL_MULTILINE)) == 1
 
 
-def test_several_replies_give_several_matches_in_order(kb: KnowledgeBase) -> None:
-    """Two distinct replies in one paste give two matches, in the order pasted."""
+def test_several_replies_give_several_matches_latest_first(kb: KnowledgeBase) -> None:
+    """Two distinct replies of equal standing give two matches; the later (failing) one first."""
     text = "454 4.7.0 Too many login attempts, please try again later\n" + GMAIL_MULTILINE
-    assert _ids(kb, text) == ["too-many-login-attempts", "gmail-bad-credentials"]
+    assert _ids(kb, text) == ["gmail-bad-credentials", "too-many-login-attempts"]
 
 
 def test_repeated_reply_is_reported_once(kb: KnowledgeBase) -> None:

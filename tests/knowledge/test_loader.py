@@ -256,7 +256,7 @@ _LIST_CASES = [
     ("providers.yaml", {"id": "Gmail"}, "lower-case letters, digits and dashes"),
     ("providers.yaml", {"name": 7}, "'name' must be text, not int"),
     ("replies.yaml", {"articles": []}, "'articles' needs at least 1 item(s)"),
-    ("replies.yaml", {"pattern": "a" * 501}, "longer than 500 characters"),
+    ("replies.yaml", {"pattern": "a" * 801}, "longer than 800 characters"),
     ("clients.yaml", {"id": "gmail"}, "also a provider id"),
 ]
 

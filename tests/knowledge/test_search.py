@@ -116,3 +116,20 @@ def test_huge_question_is_bounded(kb: KnowledgeBase) -> None:
     """A very long paste still returns, bounded in size."""
     result = search(kb, "password " * 50_000)
     assert result.answers
+
+
+def test_search_does_not_import_numpy() -> None:
+    """The search's BM25 is plain Python: importing and using it loads neither numpy nor
+    rank_bm25 (start-up time of the CLI and the bot)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from knowledge import get_knowledge, search; "
+        "search(get_knowledge(), 'which port should i use'); "
+        "print(sorted(m for m in ('numpy', 'rank_bm25') if m in sys.modules))"
+    )
+    done = subprocess.run(  # noqa: S603 (this interpreter and a literal snippet)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,151 @@
+"""What the person told us steers the ranking: provider, client, lookalikes, language.
+
+- A provider named in the question (or inferred from an address or host) lifts the
+  articles about its own sign-in rules (``providers.yaml`` ``articles``): QQ and 163
+  lift the authorization-code article, Outlook.com the OAuth-only one, iCloud and Yahoo
+  the app-password one. Two-step verification mentioned with a provider that has app
+  passwords lifts the app-password article.
+- A client named lifts its articles (``clients.yaml`` ``articles``) and holds back the
+  articles of every other client: a K-9 user does not get the Apple Mail article.
+- Near-lookalike articles share most of their words; when they are neck and neck, the
+  one whose *own* words (not shared with its twin) the question uses wins.
+- ``foreign_text``: a question mostly in a language we have no vocabulary for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from knowledge.mentions import Mentions
+from knowledge.model import KnowledgeBase
+from knowledge.names import Vocabulary, written_name
+from knowledge.text import CJK_TERMS
+
+PROVIDER_LIFT: Final = (0.45, 0.25)  # for a provider's 1st, 2nd article (x score)
+LIFT_REACH: Final = 0.5  # only articles already this close to the best one are lifted
+TWO_FACTOR_LIFT: Final = 0.3  # relative, like every lift
+CLIENT_LIFT: Final = 0.3
+OTHER_CLIENT_FACTOR: Final = 0.5  # another client's article, when a client is named
+LOOKALIKE_MARGIN: Final = 0.35  # scores this close are "neck and neck"
+APP_PASSWORDS: Final = "app-passwords"
+CHINESE_PROVIDERS_ARTICLE: Final = "authorization-code-cn"
+_NO_APP_PASSWORDS: Final = "none"  # providers.yaml app_password value, not a secret
+LOOKALIKES: Final = (
+    ("enable-smtp-access", "enable-smtp-auth-in-client"),
+    ("account-lockout", "sign-in-blocked"),
+    ("reset-password", "password-transition"),
+)
+
+# Function words of languages we have no vocabulary for: two or more of them, and more
+# than English ones, mean the question is not in English.
+_FOREIGN_TEXT: Final = """
+    der die das und nicht ich ist mit mein meine bei auf wird kann eine einen ein sich
+    auch noch wie geht gehen bekomme immer über
+    el la los las que por para una con como pero mi mis está estoy tengo hay sigue
+    não uma com meu minha está fica para você também
+    le les des est pas une avec mon mes je sur dans pour
+    ve bir için ile çok değil
+    het een niet ik mijn maar
+    il che non per con una sono"""
+_ENGLISH_TEXT: Final = """
+    the and not is my with can i to it a of on in for but when what how why do does
+    this that have has get got from"""
+_FOREIGN_WORDS: Final = frozenset(_FOREIGN_TEXT.split())
+_ENGLISH_WORDS: Final = frozenset(_ENGLISH_TEXT.split())
+_HAN: Final = re.compile(r"[\u3400-\u9fff]")
+_KANA: Final = re.compile(r"[\u3040-\u30ff]")
+_WORD: Final = re.compile(r"[^\W\d_]+", re.UNICODE)
+_UNREAD_SCRIPT: Final = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0400-\u04ff]")
+
+
+def steer(
+    kb: KnowledgeBase,
+    positions: Mapping[str, int],
+    article_tokens: Sequence[frozenset[str]],
+    idf: Mapping[str, float],
+    score: list[float],
+    mentions: Mentions,
+    words: Sequence[str],
+    *,
+    chinese: bool = False,
+) -> None:
+    """Adjust ``score`` (one per article, in index order) in place.
+
+    ``chinese``: the question is written in Chinese; with no provider named, the
+    providers it most likely means are the Chinese ones, so their articles are lifted.
+    """
+
+    top = max(score, default=0.0)
+
+    def lift(article_id: str, amount: float) -> None:
+        # In proportion: a lift confirms an article the question already points at, it
+        # does not pull in one the question does not talk about.
+        position = positions.get(article_id)
+        if position is not None and score[position] >= LIFT_REACH * top:
+            score[position] *= 1.0 + amount
+
+    provider = kb.providers.get(mentions.provider or "")
+    if provider is not None:
+        for amount, article_id in zip(PROVIDER_LIFT, provider.articles, strict=False):
+            lift(article_id, amount)
+    elif chinese:
+        lift(CHINESE_PROVIDERS_ARTICLE, PROVIDER_LIFT[0])
+    if "twofactor" in words and (provider is None or provider.app_password != _NO_APP_PASSWORDS):
+        lift(APP_PASSWORDS, TWO_FACTOR_LIFT)
+    client = kb.clients.get(mentions.client or "")
+    if client is not None:
+        for article_id in client.articles:
+            lift(article_id, CLIENT_LIFT)
+        for other in kb.clients.values():
+            for article_id in other.articles:
+                position = positions.get(article_id)
+                if position is not None and article_id not in client.articles:
+                    score[position] *= OTHER_CLIENT_FACTOR
+    _settle_lookalikes(positions, article_tokens, idf, score, words)
+
+
+def _settle_lookalikes(
+    positions: Mapping[str, int],
+    article_tokens: Sequence[frozenset[str]],
+    idf: Mapping[str, float],
+    score: list[float],
+    words: Sequence[str],
+) -> None:
+    """Between neck-and-neck twins, the one the question's distinctive words point to wins."""
+    asked = set(words)
+    for first, second in LOOKALIKES:
+        a, b = positions.get(first), positions.get(second)
+        if a is None or b is None or min(score[a], score[b]) <= 0:
+            continue
+        if abs(score[a] - score[b]) > LOOKALIKE_MARGIN * max(score[a], score[b]):
+            continue
+        own_a = sum(idf.get(w, 0.0) for w in asked & (article_tokens[a] - article_tokens[b]))
+        own_b = sum(idf.get(w, 0.0) for w in asked & (article_tokens[b] - article_tokens[a]))
+        winner, loser = (a, b) if own_a > own_b else (b, a) if own_b > own_a else (None, None)
+        if winner is not None and loser is not None and score[winner] < score[loser]:
+            score[winner], score[loser] = score[loser], score[winner]
+
+
+def chinese_text(text: str) -> bool:
+    """True when ``text`` holds Chinese characters (Han, without Japanese kana)."""
+    return bool(_HAN.search(text)) and not _KANA.search(text)
+
+
+def foreign_text(text: str, names: Vocabulary) -> bool:
+    """True when ``text`` is mostly in a language the search has no words for.
+
+    Chinese is read where it uses the terms in ``knowledge.text.CJK_TERMS`` or a
+    provider's Chinese name; other CJK, Korean and Cyrillic text is not. Latin-script
+    questions count function words of other languages against English ones.
+    """
+    unread = len(_UNREAD_SCRIPT.findall(text))
+    letters = sum(len(w) for w in _WORD.findall(text))
+    if letters and unread / letters > 0.2:
+        readable = any(term in text for term, _ in CJK_TERMS) or written_name(names, text)
+        return not readable
+    found = [w.lower() for w in _WORD.findall(text)]
+    foreign = sum(w in _FOREIGN_WORDS for w in found)
+    english = sum(w in _ENGLISH_WORDS for w in found)
+    return foreign >= 2 and foreign > english

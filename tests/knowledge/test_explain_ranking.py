@@ -1,0 +1,207 @@
+"""Explain on the real data: the reply that matters first, providers only on evidence,
+honest per-class fallbacks, wording families only for pastes, and the cut-paste flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge import KnowledgeBase, explain_reply, get_knowledge
+from knowledge.explain import MAX_INPUT, explain_text
+from knowledge.model import PatternRole
+
+
+@pytest.fixture(scope="module")
+def real_kb() -> KnowledgeBase:
+    return get_knowledge()
+
+
+def _first(kb: KnowledgeBase, text: str) -> tuple[str, str]:
+    """(reply id, first article) of the best match."""
+    match = explain_text(kb, text).matches[0]
+    return match.reply_id, match.articles[0]
+
+
+# -- log noise ---------------------------------------------------------------------------
+
+PHPMAILER_LOG = """\
+2018-05-13 09:22:31 Connection: opening to ssl://mail.example.com:465, timeout=300, options=array ()
+2018-05-13 09:22:31 Connection: Failed to connect to server. Error number 2. "Error notice: \
+stream_socket_client(): Peer certificate CN=`host7.sharedhost.example' did not match expected \
+CN=`mail.example.com'
+2018-05-13 09:22:31 SMTP ERROR: Failed to connect to server: (0)
+SMTP connect() failed. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting"""
+
+
+def test_config_echo_is_not_a_timeout_and_the_cause_beats_the_wrapper(
+    real_kb: KnowledgeBase,
+) -> None:
+    """timeout=300 is a setting, not a timeout; the certificate line beats 'connect() failed'."""
+    ids = [m.reply_id for m in explain_text(real_kb, PHPMAILER_LOG).matches]
+    assert ids[0] == "tls-cert-hostname-mismatch"
+    assert "connection-timed-out" not in ids
+    spaced = PHPMAILER_LOG.replace("\n", "\n\n")  # every line a unit of its own
+    ids = [m.reply_id for m in explain_text(real_kb, spaced).matches]
+    assert ids[0] == "tls-cert-hostname-mismatch"
+    assert "phpmailer-connect-failed" in ids[1:]
+    assert "connection-timed-out" not in ids
+
+
+@pytest.mark.parametrize(
+    "echo", ["timeout=300", "timeout: 30000", '"timeout": 10', "port: 465", "timeout -1"]
+)
+def test_config_echoes_alone_explain_nothing_about_timeouts(
+    real_kb: KnowledgeBase, echo: str
+) -> None:
+    """A settings dump mentions a timeout or a port without anything having failed."""
+    ids = [m.reply_id for m in explain_text(real_kb, f"host: smtp.example.com\n{echo}").matches]
+    assert not any("timeout" in i or "timed-out" in i for i in ids)
+
+
+def test_coded_server_reply_beats_codeless_wrapper(real_kb: KnowledgeBase) -> None:
+    """The library's 'Could not authenticate' is context; the server's 535 names the cause."""
+    text = (
+        "SMTP Error: Could not authenticate.\n\n"
+        "SMTP ERROR: Password command failed: 535-5.7.8 Username and Password not accepted.\n"
+        "535 5.7.8 https://support.google.com/mail/?p=BadCredentials - gsmtp"
+    )
+    matches = explain_text(real_kb, text).matches
+    assert matches[0].reply_id == "gmail-bad-credentials"
+    assert matches[-1].role is PatternRole.WRAPPER
+
+
+def test_failing_reply_beats_earlier_context(real_kb: KnowledgeBase) -> None:
+    """Of two server replies of equal standing, the later one (the failure) comes first."""
+    text = (
+        "454 4.7.0 Too many login attempts, please try again later\n\n"
+        "530 5.7.0 Must issue a STARTTLS command first"
+    )
+    assert [m.reply_id for m in explain_reply(real_kb, text)] == [
+        "starttls-first",
+        "too-many-login-attempts",
+    ]
+
+
+def test_named_cause_beats_code_class_fallback(real_kb: KnowledgeBase) -> None:
+    """A later bare 535 does not push an earlier reply that names its cause down."""
+    text = "530 5.7.0 Must issue a STARTTLS command first\n\n535 nope"
+    assert explain_reply(real_kb, text)[0].reply_id == "starttls-first"
+
+
+# -- provider attribution only on evidence ----------------------------------------------
+
+
+def test_bare_535_names_no_provider(real_kb: KnowledgeBase) -> None:
+    """'535 Authentication Failed' alone is no provider's; with a Zoho host it is Zoho's."""
+    bare = explain_reply(real_kb, "535 Authentication Failed")[0]
+    assert (bare.reply_id, bare.provider) == ("generic-535", None)
+    zoho = explain_reply(real_kb, "535 Authentication Failed\nhost: smtp.zoho.eu port 465")[0]
+    assert (zoho.reply_id, zoho.provider) == ("zoho-auth-failed", "zoho")
+
+
+def test_ses_wording_needs_ses_evidence(real_kb: KnowledgeBase) -> None:
+    """GMX, WEB.DE and IONOS also say 'Authentication Credentials Invalid'."""
+    assert _first(real_kb, "535 Authentication Credentials Invalid")[0] == (
+        "credentials-invalid-generic"
+    )
+    ses = "535 Authentication Credentials Invalid (email-smtp.eu-west-1.amazonaws.com)"
+    assert _first(real_kb, ses) == ("ses-credentials-invalid", "relay-service")
+
+
+def test_consumer_outlook_is_not_a_microsoft365_tenant(real_kb: KnowledgeBase) -> None:
+    """A hotmail/outlook.com address with basic-auth-disabled is the consumer account rule."""
+    reply = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."
+    consumer = explain_reply(real_kb, f"user: someone@hotmail.com\n{reply}")[0]
+    assert (consumer.provider, consumer.articles[0]) == ("outlook-com", "outlook-com-oauth-only")
+    tenant = explain_reply(real_kb, f"{reply} [AM0PR02CA0001.eurprd02.prod.outlook.com]")[0]
+    assert tenant.provider == "microsoft365"
+    assert "outlook-com-oauth-only" not in tenant.articles
+
+
+def test_exim_wording_for_a_gmail_host_is_the_web_host_intercepting(
+    real_kb: KnowledgeBase,
+) -> None:
+    """Gmail never says 'Incorrect authentication data': with smtp.gmail.com, the host answered."""
+    assert _first(real_kb, "535 Incorrect authentication data") == (
+        "exim-incorrect-auth-data",
+        "check-credentials",
+    )
+    hosted = "Connecting to smtp.gmail.com:587\n535 Incorrect authentication data"
+    assert _first(real_kb, hosted) == ("hosting-exim-answers-for-provider", "hosting-blocks-smtp")
+
+
+def test_certificate_of_another_server_for_a_provider_host_is_interception(
+    real_kb: KnowledgeBase,
+) -> None:
+    """A provider host answered with the web host's certificate: outbound SMTP is redirected."""
+    text = (
+        "stream_socket_enable_crypto(): Peer certificate CN=`vs1.freehosting.example' did not "
+        "match expected CN=`smtp.gmail.com'"
+    )
+    assert _first(real_kb, text) == ("tls-cert-intercepted-by-host", "hosting-blocks-smtp")
+
+
+def test_provider_fallback_uses_evidence_but_not_over_specific_wording(
+    real_kb: KnowledgeBase,
+) -> None:
+    """A vague refusal with a QQ host gets the authorization-code article; Gmail's own
+    'Authentication Required' wording stays itself even though gsmtp names Google."""
+    qq = "Error: Invalid login: 535 Error: something odd\nhost smtp.qq.com:465"
+    assert _first(real_kb, qq)[1] == "authorization-code-cn"
+    gmail = "530-5.7.0 Authentication Required.\n530 5.7.0 https://support.google.com - gsmtp"
+    assert _first(real_kb, gmail)[0] == "auth-required"
+
+
+# -- fallbacks per reply class ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id"),
+    [
+        ("530 5.7.0 Something we have never seen", "generic-530"),
+        ("534 5.5.0 Please do something new", "generic-534"),
+        ("535 Whatever this server says", "generic-535"),
+        ("538 5.7.10 Something new", "generic-538"),
+        ("454 4.3.0 Something new", "generic-454"),
+        ("421 4.3.2 Something new", "service-unavailable-421"),
+        ("550 5.7.99 Something new", "generic-5-7-x"),
+        ("451 4.7.99 Something new", "generic-4-7-x"),
+    ],
+)
+def test_known_code_with_unknown_wording_gets_an_honest_fallback(
+    real_kb: KnowledgeBase, text: str, reply_id: str
+) -> None:
+    """Each reply class has a fallback that explains the class, marked as a fallback."""
+    match = explain_reply(real_kb, text)[0]
+    assert match.reply_id == reply_id
+    assert match.role is PatternRole.FALLBACK
+    assert match.cause and match.articles
+
+
+# -- wording families: for pastes, never for prose --------------------------------------
+
+
+def test_families_answer_pastes_but_not_prose(real_kb: KnowledgeBase) -> None:
+    """'some certificate error' explains a paste; scanning a question finds no reply in it."""
+    paste = "ERROR mailer: certificate problem while sending"
+    assert explain_text(real_kb, paste).matches[0].role is PatternRole.FAMILY
+    assert explain_reply(real_kb, paste) == ()
+    assert explain_reply(real_kb, "my password does not work when I log in") == ()
+
+
+# -- long pastes ---------------------------------------------------------------------------
+
+
+def test_cut_paste_is_reported(real_kb: KnowledgeBase) -> None:
+    """Text past the bound is not read, and the result says so."""
+    reply = "535-5.7.8 Username and Password not accepted.\n535 5.7.8 BadCredentials - gsmtp"
+    long = reply + "\n" + "log line\n" * (MAX_INPUT // 9 + 10)
+    assert explain_text(real_kb, long).truncated
+    assert explain_text(real_kb, long).matches[0].reply_id == "gmail-bad-credentials"
+    assert not explain_text(real_kb, reply).truncated
+    assert explain_text(real_kb, long).as_dict()["truncated"] is True
+
+
+def test_has_code_tells_an_unknown_coded_reply_from_prose(real_kb: KnowledgeBase) -> None:
+    """has_code lets the 'nothing found' reply avoid asking for a code that is there."""
+    assert explain_text(real_kb, "452 4.3.1 Insufficient system storage").has_code
+    assert not explain_text(real_kb, "it just does not send").has_code
