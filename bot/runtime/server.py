@@ -23,6 +23,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.checks.runner import HEARTBEAT_EVERY
 from bot.errors import StoreUnavailable
 from bot.helpdesk.prometheus import render_prometheus
 from bot.runtime.wiring import Bot
@@ -152,6 +153,7 @@ class BotServer:
         self._port = port
         self._runner = web.AppRunner(make_web_app(bot, slack_events=slack_events), access_log=None)
         self._later: asyncio.Task[None] | None = None
+        self._beat: asyncio.Task[None] | None = None
         self._stopped = False
         self.port = 0
 
@@ -162,7 +164,9 @@ class BotServer:
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
+        await self.heartbeat()
         await self.sweep()
+        self._beat = asyncio.create_task(self._heartbeat_later())
         # A check younger than the sweep's age limit may belong to a process that
         # just died: keep looking, at the pace records can age past that limit.
         self._later = asyncio.create_task(self._sweep_later())
@@ -178,6 +182,17 @@ class BotServer:
         if told:
             log.info("closed out %d interrupted check(s)", told)
         return told
+
+    async def heartbeat(self) -> None:
+        try:
+            await self._bot.deps.runner.heartbeat()
+        except StoreUnavailable:
+            log.warning("store unreachable: could not renew this process's lease")
+
+    async def _heartbeat_later(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            await self.heartbeat()
 
     async def _sweep_later(self) -> None:
         # Periodic, not once: a peer that dies while this process lives on would
@@ -197,6 +212,10 @@ class BotServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._later
         left = await self._bot.deps.runner.drain(self._bot.deps.runner.deadline + DRAIN_MARGIN)
+        if self._beat is not None:  # renewed until the last check of ours is done
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
         if left:
             log.warning("%d check(s) did not finish before shutdown", left)
         await self._runner.cleanup()

@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.logs import setup_logging
 from bot.probe.collaborators import Collaborators
-from bot.probe.model import OnStep, ProbeReport, ProbeRequest
+from bot.probe.model import BeforeAuth, OnStep, ProbeReport, ProbeRequest
 from bot.resolver import make_resolver
 from bot.runtime.deps import Deps
 from bot.runtime.metrics import Metrics
@@ -109,7 +109,7 @@ def make_probe(
     context (built once, here)."""
     collaborators = Collaborators.from_settings(settings, resolver=resolver)
 
-    async def probe(request: ProbeRequest, on_step: OnStep) -> ProbeReport:
+    async def probe(request: ProbeRequest, on_step: OnStep, before_auth: BeforeAuth) -> ProbeReport:
         # Imported on first use: building the app (and serving questions) never
         # needs the SMTP engine loaded.
         from bot.probe import run_probe
@@ -119,6 +119,7 @@ def make_probe(
             collaborators=collaborators,
             deadline=deadline,
             on_step=on_step,
+            before_auth=before_auth,
         )
 
     return probe

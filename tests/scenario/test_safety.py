@@ -275,7 +275,7 @@ async def test_sweep_frees_the_dead_process_holds(store: MemoryStore) -> None:
     async with running_bot(store, probe=ScriptedProbe(), limiter=limiter):
         pass  # start-up sweep
     retry = await limiter.check_start("U0ALICE", "mail.example.com", "alice@example.com")
-    await limiter.finish(retry, auth_failed=False)
+    await limiter.finish(retry)
 
 
 async def test_sweep_keeps_running_while_the_process_lives(store: MemoryStore) -> None:
@@ -322,7 +322,7 @@ async def test_a_crashed_check_tells_the_user_and_frees_its_limits(
     install_redaction()
     caplog.set_level(logging.DEBUG)
 
-    async def broken(request: Any, on_step: Any) -> Any:
+    async def broken(request: Any, on_step: Any, before_auth: Any) -> Any:
         raise RuntimeError(f"engine bug near {request.password.reveal()}")
 
     limiter = RateLimiter(store, limits=RateLimits(user_checks=5))
