@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 
-import aiohttp
-
 from bot.config import Settings
 from bot.runtime.server import BotServer
-from bot.runtime.wiring import build_app, make_client
+from bot.runtime.wiring import build_app, make_client, make_session
 from bot.store import make_store
 
 
@@ -20,7 +18,7 @@ async def serve(settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
     store = make_store(settings)
     try:
-        async with aiohttp.ClientSession() as session:
+        async with make_session() as session:
             bot = build_app(settings, store=store, client=make_client(settings, session=session))
             socket_mode = settings.slack_app_token is not None
             server = BotServer(bot, port=settings.port, slack_events=not socket_mode)

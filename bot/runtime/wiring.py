@@ -8,10 +8,12 @@ start-up sweep, the metrics registry for ``/metrics``, the store for ``/healthz`
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 import dns.asyncresolver
@@ -19,8 +21,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 import handlers
 from bot.checks.advice import AdviseFn, make_advise
@@ -42,6 +46,10 @@ from knowledge import KnowledgeBase, get_knowledge
 log = logging.getLogger(__name__)
 
 PROBE_DEADLINE: Final = 30.0
+SLACK_ATTEMPT_TIMEOUT: Final = 10.0
+"""Seconds one Slack Web API request may take."""
+SLACK_CALL_BUDGET: Final = 25.0
+"""Seconds one Web API call may take in all, retries (5xx, connection, 429) included."""
 # Libraries that log raw request/response payloads (a view_submission holds the
 # typed password) at DEBUG: never below INFO, whatever LOG_LEVEL says.
 CHATTY_LOGGERS: Final = (
@@ -82,21 +90,49 @@ def clamp_library_loggers(level: str) -> None:
         logging.getLogger(name).setLevel(floor)
 
 
+class BoundedWebClient(AsyncWebClient):
+    """``AsyncWebClient`` whose every call, retries included, ends within ``budget``
+    seconds (``TimeoutError`` otherwise). slack_sdk applies its own ``timeout`` only
+    to sessions it makes itself; with ours a silent Slack could hold a call (and the
+    check waiting on it) for aiohttp's default of 300 s."""
+
+    def __init__(self, *, budget: float = SLACK_CALL_BUDGET, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.budget = budget
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        async with asyncio.timeout(self.budget):
+            return await super().api_call(api_method, **kwargs)
+
+
+def make_session(*, attempt_timeout: float = SLACK_ATTEMPT_TIMEOUT) -> aiohttp.ClientSession:
+    """The process's HTTP session for Slack, each request bounded by ``attempt_timeout``."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=attempt_timeout))
+
+
 def make_client(
-    settings: Settings, *, session: aiohttp.ClientSession | None = None
-) -> AsyncWebClient:
+    settings: Settings,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    attempt_timeout: float = SLACK_ATTEMPT_TIMEOUT,
+    budget: float = SLACK_CALL_BUDGET,
+) -> BoundedWebClient:
     """The Slack Web API client: base URL from settings, 429s retried after
-    ``Retry-After``, connection errors retried once."""
+    ``Retry-After``, connection errors and 500/503 retried once, each attempt bounded
+    by ``attempt_timeout`` and the whole call by ``budget`` seconds."""
     token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
     client_logger = logging.getLogger(CLIENT_LOGGER)
     client_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
-    return AsyncWebClient(
+    return BoundedWebClient(
+        budget=budget,
         token=token,
         base_url=settings.slack_api_url,
         session=session,
+        timeout=max(1, math.ceil(attempt_timeout)),  # used when slack_sdk makes the session
         logger=client_logger,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncServerErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ],
     )

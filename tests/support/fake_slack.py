@@ -10,6 +10,7 @@ with ``Retry-After``, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -39,7 +40,11 @@ class FakeSlack:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _fail: dict[str, int] = field(default_factory=dict)
+    _errors: dict[str, list[int]] = field(default_factory=dict)
+    _stalls: dict[str, list[float]] = field(default_factory=dict)
+    down: bool = False  # every call answers 503 (Slack unreachable, as far as the bot sees)
     _changed: asyncio.Condition | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeSlack:
@@ -57,12 +62,22 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
     def fail_next(self, method: str, *, retry_after: int = 1) -> None:
         """Answer the next call to ``method`` with 429 and ``Retry-After``."""
         self._fail[method] = retry_after
+
+    def error_next(self, method: str, *, status: int = 500, times: int = 1) -> None:
+        """Answer the next ``times`` calls to ``method`` with HTTP ``status``."""
+        self._errors.setdefault(method, []).extend([status] * times)
+
+    def stall_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Hold the next ``times`` calls to ``method`` for ``seconds`` before answering
+        (a client that gives up earlier never gets the answer)."""
+        self._stalls.setdefault(method, []).extend([seconds] * times)
 
     def of(self, method: str) -> list[Call]:
         """Recorded calls to ``method``, oldest first."""
@@ -100,6 +115,18 @@ class FakeSlack:
             for key in ("blocks", "view"):
                 if isinstance(params.get(key), str):
                     params[key] = json.loads(params[key])
+        if self.down:
+            self.calls.append(Call(f"{method}#down", params, raw, time.perf_counter()))
+            return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
+        if self._stalls.get(method):
+            seconds = self._stalls[method].pop(0)
+            self.calls.append(Call(f"{method}#stalled", params, raw, time.perf_counter()))
+            with contextlib.suppress(TimeoutError):  # stop() ends every stall
+                await asyncio.wait_for(self._stopping.wait(), seconds)
+        if self._errors.get(method):
+            status = self._errors[method].pop(0)
+            self.calls.append(Call(f"{method}#{status}", params, raw, time.perf_counter()))
+            return web.json_response({"ok": False, "error": "internal_error"}, status=status)
         if method in self._fail:
             retry_after = self._fail.pop(method)
             self.calls.append(Call(f"{method}#429", params, raw, time.perf_counter()))
