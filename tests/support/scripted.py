@@ -29,6 +29,8 @@ class ScriptedProbe:
     outcome: Outcome = Outcome.AUTHENTICATED
     banner: str = "mail.example.com ESMTP ready"
     hold: asyncio.Event | None = None  # when set, the probe waits for it before finishing
+    hold_after_auth: asyncio.Event | None = None  # ... or for this one, once AUTH is booked
+    auth_sent: asyncio.Event = field(default_factory=asyncio.Event)  # set once AUTH is booked
     requests: list[ProbeRequest] = field(default_factory=list)
 
     async def __call__(
@@ -62,6 +64,9 @@ class ScriptedProbe:
                 await before_auth(attempt)
             except Exception as exc:
                 raise AuthWithheld(str(exc)) from exc
+        self.auth_sent.set()
+        if self.hold_after_auth is not None:
+            await self.hold_after_auth.wait()
         rejected = self.outcome is Outcome.AUTH_REJECTED
         auth = StepResult(
             stage=Stage.AUTH,
