@@ -38,6 +38,7 @@ from bot.runtime.guard import (
     LogOnce,
     quiet_accept_errors,
 )
+from bot.runtime.identity import TokenCheck
 from bot.runtime.wiring import Bot
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,7 @@ class BotServer:
         self._beat: asyncio.Task[None] | None = None
         self._stopped = False
         self.port = 0
+        self.token_check: TokenCheck | None = None
 
     async def start(self) -> int:
         """Listen, sweep checks a previous process left in flight; return the bound port."""
@@ -239,6 +241,7 @@ class BotServer:
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
+        self.token_check = await self.check_token()
         await self.heartbeat()
         await self.sweep()
         self._beat = asyncio.create_task(self._heartbeat_later())
@@ -257,6 +260,21 @@ class BotServer:
         if told:
             log.info("closed out %d interrupted check(s)", told)
         return told
+
+    async def check_token(self) -> TokenCheck | None:
+        """``auth.test`` once, bounded: say once if Slack cannot be reached."""
+        identity = self._bot.identity
+        if identity is None:
+            return None
+        result = await identity.check()
+        if result is TokenCheck.UNREACHABLE:
+            log.warning(
+                "Slack is unreachable (%s): serving anyway; replies wait until it answers",
+                identity.problem,
+            )
+        elif result is TokenCheck.INVALID:
+            log.error("Slack refused the bot token (%s)", identity.problem)
+        return result
 
     async def heartbeat(self) -> None:
         try:

@@ -37,6 +37,7 @@ from bot.probe.collaborators import Collaborators
 from bot.probe.model import BeforeAuth, OnStep, ProbeReport, ProbeRequest
 from bot.resolver import make_resolver
 from bot.runtime.deps import Deps
+from bot.runtime.identity import SlackIdentity
 from bot.runtime.metrics import Metrics
 from bot.runtime.middleware import DedupeEvents, InjectDeps, error_handler
 from bot.store.base import CheckRecord, Store
@@ -75,6 +76,8 @@ class Bot:
     client: AsyncWebClient
     notify_interrupted: Callable[[CheckRecord], Awaitable[None]]
     """Tells a swept check's owner that a restart cut it short (a Slack surface)."""
+    identity: SlackIdentity | None = None
+    """The bot's Slack identity (``auth.test``), checked at start-up."""
 
 
 def configure_logging(level: str) -> None:
@@ -103,6 +106,30 @@ class BoundedWebClient(AsyncWebClient):
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         async with asyncio.timeout(self.budget):
             return await super().api_call(api_method, **kwargs)
+
+
+class BoundedApp(AsyncApp):
+    """Bolt's ``AsyncApp`` whose per-request clients (Bolt makes a fresh one for every
+    request, copying ours) keep our budget on every call."""
+
+    def _init_context(self, req: Any) -> None:
+        super()._init_context(req)
+        plain = req.context.client
+        budget = getattr(self._async_client, "budget", SLACK_CALL_BUDGET)
+        req.context["client"] = BoundedWebClient(
+            budget=budget,
+            token=plain.token,
+            base_url=plain.base_url,
+            timeout=plain.timeout,
+            ssl=plain.ssl,
+            proxy=plain.proxy,
+            session=plain.session,
+            trust_env_in_session=plain.trust_env_in_session,
+            headers=plain.headers,
+            team_id=getattr(plain, "team_id", None),
+            logger=plain.logger,
+            retry_handlers=plain.retry_handlers,
+        )
 
 
 def make_session(*, attempt_timeout: float = SLACK_ATTEMPT_TIMEOUT) -> aiohttp.ClientSession:
@@ -202,10 +229,12 @@ def build_app(
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     secret = settings.slack_signing_secret
-    app = AsyncApp(
+    identity = SlackIdentity(client)
+    app = BoundedApp(
         name="smtpcheck",
         logger=bolt_logger,
         client=client,
+        authorize=identity.authorizer(),
         signing_secret=secret.reveal() if secret else "",
         # Socket Mode requests are not signed; HTTP requests always are.
         request_verification_enabled=secret is not None,
@@ -222,4 +251,10 @@ def build_app(
     async def notify_interrupted(record: CheckRecord) -> None:
         await check_thread.notify_interrupted(client, record)
 
-    return Bot(app=app, deps=deps, client=client, notify_interrupted=notify_interrupted)
+    return Bot(
+        app=app,
+        deps=deps,
+        client=client,
+        notify_interrupted=notify_interrupted,
+        identity=identity,
+    )
