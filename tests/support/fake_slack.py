@@ -43,6 +43,8 @@ class FakeSlack:
     _errors: dict[str, list[int]] = field(default_factory=dict)
     _stalls: dict[str, list[float]] = field(default_factory=dict)
     down: bool = False  # every call answers 503 (Slack unreachable, as far as the bot sees)
+    auth_error: str | None = None  # auth.test answers {"ok": false, "error": auth_error}
+    socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode)
     _changed: asyncio.Condition | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
@@ -142,6 +144,10 @@ class FakeSlack:
         return web.json_response(self._answer(method, params))
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test" and self.auth_error is not None:
+            return {"ok": False, "error": self.auth_error}
+        if method == "apps.connections.open" and self.socket_url is not None:
+            return {"ok": True, "url": self.socket_url}
         if method == "auth.test":
             return {
                 "ok": True,
