@@ -216,3 +216,35 @@ async def test_killed_check_is_closed_out_once_by_the_next_process(world: World)
     assert CANARY not in await dump_keys(world.redis)
     for bot in world.bots.bots:
         assert CANARY not in bot.log(), f"canary in {bot.name}'s log"
+
+
+async def test_a_live_process_keeps_its_old_check_from_a_peer_sweep(world: World) -> None:
+    """A's check stalls at AUTH past the sweep's age limit (its record aged as a long
+    Slack stall would leave it): B, starting and sweeping, leaves it alone because A's
+    lease lives; A then delivers its verdict, and no "interrupted" notice is ever sent."""
+    a = await world.bots.start("a")
+    view = await open_modal(world, a)
+    world.smtp.hold_auth(at_most=120)
+    assert await a.submit(view, values_for(world, PASSWORD), view_id="V0001") == (200, "")
+    await wait_until(lambda: len(world.smtp.auth_commands) == 1, "the AUTH command")
+    store = RedisStore(redis_db(), namespace=NAMESPACE)
+    try:
+        (record,) = await store.list_in_flight()
+        old = time.time() - 1000
+        await store.save_check(dataclasses.replace(record, updated_at=old, created_at=old))
+        b = await world.bots.start("b")  # its start-up sweep has run
+        (still,) = await store.list_in_flight()
+        assert still.check_id == record.check_id and still.state is CheckState.RUNNING
+        # The account's slot is still held: B refuses a second check on it.
+        view_b = await open_modal(world, b)
+        status, body = await b.submit(view_b, values_for(world, PASSWORD), view_id="V0002")
+        assert status == 200 and "already running" in body
+        world.smtp.release_auth()
+        await world.slack.wait_for("chat.postMessage", 3, within=30)
+        assert "Signed in successfully" in world.slack.of("chat.update")[-1].params["text"]
+        done = await store.get_check(record.check_id)
+        assert done is not None and done.state is CheckState.DONE
+    finally:
+        await store.close()
+    assert interrupted_notices(world.slack) == []
+    assert len(world.smtp.auth_commands) == 1
