@@ -25,6 +25,8 @@ from bot import messages
 from bot.checks.advice import Advice, AdviseFn
 from bot.checks.limits import Booking, RateLimiter, Reservation
 from bot.checks.progress import ProgressCoalescer
+from bot.checks.retry import Retrier, deliver, persist_or_retry
+from bot.checks.sweep import sweep
 from bot.errors import RateLimited, SmtpcheckError, StoreUnavailable
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.probe.model import (
@@ -54,9 +56,6 @@ LEASE_TTL: Final = 30.0
 
 HEARTBEAT_EVERY: Final = 5.0
 """How often a live process renews its lease (several renewals fit in one TTL)."""
-
-DELIVERY_ATTEMPTS: Final = 2
-DELIVERY_PAUSE: Final = 1.0
 
 ProbeFn = Callable[[ProbeRequest, OnStep, BeforeAuth], Awaitable[ProbeReport]]
 
@@ -132,6 +131,7 @@ class CheckRunner:
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = True
+        self._retrier = Retrier(self._track, give_up_after=limiter.limits.hold_ttl)
         self.owner = secrets.token_hex(8)
         """This process's lease id, on every check it admits."""
 
@@ -291,7 +291,8 @@ class CheckRunner:
         ).inc()
         # A booking the store may have made before failing stays: fail closed.
         await self._settle(admission.reservation, auth.booking, counted=True)
-        await self._persist(
+        await persist_or_retry(
+            self._retrier,
             record.check_id,
             lambda: self._store.mark_check(
                 record.check_id,
@@ -302,7 +303,7 @@ class CheckRunner:
             ),
         )
         with contextlib.suppress(Exception):
-            await self._deliver(lambda: sink.withheld(record, reason))
+            await deliver(lambda: sink.withheld(record, reason))
 
     async def _conclude(
         self, record: CheckRecord, report: ProbeReport, sink: CheckSink, *, auth_counted: bool
@@ -313,7 +314,8 @@ class CheckRunner:
         advice = self._advise(report)
         finding = report.finding.value if report.finding else None
         self._metrics.checks.labels(report.outcome.value).inc()
-        marked = await self._persist(
+        marked = await persist_or_retry(
+            self._retrier,
             record.check_id,
             lambda: self._store.mark_check(
                 record.check_id,
@@ -339,7 +341,7 @@ class CheckRunner:
         await self._record_helpdesk(record, report, advice.reply_id or finding, auth_counted)
         done = replace(record, state=CheckState.DONE, outcome=report.outcome.value, finding=finding)
         try:
-            await self._deliver(lambda: sink.finished(done, report, advice))
+            await deliver(lambda: sink.finished(done, report, advice))
         except Exception:
             log.warning("could not post the verdict of check %s; sending it plain", record.check_id)
             text = messages.VERDICT_PLAIN.format(
@@ -348,48 +350,9 @@ class CheckRunner:
                 summary=advice.summary,
             )
             try:
-                await self._deliver(lambda: sink.plain(done, text))
+                await deliver(lambda: sink.plain(done, text))
             except Exception:
                 log.error("the verdict of check %s could not be delivered", record.check_id)
-
-    async def _deliver(self, send: Callable[[], Awaitable[None]]) -> None:
-        """A Slack step, tried ``DELIVERY_ATTEMPTS`` times (the client bounds each try)."""
-        for attempt in range(DELIVERY_ATTEMPTS):
-            try:
-                await send()
-                return
-            except Exception:
-                if attempt == DELIVERY_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(DELIVERY_PAUSE)
-
-    async def _persist(self, check_id: str, write: Callable[[], Awaitable[object]]) -> bool:
-        """Write now; if the store does not answer, keep trying in the background (the
-        record must not stay "running"), and go on without waiting for it."""
-        try:
-            await write()
-            return True
-        except StoreUnavailable:
-            log.warning("store unreachable: will record check %s when it answers", check_id)
-        self._retry(write)
-        return False
-
-    def _retry(self, write: Callable[[], Awaitable[object]]) -> None:
-        async def again() -> None:
-            pause = 0.5
-            give_up = time.monotonic() + self._limiter.limits.hold_ttl
-            while time.monotonic() < give_up:
-                await asyncio.sleep(pause)
-                try:
-                    await write()
-                    return
-                except StoreUnavailable:
-                    pause = min(pause * 2, 5.0)
-            log.error(
-                "store unreachable for %.0f s: gave up a write", self._limiter.limits.hold_ttl
-            )
-
-        self._track(asyncio.create_task(again()))
 
     async def _record_helpdesk(
         self, record: CheckRecord, report: ProbeReport, reply_key: str | None, auth_counted: bool
@@ -423,7 +386,7 @@ class CheckRunner:
             await settle()
         except StoreUnavailable:
             log.warning("store unreachable: will free the limits of a check when it answers")
-            self._retry(settle)
+            self._retrier.retry(settle)
 
     async def heartbeat(self) -> None:
         """Renew this process's lease: while it lives, no sweep takes its checks."""
@@ -461,44 +424,27 @@ class CheckRunner:
         counted (its result is unknown). Returns how many owners were told.
         """
         limit = self.deadline + SWEEP_MARGIN if older_than is None else older_than
-        now = self._clock()
-        records = await self._store.list_in_flight()
-        owners = {r.owner for r in records if r.owner is not None and r.owner != self.owner}
-        alive = await self._store.live_leases(owners) if owners else frozenset()
-        told = 0
-        for record in records:
-            if record.owner == self.owner or record.owner in alive:
-                continue
-            if record.owner is None and record.updated_at > now - limit:
-                continue
-            marked = await self._store.mark_check(
-                record.check_id,
-                CheckState.INTERRUPTED,
-                updated_at=now,
-                outcome=Outcome.INTERRUPTED.value,
-                only_from=IN_FLIGHT_STATES,
+
+        async def release(record: CheckRecord) -> None:
+            # Free the dead process's holds so the owner's retry is admitted now, not
+            # when they expire. A booked AUTH stays booked: it may have counted.
+            held = self._limiter.reservation_of(
+                token=str(record.hold),
+                user_id=record.user_id,
+                host=record.host,
+                username=record.username,
             )
-            if marked is None:
-                continue
-            if marked.hold is not None:
-                # Free the dead process's holds so the owner's retry is admitted now,
-                # not when they expire. A booked AUTH stays booked: it may have counted.
-                held = self._limiter.reservation_of(
-                    token=marked.hold,
-                    user_id=marked.user_id,
-                    host=marked.host,
-                    username=marked.username,
-                )
-                booking = Booking(marked.accounts) if marked.accounts else None
-                await self._settle(held, booking, counted=True)
-            if not await self._store.claim_interrupted_notice(record.check_id):
-                continue
-            try:
-                await notify(marked)
-                told += 1
-            except Exception:
-                log.exception("could not tell the owner of interrupted check %s", record.check_id)
-        return told
+            booking = Booking(record.accounts) if record.accounts else None
+            await self._settle(held, booking, counted=True)
+
+        return await sweep(
+            self._store,
+            owner=self.owner,
+            older_than=limit,
+            now=self._clock(),
+            release=release,
+            notify=notify,
+        )
 
 
 @dataclass(slots=True)
