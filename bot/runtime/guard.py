@@ -66,7 +66,11 @@ class _Guarded(asyncio.Protocol):
             self._guard.notes.warning("cap", "too many open HTTP connections: closing new ones")
             transport.close()
             return
-        self.arm()
+
+    @property
+    def waiting(self) -> bool:
+        """Connected, but no request being handled: what a slow client looks like."""
+        return self._timer is not None
 
     def arm(self) -> None:
         """Expect a request's headers within the timeout (again, after each response)."""
@@ -128,9 +132,22 @@ class GuardedServer:
         return getattr(self._server, name)
 
     def admit(self, guarded: _Guarded) -> bool:
-        if len(self._open) >= self.cap or guarded.transport is None:
+        """Room for ``guarded``? At the cap, the oldest connection still waiting for its
+        request makes room (a slow client never keeps a prompt one out); only when every
+        connection is busy with a request is the new one refused."""
+        if guarded.transport is None:
             return False
+        if len(self._open) >= self.cap:
+            idle = next((g for g in self._open.values() if g.waiting), None)
+            if idle is None:
+                return False
+            self.notes.warning("evict", "too many open HTTP connections: closing idle ones")
+            idle.disarm()
+            if idle.transport is not None:
+                self._open.pop(idle.transport, None)
+                idle.transport.close()
         self._open[guarded.transport] = guarded
+        guarded.arm()
         return True
 
     def leave(self, guarded: _Guarded) -> None:

@@ -39,30 +39,29 @@ async def closed_by_server(reader: asyncio.StreamReader, within: float) -> bool:
 
 
 async def test_slow_loris_cannot_take_the_bot_down(caplog: pytest.LogCaptureFixture) -> None:
-    """120 half-open requests against a cap of 40: /healthz and signed commands still
-    answer, the extra connections are closed at once, the slow ones after the header
-    timeout, and each condition is logged once, not once per connection."""
+    """120 half-open requests against a cap of 40: while they hang, /healthz and a signed
+    command still answer at once (the oldest idle connections make room), the slow ones
+    are closed after the header timeout, and each condition is logged once, not once per
+    connection."""
     caplog.set_level(logging.WARNING, logger="bot.runtime.guard")
     async with running_bot(MemoryStore(), probe=ScriptedProbe()) as bot:
         server = BotServer(
-            bot.bot, host="127.0.0.1", port=0, connection_cap=CAP, header_timeout=1.0
+            bot.bot, host="127.0.0.1", port=0, connection_cap=CAP, header_timeout=3.0
         )
         port = await server.start()
         try:
             clients = [await half_open(port) for _ in range(HALF_OPEN)]
-            await asyncio.sleep(0.2)
             base = f"http://127.0.0.1:{port}"
             started = time.monotonic()
-            # Under the cap again once the slow ones are cut off: health and Slack work.
-            closed = await asyncio.gather(*(closed_by_server(r, 5.0) for r, _ in clients))
-            assert all(closed), f"{closed.count(False)} slow connections were left open"
             async with bot.session.get(base + "/healthz") as health:
                 assert health.status == 200
             body = signing.command_body("help")
             headers = signing.signed_headers(body, "test-signing-secret", content_type=signing.FORM)
             async with bot.session.post(base + "/slack/events", data=body, headers=headers) as r:
                 assert r.status == 200
-            assert time.monotonic() - started < 10
+            assert time.monotonic() - started < 2.0  # well before any header timeout
+            closed = await asyncio.gather(*(closed_by_server(r, 8.0) for r, _ in clients))
+            assert all(closed), f"{closed.count(False)} slow connections were left open"
             for _, writer in clients:
                 writer.close()
         finally:
