@@ -18,7 +18,7 @@ import ipaddress
 import math
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -122,9 +122,23 @@ class RateLimiter:
     and each port of one server therefore share one budget (they share an address).
     """
 
-    def __init__(self, store: LimitStore, *, limits: RateLimits | None = None) -> None:
+    def __init__(
+        self,
+        store: LimitStore,
+        *,
+        limits: RateLimits | None = None,
+        provider_of: Callable[[str], str | None] | None = None,
+    ) -> None:
         self._store = store
         self._limits = limits or RateLimits()
+        # A known provider's submission hosts (smtp.gmail.com, smtp.googlemail.com, ...)
+        # are one server whatever their addresses: keyed by the provider's id.
+        self._provider_of = provider_of or (lambda host: None)
+
+    def server_of(self, host: str) -> str:
+        """The server a typed host names: a known provider, else ``server_id``."""
+        provider = self._provider_of(host.strip().lower().rstrip("."))
+        return f"provider:{provider}" if provider else server_id(host)
 
     @property
     def limits(self) -> RateLimits:
@@ -138,7 +152,7 @@ class RateLimiter:
         against the user's quota.
         """
         limits = self._limits
-        target = target_key(host, username)
+        target = account_key(self.server_of(host), username)
         reservation = Reservation(secrets.token_hex(16), user_id, target)
         reserved = await self._reserve(reservation, (target,), book=False)
         if reserved.refused is Refusal.SLOT:
@@ -198,10 +212,11 @@ class RateLimiter:
         )
         await self._store.release_global(GLOBAL_POOL, token=reservation.token)
 
-    @staticmethod
-    def reservation_of(*, token: str, user_id: str, host: str, username: str | None) -> Reservation:
+    def reservation_of(
+        self, *, token: str, user_id: str, host: str, username: str | None
+    ) -> Reservation:
         """The reservation a check record was admitted under (for the restart sweep)."""
-        return Reservation(token, user_id, target_key(host, username))
+        return Reservation(token, user_id, account_key(self.server_of(host), username))
 
     async def _reserve(
         self, reservation: Reservation, accounts: Iterable[str], *, book: bool

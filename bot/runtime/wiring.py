@@ -165,6 +165,15 @@ def make_client(
     )
 
 
+def provider_hosts(kb: KnowledgeBase) -> dict[str, str]:
+    """Submission host (lower case) -> provider id, for one budget per provider account."""
+    return {
+        submission.host.lower(): provider.id
+        for provider in kb.providers.values()
+        for submission in provider.submission
+    }
+
+
 def make_probe(
     settings: Settings, resolver: dns.asyncresolver.Resolver, *, deadline: float
 ) -> ProbeFn:
@@ -210,7 +219,7 @@ def build_app(
     helpdesk = helpdesk or HelpdeskMetrics(store)
     runner = CheckRunner(
         store=store,
-        limiter=limiter or RateLimiter(store),
+        limiter=limiter or RateLimiter(store, provider_of=provider_hosts(kb).get),
         probe=probe or make_probe(settings, resolver, deadline=deadline),
         advise=advise or make_advise(kb),
         metrics=metrics,

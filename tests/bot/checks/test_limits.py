@@ -125,6 +125,29 @@ async def test_one_budget_per_server_whatever_it_is_called(
     await run_check(limiter, "U4", "bob", failed=True, host=ip, addresses=(ip,))
 
 
+async def test_a_known_provider_is_one_server_whatever_its_addresses() -> None:
+    """smtp.gmail.com and smtp.googlemail.com (one provider) share a budget even when
+    every check lands on another address; an unknown host with other addresses does not."""
+    providers = {"smtp.gmail.com": "gmail", "smtp.googlemail.com": "gmail"}
+    limiter = RateLimiter(MemoryStore(clock=FakeClock()), provider_of=providers.get)
+    hosts = ["smtp.gmail.com", "SMTP.GoogleMail.com.", "smtp.gmail.com"]
+    for i, host in enumerate(hosts):
+        await run_check(
+            limiter, f"U{i}", "alice@gmail.com", failed=True, host=host, addresses=(f"192.0.2.{i}",)
+        )
+    with pytest.raises(RateLimited, match="failed to sign in 3 times"):
+        await limiter.check_start("U9", "smtp.googlemail.com", "alice")
+    for i in range(3):
+        await run_check(
+            limiter,
+            f"V{i}",
+            "alice",
+            failed=True,
+            host="mail.example.org",
+            addresses=(f"198.51.100.{i}",),
+        )
+
+
 async def test_a_successful_login_takes_its_booking_back(limiter: RateLimiter) -> None:
     """The booked attempt is removed when the server accepts the login; a failure stays."""
     store = limiter._store
