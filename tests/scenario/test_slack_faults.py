@@ -10,6 +10,7 @@ from bot.checks.limits import RateLimiter
 from bot.probe.model import Outcome
 from bot.store import MemoryStore
 from tests.e2e.processes import wait_until
+from tests.support import slack_signing as signing
 from tests.support.harness import Running, form_values, running_bot
 from tests.support.scripted import ScriptedProbe
 
@@ -72,3 +73,17 @@ async def test_a_verdict_slack_refuses_is_posted_plainly_and_not_rebooked() -> N
     for account in record.accounts:
         assert await store.count(f"auth-fail:{account}", window=900) == 1
     assert CANARY not in bot.slack.everything()
+
+
+async def test_while_the_web_api_is_down_commands_ack_and_apologise_where_they_can() -> None:
+    """The Web API answers 503 to everything: /smtpcheck still gets its fast ack (no 500),
+    and the apology goes through the command's response_url."""
+    async with running_bot(MemoryStore(), probe=ScriptedProbe(), client_timeouts=(1.0, 3.0)) as bot:
+        bot.slack.down = True
+        body = signing.command_body(response_url=bot.slack.response_url)
+        started = time.monotonic()
+        status, _ = await bot.post(body, content_type=signing.FORM)
+        assert status == 200 and time.monotonic() - started < 2.0
+        (apology,) = await bot.slack.wait_for("response_url", 1, within=20)
+    assert "went wrong on my side" in apology.params["text"]
+    assert apology.params["response_type"] == "ephemeral"

@@ -55,6 +55,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # e.g. chat.getPermalink
+        app.router.add_post("/respond/{hook}", self._respond)  # response_url (another host)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -142,6 +143,20 @@ class FakeSlack:
         async with self._changed:
             self._changed.notify_all()
         return web.json_response(self._answer(method, params))
+
+    @property
+    def response_url(self) -> str:
+        return self.api_url.replace("/api/", "/respond/1")
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A response_url: keeps working while the Web API is down (as Slack's hooks host)."""
+        body = await request.text()
+        params = json.loads(body) if body else {}
+        self.calls.append(Call("response_url", params, body, time.perf_counter()))
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+        return web.Response(text="ok")
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test" and self.auth_error is not None:
