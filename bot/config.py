@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ class Settings:
     triage_channels: frozenset[str] = field(default_factory=frozenset)
     helpdesk_channel: str | None = None
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    metrics_token: Secret | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -72,6 +74,7 @@ class Settings:
             ),
             helpdesk_channel=_one_slack_id(get("SMTPCHECK_HELPDESK_CHANNEL")),
             oauth=OAuthSettings.from_env(get),
+            metrics_token=_metrics_token(get("SMTPCHECK_METRICS_TOKEN")),
         )
 
 
@@ -190,7 +193,33 @@ def _ca_file(value: str | None) -> Path | None:
         raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value}: {exc.strerror}") from None
     if "-----BEGIN CERTIFICATE-----" not in text:
         raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} holds no PEM certificate")
+    problem = ca_bundle_problem(path)
+    if problem is not None:
+        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} {problem}")
     return path
+
+
+def ca_bundle_problem(path: Path) -> str | None:
+    """Why ``path`` cannot serve as a trusted CA bundle, or None when it can: it must
+    load into a TLS context and add at least one certificate to it."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # an empty store: counts only ours
+    try:
+        context.load_verify_locations(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError):
+        return "holds no usable certificate (it does not load as PEM)"
+    if context.cert_store_stats().get("x509", 0) < 1:
+        return "holds no usable certificate"
+    return None
+
+
+def _metrics_token(value: str | None) -> Secret | None:
+    if value is None:
+        return None
+    if len(value) < 16 or any(c.isspace() for c in value):
+        raise ConfigError(
+            name="SMTPCHECK_METRICS_TOKEN", reason="must be at least 16 characters, no spaces"
+        )
+    return Secret(value)
 
 
 def _slack_ids(value: str | None, name: str) -> frozenset[str]:

@@ -112,6 +112,7 @@ VERDICTS: Final = {
     Outcome.TIMEOUT: ":hourglass: The server took too long to answer",
     Outcome.INTERRUPTED: ":warning: The check was interrupted before it finished",
     Outcome.CRASHED: ":warning: The check failed on my side",
+    Outcome.WITHHELD: ":no_entry: I did not try to sign in",
 }
 STEPS_TITLE: Final = "*Step by step*"
 SERVER_SAID: Final = "server said: {reply}"
@@ -128,9 +129,17 @@ CHECK_CRASHED: Final = (
     "Nothing more will be sent to your server; you can run the check again."
 )
 INTERRUPTED: Final = (
-    "Your check of {target} was interrupted because I restarted. I did not try to sign in "
-    "again on my own; run `/smtpcheck` when you want to check again."
+    "Your check of {target} was interrupted because I restarted, before I tried to sign "
+    "in. Run `/smtpcheck` when you want to check again."
 )
+INTERRUPTED_AFTER_AUTH: Final = (
+    "Your check of {target} was interrupted because I restarted, after I had sent the "
+    "sign-in to the server, so I do not know whether it worked; it may have counted as a "
+    "failed sign-in attempt for your account. I will not try again on my own; run "
+    "`/smtpcheck` when you want to check again."
+)
+WITHHELD: Final = "I did not try to sign in to {target}. {reason}"
+VERDICT_PLAIN: Final = "Your check of {target} finished. {verdict}: {summary}"
 
 # -- buttons ----------------------------------------------------------------------
 NOT_YOUR_CHECK: Final = "This check belongs to <@{owner}>; only they can use its buttons."

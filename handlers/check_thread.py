@@ -89,7 +89,13 @@ class SlackCheckSink:
             )
 
     async def crashed(self, record: CheckRecord, reference: str) -> None:
-        text = messages.CHECK_CRASHED.format(ref=reference)
+        await self.plain(record, messages.CHECK_CRASHED.format(ref=reference))
+
+    async def withheld(self, record: CheckRecord, reason: str) -> None:
+        target = kit.escape(kit.target(record.host, record.port))
+        await self.plain(record, messages.WITHHELD.format(target=target, reason=reason))
+
+    async def plain(self, record: CheckRecord, text: str) -> None:
         if record.channel and record.thread_ts:
             await self._client.chat_postMessage(
                 channel=record.channel, thread_ts=record.thread_ts, text=text
@@ -118,8 +124,12 @@ class SlackCheckSink:
 
 
 async def notify_interrupted(client: AsyncWebClient, record: CheckRecord) -> None:
-    """Tell the owner (once, the caller ensures) that a restart cut their check short."""
-    text = messages.INTERRUPTED.format(target=kit.escape(kit.target(record.host, record.port)))
+    """Tell the owner (once, the caller ensures) that a restart cut their check short;
+    whether the sign-in may have reached the server decides what is said."""
+    wording = (
+        messages.INTERRUPTED if record.auth_booked_at is None else messages.INTERRUPTED_AFTER_AUTH
+    )
+    text = wording.format(target=kit.escape(kit.target(record.host, record.port)))
     if record.channel and record.thread_ts:
         await client.chat_postMessage(channel=record.channel, thread_ts=record.thread_ts, text=text)
     else:

@@ -26,7 +26,7 @@ from knowledge.model import ArticleRef, Wording
 MAX_STEPS: Final = 4
 # Outcomes the check runner records when there is no report (a restart, a crash);
 # bot/messages words those, so they have no entry in findings.yaml.
-WITHOUT_REPORT: Final = frozenset({Outcome.INTERRUPTED, Outcome.CRASHED})
+WITHOUT_REPORT: Final = frozenset({Outcome.INTERRUPTED, Outcome.CRASHED, Outcome.WITHHELD})
 # Findings whose wording gives way to what the server's own reply means.
 _EXPLAINED_BY_REPLY: Final = frozenset({Finding.AUTH_REJECTED, Finding.AUTH_TEMPORARY})
 _SUCCESS: Final = frozenset({Outcome.AUTHENTICATED, Outcome.REACHABLE})

@@ -23,12 +23,23 @@ from typing import Final, Protocol
 
 from bot import messages
 from bot.checks.advice import Advice, AdviseFn
-from bot.checks.limits import RateLimiter, Reservation
+from bot.checks.limits import Booking, RateLimiter, Reservation
 from bot.checks.progress import ProgressCoalescer
-from bot.errors import SmtpcheckError, StoreUnavailable
+from bot.checks.retry import Retrier, deliver, persist_or_retry
+from bot.checks.sweep import sweep
+from bot.errors import RateLimited, SmtpcheckError, StoreUnavailable
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.oauth.errors import SignInFailed
-from bot.probe.model import OnStep, Outcome, ProbeReport, ProbeRequest, StepResult
+from bot.probe.model import (
+    AuthAttempt,
+    AuthWithheld,
+    BeforeAuth,
+    OnStep,
+    Outcome,
+    ProbeReport,
+    ProbeRequest,
+    StepResult,
+)
 from bot.runtime.metrics import Metrics
 from bot.secret import Secret
 from bot.store import keys
@@ -42,12 +53,18 @@ SUBMIT_DEDUPE_TTL: Final = 3600.0
 SWEEP_MARGIN: Final = 15.0
 """A check untouched for longer than the probe deadline plus this is surely dead."""
 
-ProbeFn = Callable[[ProbeRequest, OnStep], Awaitable[ProbeReport]]
 SignInFn = Callable[[CheckRecord], Awaitable[Secret]]
 """Gets the access token for a check that signs in (the request then carries no password)."""
 
 SIGN_IN_OUTCOME: Final = "sign_in_failed"
 """The stored outcome of a check whose sign-in produced no token (no probe was run)."""
+LEASE_TTL: Final = 30.0
+"""A process that has not renewed its lease for this long is gone; its checks are swept."""
+
+HEARTBEAT_EVERY: Final = 5.0
+"""How often a live process renews its lease (several renewals fit in one TTL)."""
+
+ProbeFn = Callable[[ProbeRequest, OnStep, BeforeAuth], Awaitable[ProbeReport]]
 
 
 class CheckRefused(SmtpcheckError):
@@ -92,6 +109,12 @@ class CheckSink(Protocol):
     async def sign_in_failed(self, record: CheckRecord, failure: SignInFailed) -> None:
         """Tell the user the sign-in produced no token, so nothing was probed."""
 
+    async def withheld(self, record: CheckRecord, reason: str) -> None:
+        """Tell the user no sign-in was attempted, and why."""
+
+    async def plain(self, record: CheckRecord, text: str) -> None:
+        """Post ``text`` plainly in the check's thread (when the rich verdict failed)."""
+
 
 class CheckRunner:
     """Admits, runs and books live checks for one process."""
@@ -118,6 +141,9 @@ class CheckRunner:
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = True
+        self._retrier = Retrier(self._track, give_up_after=limiter.limits.hold_ttl)
+        self.owner = secrets.token_hex(8)
+        """This process's lease id, on every check it admits."""
 
     @property
     def accepting(self) -> bool:
@@ -163,12 +189,13 @@ class CheckRunner:
             created_at=now,
             updated_at=now,
             hold=reservation.token,
+            owner=self.owner,
         )
         try:
             await self._store.save_check(record)
         except BaseException:
             with contextlib.suppress(StoreUnavailable):
-                await self._limiter.finish(reservation, auth_failed=False)
+                await self._limiter.finish(reservation)
             raise
         log.debug("check %s admitted: %s:%d", record.check_id, record.host, record.port)
         return Admission(record, reservation)
@@ -189,9 +216,12 @@ class CheckRunner:
         task = asyncio.create_task(
             self._run(admission, request, sink, sign_in), name=f"check-{admission.record.check_id}"
         )
+        self._track(task)
+        return task
+
+    def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return task
 
     async def _run(
         self,
@@ -201,7 +231,7 @@ class CheckRunner:
         sign_in: SignInFn | None,
     ) -> None:
         record = admission.record
-        auth_failed = False
+        auth = _AuthState()
         self._metrics.in_flight.inc()
         try:
             channel, thread_ts = await sink.started(record)
@@ -221,29 +251,40 @@ class CheckRunner:
                     return
                 request = replace(request, password=token)
                 del token
+
+            async def before_auth(attempt: AuthAttempt) -> None:
+                nonlocal record
+                record = await self._book_auth(admission, record, attempt, auth)
+
             progress = ProgressCoalescer(sink.progress, record)
             try:
-                report = await self._probe(request, progress.on_step)
+                report = await self._probe(request, progress.on_step, before_auth)
             finally:
                 del request  # the password leaves with the probe
                 await progress.close()
-            auth_failed = report.outcome is Outcome.AUTH_REJECTED
-            await self._release(admission.reservation, auth_failed=auth_failed)
-            await self._conclude(record, report, sink)
+        except AuthWithheld as withheld:
+            await self._withheld(admission, record, auth, withheld, sink)
         except Exception:
             reference = secrets.token_hex(4)
             log.exception("check %s failed (reference %s)", record.check_id, reference)
             self._metrics.errors.labels("check").inc()
-            await self._release(admission.reservation, auth_failed=auth_failed)
+            # An AUTH that was booked stays counted: the reply, if any, is lost.
+            await self._settle(admission.reservation, auth.booking, counted=True)
             with contextlib.suppress(Exception):
                 await self._store.mark_check(
                     record.check_id,
                     CheckState.DONE,
                     updated_at=self._clock(),
                     outcome=Outcome.CRASHED.value,
+                    only_from=IN_FLIGHT_STATES,
                 )
             with contextlib.suppress(Exception):
                 await sink.crashed(record, reference)
+        else:
+            # Only a login the server accepted did not count against the budget.
+            counted = report.outcome is not Outcome.AUTHENTICATED
+            await self._settle(admission.reservation, auth.booking, counted=counted)
+            await self._conclude(record, report, sink, auth_counted=auth.sent and counted)
         finally:
             self._metrics.in_flight.dec()
 
@@ -270,7 +311,7 @@ class CheckRunner:
         self, admission: Admission, record: CheckRecord, sink: CheckSink, failure: SignInFailed
     ) -> None:
         log.info("check %s: sign-in failed: %s", record.check_id, failure)
-        await self._release(admission.reservation, auth_failed=False)  # no AUTH was sent
+        await self._settle(admission.reservation, None, counted=False)  # no AUTH was sent
         self._metrics.checks.labels(SIGN_IN_OUTCOME).inc()
         with contextlib.suppress(StoreUnavailable):
             await self._store.mark_check(
@@ -278,57 +319,142 @@ class CheckRunner:
             )
         await sink.sign_in_failed(record, failure)
 
-    async def _conclude(self, record: CheckRecord, report: ProbeReport, sink: CheckSink) -> None:
+    async def _book_auth(
+        self, admission: Admission, record: CheckRecord, attempt: AuthAttempt, auth: _AuthState
+    ) -> CheckRecord:
+        """Before the credentials leave: book the attempt as a failure on every account
+        it may count against, then note it on the record. Any error here aborts the
+        probe before anything is sent (fail closed)."""
+        limiter, reservation = self._limiter, admission.reservation
+        booking = limiter.booking_for(reservation, attempt.addresses, attempt.username)
+        auth.booking = booking  # settled at the end even if the booking call is cut short
+        await limiter.book_auth(reservation, booking)
+        booked = replace(
+            record,
+            auth_booked_at=self._clock(),
+            accounts=booking.accounts,
+            updated_at=self._clock(),
+        )
+        await self._store.save_check(booked)
+        auth.sent = True
+        return booked
+
+    async def _withheld(
+        self,
+        admission: Admission,
+        record: CheckRecord,
+        auth: _AuthState,
+        withheld: AuthWithheld,
+        sink: CheckSink,
+    ) -> None:
+        """The budget (or the store) said no at the last moment: nothing was sent."""
+        cause = withheld.__cause__
+        reason = cause.reason if isinstance(cause, RateLimited) else messages.REFUSED_STORE
+        self._metrics.refusals.labels(
+            "rate_limited" if isinstance(cause, RateLimited) else "store"
+        ).inc()
+        # A booking the store may have made before failing stays: fail closed.
+        await self._settle(admission.reservation, auth.booking, counted=True)
+        await persist_or_retry(
+            self._retrier,
+            record.check_id,
+            lambda: self._store.mark_check(
+                record.check_id,
+                CheckState.DONE,
+                updated_at=self._clock(),
+                outcome=Outcome.WITHHELD.value,
+                only_from=IN_FLIGHT_STATES,
+            ),
+        )
+        with contextlib.suppress(Exception):
+            await deliver(lambda: sink.withheld(record, reason))
+
+    async def _conclude(
+        self, record: CheckRecord, report: ProbeReport, sink: CheckSink, *, auth_counted: bool
+    ) -> None:
+        """Record the outcome, then deliver it. Neither step can lose the other: a store
+        that stalls is retried in the background, a Slack error is retried and then
+        replaced by a plain message; the outcome is never overwritten."""
         advice = self._advise(report)
         finding = report.finding.value if report.finding else None
         self._metrics.checks.labels(report.outcome.value).inc()
-        try:
-            await self._store.mark_check(
+        marked = await persist_or_retry(
+            self._retrier,
+            record.check_id,
+            lambda: self._store.mark_check(
                 record.check_id,
                 CheckState.DONE,
                 updated_at=self._clock(),
                 outcome=report.outcome.value,
                 finding=finding,
-            )
-            # Outcome and finding are on the record (just marked); the buttons need
-            # only what the record lacks.
-            await self._store.update_thread(
-                keys.check_followup(record.check_id),
-                {
-                    "summary": advice.summary,
-                    "articles": [article.id for article in advice.articles],
-                },
-            )
-        except StoreUnavailable:
-            # The user still gets the result; only the buttons lose their context.
-            log.warning("could not record the outcome of check %s", record.check_id)
-        await self._record_helpdesk(record, report, advice.reply_id or finding)
+                only_from=IN_FLIGHT_STATES,
+            ),
+        )
+        if marked:
+            try:
+                # Outcome and finding are on the record; the buttons need only what it lacks.
+                await self._store.update_thread(
+                    keys.check_followup(record.check_id),
+                    {
+                        "summary": advice.summary,
+                        "articles": [article.id for article in advice.articles],
+                    },
+                )
+            except StoreUnavailable:
+                log.warning("could not keep the advice of check %s", record.check_id)
+        await self._record_helpdesk(record, report, advice.reply_id or finding, auth_counted)
         done = replace(record, state=CheckState.DONE, outcome=report.outcome.value, finding=finding)
-        await sink.finished(done, report, advice)
+        try:
+            await deliver(lambda: sink.finished(done, report, advice))
+        except Exception:
+            log.warning("could not post the verdict of check %s; sending it plain", record.check_id)
+            text = messages.VERDICT_PLAIN.format(
+                target=f"{record.host}:{record.port}",
+                verdict=messages.VERDICTS[report.outcome],
+                summary=advice.summary,
+            )
+            try:
+                await deliver(lambda: sink.plain(done, text))
+            except Exception:
+                log.error("the verdict of check %s could not be delivered", record.check_id)
 
     async def _record_helpdesk(
-        self, record: CheckRecord, report: ProbeReport, reply_key: str | None
+        self, record: CheckRecord, report: ProbeReport, reply_key: str | None, auth_counted: bool
     ) -> None:
-        """Count the check for the helpdesk numbers (a success closes the user's episode)."""
+        """Count the check for the helpdesk numbers (a success closes the user's episode).
+        A failed login is what the lockout guard booked: every AUTH sent that did not
+        succeed (refused, unanswered, cut off)."""
         if self._helpdesk is None:
             return
         try:
             await self._helpdesk.record_check(
                 record.user_id,
                 outcome=report.outcome.value,
-                auth_failed=report.outcome is Outcome.AUTH_REJECTED,
+                auth_failed=auth_counted,
                 reply_key=reply_key,
             )
         except (StoreUnavailable, ValueError):
             # The numbers miss one check; the user's result matters more.
             log.warning("could not count check %s in the helpdesk numbers", record.check_id)
 
-    async def _release(self, reservation: Reservation, *, auth_failed: bool) -> None:
-        # Released once: a second call finds nothing to free and is harmless.
+    async def _settle(
+        self, reservation: Reservation, booking: Booking | None, *, counted: bool
+    ) -> None:
+        """Settle once; if the store does not answer, keep trying in the background so
+        the account is not refused for minutes (the slots expire after hold_ttl anyway)."""
+
+        async def settle() -> None:
+            await self._limiter.finish(reservation, booking=booking, counted=counted)
+
         try:
-            await self._limiter.finish(reservation, auth_failed=auth_failed)
+            await settle()
         except StoreUnavailable:
-            log.warning("could not release the limits of a check; they expire on their own")
+            log.warning("store unreachable: will free the limits of a check when it answers")
+            self._retrier.retry(settle)
+
+    async def heartbeat(self) -> None:
+        """Renew this process's lease: while it lives, no sweep takes its checks."""
+        await self._store.renew_lease(self.owner, ttl=LEASE_TTL)
 
     async def drain(self, within: float) -> int:
         """Stop admitting checks and wait up to ``within`` seconds for running ones.
@@ -338,52 +464,57 @@ class CheckRunner:
         """
         self._accepting = False
         pending = set(self._tasks)
+        left = 0
         if pending:
             _, still = await asyncio.wait(pending, timeout=within)
             for task in still:
                 task.cancel()
-            return len(still)
-        return 0
+            left = len(still)
+        if not left:
+            # Nothing of ours is left in flight: peers need not wait for the lease to lapse.
+            with contextlib.suppress(StoreUnavailable):
+                await self._store.drop_lease(self.owner)
+        return left
 
     async def sweep_interrupted(
         self, notify: Callable[[CheckRecord], Awaitable[None]], *, older_than: float | None = None
     ) -> int:
         """Close out checks a dead process left in flight; tell each owner once.
 
-        Only records untouched for ``older_than`` seconds (default: deadline plus a
-        margin) are taken, so a live process sharing the store keeps its own. AUTH
-        is never re-run. Returns how many owners were told.
+        A check belongs to the process named in ``owner``: while that process's lease
+        lives (this one's always does) its checks are left alone, however old. A record
+        without an owner is taken once untouched for ``older_than`` seconds (default:
+        deadline plus a margin). AUTH is never re-run; an AUTH that was booked stays
+        counted (its result is unknown). Returns how many owners were told.
         """
         limit = self.deadline + SWEEP_MARGIN if older_than is None else older_than
-        now = self._clock()
-        told = 0
-        for record in await self._store.list_in_flight():
-            if record.updated_at > now - limit:
-                continue
-            marked = await self._store.mark_check(
-                record.check_id,
-                CheckState.INTERRUPTED,
-                updated_at=now,
-                outcome=Outcome.INTERRUPTED.value,
-                only_from=IN_FLIGHT_STATES,
+
+        async def release(record: CheckRecord) -> None:
+            # Free the dead process's holds so the owner's retry is admitted now, not
+            # when they expire. A booked AUTH stays booked: it may have counted.
+            held = self._limiter.reservation_of(
+                token=str(record.hold),
+                user_id=record.user_id,
+                host=record.host,
+                username=record.username,
             )
-            if marked is None:
-                continue
-            if marked.hold is not None:
-                # Free the dead process's holds so the owner's retry is admitted now,
-                # not when they expire. Nothing is known of the AUTH: not counted.
-                held = self._limiter.reservation_of(
-                    token=marked.hold,
-                    user_id=marked.user_id,
-                    host=marked.host,
-                    username=marked.username,
-                )
-                await self._release(held, auth_failed=False)
-            if not await self._store.claim_interrupted_notice(record.check_id):
-                continue
-            try:
-                await notify(marked)
-                told += 1
-            except Exception:
-                log.exception("could not tell the owner of interrupted check %s", record.check_id)
-        return told
+            booking = Booking(record.accounts) if record.accounts else None
+            await self._settle(held, booking, counted=True)
+
+        return await sweep(
+            self._store,
+            owner=self.owner,
+            older_than=limit,
+            now=self._clock(),
+            release=release,
+            notify=notify,
+        )
+
+
+@dataclass(slots=True)
+class _AuthState:
+    """How far one check got with its AUTH: ``booking`` once the booking was tried,
+    ``sent`` once it was booked and noted (the credentials may leave from then on)."""
+
+    booking: Booking | None = None
+    sent: bool = False

@@ -38,6 +38,9 @@ from bot.probe.draft import ReportDraft
 from bot.probe.egress import resolve_target
 from bot.probe.failures import Failure, ImplicitTlsPort
 from bot.probe.model import (
+    AuthAttempt,
+    AuthWithheld,
+    BeforeAuth,
     Finding,
     Mechanism,
     OnStep,
@@ -75,16 +78,17 @@ async def run_probe(
     deadline: float = 30.0,
     on_step: OnStep | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    before_auth: BeforeAuth | None = None,
 ) -> ProbeReport:
     """Probe ``request.host`` and report what each stage found, within ``deadline`` seconds.
 
     Never raises for network or server behaviour; ``on_step`` is awaited after
-    each stage (its errors are logged and ignored). Build ``collaborators`` with
-    ``Collaborators.from_settings`` unless a test hands in its own.
+    each stage (its errors are logged and ignored); ``before_auth`` see ``BeforeAuth``.
+    Build ``collaborators`` with ``Collaborators.from_settings`` unless a test hands in its own.
     """
-    return await _Probe(
-        request, collaborators, deadline=deadline, on_step=on_step, limits=limits
-    ).run()
+    probe = _Probe(request, collaborators, deadline=deadline, on_step=on_step, limits=limits)
+    probe.before_auth = before_auth
+    return await probe.run()
 
 
 class _Probe:
@@ -110,6 +114,7 @@ class _Probe:
         self.sock: socket.socket | None = None
         self.smtp: TappedSMTP | None = None
         self.in_sync = False  # the SMTP dialogue is at a point where QUIT makes sense
+        self.before_auth: BeforeAuth | None = None
         self._actions: dict[Action, Callable[[], Awaitable[bool]]] = {
             Action.RESOLVE: self._resolve,
             Action.CONNECT: self._connect,
@@ -363,6 +368,7 @@ class _Probe:
         draft.secrets.extend(secret.forms())
 
         async def authenticate() -> aiosmtplib.SMTPResponse:
+            await self._before_auth(username)
             password = secret.reveal()  # the one place the password is unwrapped
             draft.secrets.extend(
                 blob.decode("ascii")
@@ -384,6 +390,23 @@ class _Probe:
         reply = parse_reply(response.code, response.message, draft.secrets)
         detail = words.AUTH_OK.format(mechanism=draft.mechanism, reply=format_reply(reply))
         stage.ok(detail, reply)
+
+    async def _before_auth(self, username: str) -> None:
+        """The last word before the credentials leave; its failure sends nothing."""
+        if self.before_auth is None:
+            return
+        request, addresses = self.request, tuple(str(ip) for ip in self.addresses)
+        attempt = AuthAttempt(
+            host=request.host,
+            port=request.port,
+            username=username,
+            address=str(self.draft.address),
+            addresses=addresses,
+        )
+        try:
+            await self.before_auth(attempt)
+        except Exception as exc:
+            raise AuthWithheld(str(exc)) from exc
 
     async def _quit(self) -> None:
         """Say goodbye, best effort, only when the dialogue is in step and time is left.

@@ -60,7 +60,7 @@ class Mechanism(StrEnum):
 class Outcome(StrEnum):
     """The verdict of one probe. ``exit_code`` maps it to the CLI contract.
 
-    ``INTERRUPTED`` and ``CRASHED`` are never produced by the probe itself: they
+    ``INTERRUPTED``, ``CRASHED`` and ``WITHHELD`` are never produced by the probe itself: they
     name checks the bot's check runner closed out without a report (the
     process restarted mid-check, or the check raised). Their values are the
     ones the runner already stores in check records.
@@ -78,6 +78,7 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"
     INTERRUPTED = "interrupted"  # the bot restarted during the check: no report
     CRASHED = "error"  # the check raised instead of reporting; "error" in stored records
+    WITHHELD = "withheld"  # the bot's lockout guard stopped it before AUTH: nothing sent
 
     @property
     def exit_code(self) -> int:
@@ -278,3 +279,23 @@ class ProbeReport:
 
 OnStep = Callable[[StepResult], Awaitable[None]]
 """Progress callback: awaited after each stage with its ``StepResult``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthAttempt:
+    """What is about to be signed in to, handed to ``BeforeAuth`` (no secret)."""
+
+    host: str
+    port: int
+    username: str
+    address: str  # the checked IP the socket is connected to
+    addresses: tuple[str, ...]  # every address the host resolved to
+
+
+BeforeAuth = Callable[[AuthAttempt], Awaitable[None]]
+"""Awaited right before the AUTH command (the credentials) is written. If it raises,
+nothing is sent and ``run_probe`` raises ``AuthWithheld`` from that error."""
+
+
+class AuthWithheld(Exception):
+    """``before_auth`` refused or failed: the credentials were never sent."""

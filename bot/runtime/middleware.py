@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from bot.store.base import Claims
 log = logging.getLogger(__name__)
 
 EVENT_DEDUPE_TTL: Final = 3600.0  # Slack retries within minutes; an hour is plenty
+RESPOND_WITHIN: Final = 10.0
 
 
 class InjectDeps(AsyncMiddleware):
@@ -74,8 +76,12 @@ class DedupeEvents(AsyncMiddleware):
 
 
 def error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
-    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """Log with a reference, tell the user that reference; never a traceback in chat."""
+    async def on_error(
+        error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: Any = None
+    ) -> None:
+        """Log with a reference, tell the user that reference; never a traceback in chat.
+        When the Web API cannot take the apology (Slack unreachable), a slash command's
+        ``response_url`` (another Slack host) still may."""
         reference = secrets.token_hex(4)
         kind = str(body.get("type") or ("command" if "command" in body else "unknown"))
         log.error("unhandled %s error (reference %s)", kind, reference, exc_info=error)
@@ -90,8 +96,16 @@ def error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
                 await client.chat_postEphemeral(channel=channel, user=user, text=text)
             else:
                 await client.chat_postMessage(channel=user, text=text)
+            return
         except Exception:
             log.warning("could not tell %s about error %s", user, reference)
+        if respond is None or not body.get("response_url"):
+            return
+        try:
+            async with asyncio.timeout(RESPOND_WITHIN):
+                await respond(text=text, response_type="ephemeral")
+        except Exception:
+            log.warning("could not reach %s through the response URL either", user)
 
     return on_error
 

@@ -8,10 +8,12 @@ start-up sweep, the metrics registry for ``/metrics``, the store for ``/healthz`
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 import dns.asyncresolver
@@ -19,8 +21,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 import handlers
 from bot.checks.advice import AdviseFn, make_advise
@@ -34,9 +38,10 @@ from bot.oauth.pending import PendingSignIns
 from bot.oauth.service import SignIns
 from bot.probe.collaborators import Collaborators
 from bot.probe.egress import EgressPolicy
-from bot.probe.model import OnStep, ProbeReport, ProbeRequest
+from bot.probe.model import BeforeAuth, OnStep, ProbeReport, ProbeRequest
 from bot.resolver import make_resolver
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps
+from bot.runtime.identity import SlackIdentity
 from bot.runtime.metrics import Metrics
 from bot.runtime.middleware import DedupeEvents, InjectDeps, error_handler
 from bot.store.base import CheckRecord, Store
@@ -47,6 +52,10 @@ from knowledge.autoconfig import Fetcher
 log = logging.getLogger(__name__)
 
 PROBE_DEADLINE: Final = 30.0
+SLACK_ATTEMPT_TIMEOUT: Final = 10.0
+"""Seconds one Slack Web API request may take."""
+SLACK_CALL_BUDGET: Final = 25.0
+"""Seconds one Web API call may take in all, retries (5xx, connection, 429) included."""
 # Libraries that log raw request/response payloads (a view_submission holds the
 # typed password) at DEBUG: never below INFO, whatever LOG_LEVEL says.
 CHATTY_LOGGERS: Final = (
@@ -72,6 +81,8 @@ class Bot:
     client: AsyncWebClient
     notify_interrupted: Callable[[CheckRecord], Awaitable[None]]
     """Tells a swept check's owner that a restart cut it short (a Slack surface)."""
+    identity: SlackIdentity | None = None
+    """The bot's Slack identity (``auth.test``), checked at start-up."""
 
 
 def configure_logging(level: str) -> None:
@@ -87,24 +98,85 @@ def clamp_library_loggers(level: str) -> None:
         logging.getLogger(name).setLevel(floor)
 
 
+class BoundedWebClient(AsyncWebClient):
+    """``AsyncWebClient`` whose every call, retries included, ends within ``budget``
+    seconds (``TimeoutError`` otherwise). slack_sdk applies its own ``timeout`` only
+    to sessions it makes itself; with ours a silent Slack could hold a call (and the
+    check waiting on it) for aiohttp's default of 300 s."""
+
+    def __init__(self, *, budget: float = SLACK_CALL_BUDGET, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.budget = budget
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        async with asyncio.timeout(self.budget):
+            return await super().api_call(api_method, **kwargs)
+
+
+class BoundedApp(AsyncApp):
+    """Bolt's ``AsyncApp`` whose per-request clients (Bolt makes a fresh one for every
+    request, copying ours) keep our budget on every call."""
+
+    def _init_context(self, req: Any) -> None:
+        super()._init_context(req)
+        plain = req.context.client
+        budget = getattr(self._async_client, "budget", SLACK_CALL_BUDGET)
+        req.context["client"] = BoundedWebClient(
+            budget=budget,
+            token=plain.token,
+            base_url=plain.base_url,
+            timeout=plain.timeout,
+            ssl=plain.ssl,
+            proxy=plain.proxy,
+            session=plain.session,
+            trust_env_in_session=plain.trust_env_in_session,
+            headers=plain.headers,
+            team_id=getattr(plain, "team_id", None),
+            logger=plain.logger,
+            retry_handlers=plain.retry_handlers,
+        )
+
+
+def make_session(*, attempt_timeout: float = SLACK_ATTEMPT_TIMEOUT) -> aiohttp.ClientSession:
+    """The process's HTTP session for Slack, each request bounded by ``attempt_timeout``."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=attempt_timeout))
+
+
 def make_client(
-    settings: Settings, *, session: aiohttp.ClientSession | None = None
-) -> AsyncWebClient:
+    settings: Settings,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    attempt_timeout: float = SLACK_ATTEMPT_TIMEOUT,
+    budget: float = SLACK_CALL_BUDGET,
+) -> BoundedWebClient:
     """The Slack Web API client: base URL from settings, 429s retried after
-    ``Retry-After``, connection errors retried once."""
+    ``Retry-After``, connection errors and 500/503 retried once, each attempt bounded
+    by ``attempt_timeout`` and the whole call by ``budget`` seconds."""
     token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
     client_logger = logging.getLogger(CLIENT_LOGGER)
     client_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
-    return AsyncWebClient(
+    return BoundedWebClient(
+        budget=budget,
         token=token,
         base_url=settings.slack_api_url,
         session=session,
+        timeout=max(1, math.ceil(attempt_timeout)),  # used when slack_sdk makes the session
         logger=client_logger,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncServerErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def provider_hosts(kb: KnowledgeBase) -> dict[str, str]:
+    """Submission host (lower case) -> provider id, for one budget per provider account."""
+    return {
+        submission.host.lower(): provider.id
+        for provider in kb.providers.values()
+        for submission in provider.submission
+    }
 
 
 def make_probe(
@@ -114,7 +186,7 @@ def make_probe(
     context (built once, here)."""
     collaborators = Collaborators.from_settings(settings, resolver=resolver)
 
-    async def probe(request: ProbeRequest, on_step: OnStep) -> ProbeReport:
+    async def probe(request: ProbeRequest, on_step: OnStep, before_auth: BeforeAuth) -> ProbeReport:
         # Imported on first use: building the app (and serving questions) never
         # needs the SMTP engine loaded.
         from bot.probe import run_probe
@@ -124,6 +196,7 @@ def make_probe(
             collaborators=collaborators,
             deadline=deadline,
             on_step=on_step,
+            before_auth=before_auth,
         )
 
     return probe
@@ -152,7 +225,7 @@ def build_app(
     helpdesk = helpdesk or HelpdeskMetrics(store)
     runner = CheckRunner(
         store=store,
-        limiter=limiter or RateLimiter(store),
+        limiter=limiter or RateLimiter(store, provider_of=provider_hosts(kb).get),
         probe=probe or make_probe(settings, resolver, deadline=deadline),
         advise=advise or make_advise(kb),
         metrics=metrics,
@@ -184,10 +257,12 @@ def build_app(
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     secret = settings.slack_signing_secret
-    app = AsyncApp(
+    identity = SlackIdentity(client)
+    app = BoundedApp(
         name="smtpcheck",
         logger=bolt_logger,
         client=client,
+        authorize=identity.authorizer(),
         signing_secret=secret.reveal() if secret else "",
         # Socket Mode requests are not signed; HTTP requests always are.
         request_verification_enabled=secret is not None,
@@ -204,4 +279,10 @@ def build_app(
     async def notify_interrupted(record: CheckRecord) -> None:
         await check_thread.notify_interrupted(client, record)
 
-    return Bot(app=app, deps=deps, client=client, notify_interrupted=notify_interrupted)
+    return Bot(
+        app=app,
+        deps=deps,
+        client=client,
+        notify_interrupted=notify_interrupted,
+        identity=identity,
+    )

@@ -88,6 +88,15 @@ class CheckRecord:
     # process that died mid-check (otherwise the owner's retry is refused until they
     # expire). An opaque token, not a credential.
     hold: str | None = None
+    # The process running the check (its lease id): the sweep leaves checks of live
+    # processes alone, whatever their age.
+    owner: str | None = None
+    # Set (store time unknown: wall clock) once the failed-AUTH budget was booked,
+    # just before the credentials left: from then on the AUTH may have counted.
+    auth_booked_at: float | None = None
+    # The budget keys booked (hashes, no username): settled when the reply comes,
+    # kept as failures when it never does.
+    accounts: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """Serialise to a compact JSON object (field name -> value)."""
@@ -103,6 +112,7 @@ class CheckRecord:
         kwargs = {k: v for k, v in data.items() if k in names}
         kwargs["state"] = CheckState(kwargs["state"])
         kwargs["port"] = int(kwargs["port"])
+        kwargs["accounts"] = tuple(kwargs.get("accounts") or ())
         return cls(**kwargs)
 
 
@@ -118,6 +128,27 @@ class Hit:
     allowed: bool
     count: int
     retry_after: float
+
+
+class Refusal(StrEnum):
+    """Why ``Budgets.reserve`` refused."""
+
+    BUDGET = "budget"  # a budget key has ``limit`` actions in its window
+    SLOT = "slot"  # a slot key is held by another token
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """Result of ``Budgets.reserve``: ``refused`` is None when the slots were taken
+    (and, with ``book``, the action recorded); ``retry_after`` is seconds until the
+    refusing budget frees (0 otherwise)."""
+
+    refused: Refusal | None
+    retry_after: float = 0.0
+
+    @property
+    def allowed(self) -> bool:
+        return self.refused is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +219,46 @@ class Slots(Protocol):
 
     async def count_global(self, name: str) -> int:
         """Live holders in the pool ``name``."""
+
+
+class Budgets(Protocol):
+    """Per-account admission: budgets (sliding windows) and slots checked and taken
+    in one atomic step, so no action slips in between the check and the booking."""
+
+    async def reserve(
+        self,
+        *,
+        budgets: Sequence[str],
+        slots: Sequence[str],
+        token: str,
+        limit: int,
+        window: float,
+        ttl: float,
+        book: bool,
+    ) -> Reserved:
+        """If every budget key has fewer than ``limit`` actions in its ``window`` and
+        every slot key is free or held by ``token``: take the slots for ``ttl`` and,
+        with ``book``, record one action (member ``token``) in every budget key.
+        Otherwise change nothing and say why (a budget first)."""
+
+    async def settle(
+        self, *, budgets: Sequence[str], slots: Sequence[str], token: str, cancel: bool
+    ) -> None:
+        """Free the slots ``token`` holds; with ``cancel``, also remove the action
+        booked under ``token`` from every budget key (it did not count after all)."""
+
+
+class Leases(Protocol):
+    """Per-process heartbeats: a live process keeps its lease renewed."""
+
+    async def renew_lease(self, owner: str, *, ttl: float) -> None:
+        """Mark ``owner`` alive for ``ttl`` more seconds."""
+
+    async def live_leases(self, owners: Iterable[str]) -> frozenset[str]:
+        """Which of ``owners`` hold an unexpired lease."""
+
+    async def drop_lease(self, owner: str) -> None:
+        """``owner`` stopped cleanly."""
 
 
 class Checks(Protocol):
@@ -276,7 +347,7 @@ class Counters(Protocol):
         """Count and total of duration samples over ``days``."""
 
 
-class LimitStore(Windows, Slots, Protocol):
+class LimitStore(Windows, Slots, Budgets, Protocol):
     """What the rate limiter and lockout guard need."""
 
 
@@ -284,12 +355,12 @@ class HelpdeskStore(Claims, Documents, Counters, Protocol):
     """What the helpdesk recorder needs."""
 
 
-class CheckStore(Claims, Checks, Documents, Protocol):
+class CheckStore(Claims, Checks, Documents, Leases, Protocol):
     """What the check runner needs."""
 
 
 @runtime_checkable
-class Store(Claims, Windows, Slots, Checks, Documents, Counters, Protocol):
+class Store(Claims, Windows, Slots, Budgets, Leases, Checks, Documents, Counters, Protocol):
     """The whole store: every role, plus its life cycle."""
 
     async def ping(self) -> None:

@@ -48,6 +48,9 @@ class Keys:
     def pool(self, name: str) -> str:
         return f"{self.namespace}:global:{_part(name)}"
 
+    def lease(self, owner: str) -> str:
+        return f"{self.namespace}:lease:{_part(owner)}"
+
     def check(self, check_id: str) -> str:
         return f"{self.namespace}:check:{_part(check_id)}"
 

@@ -8,6 +8,7 @@ respect to other coroutines, which matches the Redis store's Lua/MULTI steps.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +27,8 @@ from bot.store.base import (
     DurationStats,
     Hit,
     JSONValue,
+    Refusal,
+    Reserved,
 )
 from bot.store.keys import Keys
 from bot.store.logic import apply_mark, check_limit, merge_thread, ttl_ms
@@ -49,6 +52,7 @@ class MemoryStore:
         self._clock = clock
         self._keys = Keys(namespace)
         self._data: dict[str, _Entry] = {}
+        self._members = itertools.count()
 
     # -- plumbing -------------------------------------------------------------------
     def _get(self, key: str) -> Any:
@@ -87,27 +91,33 @@ class MemoryStore:
         return self._set_new(self._keys.claim(key), True, ttl)
 
     # -- sliding windows -----------------------------------------------------------------
-    def _window(self, key: str, window: float) -> tuple[str, list[float], float]:
+    def _window(self, key: str, window: float) -> tuple[str, list[tuple[float, str]], float]:
+        # Entries are (time, member): a booked AUTH's member is its token, so it can
+        # be taken back when the reply shows it did not count.
         name = self._keys.rate(key)
         now = self._clock()
-        stamps: list[float] = self._get(name) or []
+        stamps: list[tuple[float, str]] = self._get(name) or []
         # Same boundary as Redis: an action exactly `window` old has left the window.
-        del stamps[: bisect.bisect_right(stamps, now - ttl_ms(window) / 1000)]
+        cutoff = now - ttl_ms(window) / 1000
+        del stamps[: bisect.bisect_right(stamps, cutoff, key=lambda entry: entry[0])]
         return name, stamps, now
 
-    def _judge(self, stamps: list[float], window: float, limit: int, now: float) -> Hit:
+    def _judge(self, stamps: list[tuple[float, str]], window: float, limit: int, now: float) -> Hit:
         n = len(stamps)
         if n < limit:
             return Hit(True, n, 0.0)
-        return Hit(False, n, stamps[n - limit] + ttl_ms(window) / 1000 - now)
+        return Hit(False, n, stamps[n - limit][0] + ttl_ms(window) / 1000 - now)
+
+    def _add(self, name: str, stamps: list[tuple[float, str]], now: float, window: float) -> None:
+        stamps.append((now, f"{next(self._members)}"))
+        self._set(name, stamps, window)
 
     async def hit(self, key: str, *, window: float, limit: int) -> Hit:
         name, stamps, now = self._window(key, window)
         verdict = self._judge(stamps, window, check_limit(limit), now)
         if not verdict.allowed:
             return verdict
-        stamps.append(now)
-        self._set(name, stamps, window)
+        self._add(name, stamps, now, window)
         return Hit(True, len(stamps), 0.0)
 
     async def peek(self, key: str, *, window: float, limit: int) -> Hit:
@@ -116,8 +126,7 @@ class MemoryStore:
 
     async def add_hit(self, key: str, *, window: float) -> int:
         name, stamps, now = self._window(key, window)
-        stamps.append(now)
-        self._set(name, stamps, window)
+        self._add(name, stamps, now, window)
         return len(stamps)
 
     async def count(self, key: str, *, window: float) -> int:
@@ -133,6 +142,65 @@ class MemoryStore:
             return False
         del self._data[name]
         return True
+
+    # -- account budgets -----------------------------------------------------------------
+    # No await anywhere below: each call is one atomic step, like the Redis script.
+    async def reserve(
+        self,
+        *,
+        budgets: Sequence[str],
+        slots: Sequence[str],
+        token: str,
+        limit: int,
+        window: float,
+        ttl: float,
+        book: bool,
+    ) -> Reserved:
+        check_limit(limit)
+        ttl_ms(ttl)
+        worst: float | None = None
+        windows = [self._window(key, window) for key in budgets]
+        for _, stamps, now in windows:
+            verdict = self._judge(stamps, window, limit, now)
+            if not verdict.allowed:
+                worst = max(worst or 0.0, verdict.retry_after)
+        if worst is not None:
+            return Reserved(Refusal.BUDGET, worst)
+        for key in slots:
+            holder = self._get(self._keys.slot(key))
+            if holder is not None and holder != token:
+                return Reserved(Refusal.SLOT)
+        for key in slots:
+            self._set(self._keys.slot(key), token, ttl)
+        if book:
+            for name, stamps, now in windows:
+                if all(member != token for _, member in stamps):
+                    stamps.append((now, token))
+                self._set(name, stamps, window)
+        return Reserved(None)
+
+    async def settle(
+        self, *, budgets: Sequence[str], slots: Sequence[str], token: str, cancel: bool
+    ) -> None:
+        for key in slots:
+            name = self._keys.slot(key)
+            if self._get(name) == token:
+                del self._data[name]
+        if cancel:
+            for key in budgets:
+                stamps = self._get(self._keys.rate(key))
+                if stamps:
+                    stamps[:] = [entry for entry in stamps if entry[1] != token]
+
+    # -- leases --------------------------------------------------------------------------
+    async def renew_lease(self, owner: str, *, ttl: float) -> None:
+        self._set(self._keys.lease(owner), True, ttl)
+
+    async def live_leases(self, owners: Iterable[str]) -> frozenset[str]:
+        return frozenset(o for o in owners if self._get(self._keys.lease(o)) is not None)
+
+    async def drop_lease(self, owner: str) -> None:
+        self._data.pop(self._keys.lease(owner), None)
 
     # -- global pool ---------------------------------------------------------------------
     def _holders(self, name: str) -> dict[str, float]:

@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, WatchError
 
 from bot.errors import StoreUnavailable
+from bot.store import scripts
 from bot.store.base import (
     CHECK_TTL,
     IN_FLIGHT_STATES,
@@ -31,6 +32,8 @@ from bot.store.base import (
     DurationStats,
     Hit,
     JSONValue,
+    Refusal,
+    Reserved,
 )
 from bot.store.keys import Keys
 from bot.store.logic import apply_mark, check_limit, merge_thread, ttl_ms
@@ -39,69 +42,6 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 _WATCH_ATTEMPTS: Final = 50
-
-# Redis server time in milliseconds; scripts use it so every process shares one clock.
-_NOW: Final = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"""
-
-# KEYS[1] window key; ARGV: window_ms, limit, mode (hit|peek|add|count), member.
-# Returns {allowed, count, retry_after_ms}. Same boundary as MemoryStore: an action
-# exactly `window` old has left the window.
-_WINDOW_LUA: Final = (
-    _NOW
-    + """
-local window = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local mode = ARGV[3]
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local n = redis.call('ZCARD', KEYS[1])
-if mode == 'add' or (mode == 'hit' and n < limit) then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return {1, n + 1, 0}
-end
-if mode == 'count' or n < limit then
-  return {1, n, 0}
-end
-local row = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-return {0, n, tonumber(row[2]) + window - now}
-"""
-)
-
-# KEYS[1] pool; ARGV: cap, ttl_ms, token. Members scored by their expiry time.
-_ACQUIRE_GLOBAL_LUA: Final = (
-    _NOW
-    + """
-local cap = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= cap then
-  return 0
-end
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
-if redis.call('PTTL', KEYS[1]) < ttl then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-end
-return 1
-"""
-)
-
-_COUNT_GLOBAL_LUA: Final = (
-    _NOW
-    + """
-return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
-"""
-)
-
-# KEYS[1] slot; ARGV[1] token. Delete only if we still hold it.
-_RELEASE_SLOT_LUA: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 def _translated(
@@ -133,10 +73,12 @@ class RedisStore:
     def __init__(self, client: aioredis.Redis, *, namespace: str = "smtpcheck") -> None:
         self._client = client
         self._keys = Keys(namespace)
-        self._window = client.register_script(_WINDOW_LUA)
-        self._acquire_global = client.register_script(_ACQUIRE_GLOBAL_LUA)
-        self._count_global = client.register_script(_COUNT_GLOBAL_LUA)
-        self._release_slot = client.register_script(_RELEASE_SLOT_LUA)
+        self._window = client.register_script(scripts.WINDOW_LUA)
+        self._acquire_global = client.register_script(scripts.ACQUIRE_GLOBAL_LUA)
+        self._count_global = client.register_script(scripts.COUNT_GLOBAL_LUA)
+        self._release_slot = client.register_script(scripts.RELEASE_SLOT_LUA)
+        self._reserve = client.register_script(scripts.RESERVE_LUA)
+        self._settle = client.register_script(scripts.SETTLE_LUA)
 
     # -- life cycle ----------------------------------------------------------------------
     @_translated
@@ -186,6 +128,61 @@ class RedisStore:
     @_translated
     async def release_slot(self, key: str, *, token: str) -> bool:
         return bool(await self._release_slot(keys=[self._keys.slot(key)], args=[token]))
+
+    # -- account budgets -----------------------------------------------------------------
+    # Multi-key scripts: under Redis Cluster these keys would need one hash slot; the
+    # bot targets a single Redis (or Sentinel), where a script is one atomic step.
+    @_translated
+    async def reserve(
+        self,
+        *,
+        budgets: Sequence[str],
+        slots: Sequence[str],
+        token: str,
+        limit: int,
+        window: float,
+        ttl: float,
+        book: bool,
+    ) -> Reserved:
+        names = [self._keys.rate(k) for k in budgets] + [self._keys.slot(k) for k in slots]
+        args: list[str | int] = [
+            len(budgets),
+            check_limit(limit),
+            ttl_ms(window),
+            ttl_ms(ttl),
+            token,
+            1 if book else 0,
+        ]
+        verdict, retry_ms = await self._reserve(keys=names, args=args)
+        if int(verdict) == 1:
+            return Reserved(Refusal.BUDGET, int(retry_ms) / 1000)
+        if int(verdict) == 2:
+            return Reserved(Refusal.SLOT)
+        return Reserved(None)
+
+    @_translated
+    async def settle(
+        self, *, budgets: Sequence[str], slots: Sequence[str], token: str, cancel: bool
+    ) -> None:
+        names = [self._keys.rate(k) for k in budgets] + [self._keys.slot(k) for k in slots]
+        await self._settle(keys=names, args=[len(budgets), token, 1 if cancel else 0])
+
+    # -- leases --------------------------------------------------------------------------
+    @_translated
+    async def renew_lease(self, owner: str, *, ttl: float) -> None:
+        await self._client.set(self._keys.lease(owner), "1", px=ttl_ms(ttl))
+
+    @_translated
+    async def live_leases(self, owners: Iterable[str]) -> frozenset[str]:
+        wanted = list(dict.fromkeys(owners))
+        if not wanted:
+            return frozenset()
+        values = await self._client.mget([self._keys.lease(o) for o in wanted])
+        return frozenset(o for o, v in zip(wanted, values, strict=True) if v is not None)
+
+    @_translated
+    async def drop_lease(self, owner: str) -> None:
+        await self._client.delete(self._keys.lease(owner))
 
     # -- global pool ---------------------------------------------------------------------
     @_translated

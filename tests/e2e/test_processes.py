@@ -22,7 +22,6 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot import messages
-from bot.checks.runner import SWEEP_MARGIN
 from bot.runtime.server import DRAIN_MARGIN
 from bot.runtime.wiring import PROBE_DEADLINE
 from bot.store import RedisStore
@@ -165,7 +164,9 @@ async def test_sigterm_drains_the_check_in_flight(world: World) -> None:
 
 
 async def test_killed_check_is_closed_out_once_by_the_next_process(world: World) -> None:
-    """A SIGKILLed check is swept once past its age, its owner told once, AUTH never re-run."""
+    """kill -9 during AUTH: the booked attempt stays counted; the check is swept once its
+    process's lease lapses (never while it lives), its owner told once that the result is
+    unknown, AUTH never re-run."""
     a = await world.bots.start("a")
     view = await open_modal(world, a)
     world.smtp.hold_auth(at_most=120)
@@ -186,10 +187,10 @@ async def test_killed_check_is_closed_out_once_by_the_next_process(world: World)
         assert interrupted_notices(world.slack) == []
         assert [r.check_id for r in await store.list_in_flight()] == [record.check_id]
 
-        # The sweep takes records untouched for deadline + margin (45 s): rather than
-        # wait that long, age the record as the clock would have.
-        old = time.time() - (PROBE_DEADLINE + SWEEP_MARGIN + 5)
-        await store.save_check(dataclasses.replace(record, updated_at=old))
+        # A's lease outlives it by up to LEASE_TTL (30 s): rather than wait that long,
+        # let it lapse as the clock would have. B, alive, keeps its own lease.
+        assert record.owner and record.auth_booked_at is not None and record.accounts
+        assert await world.redis.delete(f"{NAMESPACE}:lease:{record.owner}") == 1
         b.signal(signal.SIGTERM)
         assert await b.exit_code(20) == 0
 
@@ -198,6 +199,10 @@ async def test_killed_check_is_closed_out_once_by_the_next_process(world: World)
         (notice,) = interrupted_notices(world.slack)
         assert notice["channel"] == DM and notice["thread_ts"] == record.thread_ts
         assert f"127.0.0.1:{world.smtp.port}" in notice["text"]
+        # The AUTH was on its way: never "did not sign in", and it stays counted.
+        assert "do not know whether it worked" in notice["text"]
+        for account in record.accounts:
+            assert await store.count(f"auth-fail:{account}", window=900) == 1
         swept = await store.get_check(record.check_id)
         assert swept is not None and swept.state is CheckState.INTERRUPTED
         assert await store.list_in_flight() == []
@@ -211,3 +216,35 @@ async def test_killed_check_is_closed_out_once_by_the_next_process(world: World)
     assert CANARY not in await dump_keys(world.redis)
     for bot in world.bots.bots:
         assert CANARY not in bot.log(), f"canary in {bot.name}'s log"
+
+
+async def test_a_live_process_keeps_its_old_check_from_a_peer_sweep(world: World) -> None:
+    """A's check stalls at AUTH past the sweep's age limit (its record aged as a long
+    Slack stall would leave it): B, starting and sweeping, leaves it alone because A's
+    lease lives; A then delivers its verdict, and no "interrupted" notice is ever sent."""
+    a = await world.bots.start("a")
+    view = await open_modal(world, a)
+    world.smtp.hold_auth(at_most=120)
+    assert await a.submit(view, values_for(world, PASSWORD), view_id="V0001") == (200, "")
+    await wait_until(lambda: len(world.smtp.auth_commands) == 1, "the AUTH command")
+    store = RedisStore(redis_db(), namespace=NAMESPACE)
+    try:
+        (record,) = await store.list_in_flight()
+        old = time.time() - 1000
+        await store.save_check(dataclasses.replace(record, updated_at=old, created_at=old))
+        b = await world.bots.start("b")  # its start-up sweep has run
+        (still,) = await store.list_in_flight()
+        assert still.check_id == record.check_id and still.state is CheckState.RUNNING
+        # The account's slot is still held: B refuses a second check on it.
+        view_b = await open_modal(world, b)
+        status, body = await b.submit(view_b, values_for(world, PASSWORD), view_id="V0002")
+        assert status == 200 and "already running" in body
+        world.smtp.release_auth()
+        await world.slack.wait_for("chat.postMessage", 3, within=30)
+        assert "Signed in successfully" in world.slack.of("chat.update")[-1].params["text"]
+        done = await store.get_check(record.check_id)
+        assert done is not None and done.state is CheckState.DONE
+    finally:
+        await store.close()
+    assert interrupted_notices(world.slack) == []
+    assert len(world.smtp.auth_commands) == 1

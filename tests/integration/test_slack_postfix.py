@@ -11,6 +11,7 @@ import pytest
 
 from bot.store import MemoryStore
 from tests.integration.server import LogWatch, MailServer
+from tests.support.dns_server import DnsServer
 from tests.support.harness import Running, form_values, running_bot
 
 pytestmark = pytest.mark.integration
@@ -82,3 +83,41 @@ async def test_wrong_password_gets_the_diagnosis_from_slack(
         assert "refused the sign-in" in shown and "Walk me through the fix" in shown
         assert canary not in bot.slack.everything()
     assert await auth_log.count(mail_server.auth_mark_for(user), expected=1) == 1
+
+
+async def test_five_wrong_passwords_put_three_auth_on_postfix(
+    mail_server: MailServer, auth_log: LogWatch, mail_dns: DnsServer
+) -> None:
+    """Budget 3: five wrong-password checks for one account, by five users, through both
+    services and as address and name, make Dovecot see three AUTH attempts, no more."""
+    from bot.checks.limits import RateLimiter, RateLimits
+    from tests.e2e.processes import wait_until
+
+    store = MemoryStore()
+    user = mail_server.new_user()
+    async with running_bot(
+        store,
+        probe=None,
+        advise=None,
+        limiter=RateLimiter(store, limits=RateLimits(auth_failures=3)),
+        extra_ports=tuple(mail_server.ports),
+        settings_changes={
+            "ca_file": mail_server.ca_file,
+            "dns_servers": (("127.0.0.1", mail_dns.port),),
+        },
+        deadline=30.0,
+    ) as bot:
+        runner = bot.bot.deps.runner
+        for i in range(5):
+            port, security = mail_server.service("submission" if i % 2 else "smtps")
+            view = await bot.open_modal(user_id=f"U0PF{i}")
+            values = form_values(
+                host=mail_server.hostname if i % 2 else mail_server.host,
+                port=str(port),
+                security=security,
+                username=user,
+                password=f"wrong-{secrets.token_hex(4)}",
+            )
+            assert (await bot.submit(view, values, user_id=f"U0PF{i}", view_id=f"V{i}"))[0] == 200
+            await wait_until(lambda: runner.in_flight == 0, "the check to end", within=45)
+    assert await auth_log.count(mail_server.auth_mark_for(user), expected=3) == 3

@@ -13,6 +13,7 @@ import aiohttp
 from bot import messages
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.probe.model import Outcome
+from bot.secret import Secret
 from bot.store import MemoryStore
 from tests.support.harness import Running, form_values, running_bot
 from tests.support.helpdesk import ALICE, buttons, next_event_id, text_of
@@ -110,9 +111,13 @@ async def test_stats_command_figures_match_the_seeded_events(store: MemoryStore)
 
 async def test_checks_feed_the_numbers_and_metrics_endpoint(store: MemoryStore) -> None:
     """A refused check counts a failed login; a later successful one resolves the
-    episode; GET /metrics serves process and helpdesk metrics together."""
+    episode; GET /metrics serves the process metrics to anyone and the helpdesk
+    figures only with the bearer token."""
     probe = ScriptedProbe(Outcome.AUTH_REJECTED)
-    async with running_bot(store, probe=probe) as bot:
+    token = "metrics-token-0123456789"
+    async with running_bot(
+        store, probe=probe, settings_changes={"metrics_token": Secret(token)}
+    ) as bot:
         values = form_values(
             host="mail.example.com",
             port="587",
@@ -131,7 +136,14 @@ async def test_checks_feed_the_numbers_and_metrics_endpoint(store: MemoryStore) 
         async with aiohttp.ClientSession() as session:
             url = f"http://127.0.0.1:{bot.server.port}/metrics"
             async with session.get(url) as response:
+                anyone = await response.text()
+            for wrong in ("Bearer nope", f"Basic {token}", f"Bearer {token}x"):
+                async with session.get(url, headers={"Authorization": wrong}) as response:
+                    assert "smtpcheck_helpdesk" not in await response.text()
+            bearer = {"Authorization": f"Bearer {token}"}
+            async with session.get(url, headers=bearer) as response:
                 metrics = await response.text()
+    assert "smtpcheck_checks_total" in anyone and "smtpcheck_helpdesk" not in anyone
     assert "smtpcheck_checks_total" in metrics
     assert 'smtpcheck_helpdesk_failed_logins{window="7d"} 1.0' in metrics
 

@@ -10,6 +10,7 @@ with ``Retry-After``, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -39,7 +40,13 @@ class FakeSlack:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _fail: dict[str, int] = field(default_factory=dict)
+    _errors: dict[str, list[int]] = field(default_factory=dict)
+    _stalls: dict[str, list[float]] = field(default_factory=dict)
+    down: bool = False  # every call answers 503 (Slack unreachable, as far as the bot sees)
+    auth_error: str | None = None  # auth.test answers {"ok": false, "error": auth_error}
+    socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode)
     _changed: asyncio.Condition | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeSlack:
@@ -48,6 +55,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # e.g. chat.getPermalink
+        app.router.add_post("/respond/{hook}", self._respond)  # response_url (another host)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -57,12 +65,22 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
     def fail_next(self, method: str, *, retry_after: int = 1) -> None:
         """Answer the next call to ``method`` with 429 and ``Retry-After``."""
         self._fail[method] = retry_after
+
+    def error_next(self, method: str, *, status: int = 500, times: int = 1) -> None:
+        """Answer the next ``times`` calls to ``method`` with HTTP ``status``."""
+        self._errors.setdefault(method, []).extend([status] * times)
+
+    def stall_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Hold the next ``times`` calls to ``method`` for ``seconds`` before answering
+        (a client that gives up earlier never gets the answer)."""
+        self._stalls.setdefault(method, []).extend([seconds] * times)
 
     def of(self, method: str) -> list[Call]:
         """Recorded calls to ``method``, oldest first."""
@@ -100,6 +118,18 @@ class FakeSlack:
             for key in ("blocks", "view"):
                 if isinstance(params.get(key), str):
                     params[key] = json.loads(params[key])
+        if self.down:
+            self.calls.append(Call(f"{method}#down", params, raw, time.perf_counter()))
+            return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
+        if self._stalls.get(method):
+            seconds = self._stalls[method].pop(0)
+            self.calls.append(Call(f"{method}#stalled", params, raw, time.perf_counter()))
+            with contextlib.suppress(TimeoutError):  # stop() ends every stall
+                await asyncio.wait_for(self._stopping.wait(), seconds)
+        if self._errors.get(method):
+            status = self._errors[method].pop(0)
+            self.calls.append(Call(f"{method}#{status}", params, raw, time.perf_counter()))
+            return web.json_response({"ok": False, "error": "internal_error"}, status=status)
         if method in self._fail:
             retry_after = self._fail.pop(method)
             self.calls.append(Call(f"{method}#429", params, raw, time.perf_counter()))
@@ -114,7 +144,25 @@ class FakeSlack:
             self._changed.notify_all()
         return web.json_response(self._answer(method, params))
 
+    @property
+    def response_url(self) -> str:
+        return self.api_url.replace("/api/", "/respond/1")
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A response_url: keeps working while the Web API is down (as Slack's hooks host)."""
+        body = await request.text()
+        params = json.loads(body) if body else {}
+        self.calls.append(Call("response_url", params, body, time.perf_counter()))
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+        return web.Response(text="ok")
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test" and self.auth_error is not None:
+            return {"ok": False, "error": self.auth_error}
+        if method == "apps.connections.open" and self.socket_url is not None:
+            return {"ok": True, "url": self.socket_url}
         if method == "auth.test":
             return {
                 "ok": True,

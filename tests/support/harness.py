@@ -18,7 +18,7 @@ from bot.checks.runner import ProbeFn
 from bot.config import Settings
 from bot.resolver import make_resolver
 from bot.runtime.server import BotServer
-from bot.runtime.wiring import Bot, build_app
+from bot.runtime.wiring import Bot, build_app, make_client
 from bot.secret import Secret
 from bot.store.base import Store
 from knowledge.model import ArticleRef
@@ -134,14 +134,22 @@ async def running_bot(
     extra_ports: tuple[int, ...] = (),
     deadline: float = 10.0,
     slack: FakeSlack | None = None,
+    client_timeouts: tuple[float, float] | None = None,
 ) -> AsyncIterator[Running]:
-    """Start fake Slack (unless given) and the real HTTP server; stop both after."""
+    """Start fake Slack (unless given) and the real HTTP server; stop both after.
+    ``client_timeouts``: (per attempt, per call) bounds of the Slack client, in seconds."""
     own_slack = slack is None
     slack = slack or await FakeSlack().start()
     settings = test_settings(slack.api_url, extra_ports=extra_ports, **(settings_changes or {}))
+    client = None
+    if client_timeouts is not None:
+        client = make_client(
+            settings, attempt_timeout=client_timeouts[0], budget=client_timeouts[1]
+        )
     bot = build_app(
         settings,
         store=store,
+        client=client,
         resolver=make_resolver(settings.dns_servers, lifetime=1.0),
         probe=probe,
         advise=advise,

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from bot.checks.runner import OnStep
 from bot.probe.model import (
+    AuthAttempt,
+    AuthWithheld,
+    BeforeAuth,
     Finding,
     Outcome,
     ProbeReport,
@@ -26,9 +29,13 @@ class ScriptedProbe:
     outcome: Outcome = Outcome.AUTHENTICATED
     banner: str = "mail.example.com ESMTP ready"
     hold: asyncio.Event | None = None  # when set, the probe waits for it before finishing
+    hold_after_auth: asyncio.Event | None = None  # ... or for this one, once AUTH is booked
+    auth_sent: asyncio.Event = field(default_factory=asyncio.Event)  # set once AUTH is booked
     requests: list[ProbeRequest] = field(default_factory=list)
 
-    async def __call__(self, request: ProbeRequest, on_step: OnStep) -> ProbeReport:
+    async def __call__(
+        self, request: ProbeRequest, on_step: OnStep, before_auth: BeforeAuth | None = None
+    ) -> ProbeReport:
         self.requests.append(request)
         steps = [
             StepResult(stage=Stage.RESOLVE, status=Status.OK, elapsed_ms=1.0, detail="127.0.0.1"),
@@ -45,6 +52,21 @@ class ScriptedProbe:
             await on_step(step)
         if self.hold is not None:
             await self.hold.wait()
+        if before_auth is not None and request.username is not None:
+            attempt = AuthAttempt(
+                host=request.host,
+                port=request.port,
+                username=request.username,
+                address="127.0.0.1",
+                addresses=("127.0.0.1",),
+            )
+            try:
+                await before_auth(attempt)
+            except Exception as exc:
+                raise AuthWithheld(str(exc)) from exc
+        self.auth_sent.set()
+        if self.hold_after_auth is not None:
+            await self.hold_after_auth.wait()
         rejected = self.outcome is Outcome.AUTH_REJECTED
         auth = StepResult(
             stage=Stage.AUTH,

@@ -46,6 +46,7 @@ def command_body(
     channel_id: str = "C0GENERAL",
     trigger_id: str = "trigger-1",
     command: str = "/smtpcheck",
+    response_url: str = "https://hooks.invalid/commands/1",
 ) -> str:
     """A form-encoded slash command invocation."""
     return urlencode(
@@ -60,7 +61,7 @@ def command_body(
             "command": command,
             "text": text,
             "api_app_id": "A0APP",
-            "response_url": "https://hooks.invalid/commands/1",
+            "response_url": response_url,
             "trigger_id": trigger_id,
         }
     )

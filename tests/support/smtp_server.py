@@ -182,6 +182,7 @@ class Script:
     drip: float | None = None  # seconds between single bytes of every reply
     tls: ssl.SSLContext | None = None  # for STARTTLS
     echo_auth: bool = False  # put the client's AUTH line in the refusal (a hostile server)
+    auth_delay: float = 0.0  # before the AUTH reply only (servers slow down refusals)
 
 
 @dataclass
@@ -235,6 +236,8 @@ async def fault_server(script: Script) -> AsyncIterator[FaultServer]:
                         await send(writer, b"334 " + b64encode(b"Password:") + b"\r\n")
                         line = line.rstrip() + b" " + (await reader.readline()).strip()
                     reply = script.auth
+                    if script.auth_delay:
+                        await asyncio.sleep(script.auth_delay)
                     if script.echo_auth:
                         echoed = line.strip() + b" " + b64decode(line.split()[-1] + b"==")
                         reply = b"535 5.7.8 Rejected: " + echoed.replace(b"\x00", b" ") + b"\r\n"

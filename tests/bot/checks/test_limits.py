@@ -11,7 +11,7 @@ from bot.checks.limits import RateLimiter, RateLimits, plain_duration, target_ke
 from bot.config import Settings
 from bot.errors import RateLimited, StoreUnavailable
 from bot.secret import Secret
-from bot.store import MemoryStore, RedisStore, make_store
+from bot.store import MemoryStore, RedisStore, keys, make_store
 from tests.bot.store.support import (
     REDIS_HOST,
     FakeClock,
@@ -45,9 +45,24 @@ def limiter(clock: FakeClock) -> RateLimiter:
     return RateLimiter(MemoryStore(clock=clock))
 
 
-async def run_check(limiter: RateLimiter, user: str, username: str, *, failed: bool) -> None:
-    reservation = await limiter.check_start(user, HOST, username)
-    await limiter.finish(reservation, auth_failed=failed)
+async def run_check(
+    limiter: RateLimiter,
+    user: str,
+    username: str,
+    *,
+    failed: bool,
+    host: str = HOST,
+    addresses: tuple[str, ...] = ("192.0.2.10",),
+) -> None:
+    """Admit, book the AUTH (as the runner does before the credentials leave), settle."""
+    reservation = await limiter.check_start(user, host, username)
+    booking = limiter.booking_for(reservation, addresses, username)
+    try:
+        await limiter.book_auth(reservation, booking)
+    except RateLimited:
+        await limiter.finish(reservation)
+        raise
+    await limiter.finish(reservation, booking=booking, counted=failed)
 
 
 async def test_user_limit_five_per_ten_minutes(limiter: RateLimiter, clock: FakeClock) -> None:
@@ -82,6 +97,78 @@ async def test_lockout_after_three_failed_auth(limiter: RateLimiter, clock: Fake
     await run_check(limiter, "U1", USER, failed=False)
 
 
+async def test_one_budget_per_server_whatever_it_is_called(
+    limiter: RateLimiter, clock: FakeClock
+) -> None:
+    """The IP literal, two DNS names and two ports of one server, and spellings of one
+    username, share one budget: the fourth failure is refused before AUTH."""
+    ip = "192.0.2.25"
+    await run_check(limiter, "U1", "alice@example.com", failed=True, host=ip, addresses=(ip,))
+    await run_check(
+        limiter, "U2", " Alice@Example.COM", failed=True, host="mail.example.com", addresses=(ip,)
+    )
+    await run_check(
+        limiter,
+        "U3",
+        "EXAMPLE\\alice",
+        failed=True,
+        host="smtp.example.com",
+        addresses=(ip, "192.0.2.26"),
+    )
+    with pytest.raises(RateLimited, match="failed to sign in 3 times"):
+        await run_check(
+            limiter, "U4", "alice", failed=True, host="relay.example.net", addresses=(ip,)
+        )
+    # Typed as the address, it is refused at admission already, before any probe.
+    with pytest.raises(RateLimited, match="failed to sign in 3 times"):
+        await limiter.check_start("U4", ip, "alice@example.com")
+    await run_check(limiter, "U4", "bob", failed=True, host=ip, addresses=(ip,))
+
+
+async def test_a_known_provider_is_one_server_whatever_its_addresses() -> None:
+    """smtp.gmail.com and smtp.googlemail.com (one provider) share a budget even when
+    every check lands on another address; an unknown host with other addresses does not."""
+    providers = {"smtp.gmail.com": "gmail", "smtp.googlemail.com": "gmail"}
+    limiter = RateLimiter(MemoryStore(clock=FakeClock()), provider_of=providers.get)
+    hosts = ["smtp.gmail.com", "SMTP.GoogleMail.com.", "smtp.gmail.com"]
+    for i, host in enumerate(hosts):
+        await run_check(
+            limiter, f"U{i}", "alice@gmail.com", failed=True, host=host, addresses=(f"192.0.2.{i}",)
+        )
+    with pytest.raises(RateLimited, match="failed to sign in 3 times"):
+        await limiter.check_start("U9", "smtp.googlemail.com", "alice")
+    for i in range(3):
+        await run_check(
+            limiter,
+            f"V{i}",
+            "alice",
+            failed=True,
+            host="mail.example.org",
+            addresses=(f"198.51.100.{i}",),
+        )
+
+
+async def test_a_successful_login_takes_its_booking_back(limiter: RateLimiter) -> None:
+    """The booked attempt is removed when the server accepts the login; a failure stays."""
+    store = limiter._store
+    reservation = await limiter.check_start("U1", HOST, USER)
+    booking = limiter.booking_for(reservation, ("192.0.2.10",), USER)
+    await limiter.book_auth(reservation, booking)
+    key = keys.auth_failures(booking.accounts[-1])
+    assert await store.count(key, window=900) == 1  # booked before the credentials leave
+    await limiter.finish(reservation, booking=booking, counted=False)
+    assert await store.count(key, window=900) == 0
+    await run_check(limiter, "U1", USER, failed=True)
+    assert await store.count(key, window=900) == 1
+
+
+def test_usernames_normalise_to_one_account() -> None:
+    """Case, width, spaces, DOMAIN\\user and user@domain name one account."""
+    forms = ["alice", " ALICE ", "Alice@example.com", "CORP\\alice", "\uff41lice"]  # full-width a
+    assert {target_key("192.0.2.1", form) for form in forms} == {target_key("192.0.2.1", "alice")}
+    assert target_key("192.0.2.1", "alice") != target_key("192.0.2.1", "bob")
+
+
 async def test_successful_checks_do_not_lock_out(limiter: RateLimiter) -> None:
     """Only failed AUTH counts towards the lockout."""
     for user in ("U1", "U2", "U3", "U4"):
@@ -97,8 +184,8 @@ async def test_one_check_in_flight_per_account(case: StoreCase) -> None:
     assert "already running" in refused.value.reason
     assert refused.value.retry_after == 30.0
     other = await limiter.check_start("U1", HOST, "other-user")
-    await limiter.finish(first, auth_failed=False)
-    await limiter.finish(other, auth_failed=False)
+    await limiter.finish(first)
+    await limiter.finish(other)
     await run_check(limiter, "U2", USER, failed=False)
 
 
@@ -109,7 +196,7 @@ async def test_refusals_consume_no_quota(case: StoreCase) -> None:
     for _ in range(5):
         with pytest.raises(RateLimited):
             await limiter.check_start("U1", HOST, USER)
-    await limiter.finish(held, auth_failed=False)
+    await limiter.finish(held)
     for i in range(5):
         await run_check(limiter, "U1", f"user{i}", failed=False)
 
@@ -122,11 +209,11 @@ async def test_global_cap(case: StoreCase) -> None:
     with pytest.raises(RateLimited) as refused:
         await limiter.check_start("U3", HOST, "c")
     assert refused.value.reason == "Too many checks are running right now; try again in 30 seconds."
-    await limiter.finish(first, auth_failed=False)
+    await limiter.finish(first)
     third = await limiter.check_start("U3", HOST, "c")
     # The refused attempt released its account slot: "c" was startable at once.
     for reservation in (second, third):
-        await limiter.finish(reservation, auth_failed=False)
+        await limiter.finish(reservation)
 
 
 async def test_crashed_check_frees_its_slots(limiter: RateLimiter, clock: FakeClock) -> None:

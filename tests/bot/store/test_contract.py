@@ -17,6 +17,7 @@ from bot.store import (
     MemoryStore,
     RedisStore,
 )
+from bot.store.base import Refusal, Reserved
 from tests.bot.store.support import StoreCase, scan_ttls
 
 DAY = date(2025, 3, 10)
@@ -145,6 +146,78 @@ async def test_slot_of_crashed_holder_expires(case: StoreCase) -> None:
     await case.timeline.advance(1.3)
     assert await case.store.acquire_slot("target:b", ttl=1.0, token="t2")
     assert not await case.store.release_slot("target:b", token="t1")
+
+
+# -- account budgets (atomic admission) -------------------------------------------------
+async def _reserve(
+    case: StoreCase, token: str, *, book: bool = True, slots: tuple[str, ...] = ("s",)
+) -> Reserved:
+    return await case.store.reserve(
+        budgets=("acct-a", "acct-b"),
+        slots=slots,
+        token=token,
+        limit=3,
+        window=60,
+        ttl=30,
+        book=book,
+    )
+
+
+async def test_reserve_checks_budget_and_takes_slot_in_one_step(case: StoreCase) -> None:
+    """reserve books every budget key and takes the slot; a busy slot or a full budget
+    refuses and changes nothing."""
+    store = case.store
+    assert (await _reserve(case, "t1")).allowed
+    assert await store.count("acct-a", window=60) == 1
+    assert await store.count("acct-b", window=60) == 1
+    busy = await _reserve(case, "t2")
+    assert busy.refused is Refusal.SLOT
+    assert await store.count("acct-a", window=60) == 1  # the refusal booked nothing
+    assert (await _reserve(case, "t1")).allowed  # the holder may book again: still one
+    assert await store.count("acct-b", window=60) == 1
+    await store.settle(budgets=("acct-a", "acct-b"), slots=("s",), token="t1", cancel=False)
+    assert (await _reserve(case, "t2")).allowed
+    await store.settle(budgets=("acct-a", "acct-b"), slots=("s",), token="t2", cancel=False)
+    assert (await _reserve(case, "t3")).allowed
+    await store.settle(budgets=("acct-a", "acct-b"), slots=("s",), token="t3", cancel=False)
+    full = await _reserve(case, "t4")
+    assert full.refused is Refusal.BUDGET and 0 < full.retry_after <= 60
+    assert await store.acquire_slot("s", ttl=30, token="probe")  # the slot stayed free
+
+
+async def test_settle_with_cancel_takes_the_booking_back(case: StoreCase) -> None:
+    """A booking settled as "did not count" leaves the budget as it was."""
+    store = case.store
+    assert (await _reserve(case, "ok")).allowed
+    await store.settle(budgets=("acct-a", "acct-b"), slots=("s",), token="ok", cancel=True)
+    assert await store.count("acct-a", window=60) == 0
+    assert await store.count("acct-b", window=60) == 0
+    assert await store.acquire_slot("s", ttl=30, token="next")
+
+
+async def test_reserve_without_booking_only_peeks_the_budget(case: StoreCase) -> None:
+    """book=False takes the slot within the budget but records no action."""
+    assert (await _reserve(case, "t", book=False)).allowed
+    assert await case.store.count("acct-a", window=60) == 0
+
+
+async def test_concurrent_reserves_never_exceed_the_budget(case: StoreCase) -> None:
+    """20 racing bookings on separate slots with a budget of 3: exactly 3 get through."""
+    results = await asyncio.gather(*(_reserve(case, f"r{i}", slots=(f"s{i}",)) for i in range(20)))
+    assert sum(r.allowed for r in results) == 3
+    assert await case.store.count("acct-a", window=60) == 3
+
+
+async def test_leases_live_until_they_expire_or_are_dropped(case: StoreCase) -> None:
+    """A renewed lease is live; it dies after its TTL or when dropped."""
+    store = case.store
+    await store.renew_lease("p1", ttl=1.0)
+    await store.renew_lease("p2", ttl=60)
+    assert await store.live_leases(["p1", "p2", "p3"]) == {"p1", "p2"}
+    await case.timeline.advance(1.3)
+    assert await store.live_leases(["p1", "p2"]) == {"p2"}
+    await store.drop_lease("p2")
+    assert await store.live_leases(["p2"]) == frozenset()
 
 
 # -- global pool -------------------------------------------------------------------------
