@@ -155,6 +155,10 @@ EXPLAIN_NOTHING: Final = (
 )
 EXPLAIN_MATCH: Final = "*{code}* {excerpt}\n{cause}"
 EXPLAIN_READ: Final = "Read: {titles}"
+REDACTED_NOTE: Final = (
+    ":lock: I hid what looked like a password or sign-in code in that message before "
+    "reading it. If others could see it, change that password."
+)
 HOME_START: Final = "Start a check"
 HOME_INTRO: Final = (
     "*smtpcheck* helps when sending mail fails with _authentication failed_.\n"

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import InputError, LookupFailed, StoreUnavailable
+from bot.redaction import redact_credentials
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
 from handlers.blocks import kit, modal, turns
 from handlers.blocks.home import stats_message
@@ -113,7 +114,10 @@ async def handle_smtpcheck(
         await ack(text=text, blocks=body)
         return
     if args.kind == "question":
-        text, body = answer(deps.kb, args.value)
+        redacted = redact_credentials(args.value)
+        text, body = answer(deps.kb, redacted.text)
+        if redacted.hidden:
+            body.insert(0, kit.context(messages.REDACTED_NOTE))
         await ack(text=text, blocks=body)
         with contextlib.suppress(StoreUnavailable):  # the answer matters more than the count
             await deps.helpdesk.record_question(str(command["user_id"]))

@@ -2,7 +2,12 @@
 in triage channels. (Event retries are deduplicated by a middleware in ``bot.app``.)
 
 Mentions are answered in exactly one place, ``app_mention``: Slack also sends a
-``message.channels`` event for the same message, which is left alone here.
+``message.channels`` event for the same message, which is left alone here. In a DM
+both ``message.im`` and ``app_mention`` can fire for one message: whichever arrives
+first claims the message, so it is answered once.
+
+Pasted text is redacted (``bot.redaction``) before anything reads it, so a password
+in a message never reaches the engine, the store or a reply.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation
 from bot.errors import StoreUnavailable
-from bot.runtime.deps import deps_of
+from bot.redaction import redact_credentials
+from bot.runtime.deps import Deps, deps_of
 from bot.store import keys
 from handlers import help_thread as threads
 from knowledge import explain_reply
@@ -38,6 +44,15 @@ def _from_a_person(event: dict[str, Any], bot_user: str | None) -> bool:
     )
 
 
+async def first_answer(deps: Deps, event: dict[str, Any]) -> bool:
+    """True for the first of the events that carry one message (DM + mention)."""
+    try:
+        claim = keys.message_claim(str(event["channel"]), str(event["ts"]))
+        return await deps.store.claim(claim, TRIAGE_TTL)
+    except StoreUnavailable:
+        return True  # answering twice beats not answering while the store is down
+
+
 async def handle_mention(
     event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
@@ -45,9 +60,11 @@ async def handle_mention(
     text = threads.strip_mentions(str(event.get("text", "")))
     if not text or not _from_a_person(event, context.get("bot_user_id")):
         return
-    await threads.answer_message(
-        client, deps_of(context), key=_thread_of(event), user=str(event["user"]), text=text
-    )
+    deps = deps_of(context)
+    if await first_answer(deps, event):
+        await threads.answer_message(
+            client, deps, key=_thread_of(event), user=str(event["user"]), text=text
+        )
 
 
 async def handle_message(
@@ -60,9 +77,10 @@ async def handle_message(
     text = str(event.get("text", ""))
     if event.get("channel_type") == "im":
         text = threads.strip_mentions(text)
-        if text:
+        deps = deps_of(context)
+        if text and await first_answer(deps, event):
             await threads.answer_message(
-                client, deps_of(context), key=_thread_of(event), user=str(event["user"]), text=text
+                client, deps, key=_thread_of(event), user=str(event["user"]), text=text
             )
         return
     deps = deps_of(context)
@@ -74,8 +92,8 @@ async def handle_message(
 async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
     """One threaded explanation per thread, only when the text holds a known SMTP reply."""
     deps = deps_of(context)
-    text = str(event.get("text", ""))
-    if not explain_reply(deps.kb, text):
+    redacted = redact_credentials(str(event.get("text", "")))
+    if not explain_reply(deps.kb, redacted.text):
         return
     key = _thread_of(event)
     try:
@@ -86,8 +104,8 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
         # channel: without the store we cannot tell if this thread was explained.
         log.warning("triage skipped in %s: the store is unreachable", event.get("channel"))
         return
-    turn = await conversation.respond(deps.kb, deps.store, key, text)
-    await threads.post_turn(client, deps, key, turn)
+    turn = await conversation.respond(deps.kb, deps.store, key, redacted.text)
+    await threads.post_turn(client, deps, key, turn, redacted=redacted.hidden)
 
 
 def register(app: AsyncApp) -> None:

@@ -20,6 +20,7 @@ from bot import conversation, messages
 from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn
 from bot.errors import StoreUnavailable
+from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps
 from handlers.blocks import kit, turns
 from knowledge import CONFIDENCE_FLOOR, KnowledgeBase, search
@@ -59,15 +60,23 @@ async def post(client: AsyncWebClient, key: str, text: str, body: list[kit.Block
     await client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
 
 
-async def post_turn(client: AsyncWebClient, deps: Deps, key: str, turn: Turn) -> None:
+async def post_turn(
+    client: AsyncWebClient, deps: Deps, key: str, turn: Turn, *, redacted: bool = False
+) -> None:
+    """Render ``turn`` into its thread; ``redacted`` says a password was hidden first."""
     text, body = turns.render_turn(turn, key, faq=faq(deps))
-    await post(client, key, text, body)
+    if redacted:
+        body.insert(0, kit.context(messages.REDACTED_NOTE))
+    await post(client, key, text, body[: kit.MESSAGE_BLOCKS_MAX])
 
 
 async def answer_message(
     client: AsyncWebClient, deps: Deps, *, key: str, user: str, text: str
 ) -> None:
-    """A question or pasted error in a help thread: answer it and count the question."""
+    """A question or pasted error in a help thread: answer it and count the question.
+    Credential-looking text is redacted before anything reads it."""
+    redacted = redact_credentials(text)
+    text = redacted.text
     if is_greeting(text):
         reply, body = turns.greeting(key, faq(deps))
         await post(client, key, reply, body)
@@ -82,7 +91,7 @@ async def answer_message(
         # A lost count must not throw away the answer already worked out in context.
         with contextlib.suppress(StoreUnavailable):
             await deps.helpdesk.record_question(user, thread_key=key)
-    await post_turn(client, deps, key, turn)
+    await post_turn(client, deps, key, turn, redacted=redacted.hidden)
 
 
 async def escalate(

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -16,6 +17,7 @@ from bot import messages
 from bot.errors import StoreUnavailable
 from bot.runtime.deps import DEPS_KEY, Deps
 from bot.runtime.metrics import Metrics
+from bot.runtime.private import tell_privately
 from bot.store import keys
 from bot.store.base import Claims
 
@@ -74,7 +76,12 @@ class DedupeEvents(AsyncMiddleware):
 
 
 def error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
-    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_error(
+        error: Exception,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond | None = None,
+    ) -> None:
         """Log with a reference, tell the user that reference; never a traceback in chat."""
         reference = secrets.token_hex(4)
         kind = str(body.get("type") or ("command" if "command" in body else "unknown"))
@@ -83,13 +90,11 @@ def error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
         user = _id_of(body, "user")
         if user is None:
             return
-        channel = _id_of(body, "channel")
         text = messages.UNEXPECTED.format(ref=reference)
         try:
-            if channel:
-                await client.chat_postEphemeral(channel=channel, user=user, text=text)
-            else:
-                await client.chat_postMessage(channel=user, text=text)
+            # response_url where the payload has one (ephemeral, works in any channel);
+            # otherwise the person's DM: postEphemeral fails where the bot is no member.
+            await tell_privately(respond, client, user, text)
         except Exception:
             log.warning("could not tell %s about error %s", user, reference)
 

@@ -86,6 +86,11 @@ def event_claim(event_id: str) -> str:
     return f"event:{event_id}"
 
 
+def message_claim(channel: str, ts: str) -> str:
+    """The one answer to a message (a DM that mentions the bot fires two events)."""
+    return f"message:{channel}:{ts}"
+
+
 def submission_claim(submission_key: str) -> str:
     """One probe-modal submission (view id + hash)."""
     return f"submit:{submission_key}"

@@ -223,25 +223,70 @@ async def test_a_mention_in_a_triage_channel_is_answered_once(store: MemoryStore
         ]
 
 
-async def test_shortcut_explains_privately(store: MemoryStore) -> None:
-    """ "Explain SMTP error" on a message answers the person who used it, ephemerally."""
+async def test_shortcut_answers_through_response_url_everywhere(store: MemoryStore) -> None:
+    """ "Explain SMTP error" answers through the payload's response_url, privately, in a
+    channel the bot has joined, one it has not, and a DM between two people, where
+    chat.postEphemeral would fail with not_in_channel."""
     async with running_bot(store) as bot:
-        payload = {
-            "type": "message_action",
-            "callback_id": "explain_error",
-            "trigger_id": "trigger-shortcut",
-            "team": {"id": signing.TEAM_ID},
-            "user": {"id": "U0HELPER"},
-            "channel": {"id": "C0GENERAL"},
-            "message": {"ts": "800.1", "text": GMAIL_535, "user": "U0BOB"},
-            "message_ts": "800.1",
-        }
-        status, _ = await bot.interact(payload)
-        assert status == 200
-        private = (await bot.slack.wait_for("chat.postEphemeral"))[0].params
-        assert (private["channel"], private["user"]) == ("C0GENERAL", "U0HELPER")
-        assert "535" in private["text"] and "Read:" in private["text"]
+        for n, channel in enumerate(("C0GENERAL", "C0NOTJOINED", "D0ALICEBOB"), 1):
+            payload = signing.message_shortcut(GMAIL_535, user_id="U0HELPER", channel_id=channel)
+            status, _ = await bot.interact(payload)
+            assert status == 200
+            private = (await bot.slack.wait_for("response_url", n))[-1].params
+            assert private["response_type"] == "ephemeral"
+            assert private["replace_original"] is False
+            assert "535" in private["text"] and "Read:" in private["text"]
+        assert not bot.slack.of("chat.postEphemeral")
         assert not bot.slack.of("chat.postMessage")
+
+
+async def test_shortcut_without_response_url_falls_back_to_the_dm(store: MemoryStore) -> None:
+    """No response_url (or a hook that fails): the explanation goes to the user's DM."""
+    async with running_bot(store) as bot:
+        payload = signing.message_shortcut(GMAIL_535, user_id="U0HELPER", channel_id="D0ALICEBOB")
+        del payload["response_url"]
+        await bot.interact(payload)
+        dm = await next_post(bot, 0)
+        assert dm["channel"] == "D0HELPER" and "535" in dm["text"]
+        broken = signing.message_shortcut(GMAIL_535, user_id="U0HELPER")
+        broken["response_url"] = bot.slack.api_url.replace("/api/", "/gone/")  # 404
+        await bot.interact(broken)
+        assert (await next_post(bot, 1))["channel"] == "D0HELPER"
+
+
+async def test_shortcut_redacts_a_pasted_password(store: MemoryStore) -> None:
+    """A password in the explained message is never quoted back, and the reply says it
+    was hidden."""
+    canary = "Canary-Pw-55121"
+    text = f"{GMAIL_535}\nmy settings: user=alice@example.com password={canary}"
+    async with running_bot(store) as bot:
+        await bot.interact(signing.message_shortcut(text))
+        private = (await bot.slack.wait_for("response_url"))[0].params
+        assert messages.REDACTED_NOTE in private["text"]
+        assert canary not in bot.slack.everything()
+
+
+async def test_unexpected_error_reaches_the_user_where_the_bot_is_no_member(
+    store: MemoryStore,
+) -> None:
+    """When a handler fails in a DM between people, the error note still reaches the
+    user (through response_url), with a reference and no traceback."""
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("boom")
+
+    async with running_bot(store) as bot:
+        import handlers.shortcuts as shortcuts
+
+        original = shortcuts.explanation
+        shortcuts.explanation = broken  # type: ignore[assignment]
+        try:
+            await bot.interact(signing.message_shortcut(GMAIL_535, channel_id="D0ALICEBOB"))
+            told = (await bot.slack.wait_for("response_url"))[0].params
+        finally:
+            shortcuts.explanation = original
+        assert "reference" in told["text"] and "boom" not in told["text"]
+        assert not bot.slack.of("chat.postEphemeral")
 
 
 async def test_any_process_continues_a_thread(store: MemoryStore) -> None:
@@ -288,3 +333,45 @@ async def test_a_lost_question_count_keeps_the_thread_context(store: MemoryStore
         await send_message(bot, "I use Gmail", ts="950.2", thread_ts="950.1")
         tailored = await next_post(bot, 1)
         assert tailored["thread_ts"] == "950.1" and "Steps for Gmail." in text_of(tailored)
+
+
+async def test_a_dm_that_mentions_the_bot_is_answered_once(store: MemoryStore) -> None:
+    """message.im and app_mention for the same DM message give one answer, in either
+    order of arrival."""
+    async with running_bot(store) as bot:
+        text = "<@U0BOT> my email keeps saying authentication failed"
+        await send_message(bot, text, ts="990.1")
+        await send_message(bot, text, ts="990.1", kind="app_mention")
+        await send_message(bot, text, ts="991.1", kind="app_mention")
+        await send_message(bot, text, ts="991.1")
+        await next_post(bot, 1)
+        await asyncio.sleep(0.3)
+        assert [c.params["thread_ts"] for c in bot.slack.of("chat.postMessage")] == [
+            "990.1",
+            "991.1",
+        ]
+
+
+async def test_a_pasted_password_is_redacted_before_anything_reads_it(store: MemoryStore) -> None:
+    """An AUTH PLAIN line, a password= field and "pass:" in a DM, a mention and a
+    triage channel are never quoted back or stored; each reply says it hid them."""
+    import base64
+
+    canary = "Canary-Pw-77410"
+    blob = base64.b64encode(f"\0alice@example.com\0{canary}".encode()).decode()
+    pasted = f"C: AUTH PLAIN {blob}\nS: {GMAIL_535}\npassword={canary} pass: {canary}"
+    async with running_bot(store, settings_changes=TRIAGE_SETTINGS) as bot:
+        await send_message(bot, pasted, ts="995.1")
+        await send_message(
+            bot, f"<@U0BOT> {pasted}", ts="996.1", channel="C0GENERAL", kind="app_mention"
+        )
+        await send_message(
+            bot, pasted, ts="997.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        for n in range(3):
+            reply = await next_post(bot, n)
+            assert messages.REDACTED_NOTE in text_of(reply)
+            assert "535" in text_of(reply)
+        assert canary not in bot.slack.everything() and blob not in bot.slack.everything()
+        for key in ("D0ALICE:995.1", "C0GENERAL:996.1", f"{TRIAGE}:997.1"):
+            assert canary not in json.dumps(await store.get_thread(key))

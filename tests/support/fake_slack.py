@@ -5,6 +5,11 @@ Point the bot's ``SLACK_API_URL`` at ``FakeSlack.api_url``. Each call is kept as
 assert on exactly what reached "Slack", and search every byte of it for a canary.
 ``fail_next(method, retry_after=1)`` makes the next call to ``method`` answer 429
 with ``Retry-After``, once.
+
+Like Slack, ``chat.postEphemeral`` answers ``not_in_channel`` in a channel the bot is
+not a member of (``joined``, plus every DM it opened): a DM between two people, or a
+channel nobody invited it to. ``hook_url`` is a ``response_url`` base: what the bot
+POSTs there is recorded as method ``response_url``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from aiohttp import web
 BOT_USER = "U0BOT"
 TEAM_ID = "T0TEST"
 PERMALINK_BASE = "https://test.slack.invalid/archives/"
+# Channels the bot was invited to in every test (the helpdesk, a general and a triage one).
+JOINED = frozenset({"C0GENERAL", "C0HELPDESK", "C0TRIAGE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,9 @@ class Call:
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     api_url: str = ""
+    hook_url: str = ""
+    joined: set[str] = field(default_factory=lambda: set(JOINED))
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _fail: dict[str, int] = field(default_factory=dict)
@@ -48,12 +58,14 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # e.g. chat.getPermalink
+        app.router.add_post("/hooks/{path:.*}", self._hook)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
         self.api_url = f"http://127.0.0.1:{port}/api/"
+        self.hook_url = f"http://127.0.0.1:{port}/hooks/"
         return self
 
     async def stop(self) -> None:
@@ -114,6 +126,17 @@ class FakeSlack:
             self._changed.notify_all()
         return web.json_response(self._answer(method, params))
 
+    async def _hook(self, request: web.Request) -> web.Response:
+        """A ``response_url`` POST (JSON), recorded as method ``response_url``."""
+        body = await request.text()
+        params = json.loads(body) if body else {}
+        params["_path"] = request.match_info["path"]
+        self.calls.append(Call("response_url", params, body, time.perf_counter()))
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+        return web.Response(text="ok")
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {
@@ -127,7 +150,9 @@ class FakeSlack:
             }
         if method == "conversations.open":
             users = str(params.get("users", "U0NOBODY"))
-            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+            dm = "D" + users.split(",")[0].lstrip("U")
+            self.joined.add(dm)
+            return {"ok": True, "channel": {"id": dm}}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {
@@ -137,6 +162,8 @@ class FakeSlack:
                 "message": {"text": params.get("text", ""), "ts": ts},
             }
         if method == "chat.postEphemeral":
+            if str(params.get("channel")) not in self.joined:
+                return {"ok": False, "error": "not_in_channel"}
             return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
         if method == "chat.getPermalink":
             channel, ts = params.get("channel"), str(params.get("message_ts", ""))
@@ -151,4 +178,10 @@ class FakeSlack:
             view_id = params.get("view_id") or f"V{next(self._views):04d}"
             view.update({"id": view_id, "hash": f"hash-{view_id}"})
             return {"ok": True, "view": view}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            found = self.users.get(user, {"tz": "UTC", "tz_offset": 0})
+            return {"ok": True, "user": {"id": user, **found}}
+        if method.startswith("assistant.threads."):
+            return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
