@@ -213,6 +213,11 @@ OFFER_LABELS: Final = {
     "human": "Talk to a human",
     "not_what_i_meant": "Not what I meant",
 }
+NOT_YOUR_THREAD: Final = (
+    "This conversation is <@{asker}>'s, so its buttons are theirs. Want help of your own? "
+    "Send me your question in our direct messages, or type `/smtpcheck`."
+)
+BUTTON_ELSEWHERE: Final = "That button belongs to another conversation, so I did nothing."
 THREAD_GONE: Final = "I no longer have this conversation; please ask your question again."
 HELPDESK_THREAD_SUMMARY: Final = (
     ":sos: <@{user}> needs help sending mail.\n"

@@ -19,6 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation
+from bot.conversation.asker import remember_asker
 from bot.errors import StoreUnavailable
 from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps, deps_of
@@ -104,6 +105,7 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
         # channel: without the store we cannot tell if this thread was explained.
         log.warning("triage skipped in %s: the store is unreachable", event.get("channel"))
         return
+    await remember_asker(deps.store, key, str(event["user"]))
     turn = await conversation.respond(deps.kb, deps.store, key, redacted.text)
     await threads.post_turn(client, deps, key, turn, redacted=redacted.hidden)
 

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, messages
+from bot.conversation.asker import remember_asker
 from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn
 from bot.errors import StoreUnavailable
@@ -77,6 +78,8 @@ async def answer_message(
     Credential-looking text is redacted before anything reads it."""
     redacted = redact_credentials(text)
     text = redacted.text
+    with contextlib.suppress(StoreUnavailable):  # the answer matters more than the owner
+        await remember_asker(deps.store, key, user)
     if is_greeting(text):
         reply, body = turns.greeting(key, faq(deps))
         await post(client, key, reply, body)

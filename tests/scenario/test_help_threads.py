@@ -375,3 +375,53 @@ async def test_a_pasted_password_is_redacted_before_anything_reads_it(store: Mem
         assert canary not in bot.slack.everything() and blob not in bot.slack.everything()
         for key in ("D0ALICE:995.1", "C0GENERAL:996.1", f"{TRIAGE}:997.1"):
             assert canary not in json.dumps(await store.get_thread(key))
+
+
+async def test_only_the_asker_acts_on_a_help_thread(store: MemoryStore) -> None:
+    """A bystander clicking "That fixed it", "Talk to a human" or "Run a live check" in
+    someone's thread changes nothing, opens no modal and posts nothing; they are told
+    privately how to start their own. The asker's own clicks still work."""
+    async with running_bot(store) as bot:
+        await send_message(
+            bot,
+            "<@U0BOT> I use Gmail and my password is rejected",
+            ts="1000.1",
+            channel="C0GENERAL",
+            kind="app_mention",
+        )
+        answer = await next_post(bot, 0)
+        offered = buttons(answer)
+        for label in ("That fixed it", "Talk to a human", "Run a live check", "Still failing"):
+            await click(bot, offered[label], user="U0BYSTANDER")
+        told = await bot.slack.wait_for("response_url", 4)
+        assert all(c.params["response_type"] == "ephemeral" for c in told)
+        assert all("<@U0ALICE>'s" in c.params["text"] for c in told)
+        assert "/smtpcheck" in told[0].params["text"]
+        assert len(bot.slack.of("chat.postMessage")) == 1
+        assert not bot.slack.of("views.open")
+        week = await bot.bot.deps.helpdesk.summary(7)
+        assert week.resolutions == 0
+        await click(bot, offered["That fixed it"])
+        assert (await next_post(bot, 1))["text"] == messages.TURN_RESOLVED
+
+
+async def test_a_forged_thread_key_reaches_no_other_conversation(store: MemoryStore) -> None:
+    """A button whose value names another thread (or channel) than the message it sits
+    in does nothing there, even when the clicker is that thread's asker."""
+    async with running_bot(store) as bot:
+        await send_message(bot, "my email keeps saying authentication failed", ts="1100.1")
+        await next_post(bot, 0)
+        await send_message(
+            bot,
+            "<@U0BOT> smtp password rejected",
+            ts="1101.1",
+            channel="C0OTHER",
+            kind="app_mention",
+        )
+        other = await next_post(bot, 1)
+        forged = {**buttons(other)["Still failing"], "value": f"{DM}:1100.1"}
+        await click(bot, forged)
+        told = (await bot.slack.wait_for("response_url"))[0].params
+        assert told["text"] == messages.BUTTON_ELSEWHERE
+        await asyncio.sleep(0.2)
+        assert len(bot.slack.of("chat.postMessage")) == 2

@@ -61,11 +61,18 @@ def posts(bot: Running) -> int:
 
 
 def buttons(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every button of a message or view, by its label."""
+    """Every button of a message or view, by its label. Each carries where it was
+    posted (``_channel``, ``_thread_ts``, ``_ts``), so ``click`` sends the container
+    Slack would."""
     found: dict[str, dict[str, Any]] = {}
+    where = {
+        "_channel": params.get("channel"),
+        "_thread_ts": params.get("thread_ts"),
+        "_ts": params.get("ts"),
+    }
     for block in params.get("blocks") or []:
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            found[element["text"]["text"]] = element
+            found[element["text"]["text"]] = {**element, **where}
     return found
 
 
@@ -84,10 +91,17 @@ def text_of(params: dict[str, Any]) -> str:
 
 
 async def click(
-    bot: Running, button: dict[str, Any], *, user: str = ALICE, channel: str = DM
+    bot: Running, button: dict[str, Any], *, user: str = ALICE, channel: str | None = None
 ) -> None:
+    """Click ``button`` as ``user`` in the message it was posted in (``channel`` for a
+    button of an ephemeral answer, which has none)."""
     payload = signing.block_action(
-        button["action_id"], button["value"], user_id=user, channel_id=channel
+        button["action_id"],
+        button["value"],
+        user_id=user,
+        channel_id=channel or button.get("_channel") or DM,
+        thread_ts=button.get("_thread_ts"),
+        message_ts=button.get("_ts") or "1.0",
     )
     status, _ = await bot.interact(payload)
     assert status == 200
