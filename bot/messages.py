@@ -64,6 +64,10 @@ PREFILL_PARTIAL: Final = (
     "I could not look up every setting for {domain} in time; check the server and port."
 )
 PREFILL_FOUND: Final = "Settings for {domain} filled in from {source}; check they match yours."
+PREFILL_CLIPPED: Final = (
+    "What you typed was longer than these fields allow, so I shortened it: {fields}. "
+    "Check them before running the check."
+)
 HOST_NEEDED_WITH_EMAIL: Final = (
     "Give the server name. Tip: `/smtpcheck {email}` looks it up for you."
 )

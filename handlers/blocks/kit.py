@@ -7,6 +7,7 @@ a banner cannot ping ``<!channel>``, plant a link, or overflow a block.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -40,6 +41,22 @@ def clip(text: str, limit: int) -> str:
 def code(text: str) -> str:
     """Server text shown verbatim as inline code; backticks cannot end the span early."""
     return "`" + escape(clip(text, REPLY_SHOWN_MAX)).replace("`", "'") + "`"
+
+
+def spanned(text: str, values: Sequence[str]) -> str:
+    """``text`` escaped, with every occurrence of the server- or user-controlled
+    ``values`` (host names, mechanism names) in a code span, where Slack neither links
+    nor formats it. Longest values first, so "PLAIN, LOGIN" wins over "PLAIN"."""
+    wanted = sorted({v for v in values if v}, key=len, reverse=True)
+    if not wanted:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(v) for v in wanted))
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out += [escape(text[last : match.start()]), code(match.group(0))]
+        last = match.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
 
 
 def section(text: str) -> Block:

@@ -47,6 +47,10 @@ def check_blocks(where: str, body: list[dict[str, Any]], surface: str = "message
             assert len(block["text"]["text"]) <= 3000, where
         if kind == "context":
             assert all(len(e["text"]) <= 3000 for e in block["elements"]), where
+        if kind == "input":
+            element = block["element"]
+            if "initial_value" in element and "max_length" in element:
+                assert len(element["initial_value"]) <= element["max_length"], where
         if kind == "actions":
             elements = block["elements"]
             assert 0 < len(elements) <= 25, where
@@ -157,7 +161,7 @@ def test_modal_and_check_messages_fit() -> None:
     """The modal (longest prefill), refusal notice, progress, verdicts for every outcome,
     walkthroughs, answers and escalations fit."""
     long_prefill = modal.Prefill(
-        email="e" * 300, host="h" * 300, port=587, username="u" * 300, note=HUGE
+        email="e" * 3000, host="h" * 3000, port=587, username="u" * 3000, note=HUGE
     )
     check_view("modal", modal.probe_modal(long_prefill, origin_channel="C" * 20))
     check_view("notice", modal.notice_modal(messages.REFUSED_STORE))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from bot import messages
@@ -66,7 +67,7 @@ async def test_submission_runs_the_check_into_the_dm_thread(store: MemoryStore) 
         assert slack.of("conversations.open")[0].params["users"] == "U0ALICE"
         parent, details, verdict = slack.of("chat.postMessage")
         assert parent.params["channel"] == "D0ALICE"
-        assert parent.params["text"] == "Checking mail.example.com:587 ..."
+        assert parent.params["text"] == "Checking `mail.example.com:587` ..."
         ts = slack.of("chat.update")[-1].params["ts"]
         assert details.params["thread_ts"] == verdict.params["thread_ts"] == ts
         assert "Signed in successfully" in slack.of("chat.update")[-1].params["text"]
@@ -216,3 +217,54 @@ async def test_home_tab_is_published_and_opens_the_modal(store: MemoryStore) -> 
         await bot.interact(signing.block_action("home_start_check", ""))
         view = (await bot.slack.wait_for("views.open"))[0].params["view"]
     assert view["callback_id"] == modal.MODAL_CALLBACK
+
+
+def outside_code_spans(text: str) -> str:
+    """``text`` with every inline code span removed."""
+    return re.sub(r"`[^`]*`", "", text)
+
+
+async def test_server_text_is_escaped_and_code_spanned_everywhere(store: MemoryStore) -> None:
+    """A hostile banner and mechanism names never reach a message, its text fallback or
+    the helpdesk summary outside a code span, and never unescaped (no ping, no link)."""
+    hostile = ScriptedProbe(
+        Outcome.REACHABLE,
+        banner="<!channel> see http://evil.example/x",
+        mechanisms=("PLAIN", "<@U0ADMIN>", "evil.example"),
+    )
+    async with running_bot(store, probe=hostile, advise=None) as bot:
+        await run_check(bot, username=None, password=None)
+        verdict = bot.slack.of("chat.postMessage")[-1].params
+        human = next(
+            b for b in verdict["blocks"][-1]["elements"] if b["action_id"] == "check_human"
+        )
+        await bot.interact(signing.block_action(check.ACTION_HUMAN, human["value"]))
+        await bot.slack.wait_for("chat.postMessage", 5)
+        sent = bot.slack.of("chat.postMessage") + bot.slack.of("chat.update")
+        assert any(c.params.get("channel") == HELPDESK for c in sent)
+        for call in sent:
+            params = call.params
+            texts = [
+                str(params.get("text", "")),
+                *re.findall(r'"text": "((?:[^"\\]|\\.)*)"', json.dumps(params.get("blocks") or [])),
+            ]
+            for text in texts:
+                assert "<!channel>" not in text and "<@U0ADMIN>" not in text
+                assert "evil.example" not in outside_code_spans(text), text
+        assert "&lt;!channel&gt;" in json.dumps([c.params for c in sent])
+
+
+async def test_long_arguments_are_clipped_to_the_modal_fields(store: MemoryStore) -> None:
+    """`/smtpcheck` with a host or address longer than its field allows opens a modal
+    Slack accepts (every value within its max_length) that says what was shortened."""
+    host = "a" * 60 + "." + "b" * 400 + ".example.com"
+    email = "c" * 400 + "@unknown-domain.example"
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        for typed, field in ((f"{host}:587", "Outgoing mail server"), (email, "Your email")):
+            view = await bot.open_modal(typed)
+            for block in view["blocks"]:
+                element = block.get("element", {})
+                if "initial_value" in element:
+                    assert len(element["initial_value"]) <= element["max_length"]
+            assert "shortened it" in view["blocks"][0]["text"]["text"]
+            assert field in view["blocks"][0]["text"]["text"]

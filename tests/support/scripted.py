@@ -25,6 +25,7 @@ class ScriptedProbe:
 
     outcome: Outcome = Outcome.AUTHENTICATED
     banner: str = "mail.example.com ESMTP ready"
+    mechanisms: tuple[str, ...] = ()  # advertised AUTH mechanisms (server-controlled)
     hold: asyncio.Event | None = None  # when set, the probe waits for it before finishing
     requests: list[ProbeRequest] = field(default_factory=list)
 
@@ -37,7 +38,7 @@ class ScriptedProbe:
                 stage=Stage.BANNER,
                 status=Status.OK,
                 elapsed_ms=3.0,
-                detail="greeting received",
+                detail=f"greeting {self.banner}",
                 reply=Reply(code=220, enhanced=None, text=self.banner),
             ),
         ]
@@ -67,4 +68,5 @@ class ScriptedProbe:
             username=request.username,
             outcome=self.outcome,
             steps=tuple(steps),
+            auth_mechanisms=self.mechanisms,
         )
