@@ -222,6 +222,8 @@ NOT_YOUR_THREAD: Final = (
     "Send me your question in our direct messages, or type `/smtpcheck`."
 )
 BUTTON_ELSEWHERE: Final = "That button belongs to another conversation, so I did nothing."
+MORE_OPTIONS: Final = "More options"
+MORE_QUESTIONS: Final = "More questions"
 THREAD_GONE: Final = "I no longer have this conversation; please ask your question again."
 HELPDESK_THREAD_SUMMARY: Final = (
     ":sos: <@{user}> needs help sending mail.\n"

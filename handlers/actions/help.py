@@ -180,13 +180,20 @@ async def handle_open_article(
     await threads.post_turn(client, deps, key, turn)
 
 
-def register(app: AsyncApp) -> None:
+def routes() -> list[tuple[re.Pattern[str], Callable[..., Awaitable[None]]]]:
+    """Every help button's action id (pattern) and listener."""
     actions = turns.OFFER_ACTIONS
-    app.action(actions[Offer.FIXED])(handle_fixed)
-    app.action(actions[Offer.STILL_FAILING])(handle_still_failing)
-    app.action(actions[Offer.NOT_WHAT_I_MEANT])(handle_not_what_i_meant)
-    app.action(actions[Offer.LIVE_CHECK])(handle_live_check)
-    app.action(actions[Offer.HUMAN])(handle_talk_to_human)
-    app.action(re.compile(rf"^({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+$"))(
-        handle_open_article
+    listeners = (
+        (actions[Offer.FIXED], handle_fixed),
+        (actions[Offer.STILL_FAILING], handle_still_failing),
+        (actions[Offer.NOT_WHAT_I_MEANT], handle_not_what_i_meant),
+        (actions[Offer.LIVE_CHECK], handle_live_check),
+        (actions[Offer.HUMAN], handle_talk_to_human),
+        (rf"({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+", handle_open_article),
     )
+    return [(re.compile(pattern), listener) for pattern, listener in listeners]
+
+
+def register(app: AsyncApp) -> None:
+    for pattern, listener in routes():
+        app.action(re.compile(f"^{pattern.pattern}$"))(listener)

@@ -105,3 +105,72 @@ def chunks(lines: Sequence[str], limit: int) -> list[str]:
 
 def plain_text(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text}
+
+
+# -- at most three buttons a message ---------------------------------------------
+BUTTONS_SHOWN: Final = 3  # more buttons than this make a message hard to scan
+OVERFLOW_MAX: Final = 5  # Slack's overflow menu holds 2-5 options; a select holds more
+OPTION_VALUE_MAX: Final = 150
+ACTION_MORE: Final = "more_menu"
+MENU_SEPARATOR: Final = "#"  # action id and button value in one option value
+
+
+def menu_value(action_id: str, value: str) -> str:
+    return f"{action_id}{MENU_SEPARATOR}{value}"[:OPTION_VALUE_MAX]
+
+
+def parse_menu_value(value: str) -> tuple[str, str]:
+    """(action id, button value) of a "More" option."""
+    action_id, _, rest = value.partition(MENU_SEPARATOR)
+    return action_id, rest
+
+
+def compact_buttons(body: list[Block], *, label: str, keep: int = BUTTONS_SHOWN) -> list[Block]:
+    """``body`` with at most ``keep`` buttons; the others become options of one "More"
+    menu (an overflow menu, or a select when there are more than five) at the end."""
+    total = sum(
+        e.get("type") == "button" for b in body if b.get("type") == "actions" for e in b["elements"]
+    )
+    if total <= keep:
+        return body
+    keep = keep - 1 if total - keep == 1 else keep  # an overflow needs two options
+    shown = 0
+    rest: list[Block] = []
+    out: list[Block] = []
+    for block in body:
+        if block.get("type") != "actions":
+            out.append(block)
+            continue
+        kept = []
+        for element in block["elements"]:
+            if element.get("type") == "button":
+                if shown >= keep:
+                    rest.append(element)
+                    continue
+                shown += 1
+            kept.append(element)
+        if kept:
+            out.append({**block, "elements": kept})
+    options = [
+        {
+            "text": plain_text(clip(e["text"]["text"], BUTTON_TEXT_MAX)),
+            "value": menu_value(e["action_id"], str(e.get("value", ""))),
+        }
+        for e in rest[:100]
+    ]
+    menu: Block = (
+        {"type": "overflow", "action_id": ACTION_MORE, "options": options}
+        if len(options) <= OVERFLOW_MAX
+        else {
+            "type": "static_select",
+            "action_id": ACTION_MORE,
+            "placeholder": plain_text(clip(label, BUTTON_TEXT_MAX)),
+            "options": options,
+        }
+    )
+    last = next((b for b in reversed(out) if b.get("type") == "actions"), None)
+    if last is not None and len(last["elements"]) < 25:
+        last["elements"] = [*last["elements"], menu]
+    else:
+        out.append({"type": "actions", "block_id": "more", "elements": [menu]})
+    return out

@@ -76,11 +76,12 @@ def articles_block(
 
 
 def faq_blocks(thread_key: str | None, questions: Sequence[tuple[str, str]]) -> list[Block]:
-    """The "Common questions" entry: each question a button."""
-    return [
+    """The "Common questions" entry: the first questions as buttons, the rest in a menu."""
+    body = [
         kit.section(messages.COMMON_QUESTIONS),
         articles_block(thread_key, questions, faq=True, block_id="help-faq"),
     ]
+    return kit.compact_buttons(body, label=messages.MORE_QUESTIONS)
 
 
 def greeting(
@@ -193,6 +194,7 @@ def render_turn(
     text, body = _body(turn, thread_key, faq)
     if turn.offers:
         body.append(offers_block(thread_key, turn.offers))
+    body = kit.compact_buttons(body, label=messages.MORE_OPTIONS)
     return kit.clip(text, kit.FALLBACK_TEXT_MAX), body[: kit.MESSAGE_BLOCKS_MAX]
 
 

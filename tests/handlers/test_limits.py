@@ -56,9 +56,22 @@ def check_blocks(where: str, body: list[dict[str, Any]], surface: str = "message
             assert 0 < len(elements) <= 25, where
             ids = [e["action_id"] for e in elements]
             assert len(ids) == len(set(ids)), f"{where}: duplicate action_id in a block"
-            for element in elements:
+            buttons = [e for e in elements if e["type"] == "button"]
+            for element in buttons:
                 assert 0 < len(element["text"]["text"]) <= 75, where
                 assert len(element.get("value", "")) <= 2000, where
+            for menu in (e for e in elements if e["type"] in ("overflow", "static_select")):
+                limit = 5 if menu["type"] == "overflow" else 100
+                assert 2 <= len(menu["options"]) <= limit or menu["type"] != "overflow", where
+                assert len(menu["options"]) <= limit, where
+                for option in menu["options"]:
+                    assert 0 < len(option["text"]["text"]) <= 75, where
+                    assert len(option["value"]) <= 150, where
+    shown = sum(
+        e["type"] == "button" for b in body if b["type"] == "actions" for e in b["elements"]
+    )
+    if surface == "message":
+        assert shown <= kit.BUTTONS_SHOWN, f"{where}: {shown} buttons"
 
 
 def check_message(where: str, rendered: tuple[str, list[dict[str, Any]]]) -> None:

@@ -19,6 +19,7 @@ from tests.support.helpdesk import (
     next_post,
     send_message,
     text_of,
+    visible_buttons,
 )
 
 TRIAGE = "C0TRIAGE"
@@ -41,6 +42,7 @@ async def test_dm_conversation_carries_context_and_records_resolution(store: Mem
         assert (first["channel"], first["thread_ts"]) == (DM, "100.1")
         offered = buttons(first)
         assert list(offered) == [*messages.OFFER_LABELS.values()]
+        assert visible_buttons(first) <= 3  # the rest sit in the "More" menu
         assert {b["value"] for b in offered.values()} == {f"{DM}:100.1"}
         assert "Step 1 of" in text_of(first)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from handlers.blocks import kit
 from tests.support import slack_signing as signing
 from tests.support.fake_slack import Call
 from tests.support.harness import Running
@@ -72,8 +73,24 @@ def buttons(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
     for block in params.get("blocks") or []:
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            found[element["text"]["text"]] = {**element, **where}
+            if element["type"] in ("overflow", "static_select"):  # the "More" menu
+                for option in element["options"]:
+                    menu = {"action_id": element["action_id"], "_option": option}
+                    value = kit.parse_menu_value(option["value"])[1]
+                    found[option["text"]["text"]] = {**menu, "value": value, **where}
+            else:
+                found[element["text"]["text"]] = {**element, **where}
     return found
+
+
+def visible_buttons(params: dict[str, Any]) -> int:
+    """How many buttons a message shows (menu options not counted)."""
+    return sum(
+        element["type"] == "button"
+        for block in params.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block["elements"]
+    )
 
 
 def text_of(params: dict[str, Any]) -> str:
@@ -103,6 +120,8 @@ async def click(
         thread_ts=button.get("_thread_ts"),
         message_ts=button.get("_ts") or "1.0",
     )
+    if "_option" in button:  # an option of the "More" menu, chosen
+        payload["actions"][0].update(type="overflow", selected_option=button["_option"])
     status, _ = await bot.interact(payload)
     assert status == 200
 
