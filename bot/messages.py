@@ -223,6 +223,9 @@ NOT_YOUR_THREAD: Final = (
 )
 BUTTON_ELSEWHERE: Final = "That button belongs to another conversation, so I did nothing."
 MORE_OPTIONS: Final = "More options"
+EXPLAIN_MORE: Final = "Explain more"
+TRIAGE_TRY: Final = "Try first: {step}"
+TRIAGE_TEXT: Final = "SMTP error {code}: {cause}"
 MORE_QUESTIONS: Final = "More questions"
 THREAD_GONE: Final = "I no longer have this conversation; please ask your question again."
 HELPDESK_THREAD_SUMMARY: Final = (

@@ -18,13 +18,14 @@ from typing import Any, Final
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import conversation
+from bot import conversation, messages
 from bot.conversation.asker import remember_asker
 from bot.errors import StoreUnavailable
 from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps, deps_of
 from bot.store import keys
 from handlers import help_thread as threads
+from handlers.blocks import kit, turns
 from knowledge import explain_reply
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,11 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
         return
     await remember_asker(deps.store, key, str(event["user"]))
     turn = await conversation.respond(deps.kb, deps.store, key, redacted.text)
-    await threads.post_turn(client, deps, key, turn, redacted=redacted.hidden)
+    # Unasked-for help stays short: the cause, one line, and "Explain more".
+    text, body = turns.triage_message(turn, key)
+    if redacted.hidden:
+        body.insert(0, kit.context(messages.REDACTED_NOTE))
+    await threads.post(client, key, text, body)
 
 
 def register(app: AsyncApp) -> None:

@@ -16,6 +16,7 @@ from typing import Final, cast
 
 from bot.errors import KnowledgeError
 from knowledge.entries import ENHANCED, HOST, URL, Entry, T, read_yaml
+from knowledge.faq import load_faq
 from knowledge.findings import FINDINGS_FILE, load_findings
 from knowledge.model import (
     Article,
@@ -298,6 +299,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         clients=clients,
         findings=MappingProxyType(findings),
         outcomes=MappingProxyType(outcomes),
+        faq=MappingProxyType(load_faq(root, articles)),
     )
     from knowledge.search import warm_up  # search imports the model, not the loader
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Final, Literal
 
 SecurityName = Literal["starttls", "tls"]
@@ -46,6 +48,22 @@ class Article:
             if key is not None and key in self.variants:
                 return self.variants[key]
         return self.steps
+
+
+class FixedBy(StrEnum):
+    """Who can apply an article's fix (``faq.yaml``)."""
+
+    USER = "user"
+    ADMIN = "admin"
+    PROVIDER = "provider"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaqEntry:
+    """An article's common-question label and who can apply its fix."""
+
+    question: str
+    fixed_by: FixedBy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,6 +152,8 @@ class KnowledgeBase:
     clients: Mapping[str, Client]
     findings: Mapping[str, Wording]  # keyed by the probe's finding values
     outcomes: Mapping[str, Wording]  # keyed by outcome values, for reports with no finding
+    # article id -> its common-question label and who fixes it (knowledge.faq)
+    faq: Mapping[str, FaqEntry] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

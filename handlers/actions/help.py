@@ -180,6 +180,20 @@ async def handle_open_article(
     await threads.post_turn(client, deps, key, turn)
 
 
+async def handle_explain_more(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """The whole answer behind a short triage reply, in its thread."""
+    clicked = await _clicked(ack, body, client, context)
+    if clicked is None:
+        return
+    deps, _, key, article = clicked
+    if key is None or article not in deps.kb.articles:
+        return
+    turn = await conversation.choose(deps.kb, deps.store, key, str(article))
+    await threads.post_turn(client, deps, key, turn)
+
+
 def routes() -> list[tuple[re.Pattern[str], Callable[..., Awaitable[None]]]]:
     """Every help button's action id (pattern) and listener."""
     actions = turns.OFFER_ACTIONS
@@ -189,6 +203,7 @@ def routes() -> list[tuple[re.Pattern[str], Callable[..., Awaitable[None]]]]:
         (actions[Offer.NOT_WHAT_I_MEANT], handle_not_what_i_meant),
         (actions[Offer.LIVE_CHECK], handle_live_check),
         (actions[Offer.HUMAN], handle_talk_to_human),
+        (turns.ACTION_EXPLAIN_MORE, handle_explain_more),
         (rf"({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+", handle_open_article),
     )
     return [(re.compile(pattern), listener) for pattern, listener in listeners]

@@ -33,6 +33,8 @@ OFFER_ACTIONS: Final = {offer: f"{ACTION_PREFIX}{offer.value}" for offer in Offe
 # each gets a numbered id; the listeners match the prefix.
 ACTION_CHOOSE: Final = "help_choose"
 ACTION_FAQ: Final = "help_faq"
+ACTION_EXPLAIN_MORE: Final = "help_explain_more"
+TRIAGE_LINE_MAX: Final = 200  # the short reply's one line of what to try
 SEPARATOR: Final = "|"  # thread key and article id in one button value
 
 
@@ -227,3 +229,29 @@ def answer_message(
     if others:
         blocks.append(context(messages.ANSWER_MORE.format(titles=", ".join(others))))
     return clip(f"{title}: {summary}", FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def triage_message(turn: Turn, thread_key: str) -> tuple[str, list[Block]]:
+    """The unsolicited reply in a triage channel: the cause in one line, the first thing
+    to try in one more, and "Explain more" (the whole answer, on request)."""
+    match = turn.matches[0] if turn.matches else None
+    cause = kit.clip(match.cause, kit.REPLY_SHOWN_MAX) if match else ""
+    code = _code(match) if match else "?"
+    head = messages.TURN_ERROR.format(code=kit.escape(code), cause=kit.escape(cause))
+    body: list[Block] = [kit.section(head)]
+    if turn.step is not None:
+        step = kit.clip(turn.step.text, TRIAGE_LINE_MAX)
+        body.append(kit.context(messages.TRIAGE_TRY.format(step=kit.escape(step))))
+    article = turn.article.id if turn.article else None
+    buttons = [
+        kit.button(ACTION_EXPLAIN_MORE, messages.EXPLAIN_MORE, button_value(thread_key, article))
+    ]
+    if Offer.FIXED in turn.offers:
+        buttons.append(
+            kit.button(
+                OFFER_ACTIONS[Offer.FIXED], messages.OFFER_LABELS["fixed"], button_value(thread_key)
+            )
+        )
+    body.append({"type": "actions", "block_id": "help-triage", "elements": buttons})
+    text = messages.TRIAGE_TEXT.format(code=code, cause=cause)
+    return kit.clip(text, FALLBACK_TEXT_MAX), body

@@ -125,6 +125,8 @@ def test_every_turn_kind_fits() -> None:
     for where, turn in every_turn(kb):
         seen.add(turn.kind)
         check_message(where, turns.render_turn(turn, key, faq=faq_list))
+        if turn.kind is TurnKind.EXPLANATION:
+            check_message(f"triage {where}", turns.triage_message(turn, key))
     assert seen == set(TurnKind)
     check_message("greeting", turns.greeting(key, faq_list))
 

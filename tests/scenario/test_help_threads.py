@@ -427,3 +427,33 @@ async def test_a_forged_thread_key_reaches_no_other_conversation(store: MemorySt
         assert told["text"] == messages.BUTTON_ELSEWHERE
         await asyncio.sleep(0.2)
         assert len(bot.slack.of("chat.postMessage")) == 2
+
+
+async def test_triage_reply_is_short_and_explains_more_on_request(store: MemoryStore) -> None:
+    """The unasked-for reply is the cause, one line to try and "Explain more" (plus
+    "That fixed it" only when the poster can fix it); "Explain more" posts the answer
+    with its steps. An error only an admin can fix offers no "That fixed it"."""
+    m365 = (
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled "
+        "for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information."
+    )
+    async with running_bot(store, settings_changes=TRIAGE_SETTINGS) as bot:
+        await send_message(
+            bot, GMAIL_535, ts="1200.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        short = await next_post(bot, 0)
+        assert len(short["blocks"]) <= 3 and "Step 1 of" not in text_of(short)
+        assert short["text"].startswith("SMTP error 535 5.7.8:")
+        assert "`535-5.7.8" not in text_of(short)
+        assert list(buttons(short)) == [messages.EXPLAIN_MORE, "That fixed it"]
+        await click(bot, buttons(short)[messages.EXPLAIN_MORE], user="U0BOB")
+        more = await next_post(bot, 1)
+        assert more["thread_ts"] == "1200.1" and "Step 1 of" in text_of(more)
+        await send_message(
+            bot, m365, ts="1201.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        admin_only = await next_post(bot, 2)
+        assert "5.7.139" in admin_only["text"]
+        assert list(buttons(admin_only)) == [messages.EXPLAIN_MORE]
+        await click(bot, buttons(admin_only)[messages.EXPLAIN_MORE], user="U0BOB")
+        assert "That fixed it" not in buttons(await next_post(bot, 3))
