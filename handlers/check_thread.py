@@ -70,13 +70,14 @@ class SlackCheckSink:
         channel, ts = str(record.channel), str(record.thread_ts)
         text, body = check.finished_parent(record, report)
         await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=body)
-        for text, body in (
-            check.steps_message(report),
-            check.verdict_message(record, report, advice),
-        ):
-            await self._client.chat_postMessage(
-                channel=channel, thread_ts=ts, text=text, blocks=body
-            )
+        text, body = check.steps_message(report)
+        await self._client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
+        # The parent's edit notifies nobody and a reply in the bot's own thread only its
+        # followers: the verdict is also sent to the conversation, so it notifies.
+        text, body = check.verdict_message(record, report, advice)
+        await self._client.chat_postMessage(
+            channel=channel, thread_ts=ts, text=text, blocks=body, reply_broadcast=True
+        )
 
     async def crashed(self, record: CheckRecord, reference: str) -> None:
         text = messages.CHECK_CRASHED.format(ref=reference)

@@ -6,6 +6,7 @@ with trend sparklines). ``home_view`` is pure; ``publish_home`` gathers its inpu
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -18,6 +19,7 @@ from bot.runtime.deps import Deps, deps_of
 from bot.store.base import CheckRecord
 from handlers.blocks import modal
 from handlers.blocks.home import ACTION_START, home_view
+from handlers.timezones import reader_zone
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,8 @@ async def handle_publish_home(
     except StoreUnavailable:
         log.warning("store unreachable: App Home without checks and numbers")
     questions = conversation.common_questions(deps.kb, HOME_QUESTIONS)
-    view = home_view(questions=questions, checks=checks, stats=stats)
+    zone = await reader_zone(client, user) if checks else None
+    view = home_view(questions=questions, checks=checks, stats=stats, zone=zone or UTC)
     await client.views_publish(user_id=user, view=view)
 
 

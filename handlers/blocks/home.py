@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Final
 
 from bot import messages
@@ -14,9 +14,10 @@ from bot.store.base import CheckRecord, CheckState
 from handlers.blocks import kit, turns
 
 
-def check_line(record: CheckRecord) -> str:
-    """One recent check: when, where, how it went (no username, no secret)."""
-    when = datetime.fromtimestamp(record.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+def check_line(record: CheckRecord, zone: tzinfo = UTC) -> str:
+    """One recent check: when (in the reader's ``zone``), where, how it went (no
+    username, no secret)."""
+    when = datetime.fromtimestamp(record.created_at, tz=zone).strftime("%Y-%m-%d %H:%M %Z")
     if record.state is CheckState.INTERRUPTED:
         verdict = messages.HOME_CHECK_INTERRUPTED
     elif record.outcome == Outcome.CRASHED:
@@ -56,10 +57,12 @@ def home_view(
     questions: Sequence[tuple[str, str]],
     checks: Sequence[CheckRecord],
     stats: tuple[HelpdeskStats, HelpdeskStats] | None = None,
+    zone: tzinfo = UTC,
 ) -> dict[str, Any]:
-    """The Home tab; ``stats`` (admins only) adds the dashboard."""
+    """The Home tab, times in the reader's ``zone``; ``stats`` (admins only) adds the
+    dashboard."""
     button = kit.button(ACTION_START, messages.HOME_START, primary=True)
-    lines = [check_line(record) for record in checks] or [messages.HOME_NO_CHECKS]
+    lines = [check_line(record, zone) for record in checks] or [messages.HOME_NO_CHECKS]
     body: list[kit.Block] = [
         kit.section(messages.HOME_INTRO),
         {"type": "actions", "block_id": "home-actions", "elements": [button]},

@@ -70,6 +70,9 @@ async def test_submission_runs_the_check_into_the_dm_thread(store: MemoryStore) 
         assert parent.params["text"] == "Checking `mail.example.com:587` ..."
         ts = slack.of("chat.update")[-1].params["ts"]
         assert details.params["thread_ts"] == verdict.params["thread_ts"] == ts
+        # The verdict notifies: it is also sent to the conversation, not only an edit.
+        assert verdict.params.get("reply_broadcast") in (True, "1", "true")
+        assert "reply_broadcast" not in details.params
         assert "Signed in successfully" in slack.of("chat.update")[-1].params["text"]
         buttons = verdict.params["blocks"][-1]["elements"]
         assert [b["text"]["text"] for b in buttons] == ["Run again", "Talk to a human"]

@@ -173,3 +173,26 @@ def test_a_crashed_check_is_not_shown_as_running() -> None:
     )
     line = check_line(crashed)
     assert messages.HOME_CHECK_FAILED in line and messages.HOME_CHECK_RUNNING not in line
+
+
+async def test_home_shows_check_times_in_the_readers_time_zone(store: MemoryStore) -> None:
+    """App Home asks users.info for the reader's zone once (cached) and shows the time
+    of each check in it, with the zone's name."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from handlers import timezones
+
+    timezones._cache.clear()
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        bot.slack.users[ALICE] = {"tz": "Asia/Kolkata", "tz_offset": 19800}
+        modal = await bot.open_modal()
+        values = form_values(host="mail.example.com", port="587", security="auto")
+        await bot.submit(modal, values)
+        await bot.slack.wait_for("chat.postMessage", 3)
+        record = (await store.list_checks(ALICE, 1))[0]
+        first = json.dumps(await open_home(bot, ALICE))
+        await open_home(bot, ALICE)
+        local = datetime.fromtimestamp(record.created_at, tz=ZoneInfo("Asia/Kolkata"))
+        assert local.strftime("%Y-%m-%d %H:%M IST") in first
+        assert len(bot.slack.of("users.info")) == 1
