@@ -16,6 +16,7 @@ from typing import Final
 import aiohttp
 import dns.asyncresolver
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -67,6 +68,12 @@ class Bot:
     client: AsyncWebClient
     notify_interrupted: Callable[[CheckRecord], Awaitable[None]]
     """Tells a swept check's owner that a restart cut it short (a Slack surface)."""
+
+
+def drop_token_unused_warning(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN itself and, given our client too, warns that the token
+    "will be unused": it is the very token the client carries, so the line only misleads."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def configure_logging(level: str) -> None:
@@ -164,6 +171,7 @@ def build_app(
     )
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    bolt_logger.addFilter(drop_token_unused_warning)
     secret = settings.slack_signing_secret
     app = AsyncApp(
         name="smtpcheck",
