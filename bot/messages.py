@@ -26,8 +26,11 @@ NO_ANSWER: Final = (
     "or run `/smtpcheck` to test your settings live."
 )
 UNSURE_ANSWER: Final = "I am not sure this is what you mean; here is my best guess."
-ANSWER_MORE: Final = "Also see: {titles}"
+ANSWER_MORE: Final = "Also see:"
 ANSWER_STEPS_TITLE: Final = "*What to do*"
+SHOW_ALL_STEPS: Final = "Show all {total} steps"
+ARTICLE_TITLE: Final = "Article"  # <= 24 characters
+ARTICLE_CLOSE: Final = "Close"
 
 # -- the modal --------------------------------------------------------------------
 MODAL_TITLE: Final = "Check mail sign-in"  # <= 24 characters
@@ -121,7 +124,7 @@ SERVER_SAID: Final = "server said: {reply}"
 DIAGNOSIS_TITLE: Final = "*What this means*"
 LIKELY_CAUSE: Final = "*Most likely cause:* {cause}"
 NEXT_STEPS_TITLE: Final = "*Next steps*"
-READ_MORE: Final = "*Read more:* {titles}"
+READ_MORE_MENU: Final = "Read more"
 BUTTON_FIX: Final = "Walk me through the fix"
 BUTTON_AGAIN: Final = "Run again"
 BUTTON_HUMAN: Final = "Talk to a human"

@@ -154,7 +154,8 @@ def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[kit.Block]]:
         best.summary,
         best.steps_for(result.provider, result.client),
         unsure=result.confidence < CONFIDENCE_FLOOR,
-        more=[a.article.title for a in result.answers[1:]],
+        article_id=best.id,
+        more=[(a.article.id, a.article.title) for a in result.answers[1:]],
     )
     if result.matches:
         cause = kit.escape(result.matches[0].cause)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.actions import check, help, menu
+from handlers.actions import article, check, help, menu
 
 
 def register(app: AsyncApp) -> None:
     """Attach every button family's listeners to ``app``."""
+    article.register(app)
     check.register(app)
     help.register(app)
-    menu.register(app, help.routes())
+    menu.register(app, [*help.routes(), *article.routes()])

@@ -9,7 +9,10 @@ from bot import messages
 from bot.checks.advice import Advice
 from bot.probe.model import Outcome, ProbeReport, StepResult
 from bot.store.base import CheckRecord
+from handlers.blocks.article import ACTION_OPEN
 from handlers.blocks.kit import (
+    ACTION_MORE,
+    BUTTON_TEXT_MAX,
     FALLBACK_TEXT_MAX,
     MESSAGE_BLOCKS_MAX,
     REPLY_SHOWN_MAX,
@@ -21,6 +24,8 @@ from handlers.blocks.kit import (
     code,
     context,
     escape,
+    menu_value,
+    plain_text,
     section,
     spanned,
     target,
@@ -88,12 +93,30 @@ def verdict_message(
     if advice.next_steps:
         steps = "\n".join(f"{i}. {spanned(s, quoted)}" for i, s in enumerate(advice.next_steps, 1))
         parts.append(messages.NEXT_STEPS_TITLE + "\n" + steps)
-    if advice.articles:
-        titles = ", ".join(f"_{escape(a.title)}_" for a in advice.articles)
-        parts.append(messages.READ_MORE.format(titles=titles))
     blocks = [section(part) for part in parts]
+    if advice.articles:
+        blocks.append(read_more_block(advice))
     blocks.append(actions_block(record.check_id, fixable=report.outcome not in _PASSED))
     return clip(f"{verdict}: {summary}", FALLBACK_TEXT_MAX), blocks
+
+
+def read_more_block(advice: Advice) -> Block:
+    """ "Read more": the diagnosis's articles in a menu that opens the chosen one (the
+    message keeps its three buttons for what to do next)."""
+    options = [
+        {
+            "text": plain_text(clip(a.title, BUTTON_TEXT_MAX)),
+            "value": menu_value(ACTION_OPEN, a.id),
+        }
+        for a in advice.articles[:100]
+    ]
+    menu = {
+        "type": "static_select",
+        "action_id": ACTION_MORE,
+        "placeholder": plain_text(messages.READ_MORE_MENU),
+        "options": options,
+    }
+    return {"type": "actions", "block_id": "verdict-read", "elements": [menu]}
 
 
 def server_values(report: ProbeReport) -> tuple[str, ...]:

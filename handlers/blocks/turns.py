@@ -12,7 +12,7 @@ from typing import Final
 
 from bot import messages
 from bot.conversation.turns import Offer, Question, Turn, TurnKind
-from handlers.blocks import kit
+from handlers.blocks import article, kit
 from handlers.blocks.kit import (
     FALLBACK_TEXT_MAX,
     MESSAGE_BLOCKS_MAX,
@@ -208,26 +208,43 @@ def walkthrough_message(title: str, steps: Sequence[str]) -> tuple[str, list[Blo
     return clip(title, FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
 
 
+ANSWER_SHOWN_STEPS: Final = 3  # a first answer fits one screen
+
+
 def answer_message(
     title: str,
     summary: str,
     steps: Sequence[str],
     *,
     unsure: bool,
-    more: Iterable[str] = (),
+    article_id: str,
+    more: Iterable[tuple[str, str]] = (),
 ) -> tuple[str, list[Block]]:
-    """A knowledge answer: best article's summary and steps, then other titles."""
+    """A knowledge answer: the best article's summary and first three steps, "Show all
+    steps" and "Also see" as buttons that open the articles."""
     blocks: list[Block] = []
     if unsure:
         blocks.append(context(messages.UNSURE_ANSWER))
     blocks.append(section(f"*{escape(title)}*\n{escape(summary)}"))
-    if steps:
-        lines = [f"{i}. {escape(step)}" for i, step in enumerate(steps, 1)]
+    shown = steps[:ANSWER_SHOWN_STEPS]
+    if shown:
+        lines = [f"{i}. {escape(step)}" for i, step in enumerate(shown, 1)]
         blocks.append(section(messages.ANSWER_STEPS_TITLE))
         blocks += [section(chunk) for chunk in chunks(lines, SECTION_MAX)]
-    others = [f"_{escape(t)}_" for t in more]
+    buttons: list[Block] = []
+    if len(steps) > len(shown):
+        label = messages.SHOW_ALL_STEPS.format(total=len(steps))
+        buttons.append(article.open_button(article_id, label))
+    others = list(more)
     if others:
-        blocks.append(context(messages.ANSWER_MORE.format(titles=", ".join(others))))
+        blocks.append(context(messages.ANSWER_MORE))
+        buttons += [article.open_button(i, t) for i, t in others]
+    if buttons:
+        # Several buttons share one action id here: they all open an article.
+        for n, button in enumerate(buttons):
+            button["action_id"] = f"{article.ACTION_OPEN}_{n}"
+        blocks.append({"type": "actions", "block_id": "answer-articles", "elements": buttons})
+    blocks = kit.compact_buttons(blocks, label=messages.MORE_OPTIONS)
     return clip(f"{title}: {summary}", FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
 
 

@@ -194,7 +194,10 @@ def test_modal_and_check_messages_fit() -> None:
         check_message(f"verdict {outcome}", check.verdict_message(record(), report, advice))
     check_message("walkthrough", turns.walkthrough_message(HUGE, [HUGE] * 80))
     check_message(
-        "answer", turns.answer_message(HUGE, HUGE, [HUGE] * 80, unsure=True, more=[HUGE] * 5)
+        "answer",
+        turns.answer_message(
+            HUGE, HUGE, [HUGE] * 80, unsure=True, article_id="a" * 80, more=[("b" * 80, HUGE)] * 5
+        ),
     )
     check_message("escalation", check.escalation_message(record(), HUGE))
     kb = get_knowledge()

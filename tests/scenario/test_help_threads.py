@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from bot import messages
 from bot.store import MemoryStore
@@ -457,3 +458,29 @@ async def test_triage_reply_is_short_and_explains_more_on_request(store: MemoryS
         assert list(buttons(admin_only)) == [messages.EXPLAIN_MORE]
         await click(bot, buttons(admin_only)[messages.EXPLAIN_MORE], user="U0BOB")
         assert "That fixed it" not in buttons(await next_post(bot, 3))
+
+
+async def test_read_more_also_see_and_all_steps_open_the_article(store: MemoryStore) -> None:
+    """A `/smtpcheck` answer shows at most three steps; "Show all N steps" and each
+    "Also see" entry open the whole article in a modal, as a button or from the menu."""
+    async with running_bot(store) as bot:
+        status, body = await bot.command("how do I check my username and password for smtp")
+        assert status == 200
+        answer = json.loads(body)
+        assert text_of(answer).count("\n1. ") <= 1 and "\n4. " not in text_of(answer)
+        offered = buttons(answer)
+        assert visible_buttons(answer) <= 3
+        show_all = next(b for label, b in offered.items() if label.startswith("Show all"))
+        await click(bot, show_all, channel="C0GENERAL")
+        view = (await bot.slack.wait_for("views.open"))[0].params["view"]
+        total = int(show_all["text"]["text"].split()[2])
+        assert sum(t.count("\n") + 1 for t in _section_texts(view)[2:]) >= total
+        also = [b for b in offered.values() if b is not show_all]
+        assert also
+        await click(bot, also[-1], channel="C0GENERAL")
+        second = (await bot.slack.wait_for("views.open", 2))[1].params["view"]
+        assert second["blocks"][0]["type"] == "header"
+
+
+def _section_texts(view: dict[str, Any]) -> list[str]:
+    return [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
