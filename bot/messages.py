@@ -226,6 +226,7 @@ NOT_YOUR_THREAD: Final = (
 )
 BUTTON_ELSEWHERE: Final = "That button belongs to another conversation, so I did nothing."
 MORE_OPTIONS: Final = "More options"
+TURN_RETIRED: Final = "Earlier answer: the buttons are on the newest message below."
 EXPLAIN_MORE: Final = "Explain more"
 TRIAGE_TRY: Final = "Try first: {step}"
 TRIAGE_TEXT: Final = "SMTP error {code}: {cause}"

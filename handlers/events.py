@@ -112,7 +112,7 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
     text, body = turns.triage_message(turn, key)
     if redacted.hidden:
         body.insert(0, kit.context(messages.REDACTED_NOTE))
-    await threads.post(client, key, text, body)
+    await threads.post(client, key, text, body, store=deps.store)
 
 
 def register(app: AsyncApp) -> None:

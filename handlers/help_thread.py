@@ -23,6 +23,7 @@ from bot.conversation.turns import Turn
 from bot.errors import StoreUnavailable
 from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps
+from bot.store.base import Documents
 from handlers.blocks import kit, turns
 from knowledge import CONFIDENCE_FLOOR, KnowledgeBase, search
 
@@ -56,9 +57,40 @@ def faq(deps: Deps) -> list[tuple[str, str]]:
     return conversation.common_questions(deps.kb, FAQ_SHOWN)
 
 
-async def post(client: AsyncWebClient, key: str, text: str, body: list[kit.Block]) -> None:
+LAST_TURN_FIELD: Final = "last_turn"  # the thread's newest message with buttons: ts, text
+COLLAPSED_TEXT_MAX: Final = 1000
+
+
+async def post(
+    client: AsyncWebClient,
+    key: str,
+    text: str,
+    body: list[kit.Block],
+    *,
+    store: Documents | None = None,
+) -> None:
+    """Post into the thread. With ``store``, a message with buttons retires the buttons
+    of the thread's previous one (collapsed to its text), so only the newest acts."""
     channel, ts = split_key(key)
-    await client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
+    posted = await client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
+    if store is None or not any(b.get("type") == "actions" for b in body):
+        return
+    try:
+        state = await store.get_thread(key)
+        await store.update_thread(
+            key,
+            {LAST_TURN_FIELD: {"ts": str(posted["ts"]), "text": text[:COLLAPSED_TEXT_MAX]}},
+        )
+    except StoreUnavailable:
+        return  # old buttons stay; each click is still checked
+    previous = state.get(LAST_TURN_FIELD)
+    if isinstance(previous, dict) and previous.get("ts"):
+        old = str(previous.get("text") or "")
+        collapsed = [kit.section(kit.escape(old)), kit.context(messages.TURN_RETIRED)]
+        with contextlib.suppress(SlackApiError):  # a deleted message keeps nothing to retire
+            await client.chat_update(
+                channel=channel, ts=str(previous["ts"]), text=old, blocks=collapsed
+            )
 
 
 async def post_turn(
@@ -68,7 +100,7 @@ async def post_turn(
     text, body = turns.render_turn(turn, key, faq=faq(deps))
     if redacted:
         body.insert(0, kit.context(messages.REDACTED_NOTE))
-    await post(client, key, text, body[: kit.MESSAGE_BLOCKS_MAX])
+    await post(client, key, text, body[: kit.MESSAGE_BLOCKS_MAX], store=deps.store)
 
 
 async def answer_message(
@@ -82,7 +114,7 @@ async def answer_message(
         await remember_asker(deps.store, key, user)
     if is_greeting(text):
         reply, body = turns.greeting(key, faq(deps))
-        await post(client, key, reply, body)
+        await post(client, key, reply, body, store=deps.store)
         return
     try:
         turn = await conversation.respond(deps.kb, deps.store, key, text)

@@ -484,3 +484,20 @@ async def test_read_more_also_see_and_all_steps_open_the_article(store: MemorySt
 
 def _section_texts(view: dict[str, Any]) -> list[str]:
     return [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+
+
+async def test_earlier_turns_buttons_are_retired(store: MemoryStore) -> None:
+    """When the thread moves on, the previous answer is collapsed to its text without
+    buttons, so only the newest message acts."""
+    async with running_bot(store) as bot:
+        await send_message(bot, "my email keeps saying authentication failed", ts="1300.1")
+        first = await next_post(bot, 0)
+        await click(bot, buttons(first)["Still failing"])
+        second = await next_post(bot, 1)
+        assert visible_buttons(second) > 0
+        retired = (await bot.slack.wait_for("chat.update"))[0].params
+        # The fake Slack numbers its messages: the first answer is 000001.
+        assert (retired["channel"], retired["ts"]) == (DM, "1700000000.000001")
+        assert not any(b["type"] == "actions" for b in retired["blocks"])
+        assert messages.TURN_RETIRED in text_of(retired)
+        assert retired["text"] == first["text"]
