@@ -226,6 +226,22 @@ NOT_YOUR_THREAD: Final = (
 )
 BUTTON_ELSEWHERE: Final = "That button belongs to another conversation, so I did nothing."
 MORE_OPTIONS: Final = "More options"
+HELPFUL: Final = "Helpful"
+NOT_HELPFUL: Final = "Not helpful"
+FEEDBACK_THANKS: Final = "Thanks, that helps me get better."
+FEEDBACK_THANKS_DOWN: Final = (
+    "Thanks for telling me. The helpdesk will see this question so the answer can improve; "
+    "you can also try other words or talk to a person."
+)
+REVIEW_TITLE: Final = "*Questions to review* (newest first, no names)"
+REVIEW_NONE: Final = "    none: every recent question had a confident, helpful answer"
+REVIEW_MORE: Final = "    ... and {count} older"
+REVIEW_LINE: Final = "    • {when} · {reason} · {question}"
+REVIEW_REASONS: Final = {"not_confident": "no sure answer", "not_helpful": "voted not helpful"}
+FEEDBACK_LINE: Final = (
+    "• Answers rated helpful: *{helpful}* · not helpful: *{not_helpful}* (7 days)\n"
+    "• Deflection (resolved without a human): *{deflection}* · escalation: *{escalation}*"
+)
 TURN_RETIRED: Final = "Earlier answer: the buttons are on the newest message below."
 EXPLAIN_MORE: Final = "Explain more"
 TRIAGE_TRY: Final = "Try first: {step}"

@@ -14,14 +14,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import InputError, LookupFailed, StoreUnavailable
+from bot.helpdesk.feedback import Feedback, ReviewReason
 from bot.redaction import redact_credentials
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
 from handlers.blocks import kit, modal, turns
 from handlers.blocks.home import stats_message
 from handlers.help_thread import answer
 from handlers.help_thread import faq as common_questions
-from handlers.home import helpdesk_stats
-from knowledge import discover_settings
+from handlers.home import helpdesk_feedback, helpdesk_stats
+from handlers.timezones import reader_zone
+from knowledge import CONFIDENCE_FLOOR, discover_settings, search
 
 Kind = Literal["modal", "help", "faq", "stats", "email", "target", "question"]
 
@@ -110,7 +112,7 @@ async def handle_smtpcheck(
         await ack(text=messages.COMMON_QUESTIONS.strip("*"), blocks=body)
         return
     if args.kind == "stats":
-        text, body = await stats(deps, str(command["user_id"]))
+        text, body = await stats(deps, str(command["user_id"]), client)
         await ack(text=text, blocks=body)
         return
     if args.kind == "question":
@@ -121,6 +123,8 @@ async def handle_smtpcheck(
         await ack(text=text, blocks=body)
         with contextlib.suppress(StoreUnavailable):  # the answer matters more than the count
             await deps.helpdesk.record_question(str(command["user_id"]))
+            if not_confident(deps, redacted.text):
+                await Feedback(deps.store).review(redacted.text, ReviewReason.NOT_CONFIDENT)
         return
     await ack()
     prefill = await prefill_for(deps, args)
@@ -128,17 +132,25 @@ async def handle_smtpcheck(
     await client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
-async def stats(deps: Deps, user: str) -> tuple[str, list[kit.Block]]:
-    """Admins get the helpdesk numbers (ephemeral, like every command answer)."""
+async def stats(deps: Deps, user: str, client: AsyncWebClient) -> tuple[str, list[kit.Block]]:
+    """Admins get the helpdesk numbers and the feedback loop (ephemeral, like every
+    command answer), times in their own zone."""
     if user not in deps.settings.admins:
         return messages.STATS_DENIED, [kit.section(messages.STATS_DENIED)]
     try:
         # The figures go out in the ack, so a slow store must not cost the 3 s window.
         async with asyncio.timeout(STATS_BUDGET):
             week, month = await helpdesk_stats(deps)
+            feedback = await helpdesk_feedback(deps, week)
+            zone = await reader_zone(client, user)
     except (StoreUnavailable, TimeoutError):
         return messages.STATS_UNAVAILABLE, [kit.section(messages.STATS_UNAVAILABLE)]
-    return stats_message(week, month)
+    return stats_message(week, month, feedback, zone)
+
+
+def not_confident(deps: Deps, question: str) -> bool:
+    result = search(deps.kb, question, limit=1)
+    return not result.answers or result.confidence < CONFIDENCE_FLOOR
 
 
 def register(app: AsyncApp) -> None:

@@ -19,8 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import conversation, messages
 from bot.conversation.asker import remember_asker
 from bot.conversation.context import ThreadContext
-from bot.conversation.turns import Turn
+from bot.conversation.turns import Turn, TurnKind
 from bot.errors import StoreUnavailable
+from bot.helpdesk.feedback import QUESTION_MAX, Feedback, ReviewReason
 from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps
 from bot.store.base import Documents
@@ -57,6 +58,7 @@ def faq(deps: Deps) -> list[tuple[str, str]]:
     return conversation.common_questions(deps.kb, FAQ_SHOWN)
 
 
+QUESTION_FIELD: Final = "question"  # the thread's last question, redacted, for feedback
 LAST_TURN_FIELD: Final = "last_turn"  # the thread's newest message with buttons: ts, text
 COLLAPSED_TEXT_MAX: Final = 1000
 
@@ -103,6 +105,19 @@ async def post_turn(
     await post(client, key, text, body[: kit.MESSAGE_BLOCKS_MAX], store=deps.store)
 
 
+async def last_question(store: Documents, key: str) -> str | None:
+    """The thread's last question (already redacted when it was stored)."""
+    value = (await store.get_thread(key)).get(QUESTION_FIELD)
+    return value if isinstance(value, str) and value else None
+
+
+async def _remember_question(deps: Deps, key: str, text: str, turn: Turn) -> None:
+    """Keep the (redacted) question for a later vote; list an unsure answer's question."""
+    await deps.store.update_thread(key, {QUESTION_FIELD: text[:QUESTION_MAX]})
+    if turn.kind is TurnKind.LOW_CONFIDENCE:
+        await Feedback(deps.store).review(text, ReviewReason.NOT_CONFIDENT)
+
+
 async def answer_message(
     client: AsyncWebClient, deps: Deps, *, key: str, user: str, text: str
 ) -> None:
@@ -126,6 +141,7 @@ async def answer_message(
         # A lost count must not throw away the answer already worked out in context.
         with contextlib.suppress(StoreUnavailable):
             await deps.helpdesk.record_question(user, thread_key=key)
+            await _remember_question(deps, key, text, turn)
     await post_turn(client, deps, key, turn, redacted=redacted.hidden)
 
 
@@ -141,6 +157,8 @@ async def escalate(
         return messages.HELPDESK_ALREADY
     text, body = summary
     await client.chat_postMessage(channel=helpdesk, text=text, blocks=body)
+    with contextlib.suppress(StoreUnavailable):  # sent matters more than counted
+        await Feedback(deps.store).escalated()
     return messages.HELPDESK_SENT
 
 

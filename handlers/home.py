@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation
 from bot.errors import StoreUnavailable
+from bot.helpdesk.feedback import Feedback, FeedbackSummary, ReviewItem
 from bot.helpdesk.model import HelpdeskStats
 from bot.runtime.deps import Deps, deps_of
 from bot.store.base import CheckRecord
@@ -35,6 +36,15 @@ async def helpdesk_stats(deps: Deps) -> tuple[HelpdeskStats, HelpdeskStats]:
     return week, month
 
 
+async def helpdesk_feedback(
+    deps: Deps, week: HelpdeskStats
+) -> tuple[FeedbackSummary, list[ReviewItem]]:
+    """The week's votes and rates, and the questions to review (newest first)."""
+    feedback = Feedback(deps.store)
+    summary = await feedback.summary(7, questions=week.questions, resolutions=week.resolutions)
+    return summary, await feedback.to_review()
+
+
 async def handle_publish_home(
     event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
@@ -44,15 +54,19 @@ async def handle_publish_home(
     user = str(event["user"])
     checks: list[CheckRecord] = []
     stats = None
+    feedback = None
     try:
         checks = await deps.store.list_checks(user, RECENT_CHECKS)
         if user in deps.settings.admins:
             stats = await helpdesk_stats(deps)
+            feedback = await helpdesk_feedback(deps, stats[0])
     except StoreUnavailable:
         log.warning("store unreachable: App Home without checks and numbers")
     questions = conversation.common_questions(deps.kb, HOME_QUESTIONS)
-    zone = await reader_zone(client, user) if checks else None
-    view = home_view(questions=questions, checks=checks, stats=stats, zone=zone or UTC)
+    zone = await reader_zone(client, user) if checks or feedback else None
+    view = home_view(
+        questions=questions, checks=checks, stats=stats, zone=zone or UTC, feedback=feedback
+    )
     await client.views_publish(user_id=user, view=view)
 
 

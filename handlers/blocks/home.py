@@ -7,8 +7,9 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, Final
 
 from bot import messages
+from bot.helpdesk.feedback import FeedbackSummary, ReviewItem
 from bot.helpdesk.model import HelpdeskStats
-from bot.helpdesk.text import render_stats_text
+from bot.helpdesk.text import format_count, format_ratio, render_stats_text
 from bot.probe.model import Outcome
 from bot.store.base import CheckRecord, CheckState
 from handlers.blocks import kit, turns
@@ -32,7 +33,11 @@ def check_line(record: CheckRecord, zone: tzinfo = UTC) -> str:
     return messages.HOME_CHECK_LINE.format(when=when, target=target, verdict=verdict)
 
 
-def dashboard_blocks(stats: tuple[HelpdeskStats, HelpdeskStats]) -> list[kit.Block]:
+def dashboard_blocks(
+    stats: tuple[HelpdeskStats, HelpdeskStats],
+    feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
+    zone: tzinfo = UTC,
+) -> list[kit.Block]:
     """The admins' dashboard: the same figures as ``/smtpcheck stats``."""
     return [
         {"type": "divider"},
@@ -41,15 +46,51 @@ def dashboard_blocks(stats: tuple[HelpdeskStats, HelpdeskStats]) -> list[kit.Blo
             "text": {"type": "plain_text", "text": messages.HOME_DASHBOARD[: kit.HEADER_MAX]},
         },
         kit.context(messages.HOME_DASHBOARD_NOTE),
-        *stats_message(*stats)[1],
+        *stats_message(*stats, feedback, zone)[1],
     ]
 
 
-def stats_message(week: HelpdeskStats, month: HelpdeskStats) -> tuple[str, list[kit.Block]]:
-    """``/smtpcheck stats``: the dashboard's figures as a message."""
+def stats_message(
+    week: HelpdeskStats,
+    month: HelpdeskStats,
+    feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
+    zone: tzinfo = UTC,
+) -> tuple[str, list[kit.Block]]:
+    """``/smtpcheck stats``: the dashboard's figures as a message, with the feedback
+    loop's rates and questions to review when given."""
     text = render_stats_text(week, month)
     parts = [kit.section(part) for part in text.split("\n\n") if part.strip()]
-    return kit.clip(text, kit.FALLBACK_TEXT_MAX), parts
+    if feedback is not None:
+        parts += feedback_blocks(*feedback, zone=zone)
+    return kit.clip(text, kit.FALLBACK_TEXT_MAX), parts[: kit.MESSAGE_BLOCKS_MAX]
+
+
+REVIEW_SHOWN: Final = 10  # one screen; the rest wait until these are dealt with
+
+
+def feedback_blocks(
+    summary: FeedbackSummary, items: Sequence[ReviewItem], *, zone: tzinfo = UTC
+) -> list[kit.Block]:
+    """Votes, deflection and escalation rates, and the newest questions to review."""
+    figures = messages.FEEDBACK_LINE.format(
+        helpful=format_count(summary.helpful),
+        not_helpful=format_count(summary.not_helpful),
+        deflection=format_ratio(summary.deflection_rate),
+        escalation=format_ratio(summary.escalation_rate),
+    )
+    lines = [
+        messages.REVIEW_LINE.format(
+            when=datetime.fromtimestamp(item.at, tz=zone).strftime("%m-%d %H:%M"),
+            reason=messages.REVIEW_REASONS[item.reason.value],
+            question=kit.code(item.question),
+        )
+        for item in items[:REVIEW_SHOWN]
+    ] or [messages.REVIEW_NONE]
+    more = len(items) - REVIEW_SHOWN
+    if more > 0:
+        lines.append(messages.REVIEW_MORE.format(count=more))
+    review = "\n".join([messages.REVIEW_TITLE, *lines])
+    return [kit.section(figures), *(kit.section(c) for c in kit.chunks(review.split("\n"), 2900))]
 
 
 def home_view(
@@ -58,6 +99,7 @@ def home_view(
     checks: Sequence[CheckRecord],
     stats: tuple[HelpdeskStats, HelpdeskStats] | None = None,
     zone: tzinfo = UTC,
+    feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
 ) -> dict[str, Any]:
     """The Home tab, times in the reader's ``zone``; ``stats`` (admins only) adds the
     dashboard."""
@@ -71,7 +113,7 @@ def home_view(
         kit.section(messages.HOME_CHECKS + "\n" + "\n".join(lines)),
     ]
     if stats is not None:
-        body += dashboard_blocks(stats)
+        body += dashboard_blocks(stats, feedback, zone)
     return {"type": "home", "blocks": body[: kit.MODAL_BLOCKS_MAX]}
 
 

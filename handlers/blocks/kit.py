@@ -174,3 +174,34 @@ def compact_buttons(body: list[Block], *, label: str, keep: int = BUTTONS_SHOWN)
     else:
         out.append({"type": "actions", "block_id": "more", "elements": [menu]})
     return out
+
+
+# -- Helpful / Not helpful ----------------------------------------------------------
+ACTION_FEEDBACK: Final = "answer_feedback"
+VOTE_UP: Final = "up"
+VOTE_DOWN: Final = "down"
+
+
+def feedback_block(article_id: str | None, *, helpful: str, not_helpful: str) -> Block:
+    """Slack's native thumbs (``feedback_buttons`` in a ``context_actions`` block): they
+    sit under the answer without counting as one of its buttons."""
+    suffix = f"{MENU_SEPARATOR}{article_id}" if article_id else ""
+
+    def side(vote: str, label: str) -> Block:
+        return {
+            "text": plain_text(label),
+            "value": (vote + suffix)[:OPTION_VALUE_MAX],
+            "accessibility_label": label,
+        }
+
+    return {
+        "type": "context_actions",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": ACTION_FEEDBACK,
+                "positive_button": side(VOTE_UP, helpful),
+                "negative_button": side(VOTE_DOWN, not_helpful),
+            }
+        ],
+    }

@@ -52,6 +52,12 @@ def parse_value(value: str) -> tuple[str | None, str | None]:
     return (key or None), (article if sep and article else None)
 
 
+def feedback(article_id: str | None) -> Block:
+    return kit.feedback_block(
+        article_id, helpful=messages.HELPFUL, not_helpful=messages.NOT_HELPFUL
+    )
+
+
 def offers_block(thread_key: str, offers: Sequence[Offer]) -> Block:
     buttons = [
         kit.button(
@@ -196,6 +202,8 @@ def render_turn(
     text, body = _body(turn, thread_key, faq)
     if turn.offers:
         body.append(offers_block(thread_key, turn.offers))
+    if turn.article is not None or turn.kind is TurnKind.LOW_CONFIDENCE:
+        body.append(feedback(turn.article.id if turn.article else None))
     body = kit.compact_buttons(body, label=messages.MORE_OPTIONS)
     return kit.clip(text, kit.FALLBACK_TEXT_MAX), body[: kit.MESSAGE_BLOCKS_MAX]
 
@@ -245,6 +253,7 @@ def answer_message(
             button["action_id"] = f"{article.ACTION_OPEN}_{n}"
         blocks.append({"type": "actions", "block_id": "answer-articles", "elements": buttons})
     blocks = kit.compact_buttons(blocks, label=messages.MORE_OPTIONS)
+    blocks.append(feedback(article_id))
     return clip(f"{title}: {summary}", FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
 
 
@@ -270,5 +279,6 @@ def triage_message(turn: Turn, thread_key: str) -> tuple[str, list[Block]]:
             )
         )
     body.append({"type": "actions", "block_id": "help-triage", "elements": buttons})
+    body.append(feedback(article))
     text = messages.TRIAGE_TEXT.format(code=code, cause=cause)
     return kit.clip(text, FALLBACK_TEXT_MAX), body

@@ -17,6 +17,7 @@ from bot import conversation, messages
 from bot.checks.advice import Advice
 from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
+from bot.helpdesk.feedback import REVIEW_KEPT, FeedbackSummary, ReviewItem, ReviewReason
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.probe.model import Outcome, ProbeReport, Reply, Stage, Status, StepResult
 from bot.probe.request import build_request
@@ -255,6 +256,20 @@ async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
     check_view("home admin", home.home_view(questions=questions, checks=checks, stats=numbers))
 
     check_message("stats", home.stats_message(*numbers))
+    summary = FeedbackSummary(
+        helpful=10**6, not_helpful=10**6, escalations=5, questions=9, resolutions=3
+    )
+    review = [
+        ReviewItem(question=HUGE[:200], reason=ReviewReason.NOT_HELPFUL, at=1e9 + i)
+        for i in range(REVIEW_KEPT)
+    ]
+    check_message("stats + feedback", home.stats_message(*numbers, (summary, review)))
+    check_view(
+        "home admin + feedback",
+        home.home_view(
+            questions=questions, checks=checks, stats=numbers, feedback=(summary, review)
+        ),
+    )
     check_message("faq", (messages.COMMON_QUESTIONS, turns.faq_blocks(None, questions)))
     for notice in (
         messages.UNEXPECTED,

@@ -443,7 +443,7 @@ async def test_triage_reply_is_short_and_explains_more_on_request(store: MemoryS
             bot, GMAIL_535, ts="1200.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
         )
         short = await next_post(bot, 0)
-        assert len(short["blocks"]) <= 3 and "Step 1 of" not in text_of(short)
+        assert len(short["blocks"]) <= 4 and "Step 1 of" not in text_of(short)  # + thumbs
         assert short["text"].startswith("SMTP error 535 5.7.8:")
         assert "`535-5.7.8" not in text_of(short)
         assert list(buttons(short)) == [messages.EXPLAIN_MORE, "That fixed it"]
@@ -501,3 +501,70 @@ async def test_earlier_turns_buttons_are_retired(store: MemoryStore) -> None:
         assert not any(b["type"] == "actions" for b in retired["blocks"])
         assert messages.TURN_RETIRED in text_of(retired)
         assert retired["text"] == first["text"]
+
+
+def feedback_of(params: dict[str, Any]) -> dict[str, Any]:
+    """The Helpful / Not helpful element of a message."""
+    block = next(b for b in params["blocks"] if b["type"] == "context_actions")
+    element: dict[str, Any] = block["elements"][0]
+    assert element["type"] == "feedback_buttons"
+    return element
+
+
+async def vote(bot: Any, params: dict[str, Any], side: str, *, user: str = ALICE) -> None:
+    element = feedback_of(params)
+    payload = signing.block_action(
+        element["action_id"],
+        element[side]["value"],
+        user_id=user,
+        channel_id=params["channel"],
+        thread_ts=params.get("thread_ts"),
+        message_ts="1700000000.000009",
+    )
+    payload["actions"][0]["type"] = "feedback_buttons"
+    status, _ = await bot.interact(payload)
+    assert status == 200
+
+
+async def test_feedback_loop_reaches_the_admins_without_names_or_secrets(
+    store: MemoryStore,
+) -> None:
+    """Every answer carries Helpful / Not helpful; votes are counted; a Not-helpful
+    vote and an unsure answer put their (redacted) questions on the admins' list in
+    `/smtpcheck stats` and App Home, newest first, once each, with no user names; the
+    deflection and escalation rates sit beside the numbers."""
+    canary = "Canary-Pw-31337"
+    settings = {"admins": frozenset({"U0ADMIN"})}
+    async with running_bot(store, settings_changes=settings) as bot:
+        await send_message(bot, "my email keeps saying authentication failed", ts="1400.1")
+        answer = await next_post(bot, 0)
+        await vote(bot, answer, "positive_button")
+        await send_message(
+            bot, f"outlook keeps asking for my password, password={canary}", ts="1401.1"
+        )
+        second = await next_post(bot, 1)
+        for _ in range(2):
+            await vote(bot, second, "negative_button")
+        for n, ts in enumerate(("1402.1", "1403.1")):
+            await send_message(bot, "how do I change my slack password", ts=ts)
+            await next_post(bot, 2 + n)
+        thanks = await bot.slack.wait_for("response_url", 3)
+        assert thanks[0].params["text"] == messages.FEEDBACK_THANKS
+        assert thanks[1].params["text"] == messages.FEEDBACK_THANKS_DOWN
+        status, body = await bot.command("stats", user_id="U0ADMIN")
+        assert status == 200
+        shown = text_of(json.loads(body))
+        assert "rated helpful: *1* · not helpful: *2*" in shown
+        assert "Deflection (resolved without a human):" in shown and "escalation:" in shown
+        review = shown[shown.index("Questions to review") :]
+        assert review.index("slack password") < review.index("outlook keeps asking")
+        assert review.count("slack password") == 1
+        assert "voted not helpful" in review and "no sure answer" in review
+        assert canary not in shown and "[redacted]" in review
+        assert ALICE not in shown and canary not in json.dumps(
+            await store.get_thread("feedback:review")
+        )
+        event = {"type": "app_home_opened", "user": "U0ADMIN", "channel": "D0HOME", "tab": "home"}
+        await bot.event(event, event_id="EvHomeFeedback")
+        home = json.dumps((await bot.slack.wait_for("views.publish"))[0].params["view"])
+        assert "Questions to review" in home and "slack password" in home
