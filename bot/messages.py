@@ -272,3 +272,20 @@ STATS_UNAVAILABLE: Final = (
     "I cannot read the helpdesk numbers right now (my state store is unreachable or slow). "
     "Please try again in a few minutes."
 )
+
+# -- the assistant split view ----------------------------------------------------------
+ASSISTANT_GREETING: Final = (
+    'Hi! I help when sending mail fails with "authentication failed". Ask me a question, '
+    "paste the exact error, or type your address to check your settings."
+)
+ASSISTANT_PROMPTS_TITLE: Final = "Try one of these:"
+ASSISTANT_PROMPTS: Final = (
+    (
+        "Why does Outlook keep asking for my password?",
+        "Why does Outlook keep asking for my password?",
+    ),
+    ("Check my mail server", "How do I check my outgoing mail server settings?"),
+    ("Explain an error", 'What does "535 5.7.8 Username and Password not accepted" mean?'),
+)
+ASSISTANT_LOOKING: Final = "Looking that up..."
+ASSISTANT_CHECKING: Final = "Checking {target}..."

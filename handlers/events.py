@@ -39,7 +39,7 @@ def _thread_of(event: dict[str, Any]) -> str:
     )
 
 
-def _from_a_person(event: dict[str, Any], bot_user: str | None) -> bool:
+def from_a_person(event: dict[str, Any], bot_user: str | None) -> bool:
     """A person's own new message: no bot posts, edits, joins or our own messages."""
     return not (
         event.get("subtype") or event.get("bot_id") or event.get("user") in (None, bot_user)
@@ -60,7 +60,7 @@ async def handle_mention(
 ) -> None:
     """A mention anywhere: answer (or explain the pasted error) in its thread."""
     text = threads.strip_mentions(str(event.get("text", "")))
-    if not text or not _from_a_person(event, context.get("bot_user_id")):
+    if not text or not from_a_person(event, context.get("bot_user_id")):
         return
     deps = deps_of(context)
     if await first_answer(deps, event):
@@ -74,7 +74,7 @@ async def handle_message(
 ) -> None:
     """DMs are conversations; triage channels get explanations; the rest is ignored."""
     bot_user = context.get("bot_user_id")
-    if not _from_a_person(event, bot_user):
+    if not from_a_person(event, bot_user):
         return
     text = str(event.get("text", ""))
     if event.get("channel_type") == "im":

@@ -46,6 +46,7 @@ class FakeSlack:
     hook_url: str = ""
     joined: set[str] = field(default_factory=lambda: set(JOINED))
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers
+    assistant_threads: set[tuple[str, str]] = field(default_factory=set)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _fail: dict[str, int] = field(default_factory=dict)
@@ -183,5 +184,9 @@ class FakeSlack:
             found = self.users.get(user, {"tz": "UTC", "tz_offset": 0})
             return {"ok": True, "user": {"id": user, **found}}
         if method.startswith("assistant.threads."):
+            # Slack accepts these only in assistant threads the test declared.
+            thread = (params.get("channel_id"), params.get("thread_ts"))
+            if thread not in self.assistant_threads:
+                return {"ok": False, "error": "invalid_thread"}
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
