@@ -47,6 +47,10 @@ class FakeSlack:
     joined: set[str] = field(default_factory=lambda: set(JOINED))
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers
     assistant_threads: set[tuple[str, str]] = field(default_factory=set)
+    # Socket Mode: apps.connections.open points at /socket; envelopes put in the outbox
+    # are sent to the connected client, and what it sends back is kept in socket_acks.
+    socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _fail: dict[str, int] = field(default_factory=dict)
@@ -60,6 +64,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # e.g. chat.getPermalink
         app.router.add_post("/hooks/{path:.*}", self._hook)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -127,6 +132,28 @@ class FakeSlack:
             self._changed.notify_all()
         return web.json_response(self._answer(method, params))
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode connection: hello, then the outbox's envelopes; acks recorded."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+
+        async def send() -> None:
+            while True:
+                await ws.send_json(await self.socket_outbox.get())
+
+        sender = asyncio.create_task(send())
+        try:
+            async for message in ws:
+                if message.type == web.WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(message.data))
+                    assert self._changed is not None
+                    async with self._changed:
+                        self._changed.notify_all()
+        finally:
+            sender.cancel()
+        return ws
+
     async def _hook(self, request: web.Request) -> web.Response:
         """A ``response_url`` POST (JSON), recorded as method ``response_url``."""
         body = await request.text()
@@ -179,6 +206,11 @@ class FakeSlack:
             view_id = params.get("view_id") or f"V{next(self._views):04d}"
             view.update({"id": view_id, "hash": f"hash-{view_id}"})
             return {"ok": True, "view": view}
+        if method == "apps.connections.open":
+            return {
+                "ok": True,
+                "url": self.api_url.replace("http://", "ws://")[: -len("api/")] + "socket",
+            }
         if method == "users.info":
             user = str(params.get("user", ""))
             found = self.users.get(user, {"tz": "UTC", "tz_offset": 0})
