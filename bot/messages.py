@@ -235,6 +235,10 @@ FEEDBACK_THANKS_DOWN: Final = (
 )
 REVIEW_TITLE: Final = "*Questions to review* (newest first, no names)"
 REVIEW_NONE: Final = "    none: every recent question had a confident, helpful answer"
+WEBHOOK_FAILED_TITLE: Final = (
+    "*Escalations the ticketing webhook did not accept* (check SMTPCHECK_ESCALATION_WEBHOOK)"
+)
+WEBHOOK_FAILED_LINE: Final = "    • {when} · {reason}"
 REVIEW_MORE: Final = "    ... and {count} older"
 REVIEW_LINE: Final = "    • {when} · {reason} · {question}"
 REVIEW_REASONS: Final = {"not_confident": "no sure answer", "not_helpful": "voted not helpful"}

@@ -22,8 +22,10 @@ from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
 from bot.errors import StoreUnavailable
 from bot.helpdesk.feedback import QUESTION_MAX, Feedback, ReviewReason
+from bot.helpdesk.webhook import escalation_body, start_delivery
 from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps
+from bot.store import keys
 from bot.store.base import Documents
 from handlers.blocks import kit, turns
 from knowledge import CONFIDENCE_FLOOR, KnowledgeBase, search
@@ -150,13 +152,19 @@ async def escalate(
 ) -> str:
     """Post ``summary`` to the helpdesk channel once per ``claim``; return what to tell
     the user (sent, already sent, or no channel configured)."""
-    helpdesk = deps.settings.helpdesk_channel
-    if helpdesk is None:
+    helpdesk, settings = deps.settings.helpdesk_channel, deps.settings
+    webhook, secret = settings.escalation_webhook, settings.escalation_webhook_secret
+    if helpdesk is None and webhook is None:
         return messages.HELPDESK_MISSING
     if not await deps.store.claim(claim, ESCALATION_TTL):
         return messages.HELPDESK_ALREADY
     text, body = summary
-    await client.chat_postMessage(channel=helpdesk, text=text, blocks=body)
+    if helpdesk is not None:
+        await client.chat_postMessage(channel=helpdesk, text=text, blocks=body)
+    if webhook is not None and secret is not None:
+        kind = "thread" if claim.startswith(keys.thread_escalation("")) else "check"
+        payload = escalation_body(text, kind=kind, at=time.time())
+        start_delivery(webhook, secret, payload, store=deps.store)
     with contextlib.suppress(StoreUnavailable):  # sent matters more than counted
         await Feedback(deps.store).escalated()
     return messages.HELPDESK_SENT

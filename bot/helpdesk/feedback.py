@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from bot.helpdesk.webhook import Failure, recent_failures
 from bot.redaction import redact_credentials
 from bot.store.base import HelpdeskStore
 
@@ -52,6 +53,7 @@ class FeedbackSummary:
     escalations: int
     questions: int
     resolutions: int
+    webhook_failures: tuple[Failure, ...] = ()  # escalations the ticketing webhook lost
 
     @property
     def deflection_rate(self) -> float | None:
@@ -126,4 +128,5 @@ class Feedback:
             escalations=await total(ESCALATED),
             questions=questions,
             resolutions=resolutions,
+            webhook_failures=tuple(await recent_failures(self._store)),
         )

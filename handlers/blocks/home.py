@@ -89,6 +89,15 @@ def feedback_blocks(
     more = len(items) - REVIEW_SHOWN
     if more > 0:
         lines.append(messages.REVIEW_MORE.format(count=more))
+    if summary.webhook_failures:
+        lines.append(messages.WEBHOOK_FAILED_TITLE)
+        lines += [
+            messages.WEBHOOK_FAILED_LINE.format(
+                when=datetime.fromtimestamp(f.at, tz=zone).strftime("%m-%d %H:%M"),
+                reason=kit.escape(f.reason),
+            )
+            for f in summary.webhook_failures
+        ]
     review = "\n".join([messages.REVIEW_TITLE, *lines])
     return [kit.section(figures), *(kit.section(c) for c in kit.chunks(review.split("\n"), 2900))]
 
