@@ -278,3 +278,41 @@ async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
         messages.THREAD_GONE,
     ):
         check_message("notice", (notice, [kit.section(notice)]))
+
+
+def tenfold(kb: KnowledgeBase) -> KnowledgeBase:
+    """The knowledge base ten times over: every article nine more times under new ids
+    (related links kept inside each copy), each with its FAQ entry."""
+    import dataclasses
+    from types import MappingProxyType
+
+    articles = dict(kb.articles)
+    faq = dict(kb.faq)
+    for n in range(1, 10):
+        for article in kb.articles.values():
+            copy_id = f"{article.id}-copy{n}"
+            related = tuple(f"{r}-copy{n}" for r in article.related)
+            articles[copy_id] = dataclasses.replace(
+                article, id=copy_id, title=f"{article.title} ({n})", related=related
+            )
+            faq[copy_id] = kb.faq[article.id]
+    return dataclasses.replace(kb, articles=MappingProxyType(articles), faq=MappingProxyType(faq))
+
+
+async def test_lists_fit_with_a_knowledge_base_ten_times_today(numbers: tuple[Any, Any]) -> None:
+    """With ten times the articles, the FAQ (message and greeting), App Home for users
+    and admins, every turn and the answers of the eval questions stay inside Slack's
+    limits: long lists are cut to a page and the rest sit behind a menu."""
+    kb = tenfold(get_knowledge())
+    assert len(kb.articles) == 10 * len(get_knowledge().articles)
+    key = "D" + "9" * 20 + ":1700000000.123456"
+    questions = conversation.common_questions(kb, 10_000)
+    assert len(questions) <= conversation.FAQ_LIMIT
+    check_message("faq x10", (messages.COMMON_QUESTIONS, turns.faq_blocks(None, questions)))
+    check_message("greeting x10", turns.greeting(key, questions))
+    many = [record(check_id=f"c{i}", outcome="authenticated") for i in range(200)]
+    check_view("home x10", home.home_view(questions=questions, checks=many[:5], stats=numbers))
+    for where, turn in every_turn(kb):
+        check_message(f"x10 {where}", turns.render_turn(turn, key, faq=questions))
+    for text in ("outlook keeps asking for my password", "535 5.7.8 gsmtp", HUGE):
+        check_message(f"x10 answer {text[:20]}", answer(kb, text))
