@@ -120,6 +120,8 @@ VERDICTS: Final = {
     Outcome.CRASHED: ":warning: The check failed on my side",
 }
 STEPS_TITLE: Final = "*Step by step*"
+STEPS_TEXT_OK: Final = "Step by step: all {count} stages of the check"
+STEPS_TEXT_FAILED: Final = "Step by step: {count} stages, stopped at {stage}"
 SERVER_SAID: Final = "server said: {reply}"
 DIAGNOSIS_TITLE: Final = "*What this means*"
 LIKELY_CAUSE: Final = "*Most likely cause:* {cause}"

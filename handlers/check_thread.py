@@ -48,7 +48,7 @@ class SlackCheckSink:
         try:
             link = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
             text = messages.POINTER.format(
-                target=kit.escape(kit.target(record.host, record.port)),
+                target=kit.code(kit.target(record.host, record.port)),
                 link=link["permalink"],
             )
             await self._client.chat_postEphemeral(
@@ -91,7 +91,7 @@ class SlackCheckSink:
 
 async def notify_interrupted(client: AsyncWebClient, record: CheckRecord) -> None:
     """Tell the owner (once, the caller ensures) that a restart cut their check short."""
-    text = messages.INTERRUPTED.format(target=kit.escape(kit.target(record.host, record.port)))
+    text = messages.INTERRUPTED.format(target=kit.code(kit.target(record.host, record.port)))
     if record.channel and record.thread_ts:
         await client.chat_postMessage(channel=record.channel, thread_ts=record.thread_ts, text=text)
     else:

@@ -31,6 +31,9 @@ from knowledge import explain_reply
 log = logging.getLogger(__name__)
 
 TRIAGE_TTL: Final = 30 * 24 * 3600.0  # one explanation per thread, for as long as it matters
+# The events of one message (message.im + app_mention, and their retries) arrive within
+# minutes of each other: an hour of memory per message is plenty.
+MESSAGE_CLAIM_TTL: Final = 3600.0
 
 
 def _thread_of(event: dict[str, Any]) -> str:
@@ -50,7 +53,7 @@ async def first_answer(deps: Deps, event: dict[str, Any]) -> bool:
     """True for the first of the events that carry one message (DM + mention)."""
     try:
         claim = keys.message_claim(str(event["channel"]), str(event["ts"]))
-        return await deps.store.claim(claim, TRIAGE_TTL)
+        return await deps.store.claim(claim, MESSAGE_CLAIM_TTL)
     except StoreUnavailable:
         return True  # answering twice beats not answering while the store is down
 

@@ -7,7 +7,7 @@ from typing import Final
 
 from bot import messages
 from bot.checks.advice import Advice
-from bot.probe.model import Outcome, ProbeReport, StepResult
+from bot.probe.model import Outcome, ProbeReport, Status, StepResult
 from bot.store.base import CheckRecord
 from handlers.blocks.article import ACTION_OPEN
 from handlers.blocks.kit import (
@@ -77,7 +77,17 @@ def steps_message(report: ProbeReport) -> tuple[str, list[Block]]:
     lines = [step_line(step) for step in report.steps]
     blocks = [section(messages.STEPS_TITLE)]
     blocks += [section(chunk) for chunk in chunks(lines, SECTION_MAX)]
-    return messages.STEPS_TITLE.strip("*"), blocks[:MESSAGE_BLOCKS_MAX]
+    return steps_fallback(report), blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def steps_fallback(report: ProbeReport) -> str:
+    """What a notification or screen reader says for the stage details: how many
+    stages ran and where it went wrong, in words (no server text)."""
+    failed = next((s for s in report.steps if s.status is Status.FAIL), None)
+    if failed is None:
+        return messages.STEPS_TEXT_OK.format(count=len(report.steps))
+    name = messages.STAGE_NAMES.get(failed.stage, failed.stage.value)
+    return messages.STEPS_TEXT_FAILED.format(count=len(report.steps), stage=name)
 
 
 def verdict_message(

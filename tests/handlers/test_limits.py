@@ -316,3 +316,19 @@ async def test_lists_fit_with_a_knowledge_base_ten_times_today(numbers: tuple[An
         check_message(f"x10 {where}", turns.render_turn(turn, key, faq=questions))
     for text in ("outlook keeps asking for my password", "535 5.7.8 gsmtp", HUGE):
         check_message(f"x10 answer {text[:20]}", answer(kb, text))
+
+
+def test_article_modals_fit() -> None:
+    """Every article (and a huge one) opened in a modal stays inside a modal's limits."""
+    import dataclasses
+
+    from handlers.blocks.article import article_modal
+
+    kb = get_knowledge()
+    for article in kb.articles.values():
+        check_view(f"article {article.id}", article_modal(article))
+    first = next(iter(kb.articles.values()))
+    huge = dataclasses.replace(first, title=HUGE, summary=HUGE, steps=(HUGE,) * 200)
+    view = article_modal(huge)
+    check_view("article huge", view)
+    assert len(view["title"]["text"]) <= 24

@@ -73,6 +73,7 @@ async def test_submission_runs_the_check_into_the_dm_thread(store: MemoryStore) 
         # The verdict notifies: it is also sent to the conversation, not only an edit.
         assert verdict.params.get("reply_broadcast") in (True, "1", "true")
         assert "reply_broadcast" not in details.params
+        assert details.params["text"] == "Step by step: all 4 stages of the check"
         assert "Signed in successfully" in slack.of("chat.update")[-1].params["text"]
         buttons = verdict.params["blocks"][-1]["elements"]
         assert [b["text"]["text"] for b in buttons] == ["Run again", "Talk to a human"]
@@ -94,6 +95,8 @@ async def test_failed_sign_in_gets_the_fix_button(store: MemoryStore) -> None:
         await run_check(bot)
         verdict = bot.slack.of("chat.postMessage")[-1].params
         assert "Check your username and password" in json.dumps(verdict["blocks"])
+        details = bot.slack.of("chat.postMessage")[-2].params
+        assert details["text"] == "Step by step: 4 stages, stopped at Sign in"
         fix = verdict["blocks"][-1]["elements"][0]
         assert fix["text"]["text"] == messages.BUTTON_FIX
         await bot.interact(signing.block_action(check.ACTION_FIX, fix["value"]))
