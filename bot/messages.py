@@ -241,7 +241,9 @@ WEBHOOK_FAILED_TITLE: Final = (
     "*Escalations the ticketing webhook did not accept* (check SMTPCHECK_ESCALATION_WEBHOOK)"
 )
 WEBHOOK_FAILED_LINE: Final = "    • {when} · {reason}"
-REVIEW_MORE: Final = "    ... and {count} older"
+REVIEW_PAGE: Final = "    page {page} of {pages} ({total} questions)"
+REVIEW_OLDER: Final = "Older questions"
+REVIEW_NEWER: Final = "Newer questions"
 REVIEW_LINE: Final = "    • {when} · {reason} · {question}"
 REVIEW_REASONS: Final = {"not_confident": "no sure answer", "not_helpful": "voted not helpful"}
 FEEDBACK_LINE: Final = (

@@ -18,16 +18,13 @@ from bot.helpdesk.feedback import Feedback, ReviewReason
 from bot.redaction import redact_credentials
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
 from handlers.blocks import kit, modal, turns
-from handlers.blocks.home import stats_message
 from handlers.help_thread import answer
 from handlers.help_thread import faq as common_questions
-from handlers.home import helpdesk_feedback, helpdesk_stats
-from handlers.timezones import reader_zone
+from handlers.home import admin_stats
 from knowledge import CONFIDENCE_FLOOR, discover_settings, search
 
 Kind = Literal["modal", "help", "faq", "stats", "email", "target", "question"]
 
-STATS_BUDGET: Final = 2.0  # seconds; leaves room inside Slack's 3 s ack window
 _EMAIL: Final = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _TARGET: Final = re.compile(
     r"(?P<host>[A-Za-z0-9.-]+\.[A-Za-z0-9-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d{1,5}))?"
@@ -112,7 +109,7 @@ async def handle_smtpcheck(
         await ack(text=messages.COMMON_QUESTIONS.strip("*"), blocks=body)
         return
     if args.kind == "stats":
-        text, body = await stats(deps, str(command["user_id"]), client)
+        text, body = await admin_stats(deps, str(command["user_id"]), client)
         await ack(text=text, blocks=body)
         return
     if args.kind == "question":
@@ -130,22 +127,6 @@ async def handle_smtpcheck(
     prefill = await prefill_for(deps, args)
     view = modal.probe_modal(prefill, origin_channel=command.get("channel_id"))
     await client.views_open(trigger_id=command["trigger_id"], view=view)
-
-
-async def stats(deps: Deps, user: str, client: AsyncWebClient) -> tuple[str, list[kit.Block]]:
-    """Admins get the helpdesk numbers and the feedback loop (ephemeral, like every
-    command answer), times in their own zone."""
-    if user not in deps.settings.admins:
-        return messages.STATS_DENIED, [kit.section(messages.STATS_DENIED)]
-    try:
-        # The figures go out in the ack, so a slow store must not cost the 3 s window.
-        async with asyncio.timeout(STATS_BUDGET):
-            week, month = await helpdesk_stats(deps)
-            feedback = await helpdesk_feedback(deps, week)
-            zone = await reader_zone(client, user)
-    except (StoreUnavailable, TimeoutError):
-        return messages.STATS_UNAVAILABLE, [kit.section(messages.STATS_UNAVAILABLE)]
-    return stats_message(week, month, feedback, zone)
 
 
 def not_confident(deps: Deps, question: str) -> bool:

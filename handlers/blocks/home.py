@@ -37,6 +37,7 @@ def dashboard_blocks(
     stats: tuple[HelpdeskStats, HelpdeskStats],
     feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
     zone: tzinfo = UTC,
+    page: int = 0,
 ) -> list[kit.Block]:
     """The admins' dashboard: the same figures as ``/smtpcheck stats``."""
     return [
@@ -46,7 +47,7 @@ def dashboard_blocks(
             "text": {"type": "plain_text", "text": messages.HOME_DASHBOARD[: kit.HEADER_MAX]},
         },
         kit.context(messages.HOME_DASHBOARD_NOTE),
-        *stats_message(*stats, feedback, zone)[1],
+        *stats_message(*stats, feedback, zone, page)[1],
     ]
 
 
@@ -55,23 +56,31 @@ def stats_message(
     month: HelpdeskStats,
     feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
     zone: tzinfo = UTC,
+    page: int = 0,
 ) -> tuple[str, list[kit.Block]]:
     """``/smtpcheck stats``: the dashboard's figures as a message, with the feedback
     loop's rates and questions to review when given."""
     text = render_stats_text(week, month)
     parts = [kit.section(part) for part in text.split("\n\n") if part.strip()]
     if feedback is not None:
-        parts += feedback_blocks(*feedback, zone=zone)
+        parts += feedback_blocks(*feedback, zone=zone, page=page)
     return kit.clip(text, kit.FALLBACK_TEXT_MAX), parts[: kit.MESSAGE_BLOCKS_MAX]
 
 
 REVIEW_SHOWN: Final = 10  # one screen; the rest wait until these are dealt with
 
 
+ACTION_REVIEW_PAGE: Final = "review_page"
+
+
 def feedback_blocks(
-    summary: FeedbackSummary, items: Sequence[ReviewItem], *, zone: tzinfo = UTC
+    summary: FeedbackSummary, items: Sequence[ReviewItem], *, zone: tzinfo = UTC, page: int = 0
 ) -> list[kit.Block]:
-    """Votes, deflection and escalation rates, and the newest questions to review."""
+    """Votes, deflection and escalation rates, and one page of the questions to review
+    (newest first) with buttons to the older and newer pages."""
+    pages = max(1, -(-len(items) // REVIEW_SHOWN))
+    page = min(max(page, 0), pages - 1)
+    start = page * REVIEW_SHOWN
     figures = messages.FEEDBACK_LINE.format(
         helpful=format_count(summary.helpful),
         not_helpful=format_count(summary.not_helpful),
@@ -84,11 +93,10 @@ def feedback_blocks(
             reason=messages.REVIEW_REASONS[item.reason.value],
             question=kit.code(item.question),
         )
-        for item in items[:REVIEW_SHOWN]
+        for item in items[start : start + REVIEW_SHOWN]
     ] or [messages.REVIEW_NONE]
-    more = len(items) - REVIEW_SHOWN
-    if more > 0:
-        lines.append(messages.REVIEW_MORE.format(count=more))
+    if pages > 1:
+        lines.append(messages.REVIEW_PAGE.format(page=page + 1, pages=pages, total=len(items)))
     if summary.webhook_failures:
         lines.append(messages.WEBHOOK_FAILED_TITLE)
         lines += [
@@ -99,7 +107,18 @@ def feedback_blocks(
             for f in summary.webhook_failures
         ]
     review = "\n".join([messages.REVIEW_TITLE, *lines])
-    return [kit.section(figures), *(kit.section(c) for c in kit.chunks(review.split("\n"), 2900))]
+    out = [kit.section(figures), *(kit.section(c) for c in kit.chunks(review.split("\n"), 2900))]
+    turns_of_page = [
+        kit.button(f"{ACTION_REVIEW_PAGE}_{label}", text, str(target))
+        for label, text, target in (
+            ("newer", messages.REVIEW_NEWER, page - 1),
+            ("older", messages.REVIEW_OLDER, page + 1),
+        )
+        if 0 <= target < pages
+    ]
+    if turns_of_page:
+        out.append({"type": "actions", "block_id": "review-pages", "elements": turns_of_page})
+    return out
 
 
 def home_view(
@@ -109,6 +128,7 @@ def home_view(
     stats: tuple[HelpdeskStats, HelpdeskStats] | None = None,
     zone: tzinfo = UTC,
     feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
+    page: int = 0,
 ) -> dict[str, Any]:
     """The Home tab, times in the reader's ``zone``; ``stats`` (admins only) adds the
     dashboard."""
@@ -122,7 +142,7 @@ def home_view(
         kit.section(messages.HOME_CHECKS + "\n" + "\n".join(lines)),
     ]
     if stats is not None:
-        body += dashboard_blocks(stats, feedback, zone)
+        body += dashboard_blocks(stats, feedback, zone, page)
     return {"type": "home", "blocks": body[: kit.MODAL_BLOCKS_MAX]}
 
 

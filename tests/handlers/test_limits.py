@@ -264,6 +264,9 @@ async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
         for i in range(REVIEW_KEPT)
     ]
     check_message("stats + feedback", home.stats_message(*numbers, (summary, review)))
+    for page in (1, 3, 99):
+        rendered = home.stats_message(*numbers, (summary, review), page=page)
+        check_message(f"stats page {page}", rendered)
     check_view(
         "home admin + feedback",
         home.home_view(
