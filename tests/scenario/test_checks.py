@@ -274,3 +274,17 @@ async def test_long_arguments_are_clipped_to_the_modal_fields(store: MemoryStore
                     assert len(element["initial_value"]) <= element["max_length"]
             assert "shortened it" in view["blocks"][0]["text"]["text"]
             assert field in view["blocks"][0]["text"]["text"]
+
+
+async def test_a_check_from_a_channel_the_bot_is_not_in_still_reports(store: MemoryStore) -> None:
+    """Started from a channel the bot never joined, the pointer there fails with
+    not_in_channel; the DM still gets the whole check and the user sees no error."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal(channel_id="C0NOTJOINED")
+        values = form_values(host="mail.example.com", port="587", security="auto")
+        status, text = await bot.submit(view, values)
+        assert (status, text) == (200, "")
+        await bot.slack.wait_for("chat.postMessage", 3)
+        assert bot.slack.of("chat.postEphemeral")  # tried, refused by "Slack"
+        assert all(c.params["channel"] == "D0ALICE" for c in bot.slack.of("chat.postMessage"))
+        assert not bot.slack.of("response_url")
