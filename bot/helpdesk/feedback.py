@@ -19,12 +19,13 @@ from typing import Final
 
 from bot.helpdesk.webhook import Failure, recent_failures
 from bot.redaction import redact_credentials
+from bot.store import keys
 from bot.store.base import HelpdeskStore
 
 HELPFUL: Final = "feedback.helpful"
 NOT_HELPFUL: Final = "feedback.not-helpful"
 ESCALATED: Final = "feedback.escalated"
-REVIEW_DOCUMENT: Final = "feedback:review"  # Documents key of the review list
+REVIEW_DOCUMENT: Final = keys.feedback_review()
 REVIEW_TTL: Final = 30 * 24 * 3600.0
 REVIEW_KEPT: Final = 40  # entries kept; 40 x ~250 bytes stays well inside a document
 QUESTION_MAX: Final = 200

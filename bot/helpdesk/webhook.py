@@ -27,6 +27,7 @@ from typing import Any, Final
 import aiohttp
 
 from bot.secret import Secret
+from bot.store import keys
 from bot.store.base import Documents
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ SIGNATURE_HEADER: Final = "X-Smtpcheck-Signature"
 ATTEMPTS: Final = 4
 FIRST_BACKOFF: Final = 0.5  # seconds; doubled after each failed attempt
 ATTEMPT_TIMEOUT: Final = 5.0
-FAILURES_DOCUMENT: Final = "webhook:failures"
+FAILURES_DOCUMENT: Final = keys.webhook_failures()
 FAILURES_KEPT: Final = 10
 FAILURES_TTL: Final = 7 * 24 * 3600.0
 

@@ -91,6 +91,16 @@ def message_claim(channel: str, ts: str) -> str:
     return f"message:{channel}:{ts}"
 
 
+def feedback_review() -> str:
+    """The admins' list of questions to review (one document)."""
+    return "feedback:review"
+
+
+def webhook_failures() -> str:
+    """The escalation webhook's recent failed deliveries (one document)."""
+    return "webhook:failures"
+
+
 def submission_claim(submission_key: str) -> str:
     """One probe-modal submission (view id + hash)."""
     return f"submit:{submission_key}"
