@@ -47,6 +47,8 @@ class Settings:
     helpdesk_channel: str | None = None
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     metrics_token: Secret | None = None
+    escalation_webhook: Secret | None = None  # a ticketing URL may carry a token
+    escalation_webhook_secret: Secret | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -75,7 +77,29 @@ class Settings:
             helpdesk_channel=_one_slack_id(get("SMTPCHECK_HELPDESK_CHANNEL")),
             oauth=OAuthSettings.from_env(get),
             metrics_token=_metrics_token(get("SMTPCHECK_METRICS_TOKEN")),
+            **_webhook(
+                get("SMTPCHECK_ESCALATION_WEBHOOK"), get("SMTPCHECK_ESCALATION_WEBHOOK_SECRET")
+            ),
         )
+
+
+def _webhook(url: str | None, secret: str | None) -> dict[str, Secret | None]:
+    """The escalation webhook and its signing secret: both or neither."""
+    if url is None:
+        if secret is not None:
+            raise ConfigError(
+                name="SMTPCHECK_ESCALATION_WEBHOOK_SECRET",
+                reason="is set but SMTPCHECK_ESCALATION_WEBHOOK is not",
+            )
+        return {}
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        raise ConfigError(name="SMTPCHECK_ESCALATION_WEBHOOK", reason="must be an http(s) URL")
+    if secret is None or len(secret) < 16:
+        raise ConfigError(
+            name="SMTPCHECK_ESCALATION_WEBHOOK_SECRET",
+            reason="must be set (at least 16 characters) to sign the webhook's body",
+        )
+    return {"escalation_webhook": Secret(url), "escalation_webhook_secret": Secret(secret)}
 
 
 def _split(value: str) -> list[str]:

@@ -27,8 +27,11 @@ NO_ANSWER: Final = (
     "or run `/smtpcheck` to test your settings live."
 )
 UNSURE_ANSWER: Final = "I am not sure this is what you mean; here is my best guess."
-ANSWER_MORE: Final = "Also see: {titles}"
+ANSWER_MORE: Final = "Also see:"
 ANSWER_STEPS_TITLE: Final = "*What to do*"
+SHOW_ALL_STEPS: Final = "Show all {total} steps"
+ARTICLE_TITLE: Final = "Article"  # <= 24 characters
+ARTICLE_CLOSE: Final = "Close"
 
 # -- the modal --------------------------------------------------------------------
 MODAL_TITLE: Final = "Check mail sign-in"  # <= 24 characters
@@ -65,6 +68,10 @@ PREFILL_PARTIAL: Final = (
     "I could not look up every setting for {domain} in time; check the server and port."
 )
 PREFILL_FOUND: Final = "Settings for {domain} filled in from {source}; check they match yours."
+PREFILL_CLIPPED: Final = (
+    "What you typed was longer than these fields allow, so I shortened it: {fields}. "
+    "Check them before running the check."
+)
 HOST_NEEDED_WITH_EMAIL: Final = (
     "Give the server name. Tip: `/smtpcheck {email}` looks it up for you."
 )
@@ -115,11 +122,13 @@ VERDICTS: Final = {
     Outcome.WITHHELD: ":no_entry: I did not try to sign in",
 }
 STEPS_TITLE: Final = "*Step by step*"
+STEPS_TEXT_OK: Final = "Step by step: all {count} stages of the check"
+STEPS_TEXT_FAILED: Final = "Step by step: {count} stages, stopped at {stage}"
 SERVER_SAID: Final = "server said: {reply}"
 DIAGNOSIS_TITLE: Final = "*What this means*"
 LIKELY_CAUSE: Final = "*Most likely cause:* {cause}"
 NEXT_STEPS_TITLE: Final = "*Next steps*"
-READ_MORE: Final = "*Read more:* {titles}"
+READ_MORE_MENU: Final = "Read more"
 BUTTON_FIX: Final = "Walk me through the fix"
 BUTTON_AGAIN: Final = "Run again"
 BUTTON_HUMAN: Final = "Talk to a human"
@@ -176,6 +185,10 @@ EXPLAIN_CUT: Final = (
 )
 EXPLAIN_MATCH: Final = "*{code}* {excerpt}\n{cause}"
 EXPLAIN_READ: Final = "Read: {titles}"
+REDACTED_NOTE: Final = (
+    ":lock: I hid what looked like a password or sign-in code in that message before "
+    "reading it. If others could see it, change that password."
+)
 HOME_START: Final = "Start a check"
 HOME_INTRO: Final = (
     "*smtpcheck* helps when sending mail fails with _authentication failed_.\n"
@@ -230,6 +243,39 @@ OFFER_LABELS: Final = {
     "human": "Talk to a human",
     "not_what_i_meant": "Not what I meant",
 }
+NOT_YOUR_THREAD: Final = (
+    "This conversation is <@{asker}>'s, so its buttons are theirs. Want help of your own? "
+    "Send me your question in our direct messages, or type `/smtpcheck`."
+)
+BUTTON_ELSEWHERE: Final = "That button belongs to another conversation, so I did nothing."
+MORE_OPTIONS: Final = "More options"
+HELPFUL: Final = "Helpful"
+NOT_HELPFUL: Final = "Not helpful"
+FEEDBACK_THANKS: Final = "Thanks, that helps me get better."
+FEEDBACK_THANKS_DOWN: Final = (
+    "Thanks for telling me. The helpdesk will see this question so the answer can improve; "
+    "you can also try other words or talk to a person."
+)
+REVIEW_TITLE: Final = "*Questions to review* (newest first, no names)"
+REVIEW_NONE: Final = "    none: every recent question had a confident, helpful answer"
+WEBHOOK_FAILED_TITLE: Final = (
+    "*Escalations the ticketing webhook did not accept* (check SMTPCHECK_ESCALATION_WEBHOOK)"
+)
+WEBHOOK_FAILED_LINE: Final = "    • {when} · {reason}"
+REVIEW_PAGE: Final = "    page {page} of {pages} ({total} questions)"
+REVIEW_OLDER: Final = "Older questions"
+REVIEW_NEWER: Final = "Newer questions"
+REVIEW_LINE: Final = "    • {when} · {reason} · {question}"
+REVIEW_REASONS: Final = {"not_confident": "no sure answer", "not_helpful": "voted not helpful"}
+FEEDBACK_LINE: Final = (
+    "• Answers rated helpful: *{helpful}* · not helpful: *{not_helpful}* (7 days)\n"
+    "• Deflection (resolved without a human): *{deflection}* · escalation: *{escalation}*"
+)
+TURN_RETIRED: Final = "Earlier answer: the buttons are on the newest message below."
+EXPLAIN_MORE: Final = "Explain more"
+TRIAGE_TRY: Final = "Try first: {step}"
+TRIAGE_TEXT: Final = "SMTP error {code}: {cause}"
+MORE_QUESTIONS: Final = "More questions"
 THREAD_GONE: Final = "I no longer have this conversation; please ask your question again."
 HELPDESK_THREAD_SUMMARY: Final = (
     ":sos: <@{user}> needs help sending mail.\n"
@@ -320,3 +366,19 @@ OAUTH_PAGE_ELSEWHERE: Final = (
     "Run the check again in Slack."
 )
 OAUTH_PAGE_UNAVAILABLE: Final = "The bot cannot finish sign-ins right now. Try again shortly."
+# -- the assistant split view ----------------------------------------------------------
+ASSISTANT_GREETING: Final = (
+    'Hi! I help when sending mail fails with "authentication failed". Ask me a question, '
+    "paste the exact error, or type your address to check your settings."
+)
+ASSISTANT_PROMPTS_TITLE: Final = "Try one of these:"
+ASSISTANT_PROMPTS: Final = (
+    (
+        "Why does Outlook keep asking for my password?",
+        "Why does Outlook keep asking for my password?",
+    ),
+    ("Check my mail server", "How do I check my outgoing mail server settings?"),
+    ("Explain an error", 'What does "535 5.7.8 Username and Password not accepted" mean?'),
+)
+ASSISTANT_LOOKING: Final = "Looking that up..."
+ASSISTANT_CHECKING: Final = "Checking {target}..."

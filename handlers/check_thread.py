@@ -58,7 +58,7 @@ class SlackCheckSink:
         try:
             link = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
             text = messages.POINTER.format(
-                target=kit.escape(kit.target(record.host, record.port)),
+                target=kit.code(kit.target(record.host, record.port)),
                 link=link["permalink"],
             )
             await self._client.chat_postEphemeral(
@@ -80,13 +80,14 @@ class SlackCheckSink:
         channel, ts = str(record.channel), str(record.thread_ts)
         text, body = check.finished_parent(record, report)
         await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=body)
-        for text, body in (
-            check.steps_message(report),
-            check.verdict_message(record, report, advice),
-        ):
-            await self._client.chat_postMessage(
-                channel=channel, thread_ts=ts, text=text, blocks=body
-            )
+        text, body = check.steps_message(report)
+        await self._client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
+        # The parent's edit notifies nobody and a reply in the bot's own thread only its
+        # followers: the verdict is also sent to the conversation, so it notifies.
+        text, body = check.verdict_message(record, report, advice)
+        await self._client.chat_postMessage(
+            channel=channel, thread_ts=ts, text=text, blocks=body, reply_broadcast=True
+        )
 
     async def crashed(self, record: CheckRecord, reference: str) -> None:
         await self.plain(record, messages.CHECK_CRASHED.format(ref=reference))
@@ -129,7 +130,7 @@ async def notify_interrupted(client: AsyncWebClient, record: CheckRecord) -> Non
     wording = (
         messages.INTERRUPTED if record.auth_booked_at is None else messages.INTERRUPTED_AFTER_AUTH
     )
-    text = wording.format(target=kit.escape(kit.target(record.host, record.port)))
+    text = wording.format(target=kit.code(kit.target(record.host, record.port)))
     if record.channel and record.thread_ts:
         await client.chat_postMessage(channel=record.channel, thread_ts=record.thread_ts, text=text)
     else:

@@ -14,17 +14,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import InputError, LookupFailed, StoreUnavailable
+from bot.helpdesk.feedback import Feedback, ReviewReason
+from bot.redaction import redact_credentials
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
 from handlers.blocks import kit, modal, turns
-from handlers.blocks.home import stats_message
 from handlers.help_thread import answer
 from handlers.help_thread import faq as common_questions
-from handlers.home import helpdesk_stats
-from knowledge import discover_settings
+from handlers.home import admin_stats
+from knowledge import CONFIDENCE_FLOOR, discover_settings, search
 
 Kind = Literal["modal", "help", "faq", "stats", "email", "target", "question"]
 
-STATS_BUDGET: Final = 2.0  # seconds; leaves room inside Slack's 3 s ack window
 _EMAIL: Final = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _TARGET: Final = re.compile(
     r"(?P<host>[A-Za-z0-9.-]+\.[A-Za-z0-9-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d{1,5}))?"
@@ -117,14 +117,19 @@ async def handle_smtpcheck(
         await ack(text=messages.COMMON_QUESTIONS.strip("*"), blocks=body)
         return
     if args.kind == "stats":
-        text, body = await stats(deps, str(command["user_id"]))
+        text, body = await admin_stats(deps, str(command["user_id"]), client)
         await ack(text=text, blocks=body)
         return
     if args.kind == "question":
-        text, body = answer(deps.kb, args.value)
+        redacted = redact_credentials(args.value)
+        text, body = answer(deps.kb, redacted.text)
+        if redacted.hidden:
+            body.insert(0, kit.context(messages.REDACTED_NOTE))
         await ack(text=text, blocks=body)
         with contextlib.suppress(StoreUnavailable):  # the answer matters more than the count
             await deps.helpdesk.record_question(str(command["user_id"]))
+            if not_confident(deps, redacted.text):
+                await Feedback(deps.store).review(redacted.text, ReviewReason.NOT_CONFIDENT)
         return
     await ack()
     prefill = await prefill_for(deps, args)
@@ -136,17 +141,9 @@ async def handle_smtpcheck(
     await client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
-async def stats(deps: Deps, user: str) -> tuple[str, list[kit.Block]]:
-    """Admins get the helpdesk numbers (ephemeral, like every command answer)."""
-    if user not in deps.settings.admins:
-        return messages.STATS_DENIED, [kit.section(messages.STATS_DENIED)]
-    try:
-        # The figures go out in the ack, so a slow store must not cost the 3 s window.
-        async with asyncio.timeout(STATS_BUDGET):
-            week, month = await helpdesk_stats(deps)
-    except (StoreUnavailable, TimeoutError):
-        return messages.STATS_UNAVAILABLE, [kit.section(messages.STATS_UNAVAILABLE)]
-    return stats_message(week, month)
+def not_confident(deps: Deps, question: str) -> bool:
+    result = search(deps.kb, question, limit=1)
+    return not result.answers or result.confidence < CONFIDENCE_FLOOR
 
 
 def register(app: AsyncApp) -> None:

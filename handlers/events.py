@@ -2,7 +2,12 @@
 in triage channels. (Event retries are deduplicated by a middleware in ``bot.runtime.middleware``.)
 
 Mentions are answered in exactly one place, ``app_mention``: Slack also sends a
-``message.channels`` event for the same message, which is left alone here.
+``message.channels`` event for the same message, which is left alone here. In a DM
+both ``message.im`` and ``app_mention`` can fire for one message: whichever arrives
+first claims the message, so it is answered once.
+
+Pasted text is redacted (``bot.redaction``) before anything reads it, so a password
+in a message never reaches the engine, the store or a reply.
 """
 
 from __future__ import annotations
@@ -13,16 +18,22 @@ from typing import Any, Final
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import conversation
+from bot import conversation, messages
+from bot.conversation.asker import remember_asker
 from bot.errors import StoreUnavailable
-from bot.runtime.deps import deps_of
+from bot.redaction import redact_credentials
+from bot.runtime.deps import Deps, deps_of
 from bot.store import keys
 from handlers import help_thread as threads
+from handlers.blocks import kit, turns
 from knowledge import explain_reply
 
 log = logging.getLogger(__name__)
 
 TRIAGE_TTL: Final = 30 * 24 * 3600.0  # one explanation per thread, for as long as it matters
+# The events of one message (message.im + app_mention, and their retries) arrive within
+# minutes of each other: an hour of memory per message is plenty.
+MESSAGE_CLAIM_TTL: Final = 3600.0
 
 
 def _thread_of(event: dict[str, Any]) -> str:
@@ -31,11 +42,20 @@ def _thread_of(event: dict[str, Any]) -> str:
     )
 
 
-def _from_a_person(event: dict[str, Any], bot_user: str | None) -> bool:
+def from_a_person(event: dict[str, Any], bot_user: str | None) -> bool:
     """A person's own new message: no bot posts, edits, joins or our own messages."""
     return not (
         event.get("subtype") or event.get("bot_id") or event.get("user") in (None, bot_user)
     )
+
+
+async def first_answer(deps: Deps, event: dict[str, Any]) -> bool:
+    """True for the first of the events that carry one message (DM + mention)."""
+    try:
+        claim = keys.message_claim(str(event["channel"]), str(event["ts"]))
+        return await deps.store.claim(claim, MESSAGE_CLAIM_TTL)
+    except StoreUnavailable:
+        return True  # answering twice beats not answering while the store is down
 
 
 async def handle_mention(
@@ -43,11 +63,13 @@ async def handle_mention(
 ) -> None:
     """A mention anywhere: answer (or explain the pasted error) in its thread."""
     text = threads.strip_mentions(str(event.get("text", "")))
-    if not text or not _from_a_person(event, context.get("bot_user_id")):
+    if not text or not from_a_person(event, context.get("bot_user_id")):
         return
-    await threads.answer_message(
-        client, deps_of(context), key=_thread_of(event), user=str(event["user"]), text=text
-    )
+    deps = deps_of(context)
+    if await first_answer(deps, event):
+        await threads.answer_message(
+            client, deps, key=_thread_of(event), user=str(event["user"]), text=text
+        )
 
 
 async def handle_message(
@@ -55,14 +77,15 @@ async def handle_message(
 ) -> None:
     """DMs are conversations; triage channels get explanations; the rest is ignored."""
     bot_user = context.get("bot_user_id")
-    if not _from_a_person(event, bot_user):
+    if not from_a_person(event, bot_user):
         return
     text = str(event.get("text", ""))
     if event.get("channel_type") == "im":
         text = threads.strip_mentions(text)
-        if text:
+        deps = deps_of(context)
+        if text and await first_answer(deps, event):
             await threads.answer_message(
-                client, deps_of(context), key=_thread_of(event), user=str(event["user"]), text=text
+                client, deps, key=_thread_of(event), user=str(event["user"]), text=text
             )
         return
     deps = deps_of(context)
@@ -74,8 +97,8 @@ async def handle_message(
 async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
     """One threaded explanation per thread, only when the text holds a known SMTP reply."""
     deps = deps_of(context)
-    text = str(event.get("text", ""))
-    if not explain_reply(deps.kb, text):
+    redacted = redact_credentials(str(event.get("text", "")))
+    if not explain_reply(deps.kb, redacted.text):
         return
     key = _thread_of(event)
     try:
@@ -86,8 +109,13 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
         # channel: without the store we cannot tell if this thread was explained.
         log.warning("triage skipped in %s: the store is unreachable", event.get("channel"))
         return
-    turn = await conversation.respond(deps.kb, deps.store, key, text)
-    await threads.post_turn(client, deps, key, turn)
+    await remember_asker(deps.store, key, str(event["user"]))
+    turn = await conversation.respond(deps.kb, deps.store, key, redacted.text)
+    # Unasked-for help stays short: the cause, one line, and "Explain more".
+    text, body = turns.triage_message(turn, key)
+    if redacted.hidden:
+        body.insert(0, kit.context(messages.REDACTED_NOTE))
+    await threads.post(client, key, text, body, store=deps.store)
 
 
 def register(app: AsyncApp) -> None:

@@ -17,10 +17,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, messages
+from bot.conversation.asker import remember_asker
 from bot.conversation.context import ThreadContext
-from bot.conversation.turns import Turn
+from bot.conversation.turns import Turn, TurnKind
 from bot.errors import StoreUnavailable
+from bot.helpdesk.feedback import QUESTION_MAX, Feedback, ReviewReason
+from bot.helpdesk.webhook import escalation_body, start_delivery
+from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps
+from bot.store import keys
+from bot.store.base import Documents
 from handlers.blocks import kit, turns
 from knowledge import CONFIDENCE_FLOOR, KnowledgeBase, search
 
@@ -54,23 +60,78 @@ def faq(deps: Deps) -> list[tuple[str, str]]:
     return conversation.common_questions(deps.kb, FAQ_SHOWN)
 
 
-async def post(client: AsyncWebClient, key: str, text: str, body: list[kit.Block]) -> None:
+QUESTION_FIELD: Final = "question"  # the thread's last question, redacted, for feedback
+LAST_TURN_FIELD: Final = "last_turn"  # the thread's newest message with buttons: ts, text
+COLLAPSED_TEXT_MAX: Final = 1000
+
+
+async def post(
+    client: AsyncWebClient,
+    key: str,
+    text: str,
+    body: list[kit.Block],
+    *,
+    store: Documents | None = None,
+) -> None:
+    """Post into the thread. With ``store``, a message with buttons retires the buttons
+    of the thread's previous one (collapsed to its text), so only the newest acts."""
     channel, ts = split_key(key)
-    await client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
+    posted = await client.chat_postMessage(channel=channel, thread_ts=ts, text=text, blocks=body)
+    if store is None or not any(b.get("type") == "actions" for b in body):
+        return
+    try:
+        state = await store.get_thread(key)
+        await store.update_thread(
+            key,
+            {LAST_TURN_FIELD: {"ts": str(posted["ts"]), "text": text[:COLLAPSED_TEXT_MAX]}},
+        )
+    except StoreUnavailable:
+        return  # old buttons stay; each click is still checked
+    previous = state.get(LAST_TURN_FIELD)
+    if isinstance(previous, dict) and previous.get("ts"):
+        old = str(previous.get("text") or "")
+        collapsed = [kit.section(kit.escape(old)), kit.context(messages.TURN_RETIRED)]
+        with contextlib.suppress(SlackApiError):  # a deleted message keeps nothing to retire
+            await client.chat_update(
+                channel=channel, ts=str(previous["ts"]), text=old, blocks=collapsed
+            )
 
 
-async def post_turn(client: AsyncWebClient, deps: Deps, key: str, turn: Turn) -> None:
+async def post_turn(
+    client: AsyncWebClient, deps: Deps, key: str, turn: Turn, *, redacted: bool = False
+) -> None:
+    """Render ``turn`` into its thread; ``redacted`` says a password was hidden first."""
     text, body = turns.render_turn(turn, key, faq=faq(deps))
-    await post(client, key, text, body)
+    if redacted:
+        body.insert(0, kit.context(messages.REDACTED_NOTE))
+    await post(client, key, text, body[: kit.MESSAGE_BLOCKS_MAX], store=deps.store)
+
+
+async def last_question(store: Documents, key: str) -> str | None:
+    """The thread's last question (already redacted when it was stored)."""
+    value = (await store.get_thread(key)).get(QUESTION_FIELD)
+    return value if isinstance(value, str) and value else None
+
+
+async def _remember_question(deps: Deps, key: str, text: str, turn: Turn) -> None:
+    """Keep the (redacted) question for a later vote; list an unsure answer's question."""
+    await deps.store.update_thread(key, {QUESTION_FIELD: text[:QUESTION_MAX]})
+    if turn.kind is TurnKind.LOW_CONFIDENCE:
+        await Feedback(deps.store).review(text, ReviewReason.NOT_CONFIDENT)
 
 
 async def answer_message(
     client: AsyncWebClient, deps: Deps, *, key: str, user: str, text: str
 ) -> None:
-    """A question or pasted error in a help thread: answer it and count the question."""
+    """A question or pasted error in a help thread: answer it and count the question.
+    Credential-looking text is redacted before anything reads it."""
+    redacted = redact_credentials(text)
+    text = redacted.text
+    with contextlib.suppress(StoreUnavailable):  # the answer matters more than the owner
+        await remember_asker(deps.store, key, user)
     if is_greeting(text):
         reply, body = turns.greeting(key, faq(deps))
-        await post(client, key, reply, body)
+        await post(client, key, reply, body, store=deps.store)
         return
     try:
         turn = await conversation.respond(deps.kb, deps.store, key, text)
@@ -82,7 +143,8 @@ async def answer_message(
         # A lost count must not throw away the answer already worked out in context.
         with contextlib.suppress(StoreUnavailable):
             await deps.helpdesk.record_question(user, thread_key=key)
-    await post_turn(client, deps, key, turn)
+            await _remember_question(deps, key, text, turn)
+    await post_turn(client, deps, key, turn, redacted=redacted.hidden)
 
 
 async def escalate(
@@ -90,13 +152,21 @@ async def escalate(
 ) -> str:
     """Post ``summary`` to the helpdesk channel once per ``claim``; return what to tell
     the user (sent, already sent, or no channel configured)."""
-    helpdesk = deps.settings.helpdesk_channel
-    if helpdesk is None:
+    helpdesk, settings = deps.settings.helpdesk_channel, deps.settings
+    webhook, secret = settings.escalation_webhook, settings.escalation_webhook_secret
+    if helpdesk is None and webhook is None:
         return messages.HELPDESK_MISSING
     if not await deps.store.claim(claim, ESCALATION_TTL):
         return messages.HELPDESK_ALREADY
     text, body = summary
-    await client.chat_postMessage(channel=helpdesk, text=text, blocks=body)
+    if helpdesk is not None:
+        await client.chat_postMessage(channel=helpdesk, text=text, blocks=body)
+    if webhook is not None and secret is not None:
+        kind = "thread" if claim.startswith(keys.thread_escalation("")) else "check"
+        payload = escalation_body(text, kind=kind, at=time.time())
+        start_delivery(webhook, secret, payload, store=deps.store)
+    with contextlib.suppress(StoreUnavailable):  # sent matters more than counted
+        await Feedback(deps.store).escalated()
     return messages.HELPDESK_SENT
 
 
@@ -142,7 +212,8 @@ def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[kit.Block]]:
         best.summary,
         best.steps_for(result.provider, result.client),
         unsure=result.confidence < CONFIDENCE_FLOOR,
-        more=[a.article.title for a in result.answers[1:]],
+        article_id=best.id,
+        more=[(a.article.id, a.article.title) for a in result.answers[1:]],
     )
     if result.matches:
         cause = kit.escape(result.matches[0].cause)

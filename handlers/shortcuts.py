@@ -1,15 +1,23 @@
 """Message shortcut "Explain SMTP error": explains the SMTP replies in a message,
-privately to the person who used it (ephemeral)."""
+privately to the person who used it.
+
+The answer goes through the payload's ``response_url`` (Bolt's ``respond``), which works
+in every conversation the shortcut can be used in, including channels the bot has not
+joined and DMs between people, where ``chat.postEphemeral`` fails. Without a usable
+``response_url`` it falls back to the person's DM with the bot.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.redaction import redact_credentials
 from bot.runtime.deps import deps_of
+from bot.runtime.private import tell_privately
 from handlers.blocks import kit
 from knowledge import KnowledgeBase
 from knowledge.explain import MAX_INPUT, explain_text
@@ -19,15 +27,17 @@ CALLBACK_ID = "explain_error"
 
 def explanation(kb: KnowledgeBase, text: str) -> str:
     """Each recognised reply with its cause and the articles to read."""
-    explained = explain_text(kb, text)
+    redacted = redact_credentials(text)
+    explained = explain_text(kb, redacted.text)
     matches = explained.matches
     cut = [messages.EXPLAIN_CUT.format(limit=MAX_INPUT)] if explained.truncated else []
+    hidden = [messages.REDACTED_NOTE] if redacted.hidden else []
     if not matches:
         nothing = (
             messages.EXPLAIN_NOTHING_WITH_CODE if explained.has_code else messages.EXPLAIN_NOTHING
         )
-        return "\n\n".join([nothing, *cut])
-    parts = []
+        return "\n\n".join([*hidden, nothing, *cut])
+    parts = hidden
     for match in matches:
         code = " ".join(str(p) for p in (match.code, match.enhanced) if p)
         part = messages.EXPLAIN_MATCH.format(
@@ -43,13 +53,15 @@ def explanation(kb: KnowledgeBase, text: str) -> str:
 
 
 async def handle_explain_message(
-    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck,
+    shortcut: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: dict[str, Any],
 ) -> None:
     await ack()
     text = explanation(deps_of(context).kb, str(shortcut.get("message", {}).get("text", "")))
-    await client.chat_postEphemeral(
-        channel=shortcut["channel"]["id"], user=shortcut["user"]["id"], text=text
-    )
+    await tell_privately(respond, client, str(shortcut["user"]["id"]), text)
 
 
 def register(app: AsyncApp) -> None:

@@ -18,6 +18,7 @@ from typing import Final, cast
 from bot.errors import KnowledgeError
 from knowledge.directory import build_directory
 from knowledge.entries import ENHANCED, HOST, URL, Entry, T, read_yaml
+from knowledge.faq import load_faq
 from knowledge.findings import FINDINGS_FILE, load_findings
 from knowledge.gateways import load_discovery
 from knowledge.ispdb import load_ispdb
@@ -351,6 +352,7 @@ def load_knowledge(root: Path | None = None, *, warm: bool = True) -> KnowledgeB
         findings=MappingProxyType(findings),
         outcomes=MappingProxyType(outcomes),
         directory=directory,
+        faq=MappingProxyType(load_faq(root, articles)),
     )
     if warm:
         from knowledge.search import warm_up  # search imports the model, not the loader

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Final, Literal
 
 SecurityName = Literal["starttls", "tls", "none"]  # "none": plaintext, ISPDB or autoconfig only
@@ -49,6 +50,22 @@ class Article:
             if key is not None and key in self.variants:
                 return self.variants[key]
         return self.steps
+
+
+class FixedBy(StrEnum):
+    """Who can apply an article's fix (``faq.yaml``)."""
+
+    USER = "user"
+    ADMIN = "admin"
+    PROVIDER = "provider"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaqEntry:
+    """An article's common-question label and who can apply its fix."""
+
+    question: str
+    fixed_by: FixedBy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +228,9 @@ class KnowledgeBase:
     def provider_for_submission_host(self, host: str) -> Provider | None:
         """The provider that runs submission server ``host`` (curated table, then ISPDB)."""
         return self.directory.by_host.get(host.lower().rstrip("."))
+
+    # article id -> its common-question label and who fixes it (knowledge.faq)
+    faq: Mapping[str, FaqEntry] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

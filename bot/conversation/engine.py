@@ -47,7 +47,7 @@ from bot.conversation.turns import (
 from bot.errors import InputError
 from bot.store.base import Documents
 from knowledge import CONFIDENCE_FLOOR, Article, KnowledgeBase, Match, search
-from knowledge.model import ArticleRef, one_line
+from knowledge.model import ArticleRef, FixedBy, one_line
 
 STATE_FIELD: Final = "conversation"  # the key of our document in the thread's store state
 RELATED_LIMIT: Final = 3
@@ -133,7 +133,18 @@ def _more_candidates(kb: KnowledgeBase, context: ThreadContext) -> tuple[str, ..
 
 def _offers(kb: KnowledgeBase, context: ThreadContext) -> tuple[Offer, ...]:
     more = (Offer.NOT_WHAT_I_MEANT,) if _more_candidates(kb, context) else ()
-    return _ANSWER_OFFERS + more
+    offers = _ANSWER_OFFERS + more
+    if not user_can_fix(kb, context.article):
+        # Only an admin or the provider can apply this fix: "That fixed it" would ask
+        # the person to confirm something they cannot do.
+        offers = tuple(o for o in offers if o is not Offer.FIXED)
+    return offers
+
+
+def user_can_fix(kb: KnowledgeBase, article_id: str | None) -> bool:
+    """False when the article's fix is for an admin or the provider (``faq.yaml``)."""
+    written = kb.faq.get(article_id or "")
+    return written is None or written.fixed_by is FixedBy.USER
 
 
 def _present(

@@ -34,8 +34,12 @@ def _centrality(kb: KnowledgeBase) -> Mapping[str, int]:
 
 
 def faq_question(kb: KnowledgeBase, article: Article) -> Question:
-    """The article's first example question that reads as a question (not a pasted
-    error) and fits on a button; the title when none does."""
+    """The article's question as written in ``faq.yaml``; for a knowledge base without
+    one, its first example question that reads as a question (not a pasted error) and
+    fits on a button, or the title when none does."""
+    written = kb.faq.get(article.id)
+    if written is not None:
+        return Question(article_id=article.id, text=written.question)
     fitting = [q for q in article.questions if len(q) <= MAX_QUESTION and not explain_reply(kb, q)]
     text = fitting[0] if fitting else article.title
     text = text[:1].upper() + text[1:]

@@ -31,6 +31,8 @@ TREND_FAILED_LOGINS: Final = "failed logins"
 TREND_AFFECTED: Final = "users affected"
 TREND_QUESTIONS: Final = "questions"
 TREND_RESOLUTIONS: Final = "resolutions"
+TREND_RATE: Final = "latest {latest}, peak {peak}"
+TREND_COUNT: Final = "latest {latest}, peak {peak}, total {total}"
 ERROR_LINE: Final = "    {rank}. `{reply}`: {count}"
 NO_ERRORS: Final = "    none recorded"
 
@@ -139,12 +141,29 @@ def render_stats_text(stats7: HelpdeskStats, stats30: HelpdeskStats) -> str:
         lines.append(NO_ERRORS)
     series = stats30.series
     lines += ["", LABEL_TRENDS.format(days=stats30.days)]
-    for chart, name in (
-        (sparkline(series.auth_failure_rate), TREND_FAILURE_RATE),
-        (sparkline(series.failed_logins), TREND_FAILED_LOGINS),
-        (sparkline(series.users_affected), TREND_AFFECTED),
-        (sparkline(series.questions), TREND_QUESTIONS),
-        (sparkline(series.resolutions), TREND_RESOLUTIONS),
+    for values, name, rate in (
+        (series.auth_failure_rate, TREND_FAILURE_RATE, True),
+        (series.failed_logins, TREND_FAILED_LOGINS, False),
+        (series.users_affected, TREND_AFFECTED, False),
+        (series.questions, TREND_QUESTIONS, False),
+        (series.resolutions, TREND_RESOLUTIONS, False),
     ):
-        lines.append(f"`{chart}` {name}")
+        # The numbers come first, so a screen reader says them rather than only
+        # reading out block characters.
+        lines.append(f"{name}: {trend_figures(values, rate=rate)} `{sparkline(values)}`")
     return "\n".join(lines)
+
+
+def trend_figures(values: Sequence[float | None], *, rate: bool) -> str:
+    """The numbers a sparkline draws, in words: latest day, peak and (counts) total."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return NO_DATA
+    latest = next((v for v in reversed(values) if v is not None), 0.0)
+    if rate:
+        return TREND_RATE.format(latest=format_ratio(latest), peak=format_ratio(max(known)))
+    return TREND_COUNT.format(
+        latest=format_count(round(latest)),
+        peak=format_count(round(max(known))),
+        total=format_count(round(sum(known))),
+    )

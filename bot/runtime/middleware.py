@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -17,6 +18,7 @@ from bot import messages
 from bot.errors import StoreUnavailable
 from bot.runtime.deps import DEPS_KEY, Deps
 from bot.runtime.metrics import Metrics
+from bot.runtime.private import tell_privately
 from bot.store import keys
 from bot.store.base import Claims
 
@@ -77,11 +79,14 @@ class DedupeEvents(AsyncMiddleware):
 
 def error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
     async def on_error(
-        error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: Any = None
+        error: Exception,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond | None = None,
     ) -> None:
         """Log with a reference, tell the user that reference; never a traceback in chat.
-        When the Web API cannot take the apology (Slack unreachable), a slash command's
-        ``response_url`` (another Slack host) still may."""
+        Privately: through the payload's ``response_url`` where it has one (ephemeral, works
+        in any channel and while the Web API is unreachable), else the person's DM."""
         reference = secrets.token_hex(4)
         kind = str(body.get("type") or ("command" if "command" in body else "unknown"))
         log.error("unhandled %s error (reference %s)", kind, reference, exc_info=error)
@@ -89,23 +94,15 @@ def error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
         user = _id_of(body, "user")
         if user is None:
             return
-        channel = _id_of(body, "channel")
         text = messages.UNEXPECTED.format(ref=reference)
         try:
-            if channel:
-                await client.chat_postEphemeral(channel=channel, user=user, text=text)
-            else:
-                await client.chat_postMessage(channel=user, text=text)
-            return
+            # response_url where the payload has one (ephemeral, works in any channel and
+            # while the Web API is down); otherwise the DM: postEphemeral fails where the
+            # bot is no member.
+            async with asyncio.timeout(RESPOND_WITHIN):
+                await tell_privately(respond, client, user, text)
         except Exception:
             log.warning("could not tell %s about error %s", user, reference)
-        if respond is None or not body.get("response_url"):
-            return
-        try:
-            async with asyncio.timeout(RESPOND_WITHIN):
-                await respond(text=text, response_type="ephemeral")
-        except Exception:
-            log.warning("could not reach %s through the response URL either", user)
 
     return on_error
 

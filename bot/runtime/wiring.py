@@ -18,6 +18,10 @@ from typing import Any, Final
 import aiohttp
 import dns.asyncresolver
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -83,6 +87,18 @@ class Bot:
     """Tells a swept check's owner that a restart cut it short (a Slack surface)."""
     identity: SlackIdentity | None = None
     """The bot's Slack identity (``auth.test``), checked at start-up."""
+
+
+_TOKEN_WARNINGS: Final = frozenset(
+    {warning_client_prioritized_and_token_skipped(), warning_token_skipped()}
+)
+
+
+def drop_token_unused_warning(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN itself and, given our client (and our authorize, which
+    answers with that client's identity), warns that the token "will be unused" or "will be
+    ignored": it is the very token the client carries, so either line only misleads."""
+    return record.getMessage() not in _TOKEN_WARNINGS
 
 
 def configure_logging(level: str) -> None:
@@ -256,6 +272,7 @@ def build_app(
     )
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    bolt_logger.addFilter(drop_token_unused_warning)
     secret = settings.slack_signing_secret
     identity = SlackIdentity(client)
     app = BoundedApp(

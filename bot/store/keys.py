@@ -89,6 +89,21 @@ def event_claim(event_id: str) -> str:
     return f"event:{event_id}"
 
 
+def message_claim(channel: str, ts: str) -> str:
+    """The one answer to a message (a DM that mentions the bot fires two events)."""
+    return f"message:{channel}:{ts}"
+
+
+def feedback_review() -> str:
+    """The admins' list of questions to review (one document)."""
+    return "feedback:review"
+
+
+def webhook_failures() -> str:
+    """The escalation webhook's recent failed deliveries (one document)."""
+    return "webhook:failures"
+
+
 def submission_claim(submission_key: str) -> str:
     """One probe-modal submission (view id + hash)."""
     return f"submit:{submission_key}"

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.runtime.deps import Deps, deps_of
+from bot.runtime.private import tell_privately
 from bot.store import keys
 from bot.store.base import CheckRecord
 from handlers.blocks import check, kit, modal, turns
@@ -35,8 +36,7 @@ async def owned_check(
         if record is None
         else messages.NOT_YOUR_CHECK.format(owner=record.user_id)
     )
-    channel = (body.get("channel") or {}).get("id") or user
-    await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    await tell_privately(AsyncRespond(response_url=body.get("response_url")), client, user, text)
     return None
 
 

@@ -4,6 +4,10 @@ I meant, a candidate article, a common question.
 A button value is the thread key (and an article id); the thread's state is in the
 store, so any process can serve the click. Common questions clicked outside a thread
 (App Home, ``/smtpcheck faq``) start a thread in the user's DM.
+
+Every click is checked first: the value's thread must be the thread the clicked message
+is in (a forged value cannot reach another conversation), and only the thread's asker
+acts on it; anyone else is told, privately, how to start a conversation of their own.
 """
 
 from __future__ import annotations
@@ -12,34 +16,70 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import conversation, messages
+from bot.conversation.asker import asker_of, remember_asker
 from bot.conversation.turns import Offer
 from bot.errors import InputError
 from bot.runtime.deps import Deps, deps_of
+from bot.runtime.private import tell_privately
 from bot.store import Store, keys
 from handlers import help_thread as threads
 from handlers.blocks import kit, modal, turns
 from handlers.check_thread import open_dm
 from knowledge import KnowledgeBase
 
+Clicked = tuple[Deps, str, str | None, str | None]
+
+
+def _thread_clicked_in(body: dict[str, Any]) -> str | None:
+    """The thread key of the message whose button was clicked (None outside messages)."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    message = body.get("message") or {}
+    ts = container.get("thread_ts") or message.get("thread_ts") or container.get("message_ts")
+    if container.get("type") != "message" or not channel or not ts:
+        return None
+    return conversation.help_thread_key(str(channel), str(ts))
+
+
+async def _refusal(deps: Deps, body: dict[str, Any], user: str, key: str) -> str | None:
+    """Why ``user`` may not use this thread's button, or None when they may."""
+    if key != _thread_clicked_in(body):
+        return messages.BUTTON_ELSEWHERE
+    asker = await asker_of(deps.store, key)
+    if asker != user:
+        return messages.NOT_YOUR_THREAD.format(asker=asker) if asker else messages.THREAD_GONE
+    return None
+
 
 async def _clicked(
-    ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]
-) -> tuple[Deps, str, str | None, str | None]:
-    """Ack first, then (deps, user, thread key, article id) of the clicked button."""
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> Clicked | None:
+    """Ack first, then (deps, user, thread key, article id) of the clicked button, or
+    None when the click was refused (the clicker is told why, privately)."""
     await ack()
+    deps, user = deps_of(context), str(body["user"]["id"])
     key, article = turns.parse_value(str(body["actions"][0].get("value", "")))
-    return deps_of(context), str(body["user"]["id"]), key, article
+    if key is not None:
+        refusal = await _refusal(deps, body, user, key)
+        if refusal is not None:
+            respond = AsyncRespond(response_url=body.get("response_url"))
+            await tell_privately(respond, client, user, refusal)
+            return None
+    return deps, user, key, article
 
 
 async def handle_fixed(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """Resolve the thread; the resolution is counted once, however often it is clicked."""
-    deps, user, key, _ = await _clicked(ack, body, context)
+    clicked = await _clicked(ack, body, client, context)
+    if clicked is None:
+        return
+    deps, user, key, _ = clicked
     if key is None:
         return
     turn = await conversation.fixed(deps.kb, deps.store, key)
@@ -56,7 +96,10 @@ def _turn_button(
     async def on_click(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
-        deps, _, key, _ = await _clicked(ack, body, context)
+        clicked = await _clicked(ack, body, client, context)
+        if clicked is None:
+            return
+        deps, _, key, _ = clicked
         if key is not None:
             await threads.post_turn(client, deps, key, await step(deps.kb, deps.store, key))
 
@@ -71,7 +114,10 @@ async def handle_live_check(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """The probe modal, prefilled with what the thread learned (never a password)."""
-    deps, _, key, _ = await _clicked(ack, body, context)
+    clicked = await _clicked(ack, body, client, context)
+    if clicked is None:
+        return
+    deps, _, key, _ = clicked
     known = (
         conversation.prefill_for(deps.kb, await conversation.load_context(deps.store, key))
         if key
@@ -97,7 +143,10 @@ async def handle_talk_to_human(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """A secret-free summary of the thread to the helpdesk channel, once per thread."""
-    deps, user, key, _ = await _clicked(ack, body, context)
+    clicked = await _clicked(ack, body, client, context)
+    if clicked is None:
+        return
+    deps, user, key, _ = clicked
     if key is None:
         return
     state = await conversation.load_context(deps.store, key)
@@ -110,7 +159,10 @@ async def handle_open_article(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
 ) -> None:
     """A candidate, related article or common question the person picked."""
-    deps, user, key, article = await _clicked(ack, body, context)
+    clicked = await _clicked(ack, body, client, context)
+    if clicked is None:
+        return
+    deps, user, key, article = clicked
     if article is None or article not in deps.kb.articles:
         return
     faq = str(body["actions"][0]["action_id"]).startswith(turns.ACTION_FAQ)
@@ -120,6 +172,7 @@ async def handle_open_article(
         asked = messages.FAQ_ASKED.format(question=kit.escape(question))
         parent = await client.chat_postMessage(channel=channel, text=asked)
         key = conversation.help_thread_key(channel, str(parent["ts"]))
+        await remember_asker(deps.store, key, user)
     try:
         turn = await conversation.choose(deps.kb, deps.store, key, article, faq=faq)
     except InputError:
@@ -129,13 +182,35 @@ async def handle_open_article(
     await threads.post_turn(client, deps, key, turn)
 
 
-def register(app: AsyncApp) -> None:
+async def handle_explain_more(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """The whole answer behind a short triage reply, in its thread."""
+    clicked = await _clicked(ack, body, client, context)
+    if clicked is None:
+        return
+    deps, _, key, article = clicked
+    if key is None or article not in deps.kb.articles:
+        return
+    turn = await conversation.choose(deps.kb, deps.store, key, str(article))
+    await threads.post_turn(client, deps, key, turn)
+
+
+def routes() -> list[tuple[re.Pattern[str], Callable[..., Awaitable[None]]]]:
+    """Every help button's action id (pattern) and listener."""
     actions = turns.OFFER_ACTIONS
-    app.action(actions[Offer.FIXED])(handle_fixed)
-    app.action(actions[Offer.STILL_FAILING])(handle_still_failing)
-    app.action(actions[Offer.NOT_WHAT_I_MEANT])(handle_not_what_i_meant)
-    app.action(actions[Offer.LIVE_CHECK])(handle_live_check)
-    app.action(actions[Offer.HUMAN])(handle_talk_to_human)
-    app.action(re.compile(rf"^({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+$"))(
-        handle_open_article
+    listeners = (
+        (actions[Offer.FIXED], handle_fixed),
+        (actions[Offer.STILL_FAILING], handle_still_failing),
+        (actions[Offer.NOT_WHAT_I_MEANT], handle_not_what_i_meant),
+        (actions[Offer.LIVE_CHECK], handle_live_check),
+        (actions[Offer.HUMAN], handle_talk_to_human),
+        (turns.ACTION_EXPLAIN_MORE, handle_explain_more),
+        (rf"({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+", handle_open_article),
     )
+    return [(re.compile(pattern), listener) for pattern, listener in listeners]
+
+
+def register(app: AsyncApp) -> None:
+    for pattern, listener in routes():
+        app.action(re.compile(f"^{pattern.pattern}$"))(listener)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Final
 
 from bot import messages
+from bot.helpdesk.feedback import FeedbackSummary, ReviewItem
 from bot.helpdesk.model import HelpdeskStats
-from bot.helpdesk.text import render_stats_text
+from bot.helpdesk.text import format_count, format_ratio, render_stats_text
 from bot.probe.model import Outcome
 from bot.store.base import CheckRecord, CheckState
 from handlers.blocks import kit, turns
 
 
-def check_line(record: CheckRecord) -> str:
-    """One recent check: when, where, how it went (no username, no secret)."""
-    when = datetime.fromtimestamp(record.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+def check_line(record: CheckRecord, zone: tzinfo = UTC) -> str:
+    """One recent check: when (in the reader's ``zone``), where, how it went (no
+    username, no secret)."""
+    when = datetime.fromtimestamp(record.created_at, tz=zone).strftime("%Y-%m-%d %H:%M %Z")
     if record.state is CheckState.INTERRUPTED:
         verdict = messages.HOME_CHECK_INTERRUPTED
     elif record.outcome == Outcome.CRASHED:
@@ -31,7 +33,12 @@ def check_line(record: CheckRecord) -> str:
     return messages.HOME_CHECK_LINE.format(when=when, target=target, verdict=verdict)
 
 
-def dashboard_blocks(stats: tuple[HelpdeskStats, HelpdeskStats]) -> list[kit.Block]:
+def dashboard_blocks(
+    stats: tuple[HelpdeskStats, HelpdeskStats],
+    feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
+    zone: tzinfo = UTC,
+    page: int = 0,
+) -> list[kit.Block]:
     """The admins' dashboard: the same figures as ``/smtpcheck stats``."""
     return [
         {"type": "divider"},
@@ -40,15 +47,78 @@ def dashboard_blocks(stats: tuple[HelpdeskStats, HelpdeskStats]) -> list[kit.Blo
             "text": {"type": "plain_text", "text": messages.HOME_DASHBOARD[: kit.HEADER_MAX]},
         },
         kit.context(messages.HOME_DASHBOARD_NOTE),
-        *stats_message(*stats)[1],
+        *stats_message(*stats, feedback, zone, page)[1],
     ]
 
 
-def stats_message(week: HelpdeskStats, month: HelpdeskStats) -> tuple[str, list[kit.Block]]:
-    """``/smtpcheck stats``: the dashboard's figures as a message."""
+def stats_message(
+    week: HelpdeskStats,
+    month: HelpdeskStats,
+    feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
+    zone: tzinfo = UTC,
+    page: int = 0,
+) -> tuple[str, list[kit.Block]]:
+    """``/smtpcheck stats``: the dashboard's figures as a message, with the feedback
+    loop's rates and questions to review when given."""
     text = render_stats_text(week, month)
     parts = [kit.section(part) for part in text.split("\n\n") if part.strip()]
-    return kit.clip(text, kit.FALLBACK_TEXT_MAX), parts
+    if feedback is not None:
+        parts += feedback_blocks(*feedback, zone=zone, page=page)
+    return kit.clip(text, kit.FALLBACK_TEXT_MAX), parts[: kit.MESSAGE_BLOCKS_MAX]
+
+
+REVIEW_SHOWN: Final = 10  # one screen; the rest wait until these are dealt with
+
+
+ACTION_REVIEW_PAGE: Final = "review_page"
+
+
+def feedback_blocks(
+    summary: FeedbackSummary, items: Sequence[ReviewItem], *, zone: tzinfo = UTC, page: int = 0
+) -> list[kit.Block]:
+    """Votes, deflection and escalation rates, and one page of the questions to review
+    (newest first) with buttons to the older and newer pages."""
+    pages = max(1, -(-len(items) // REVIEW_SHOWN))
+    page = min(max(page, 0), pages - 1)
+    start = page * REVIEW_SHOWN
+    figures = messages.FEEDBACK_LINE.format(
+        helpful=format_count(summary.helpful),
+        not_helpful=format_count(summary.not_helpful),
+        deflection=format_ratio(summary.deflection_rate),
+        escalation=format_ratio(summary.escalation_rate),
+    )
+    lines = [
+        messages.REVIEW_LINE.format(
+            when=datetime.fromtimestamp(item.at, tz=zone).strftime("%m-%d %H:%M"),
+            reason=messages.REVIEW_REASONS[item.reason.value],
+            question=kit.code(item.question),
+        )
+        for item in items[start : start + REVIEW_SHOWN]
+    ] or [messages.REVIEW_NONE]
+    if pages > 1:
+        lines.append(messages.REVIEW_PAGE.format(page=page + 1, pages=pages, total=len(items)))
+    if summary.webhook_failures:
+        lines.append(messages.WEBHOOK_FAILED_TITLE)
+        lines += [
+            messages.WEBHOOK_FAILED_LINE.format(
+                when=datetime.fromtimestamp(f.at, tz=zone).strftime("%m-%d %H:%M"),
+                reason=kit.escape(f.reason),
+            )
+            for f in summary.webhook_failures
+        ]
+    review = "\n".join([messages.REVIEW_TITLE, *lines])
+    out = [kit.section(figures), *(kit.section(c) for c in kit.chunks(review.split("\n"), 2900))]
+    turns_of_page = [
+        kit.button(f"{ACTION_REVIEW_PAGE}_{label}", text, str(target))
+        for label, text, target in (
+            ("newer", messages.REVIEW_NEWER, page - 1),
+            ("older", messages.REVIEW_OLDER, page + 1),
+        )
+        if 0 <= target < pages
+    ]
+    if turns_of_page:
+        out.append({"type": "actions", "block_id": "review-pages", "elements": turns_of_page})
+    return out
 
 
 def home_view(
@@ -56,10 +126,14 @@ def home_view(
     questions: Sequence[tuple[str, str]],
     checks: Sequence[CheckRecord],
     stats: tuple[HelpdeskStats, HelpdeskStats] | None = None,
+    zone: tzinfo = UTC,
+    feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
+    page: int = 0,
 ) -> dict[str, Any]:
-    """The Home tab; ``stats`` (admins only) adds the dashboard."""
+    """The Home tab, times in the reader's ``zone``; ``stats`` (admins only) adds the
+    dashboard."""
     button = kit.button(ACTION_START, messages.HOME_START, primary=True)
-    lines = [check_line(record) for record in checks] or [messages.HOME_NO_CHECKS]
+    lines = [check_line(record, zone) for record in checks] or [messages.HOME_NO_CHECKS]
     body: list[kit.Block] = [
         kit.section(messages.HOME_INTRO),
         {"type": "actions", "block_id": "home-actions", "elements": [button]},
@@ -68,7 +142,7 @@ def home_view(
         kit.section(messages.HOME_CHECKS + "\n" + "\n".join(lines)),
     ]
     if stats is not None:
-        body += dashboard_blocks(stats)
+        body += dashboard_blocks(stats, feedback, zone, page)
     return {"type": "home", "blocks": body[: kit.MODAL_BLOCKS_MAX]}
 
 

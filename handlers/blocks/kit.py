@@ -7,6 +7,7 @@ a banner cannot ping ``<!channel>``, plant a link, or overflow a block.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -40,6 +41,22 @@ def clip(text: str, limit: int) -> str:
 def code(text: str) -> str:
     """Server text shown verbatim as inline code; backticks cannot end the span early."""
     return "`" + escape(clip(text, REPLY_SHOWN_MAX)).replace("`", "'") + "`"
+
+
+def spanned(text: str, values: Sequence[str]) -> str:
+    """``text`` escaped, with every occurrence of the server- or user-controlled
+    ``values`` (host names, mechanism names) in a code span, where Slack neither links
+    nor formats it. Longest values first, so "PLAIN, LOGIN" wins over "PLAIN"."""
+    wanted = sorted({v for v in values if v}, key=len, reverse=True)
+    if not wanted:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(v) for v in wanted))
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out += [escape(text[last : match.start()]), code(match.group(0))]
+        last = match.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
 
 
 def section(text: str) -> Block:
@@ -88,3 +105,103 @@ def chunks(lines: Sequence[str], limit: int) -> list[str]:
 
 def plain_text(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text}
+
+
+# -- at most three buttons a message ---------------------------------------------
+BUTTONS_SHOWN: Final = 3  # more buttons than this make a message hard to scan
+OVERFLOW_MAX: Final = 5  # Slack's overflow menu holds 2-5 options; a select holds more
+OPTION_VALUE_MAX: Final = 150
+ACTION_MORE: Final = "more_menu"
+MENU_SEPARATOR: Final = "#"  # action id and button value in one option value
+
+
+def menu_value(action_id: str, value: str) -> str:
+    return f"{action_id}{MENU_SEPARATOR}{value}"[:OPTION_VALUE_MAX]
+
+
+def parse_menu_value(value: str) -> tuple[str, str]:
+    """(action id, button value) of a "More" option."""
+    action_id, _, rest = value.partition(MENU_SEPARATOR)
+    return action_id, rest
+
+
+def compact_buttons(body: list[Block], *, label: str, keep: int = BUTTONS_SHOWN) -> list[Block]:
+    """``body`` with at most ``keep`` buttons; the others become options of one "More"
+    menu (an overflow menu, or a select when there are more than five) at the end."""
+    total = sum(
+        e.get("type") == "button" for b in body if b.get("type") == "actions" for e in b["elements"]
+    )
+    if total <= keep:
+        return body
+    keep = keep - 1 if total - keep == 1 else keep  # an overflow needs two options
+    shown = 0
+    rest: list[Block] = []
+    out: list[Block] = []
+    for block in body:
+        if block.get("type") != "actions":
+            out.append(block)
+            continue
+        kept = []
+        for element in block["elements"]:
+            if element.get("type") == "button":
+                if shown >= keep:
+                    rest.append(element)
+                    continue
+                shown += 1
+            kept.append(element)
+        if kept:
+            out.append({**block, "elements": kept})
+    options = [
+        {
+            "text": plain_text(clip(e["text"]["text"], BUTTON_TEXT_MAX)),
+            "value": menu_value(e["action_id"], str(e.get("value", ""))),
+        }
+        for e in rest[:100]
+    ]
+    menu: Block = (
+        {"type": "overflow", "action_id": ACTION_MORE, "options": options}
+        if len(options) <= OVERFLOW_MAX
+        else {
+            "type": "static_select",
+            "action_id": ACTION_MORE,
+            "placeholder": plain_text(clip(label, BUTTON_TEXT_MAX)),
+            "options": options,
+        }
+    )
+    last = next((b for b in reversed(out) if b.get("type") == "actions"), None)
+    if last is not None and len(last["elements"]) < 25:
+        last["elements"] = [*last["elements"], menu]
+    else:
+        out.append({"type": "actions", "block_id": "more", "elements": [menu]})
+    return out
+
+
+# -- Helpful / Not helpful ----------------------------------------------------------
+ACTION_FEEDBACK: Final = "answer_feedback"
+VOTE_UP: Final = "up"
+VOTE_DOWN: Final = "down"
+
+
+def feedback_block(article_id: str | None, *, helpful: str, not_helpful: str) -> Block:
+    """Slack's native thumbs (``feedback_buttons`` in a ``context_actions`` block): they
+    sit under the answer without counting as one of its buttons."""
+    suffix = f"{MENU_SEPARATOR}{article_id}" if article_id else ""
+
+    def side(vote: str, label: str) -> Block:
+        return {
+            "text": plain_text(label),
+            "value": (vote + suffix)[:OPTION_VALUE_MAX],
+            "accessibility_label": label,
+        }
+
+    return {
+        "type": "context_actions",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": ACTION_FEEDBACK,
+                "positive_button": side(VOTE_UP, helpful),
+                "negative_button": side(VOTE_DOWN, not_helpful),
+            }
+        ],
+    }

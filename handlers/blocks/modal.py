@@ -101,25 +101,47 @@ def _sign_in_input(providers: Sequence[str]) -> Block:
     }
 
 
+# Each text field's max_length; Slack rejects a view whose initial_value is longer.
+FIELD_MAX: Final = {"email": 320, "host": 300, "port": 5, "username": 320}
+
+
+def _fitted(prefill: Prefill) -> tuple[dict[str, str | None], list[str]]:
+    """The prefilled values cut to their fields' limits, and the labels of those cut."""
+    port = str(prefill.port) if prefill.port is not None else None
+    raw = {"email": prefill.email, "host": prefill.host, "port": port}
+    raw["username"] = prefill.username
+    values: dict[str, str | None] = {}
+    cut: list[str] = []
+    for name, value in raw.items():
+        if value is not None and len(value) > FIELD_MAX[name]:
+            value = value[: FIELD_MAX[name]]
+            cut.append(messages.MODAL_FIELDS[name][0])
+        values[name] = value
+    return values, cut
+
+
 def probe_modal(
     prefill: Prefill, *, origin_channel: str | None, sign_in: Sequence[str] = ()
 ) -> dict[str, Any]:
     """The modal that asks for what a probe needs. No element dispatches actions.
 
     ``sign_in`` lists the OAuth providers to offer (``SignIns.offered``); none, no choice.
+    Prefilled values longer than their field allows are cut, and the modal says so.
     """
+    values, cut = _fitted(prefill)
     intro = messages.MODAL_INTRO
     if prefill.note:
-        intro += "\n_" + escape(prefill.note) + "_"
-    port = str(prefill.port) if prefill.port is not None else None
+        intro += "\n_" + escape(prefill.note[:500]) + "_"
+    if cut:
+        intro += "\n_" + escape(messages.PREFILL_CLIPPED.format(fields=", ".join(cut))) + "_"
     blocks = [
         section(intro),
-        _text_input("email", initial=prefill.email, optional=True, max_length=320),
-        _text_input("host", initial=prefill.host, optional=True, max_length=300),
-        _text_input("port", initial=port, optional=True, max_length=5),
+        _text_input("email", initial=values["email"], optional=True, max_length=320),
+        _text_input("host", initial=values["host"], optional=True, max_length=300),
+        _text_input("port", initial=values["port"], optional=True, max_length=5),
         _security_input(prefill.security),
         *([_sign_in_input(sign_in)] if sign_in else []),
-        _text_input("username", initial=prefill.username, optional=True, max_length=320),
+        _text_input("username", initial=values["username"], optional=True, max_length=320),
         _text_input("password", initial=None, optional=True, max_length=4096),
         context(messages.MODAL_FOOTER),
     ]

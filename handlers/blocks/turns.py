@@ -12,7 +12,7 @@ from typing import Final
 
 from bot import messages
 from bot.conversation.turns import Offer, Question, Turn, TurnKind
-from handlers.blocks import kit
+from handlers.blocks import article, kit
 from handlers.blocks.kit import (
     FALLBACK_TEXT_MAX,
     MESSAGE_BLOCKS_MAX,
@@ -33,6 +33,8 @@ OFFER_ACTIONS: Final = {offer: f"{ACTION_PREFIX}{offer.value}" for offer in Offe
 # each gets a numbered id; the listeners match the prefix.
 ACTION_CHOOSE: Final = "help_choose"
 ACTION_FAQ: Final = "help_faq"
+ACTION_EXPLAIN_MORE: Final = "help_explain_more"
+TRIAGE_LINE_MAX: Final = 200  # the short reply's one line of what to try
 SEPARATOR: Final = "|"  # thread key and article id in one button value
 
 
@@ -48,6 +50,12 @@ def parse_value(value: str) -> tuple[str | None, str | None]:
     """The thread key (None when empty) and article id (None when absent) of a button."""
     key, sep, article = value.partition(SEPARATOR)
     return (key or None), (article if sep and article else None)
+
+
+def feedback(article_id: str | None) -> Block:
+    return kit.feedback_block(
+        article_id, helpful=messages.HELPFUL, not_helpful=messages.NOT_HELPFUL
+    )
 
 
 def offers_block(thread_key: str, offers: Sequence[Offer]) -> Block:
@@ -76,11 +84,12 @@ def articles_block(
 
 
 def faq_blocks(thread_key: str | None, questions: Sequence[tuple[str, str]]) -> list[Block]:
-    """The "Common questions" entry: each question a button."""
-    return [
+    """The "Common questions" entry: the first questions as buttons, the rest in a menu."""
+    body = [
         kit.section(messages.COMMON_QUESTIONS),
         articles_block(thread_key, questions, faq=True, block_id="help-faq"),
     ]
+    return kit.compact_buttons(body, label=messages.MORE_QUESTIONS)
 
 
 def greeting(
@@ -193,6 +202,9 @@ def render_turn(
     text, body = _body(turn, thread_key, faq)
     if turn.offers:
         body.append(offers_block(thread_key, turn.offers))
+    if turn.article is not None or turn.kind is TurnKind.LOW_CONFIDENCE:
+        body.append(feedback(turn.article.id if turn.article else None))
+    body = kit.compact_buttons(body, label=messages.MORE_OPTIONS)
     return kit.clip(text, kit.FALLBACK_TEXT_MAX), body[: kit.MESSAGE_BLOCKS_MAX]
 
 
@@ -204,24 +216,69 @@ def walkthrough_message(title: str, steps: Sequence[str]) -> tuple[str, list[Blo
     return clip(title, FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
 
 
+ANSWER_SHOWN_STEPS: Final = 3  # a first answer fits one screen
+
+
 def answer_message(
     title: str,
     summary: str,
     steps: Sequence[str],
     *,
     unsure: bool,
-    more: Iterable[str] = (),
+    article_id: str,
+    more: Iterable[tuple[str, str]] = (),
 ) -> tuple[str, list[Block]]:
-    """A knowledge answer: best article's summary and steps, then other titles."""
+    """A knowledge answer: the best article's summary and first three steps, "Show all
+    steps" and "Also see" as buttons that open the articles."""
     blocks: list[Block] = []
     if unsure:
         blocks.append(context(messages.UNSURE_ANSWER))
     blocks.append(section(f"*{escape(title)}*\n{escape(summary)}"))
-    if steps:
-        lines = [f"{i}. {escape(step)}" for i, step in enumerate(steps, 1)]
+    shown = steps[:ANSWER_SHOWN_STEPS]
+    if shown:
+        lines = [f"{i}. {escape(step)}" for i, step in enumerate(shown, 1)]
         blocks.append(section(messages.ANSWER_STEPS_TITLE))
         blocks += [section(chunk) for chunk in chunks(lines, SECTION_MAX)]
-    others = [f"_{escape(t)}_" for t in more]
+    buttons: list[Block] = []
+    if len(steps) > len(shown):
+        label = messages.SHOW_ALL_STEPS.format(total=len(steps))
+        buttons.append(article.open_button(article_id, label))
+    others = list(more)
     if others:
-        blocks.append(context(messages.ANSWER_MORE.format(titles=", ".join(others))))
+        blocks.append(context(messages.ANSWER_MORE))
+        buttons += [article.open_button(i, t) for i, t in others]
+    if buttons:
+        # Several buttons share one action id here: they all open an article.
+        for n, button in enumerate(buttons):
+            button["action_id"] = f"{article.ACTION_OPEN}_{n}"
+        blocks.append({"type": "actions", "block_id": "answer-articles", "elements": buttons})
+    blocks = kit.compact_buttons(blocks, label=messages.MORE_OPTIONS)
+    blocks.append(feedback(article_id))
     return clip(f"{title}: {summary}", FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def triage_message(turn: Turn, thread_key: str) -> tuple[str, list[Block]]:
+    """The unsolicited reply in a triage channel: the cause in one line, the first thing
+    to try in one more, and "Explain more" (the whole answer, on request)."""
+    match = turn.matches[0] if turn.matches else None
+    cause = kit.clip(match.cause, kit.REPLY_SHOWN_MAX) if match else ""
+    code = _code(match) if match else "?"
+    head = messages.TURN_ERROR.format(code=kit.escape(code), cause=kit.escape(cause))
+    body: list[Block] = [kit.section(head)]
+    if turn.step is not None:
+        step = kit.clip(turn.step.text, TRIAGE_LINE_MAX)
+        body.append(kit.context(messages.TRIAGE_TRY.format(step=kit.escape(step))))
+    article = turn.article.id if turn.article else None
+    buttons = [
+        kit.button(ACTION_EXPLAIN_MORE, messages.EXPLAIN_MORE, button_value(thread_key, article))
+    ]
+    if Offer.FIXED in turn.offers:
+        buttons.append(
+            kit.button(
+                OFFER_ACTIONS[Offer.FIXED], messages.OFFER_LABELS["fixed"], button_value(thread_key)
+            )
+        )
+    body.append({"type": "actions", "block_id": "help-triage", "elements": buttons})
+    body.append(feedback(article))
+    text = messages.TRIAGE_TEXT.format(code=code, cause=cause)
+    return kit.clip(text, FALLBACK_TEXT_MAX), body

@@ -117,3 +117,40 @@ def test_settings_repr_hides_secrets() -> None:
     )
     assert "xoxb-canary" not in repr(settings)
     assert "canarypw" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "name", "reason"),
+    [
+        ({"SMTPCHECK_ESCALATION_WEBHOOK": "ftp://x"}, "SMTPCHECK_ESCALATION_WEBHOOK", "http(s)"),
+        (
+            {"SMTPCHECK_ESCALATION_WEBHOOK": "https://tickets.example/hook"},
+            "SMTPCHECK_ESCALATION_WEBHOOK_SECRET",
+            "must be set",
+        ),
+        (
+            {"SMTPCHECK_ESCALATION_WEBHOOK_SECRET": "s" * 20},
+            "SMTPCHECK_ESCALATION_WEBHOOK_SECRET",
+            "is set but",
+        ),
+    ],
+)
+def test_escalation_webhook_needs_a_url_and_a_secret(
+    env: dict[str, str], name: str, reason: str
+) -> None:
+    """The webhook and its signing secret come together; a bad one names itself."""
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+    assert raised.value.name == name and reason in raised.value.reason
+
+
+def test_escalation_webhook_settings_are_secrets() -> None:
+    """The URL (it may carry a token) and the secret never show in a repr."""
+    settings = Settings.from_env(
+        {
+            "SMTPCHECK_ESCALATION_WEBHOOK": "https://tickets.example/hook?token=t0k3n",
+            "SMTPCHECK_ESCALATION_WEBHOOK_SECRET": "a-long-signing-secret",
+        }
+    )
+    assert settings.escalation_webhook is not None
+    assert "t0k3n" not in repr(settings) and "a-long-signing-secret" not in repr(settings)

@@ -142,7 +142,9 @@ def test_verdict_buttons_carry_the_check_id_only() -> None:
         check.ACTION_HUMAN,
     ]
     assert {b["value"] for b in buttons} == {"chk-1"}
-    assert "_Check it_" in json.dumps(body)
+    read = next(b for b in body if b.get("block_id") == "verdict-read")["elements"][0]
+    assert [o["text"]["text"] for o in read["options"]] == ["Check it"]
+    assert read["options"][0]["value"] == "article_open#check-credentials"
 
 
 def test_escalation_summary_has_no_secret_fields() -> None:

@@ -17,6 +17,7 @@ from bot import conversation, messages
 from bot.checks.advice import Advice
 from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
+from bot.helpdesk.feedback import REVIEW_KEPT, FeedbackSummary, ReviewItem, ReviewReason
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.probe.model import Outcome, ProbeReport, Reply, Stage, Status, StepResult
 from bot.probe.request import build_request
@@ -47,14 +48,31 @@ def check_blocks(where: str, body: list[dict[str, Any]], surface: str = "message
             assert len(block["text"]["text"]) <= 3000, where
         if kind == "context":
             assert all(len(e["text"]) <= 3000 for e in block["elements"]), where
+        if kind == "input":
+            element = block["element"]
+            if "initial_value" in element and "max_length" in element:
+                assert len(element["initial_value"]) <= element["max_length"], where
         if kind == "actions":
             elements = block["elements"]
             assert 0 < len(elements) <= 25, where
             ids = [e["action_id"] for e in elements]
             assert len(ids) == len(set(ids)), f"{where}: duplicate action_id in a block"
-            for element in elements:
+            buttons = [e for e in elements if e["type"] == "button"]
+            for element in buttons:
                 assert 0 < len(element["text"]["text"]) <= 75, where
                 assert len(element.get("value", "")) <= 2000, where
+            for menu in (e for e in elements if e["type"] in ("overflow", "static_select")):
+                limit = 5 if menu["type"] == "overflow" else 100
+                assert 2 <= len(menu["options"]) <= limit or menu["type"] != "overflow", where
+                assert len(menu["options"]) <= limit, where
+                for option in menu["options"]:
+                    assert 0 < len(option["text"]["text"]) <= 75, where
+                    assert len(option["value"]) <= 150, where
+    shown = sum(
+        e["type"] == "button" for b in body if b["type"] == "actions" for e in b["elements"]
+    )
+    if surface == "message":
+        assert shown <= kit.BUTTONS_SHOWN, f"{where}: {shown} buttons"
 
 
 def check_message(where: str, rendered: tuple[str, list[dict[str, Any]]]) -> None:
@@ -108,6 +126,8 @@ def test_every_turn_kind_fits() -> None:
     for where, turn in every_turn(kb):
         seen.add(turn.kind)
         check_message(where, turns.render_turn(turn, key, faq=faq_list))
+        if turn.kind is TurnKind.EXPLANATION:
+            check_message(f"triage {where}", turns.triage_message(turn, key))
     assert seen == set(TurnKind)
     check_message("greeting", turns.greeting(key, faq_list))
 
@@ -157,7 +177,7 @@ def test_modal_and_check_messages_fit() -> None:
     """The modal (longest prefill), refusal notice, progress, verdicts for every outcome,
     walkthroughs, answers and escalations fit."""
     long_prefill = modal.Prefill(
-        email="e" * 300, host="h" * 300, port=587, username="u" * 300, note=HUGE
+        email="e" * 3000, host="h" * 3000, port=587, username="u" * 3000, note=HUGE
     )
     check_view("modal", modal.probe_modal(long_prefill, origin_channel="C" * 20))
     check_view("notice", modal.notice_modal(messages.REFUSED_STORE))
@@ -175,7 +195,10 @@ def test_modal_and_check_messages_fit() -> None:
         check_message(f"verdict {outcome}", check.verdict_message(record(), report, advice))
     check_message("walkthrough", turns.walkthrough_message(HUGE, [HUGE] * 80))
     check_message(
-        "answer", turns.answer_message(HUGE, HUGE, [HUGE] * 80, unsure=True, more=[HUGE] * 5)
+        "answer",
+        turns.answer_message(
+            HUGE, HUGE, [HUGE] * 80, unsure=True, article_id="a" * 80, more=[("b" * 80, HUGE)] * 5
+        ),
     )
     check_message("escalation", check.escalation_message(record(), HUGE))
     kb = get_knowledge()
@@ -233,6 +256,23 @@ async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
     check_view("home admin", home.home_view(questions=questions, checks=checks, stats=numbers))
 
     check_message("stats", home.stats_message(*numbers))
+    summary = FeedbackSummary(
+        helpful=10**6, not_helpful=10**6, escalations=5, questions=9, resolutions=3
+    )
+    review = [
+        ReviewItem(question=HUGE[:200], reason=ReviewReason.NOT_HELPFUL, at=1e9 + i)
+        for i in range(REVIEW_KEPT)
+    ]
+    check_message("stats + feedback", home.stats_message(*numbers, (summary, review)))
+    for page in (1, 3, 99):
+        rendered = home.stats_message(*numbers, (summary, review), page=page)
+        check_message(f"stats page {page}", rendered)
+    check_view(
+        "home admin + feedback",
+        home.home_view(
+            questions=questions, checks=checks, stats=numbers, feedback=(summary, review)
+        ),
+    )
     check_message("faq", (messages.COMMON_QUESTIONS, turns.faq_blocks(None, questions)))
     for notice in (
         messages.UNEXPECTED,
@@ -241,3 +281,57 @@ async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
         messages.THREAD_GONE,
     ):
         check_message("notice", (notice, [kit.section(notice)]))
+
+
+def tenfold(kb: KnowledgeBase) -> KnowledgeBase:
+    """The knowledge base ten times over: every article nine more times under new ids
+    (related links kept inside each copy), each with its FAQ entry."""
+    import dataclasses
+    from types import MappingProxyType
+
+    articles = dict(kb.articles)
+    faq = dict(kb.faq)
+    for n in range(1, 10):
+        for article in kb.articles.values():
+            copy_id = f"{article.id}-copy{n}"
+            related = tuple(f"{r}-copy{n}" for r in article.related)
+            articles[copy_id] = dataclasses.replace(
+                article, id=copy_id, title=f"{article.title} ({n})", related=related
+            )
+            faq[copy_id] = kb.faq[article.id]
+    return dataclasses.replace(kb, articles=MappingProxyType(articles), faq=MappingProxyType(faq))
+
+
+async def test_lists_fit_with_a_knowledge_base_ten_times_today(numbers: tuple[Any, Any]) -> None:
+    """With ten times the articles, the FAQ (message and greeting), App Home for users
+    and admins, every turn and the answers of the eval questions stay inside Slack's
+    limits: long lists are cut to a page and the rest sit behind a menu."""
+    kb = tenfold(get_knowledge())
+    assert len(kb.articles) == 10 * len(get_knowledge().articles)
+    key = "D" + "9" * 20 + ":1700000000.123456"
+    questions = conversation.common_questions(kb, 10_000)
+    assert len(questions) <= conversation.FAQ_LIMIT
+    check_message("faq x10", (messages.COMMON_QUESTIONS, turns.faq_blocks(None, questions)))
+    check_message("greeting x10", turns.greeting(key, questions))
+    many = [record(check_id=f"c{i}", outcome="authenticated") for i in range(200)]
+    check_view("home x10", home.home_view(questions=questions, checks=many[:5], stats=numbers))
+    for where, turn in every_turn(kb):
+        check_message(f"x10 {where}", turns.render_turn(turn, key, faq=questions))
+    for text in ("outlook keeps asking for my password", "535 5.7.8 gsmtp", HUGE):
+        check_message(f"x10 answer {text[:20]}", answer(kb, text))
+
+
+def test_article_modals_fit() -> None:
+    """Every article (and a huge one) opened in a modal stays inside a modal's limits."""
+    import dataclasses
+
+    from handlers.blocks.article import article_modal
+
+    kb = get_knowledge()
+    for article in kb.articles.values():
+        check_view(f"article {article.id}", article_modal(article))
+    first = next(iter(kb.articles.values()))
+    huge = dataclasses.replace(first, title=HUGE, summary=HUGE, steps=(HUGE,) * 200)
+    view = article_modal(huge)
+    check_view("article huge", view)
+    assert len(view["title"]["text"]) <= 24

@@ -418,3 +418,48 @@ def test_findings_file_problems(data_root: Path) -> None:
     assert _error(data_root).reason == "must be a mapping with findings and outcomes"
     path.unlink()
     assert _error(data_root).reason == "file is missing"
+
+
+# -- faq.yaml ----------------------------------------------------------------------------
+
+
+def test_every_shipped_article_has_a_written_question() -> None:
+    """FAQ labels are data: each article asks a question that fits a button and says
+    who can fix it."""
+    from knowledge import get_knowledge
+    from knowledge.model import FixedBy
+
+    kb = get_knowledge()
+    assert set(kb.faq) == set(kb.articles)
+    for entry in kb.faq.values():
+        assert entry.question.endswith("?") and len(entry.question) <= 75
+        assert entry.fixed_by in set(FixedBy)
+    assert kb.faq["m365-smtp-auth-disabled"].fixed_by is FixedBy.ADMIN
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ("no-such-article: {question: 'Why?', fixed_by: user}", "no article has this id"),
+        ("{article}: {question: 'why is it broken?', fixed_by: user}", "capital letter"),
+        ("{article}: {question: 'Why is it broken', fixed_by: user}", "end with '?'"),
+        ("{article}: {question: 'W" + "y" * 80 + "?', fixed_by: user}", "a button shows 75"),
+        ("{article}: {question: 'Why?', fixed_by: nobody}", "'fixed_by' must be one of"),
+        ("{article}: {question: 'Why?'}", "missing field 'fixed_by'"),
+        ("{article}: {question: 'Why?', fixed_by: user, extra: 1}", "unknown field(s): extra"),
+    ],
+)
+def test_bad_faq_entries_are_refused_with_their_reason(
+    tmp_path: Path, entry: str, reason: str
+) -> None:
+    """Each faq.yaml rule has its own clear reason naming the file and entry."""
+    import shutil
+
+    from knowledge.loader import DEFAULT_ROOT, load_knowledge
+
+    root = tmp_path / "data"
+    shutil.copytree(DEFAULT_ROOT, root)
+    (root / "faq.yaml").write_text(entry.replace("{article}", "app-passwords") + "\n")
+    with pytest.raises(KnowledgeError) as raised:
+        load_knowledge(root)
+    assert raised.value.source == "faq.yaml" and reason in str(raised.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from bot import messages
@@ -66,9 +67,13 @@ async def test_submission_runs_the_check_into_the_dm_thread(store: MemoryStore) 
         assert slack.of("conversations.open")[0].params["users"] == "U0ALICE"
         parent, details, verdict = slack.of("chat.postMessage")
         assert parent.params["channel"] == "D0ALICE"
-        assert parent.params["text"] == "Checking mail.example.com:587 ..."
+        assert parent.params["text"] == "Checking `mail.example.com:587` ..."
         ts = slack.of("chat.update")[-1].params["ts"]
         assert details.params["thread_ts"] == verdict.params["thread_ts"] == ts
+        # The verdict notifies: it is also sent to the conversation, not only an edit.
+        assert verdict.params.get("reply_broadcast") in (True, "1", "true")
+        assert "reply_broadcast" not in details.params
+        assert details.params["text"] == "Step by step: all 4 stages of the check"
         assert "Signed in successfully" in slack.of("chat.update")[-1].params["text"]
         buttons = verdict.params["blocks"][-1]["elements"]
         assert [b["text"]["text"] for b in buttons] == ["Run again", "Talk to a human"]
@@ -90,6 +95,8 @@ async def test_failed_sign_in_gets_the_fix_button(store: MemoryStore) -> None:
         await run_check(bot)
         verdict = bot.slack.of("chat.postMessage")[-1].params
         assert "Check your username and password" in json.dumps(verdict["blocks"])
+        details = bot.slack.of("chat.postMessage")[-2].params
+        assert details["text"] == "Step by step: 4 stages, stopped at Sign in"
         fix = verdict["blocks"][-1]["elements"][0]
         assert fix["text"]["text"] == messages.BUTTON_FIX
         await bot.interact(signing.block_action(check.ACTION_FIX, fix["value"]))
@@ -105,8 +112,8 @@ async def test_only_the_owner_can_use_the_buttons(store: MemoryStore) -> None:
         check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
         posts = len(bot.slack.of("chat.postMessage"))
         await bot.interact(signing.block_action(check.ACTION_HUMAN, check_id, user_id="U0MALLORY"))
-        refusal = (await bot.slack.wait_for("chat.postEphemeral", 2))[-1].params
-        assert refusal["user"] == "U0MALLORY"
+        refusal = (await bot.slack.wait_for("response_url"))[-1].params
+        assert refusal["response_type"] == "ephemeral"
         assert "belongs to <@U0ALICE>" in refusal["text"]
         assert len(bot.slack.of("chat.postMessage")) == posts
 
@@ -227,24 +234,6 @@ async def test_unknown_domain_still_opens_the_modal_in_time(store: MemoryStore) 
     assert elapsed < 2.5
 
 
-async def test_shortcut_explains_privately(store: MemoryStore) -> None:
-    """ "Explain SMTP error" on a message sends the cause only to whoever used it."""
-    payload = {
-        "type": "message_action",
-        "callback_id": "explain_error",
-        "trigger_id": "t-1",
-        "team": {"id": signing.TEAM_ID},
-        "user": {"id": "U0ALICE"},
-        "channel": {"id": "C0GENERAL"},
-        "message": {"ts": "1.2", "text": "535 5.7.8 Username and Password not accepted. gsmtp"},
-    }
-    async with running_bot(store, probe=ScriptedProbe()) as bot:
-        await bot.interact(payload)
-        sent = (await bot.slack.wait_for("chat.postEphemeral"))[0].params
-    assert (sent["channel"], sent["user"]) == ("C0GENERAL", "U0ALICE")
-    assert "535" in sent["text"] and not bot.slack.of("chat.postMessage")
-
-
 async def test_home_tab_is_published_and_opens_the_modal(store: MemoryStore) -> None:
     """Opening App Home publishes it; its button opens the probe modal."""
     event = {"type": "app_home_opened", "user": "U0ALICE", "channel": "D0ALICE", "tab": "home"}
@@ -255,3 +244,68 @@ async def test_home_tab_is_published_and_opens_the_modal(store: MemoryStore) -> 
         await bot.interact(signing.block_action("home_start_check", ""))
         view = (await bot.slack.wait_for("views.open"))[0].params["view"]
     assert view["callback_id"] == modal.MODAL_CALLBACK
+
+
+def outside_code_spans(text: str) -> str:
+    """``text`` with every inline code span removed."""
+    return re.sub(r"`[^`]*`", "", text)
+
+
+async def test_server_text_is_escaped_and_code_spanned_everywhere(store: MemoryStore) -> None:
+    """A hostile banner and mechanism names never reach a message, its text fallback or
+    the helpdesk summary outside a code span, and never unescaped (no ping, no link)."""
+    hostile = ScriptedProbe(
+        Outcome.REACHABLE,
+        banner="<!channel> see http://evil.example/x",
+        mechanisms=("PLAIN", "<@U0ADMIN>", "evil.example"),
+    )
+    async with running_bot(store, probe=hostile, advise=None) as bot:
+        await run_check(bot, username=None, password=None)
+        verdict = bot.slack.of("chat.postMessage")[-1].params
+        human = next(
+            b for b in verdict["blocks"][-1]["elements"] if b["action_id"] == "check_human"
+        )
+        await bot.interact(signing.block_action(check.ACTION_HUMAN, human["value"]))
+        await bot.slack.wait_for("chat.postMessage", 5)
+        sent = bot.slack.of("chat.postMessage") + bot.slack.of("chat.update")
+        assert any(c.params.get("channel") == HELPDESK for c in sent)
+        for call in sent:
+            params = call.params
+            texts = [
+                str(params.get("text", "")),
+                *re.findall(r'"text": "((?:[^"\\]|\\.)*)"', json.dumps(params.get("blocks") or [])),
+            ]
+            for text in texts:
+                assert "<!channel>" not in text and "<@U0ADMIN>" not in text
+                assert "evil.example" not in outside_code_spans(text), text
+        assert "&lt;!channel&gt;" in json.dumps([c.params for c in sent])
+
+
+async def test_long_arguments_are_clipped_to_the_modal_fields(store: MemoryStore) -> None:
+    """`/smtpcheck` with a host or address longer than its field allows opens a modal
+    Slack accepts (every value within its max_length) that says what was shortened."""
+    host = "a" * 60 + "." + "b" * 400 + ".example.com"
+    email = "c" * 400 + "@unknown-domain.example"
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        for typed, field in ((f"{host}:587", "Outgoing mail server"), (email, "Your email")):
+            view = await bot.open_modal(typed)
+            for block in view["blocks"]:
+                element = block.get("element", {})
+                if "initial_value" in element:
+                    assert len(element["initial_value"]) <= element["max_length"]
+            assert "shortened it" in view["blocks"][0]["text"]["text"]
+            assert field in view["blocks"][0]["text"]["text"]
+
+
+async def test_a_check_from_a_channel_the_bot_is_not_in_still_reports(store: MemoryStore) -> None:
+    """Started from a channel the bot never joined, the pointer there fails with
+    not_in_channel; the DM still gets the whole check and the user sees no error."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal(channel_id="C0NOTJOINED")
+        values = form_values(host="mail.example.com", port="587", security="auto")
+        status, text = await bot.submit(view, values)
+        assert (status, text) == (200, "")
+        await bot.slack.wait_for("chat.postMessage", 3)
+        assert bot.slack.of("chat.postEphemeral")  # tried, refused by "Slack"
+        assert all(c.params["channel"] == "D0ALICE" for c in bot.slack.of("chat.postMessage"))
+        assert not bot.slack.of("response_url")

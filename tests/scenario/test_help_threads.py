@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from bot import messages
 from bot.store import MemoryStore
@@ -19,6 +20,7 @@ from tests.support.helpdesk import (
     next_post,
     send_message,
     text_of,
+    visible_buttons,
 )
 
 TRIAGE = "C0TRIAGE"
@@ -41,6 +43,7 @@ async def test_dm_conversation_carries_context_and_records_resolution(store: Mem
         assert (first["channel"], first["thread_ts"]) == (DM, "100.1")
         offered = buttons(first)
         assert list(offered) == [*messages.OFFER_LABELS.values()]
+        assert visible_buttons(first) <= 3  # the rest sit in the "More" menu
         assert {b["value"] for b in offered.values()} == {f"{DM}:100.1"}
         assert "Step 1 of" in text_of(first)
 
@@ -223,25 +226,70 @@ async def test_a_mention_in_a_triage_channel_is_answered_once(store: MemoryStore
         ]
 
 
-async def test_shortcut_explains_privately(store: MemoryStore) -> None:
-    """ "Explain SMTP error" on a message answers the person who used it, ephemerally."""
+async def test_shortcut_answers_through_response_url_everywhere(store: MemoryStore) -> None:
+    """ "Explain SMTP error" answers through the payload's response_url, privately, in a
+    channel the bot has joined, one it has not, and a DM between two people, where
+    chat.postEphemeral would fail with not_in_channel."""
     async with running_bot(store) as bot:
-        payload = {
-            "type": "message_action",
-            "callback_id": "explain_error",
-            "trigger_id": "trigger-shortcut",
-            "team": {"id": signing.TEAM_ID},
-            "user": {"id": "U0HELPER"},
-            "channel": {"id": "C0GENERAL"},
-            "message": {"ts": "800.1", "text": GMAIL_535, "user": "U0BOB"},
-            "message_ts": "800.1",
-        }
-        status, _ = await bot.interact(payload)
-        assert status == 200
-        private = (await bot.slack.wait_for("chat.postEphemeral"))[0].params
-        assert (private["channel"], private["user"]) == ("C0GENERAL", "U0HELPER")
-        assert "535" in private["text"] and "Read:" in private["text"]
+        for n, channel in enumerate(("C0GENERAL", "C0NOTJOINED", "D0ALICEBOB"), 1):
+            payload = signing.message_shortcut(GMAIL_535, user_id="U0HELPER", channel_id=channel)
+            status, _ = await bot.interact(payload)
+            assert status == 200
+            private = (await bot.slack.wait_for("response_url", n))[-1].params
+            assert private["response_type"] == "ephemeral"
+            assert private["replace_original"] is False
+            assert "535" in private["text"] and "Read:" in private["text"]
+        assert not bot.slack.of("chat.postEphemeral")
         assert not bot.slack.of("chat.postMessage")
+
+
+async def test_shortcut_without_response_url_falls_back_to_the_dm(store: MemoryStore) -> None:
+    """No response_url (or a hook that fails): the explanation goes to the user's DM."""
+    async with running_bot(store) as bot:
+        payload = signing.message_shortcut(GMAIL_535, user_id="U0HELPER", channel_id="D0ALICEBOB")
+        del payload["response_url"]
+        await bot.interact(payload)
+        dm = await next_post(bot, 0)
+        assert dm["channel"] == "D0HELPER" and "535" in dm["text"]
+        broken = signing.message_shortcut(GMAIL_535, user_id="U0HELPER")
+        broken["response_url"] = bot.slack.api_url.replace("/api/", "/gone/")  # 404
+        await bot.interact(broken)
+        assert (await next_post(bot, 1))["channel"] == "D0HELPER"
+
+
+async def test_shortcut_redacts_a_pasted_password(store: MemoryStore) -> None:
+    """A password in the explained message is never quoted back, and the reply says it
+    was hidden."""
+    canary = "Canary-Pw-55121"
+    text = f"{GMAIL_535}\nmy settings: user=alice@example.com password={canary}"
+    async with running_bot(store) as bot:
+        await bot.interact(signing.message_shortcut(text))
+        private = (await bot.slack.wait_for("response_url"))[0].params
+        assert messages.REDACTED_NOTE in private["text"]
+        assert canary not in bot.slack.everything()
+
+
+async def test_unexpected_error_reaches_the_user_where_the_bot_is_no_member(
+    store: MemoryStore,
+) -> None:
+    """When a handler fails in a DM between people, the error note still reaches the
+    user (through response_url), with a reference and no traceback."""
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("boom")
+
+    async with running_bot(store) as bot:
+        import handlers.shortcuts as shortcuts
+
+        original = shortcuts.explanation
+        shortcuts.explanation = broken  # type: ignore[assignment]
+        try:
+            await bot.interact(signing.message_shortcut(GMAIL_535, channel_id="D0ALICEBOB"))
+            told = (await bot.slack.wait_for("response_url"))[0].params
+        finally:
+            shortcuts.explanation = original
+        assert "reference" in told["text"] and "boom" not in told["text"]
+        assert not bot.slack.of("chat.postEphemeral")
 
 
 async def test_any_process_continues_a_thread(store: MemoryStore) -> None:
@@ -288,3 +336,235 @@ async def test_a_lost_question_count_keeps_the_thread_context(store: MemoryStore
         await send_message(bot, "I use Gmail", ts="950.2", thread_ts="950.1")
         tailored = await next_post(bot, 1)
         assert tailored["thread_ts"] == "950.1" and "Steps for Gmail." in text_of(tailored)
+
+
+async def test_a_dm_that_mentions_the_bot_is_answered_once(store: MemoryStore) -> None:
+    """message.im and app_mention for the same DM message give one answer, in either
+    order of arrival."""
+    async with running_bot(store) as bot:
+        text = "<@U0BOT> my email keeps saying authentication failed"
+        await send_message(bot, text, ts="990.1")
+        await send_message(bot, text, ts="990.1", kind="app_mention")
+        await send_message(bot, text, ts="991.1", kind="app_mention")
+        await send_message(bot, text, ts="991.1")
+        await next_post(bot, 1)
+        await asyncio.sleep(0.3)
+        assert [c.params["thread_ts"] for c in bot.slack.of("chat.postMessage")] == [
+            "990.1",
+            "991.1",
+        ]
+
+
+async def test_a_pasted_password_is_redacted_before_anything_reads_it(store: MemoryStore) -> None:
+    """An AUTH PLAIN line, a password= field and "pass:" in a DM, a mention and a
+    triage channel are never quoted back or stored; each reply says it hid them."""
+    import base64
+
+    canary = "Canary-Pw-77410"
+    blob = base64.b64encode(f"\0alice@example.com\0{canary}".encode()).decode()
+    pasted = f"C: AUTH PLAIN {blob}\nS: {GMAIL_535}\npassword={canary} pass: {canary}"
+    async with running_bot(store, settings_changes=TRIAGE_SETTINGS) as bot:
+        await send_message(bot, pasted, ts="995.1")
+        await send_message(
+            bot, f"<@U0BOT> {pasted}", ts="996.1", channel="C0GENERAL", kind="app_mention"
+        )
+        await send_message(
+            bot, pasted, ts="997.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        for n in range(3):
+            reply = await next_post(bot, n)
+            assert messages.REDACTED_NOTE in text_of(reply)
+            assert "535" in text_of(reply)
+        assert canary not in bot.slack.everything() and blob not in bot.slack.everything()
+        for key in ("D0ALICE:995.1", "C0GENERAL:996.1", f"{TRIAGE}:997.1"):
+            assert canary not in json.dumps(await store.get_thread(key))
+
+
+async def test_only_the_asker_acts_on_a_help_thread(store: MemoryStore) -> None:
+    """A bystander clicking "That fixed it", "Talk to a human" or "Run a live check" in
+    someone's thread changes nothing, opens no modal and posts nothing; they are told
+    privately how to start their own. The asker's own clicks still work."""
+    async with running_bot(store) as bot:
+        await send_message(
+            bot,
+            "<@U0BOT> I use Gmail and my password is rejected",
+            ts="1000.1",
+            channel="C0GENERAL",
+            kind="app_mention",
+        )
+        answer = await next_post(bot, 0)
+        offered = buttons(answer)
+        for label in ("That fixed it", "Talk to a human", "Run a live check", "Still failing"):
+            await click(bot, offered[label], user="U0BYSTANDER")
+        told = await bot.slack.wait_for("response_url", 4)
+        assert all(c.params["response_type"] == "ephemeral" for c in told)
+        assert all("<@U0ALICE>'s" in c.params["text"] for c in told)
+        assert "/smtpcheck" in told[0].params["text"]
+        assert len(bot.slack.of("chat.postMessage")) == 1
+        assert not bot.slack.of("views.open")
+        week = await bot.bot.deps.helpdesk.summary(7)
+        assert week.resolutions == 0
+        await click(bot, offered["That fixed it"])
+        assert (await next_post(bot, 1))["text"] == messages.TURN_RESOLVED
+
+
+async def test_a_forged_thread_key_reaches_no_other_conversation(store: MemoryStore) -> None:
+    """A button whose value names another thread (or channel) than the message it sits
+    in does nothing there, even when the clicker is that thread's asker."""
+    async with running_bot(store) as bot:
+        await send_message(bot, "my email keeps saying authentication failed", ts="1100.1")
+        await next_post(bot, 0)
+        await send_message(
+            bot,
+            "<@U0BOT> smtp password rejected",
+            ts="1101.1",
+            channel="C0OTHER",
+            kind="app_mention",
+        )
+        other = await next_post(bot, 1)
+        forged = {**buttons(other)["Still failing"], "value": f"{DM}:1100.1"}
+        await click(bot, forged)
+        told = (await bot.slack.wait_for("response_url"))[0].params
+        assert told["text"] == messages.BUTTON_ELSEWHERE
+        await asyncio.sleep(0.2)
+        assert len(bot.slack.of("chat.postMessage")) == 2
+
+
+async def test_triage_reply_is_short_and_explains_more_on_request(store: MemoryStore) -> None:
+    """The unasked-for reply is the cause, one line to try and "Explain more" (plus
+    "That fixed it" only when the poster can fix it); "Explain more" posts the answer
+    with its steps. An error only an admin can fix offers no "That fixed it"."""
+    m365 = (
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled "
+        "for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information."
+    )
+    async with running_bot(store, settings_changes=TRIAGE_SETTINGS) as bot:
+        await send_message(
+            bot, GMAIL_535, ts="1200.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        short = await next_post(bot, 0)
+        assert len(short["blocks"]) <= 4 and "Step 1 of" not in text_of(short)  # + thumbs
+        assert short["text"].startswith("SMTP error 535 5.7.8:")
+        assert "`535-5.7.8" not in text_of(short)
+        assert list(buttons(short)) == [messages.EXPLAIN_MORE, "That fixed it"]
+        await click(bot, buttons(short)[messages.EXPLAIN_MORE], user="U0BOB")
+        more = await next_post(bot, 1)
+        assert more["thread_ts"] == "1200.1" and "Step 1 of" in text_of(more)
+        await send_message(
+            bot, m365, ts="1201.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        admin_only = await next_post(bot, 2)
+        assert "5.7.139" in admin_only["text"]
+        assert list(buttons(admin_only)) == [messages.EXPLAIN_MORE]
+        await click(bot, buttons(admin_only)[messages.EXPLAIN_MORE], user="U0BOB")
+        assert "That fixed it" not in buttons(await next_post(bot, 3))
+
+
+async def test_read_more_also_see_and_all_steps_open_the_article(store: MemoryStore) -> None:
+    """A `/smtpcheck` answer shows at most three steps; "Show all N steps" and each
+    "Also see" entry open the whole article in a modal, as a button or from the menu."""
+    async with running_bot(store) as bot:
+        status, body = await bot.command("how do I check my username and password for smtp")
+        assert status == 200
+        answer = json.loads(body)
+        assert text_of(answer).count("\n1. ") <= 1 and "\n4. " not in text_of(answer)
+        offered = buttons(answer)
+        assert visible_buttons(answer) <= 3
+        show_all = next(b for label, b in offered.items() if label.startswith("Show all"))
+        await click(bot, show_all, channel="C0GENERAL")
+        view = (await bot.slack.wait_for("views.open"))[0].params["view"]
+        total = int(show_all["text"]["text"].split()[2])
+        assert sum(t.count("\n") + 1 for t in _section_texts(view)[2:]) >= total
+        also = [b for b in offered.values() if b is not show_all]
+        assert also
+        await click(bot, also[-1], channel="C0GENERAL")
+        second = (await bot.slack.wait_for("views.open", 2))[1].params["view"]
+        assert second["blocks"][0]["type"] == "header"
+
+
+def _section_texts(view: dict[str, Any]) -> list[str]:
+    return [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+
+
+async def test_earlier_turns_buttons_are_retired(store: MemoryStore) -> None:
+    """When the thread moves on, the previous answer is collapsed to its text without
+    buttons, so only the newest message acts."""
+    async with running_bot(store) as bot:
+        await send_message(bot, "my email keeps saying authentication failed", ts="1300.1")
+        first = await next_post(bot, 0)
+        await click(bot, buttons(first)["Still failing"])
+        second = await next_post(bot, 1)
+        assert visible_buttons(second) > 0
+        retired = (await bot.slack.wait_for("chat.update"))[0].params
+        # The fake Slack numbers its messages: the first answer is 000001.
+        assert (retired["channel"], retired["ts"]) == (DM, "1700000000.000001")
+        assert not any(b["type"] == "actions" for b in retired["blocks"])
+        assert messages.TURN_RETIRED in text_of(retired)
+        assert retired["text"] == first["text"]
+
+
+def feedback_of(params: dict[str, Any]) -> dict[str, Any]:
+    """The Helpful / Not helpful element of a message."""
+    block = next(b for b in params["blocks"] if b["type"] == "context_actions")
+    element: dict[str, Any] = block["elements"][0]
+    assert element["type"] == "feedback_buttons"
+    return element
+
+
+async def vote(bot: Any, params: dict[str, Any], side: str, *, user: str = ALICE) -> None:
+    element = feedback_of(params)
+    payload = signing.block_action(
+        element["action_id"],
+        element[side]["value"],
+        user_id=user,
+        channel_id=params["channel"],
+        thread_ts=params.get("thread_ts"),
+        message_ts="1700000000.000009",
+    )
+    payload["actions"][0]["type"] = "feedback_buttons"
+    status, _ = await bot.interact(payload)
+    assert status == 200
+
+
+async def test_feedback_loop_reaches_the_admins_without_names_or_secrets(
+    store: MemoryStore,
+) -> None:
+    """Every answer carries Helpful / Not helpful; votes are counted; a Not-helpful
+    vote and an unsure answer put their (redacted) questions on the admins' list in
+    `/smtpcheck stats` and App Home, newest first, once each, with no user names; the
+    deflection and escalation rates sit beside the numbers."""
+    canary = "Canary-Pw-31337"
+    settings = {"admins": frozenset({"U0ADMIN"})}
+    async with running_bot(store, settings_changes=settings) as bot:
+        await send_message(bot, "my email keeps saying authentication failed", ts="1400.1")
+        answer = await next_post(bot, 0)
+        await vote(bot, answer, "positive_button")
+        await send_message(
+            bot, f"outlook keeps asking for my password, password={canary}", ts="1401.1"
+        )
+        second = await next_post(bot, 1)
+        for _ in range(2):
+            await vote(bot, second, "negative_button")
+        for n, ts in enumerate(("1402.1", "1403.1")):
+            await send_message(bot, "how do I change my slack password", ts=ts)
+            await next_post(bot, 2 + n)
+        thanks = await bot.slack.wait_for("response_url", 3)
+        assert thanks[0].params["text"] == messages.FEEDBACK_THANKS
+        assert thanks[1].params["text"] == messages.FEEDBACK_THANKS_DOWN
+        status, body = await bot.command("stats", user_id="U0ADMIN")
+        assert status == 200
+        shown = text_of(json.loads(body))
+        assert "rated helpful: *1* · not helpful: *2*" in shown
+        assert "Deflection (resolved without a human):" in shown and "escalation:" in shown
+        review = shown[shown.index("Questions to review") :]
+        assert review.index("slack password") < review.index("outlook keeps asking")
+        assert review.count("slack password") == 1
+        assert "voted not helpful" in review and "no sure answer" in review
+        assert canary not in shown and "[redacted]" in review
+        assert ALICE not in shown and canary not in json.dumps(
+            await store.get_thread("feedback:review")
+        )
+        event = {"type": "app_home_opened", "user": "U0ADMIN", "channel": "D0HOME", "tab": "home"}
+        await bot.event(event, event_id="EvHomeFeedback")
+        home = json.dumps((await bot.slack.wait_for("views.publish"))[0].params["view"])
+        assert "Questions to review" in home and "slack password" in home

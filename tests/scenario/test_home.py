@@ -185,3 +185,61 @@ def test_a_crashed_check_is_not_shown_as_running() -> None:
     )
     line = check_line(crashed)
     assert messages.HOME_CHECK_FAILED in line and messages.HOME_CHECK_RUNNING not in line
+
+
+async def test_home_shows_check_times_in_the_readers_time_zone(store: MemoryStore) -> None:
+    """App Home asks users.info for the reader's zone once (cached) and shows the time
+    of each check in it, with the zone's name."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from handlers import timezones
+
+    timezones._cache.clear()
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        bot.slack.users[ALICE] = {"tz": "Asia/Kolkata", "tz_offset": 19800}
+        modal = await bot.open_modal()
+        values = form_values(host="mail.example.com", port="587", security="auto")
+        await bot.submit(modal, values)
+        await bot.slack.wait_for("chat.postMessage", 3)
+        record = (await store.list_checks(ALICE, 1))[0]
+        first = json.dumps(await open_home(bot, ALICE))
+        await open_home(bot, ALICE)
+        local = datetime.fromtimestamp(record.created_at, tz=ZoneInfo("Asia/Kolkata"))
+        assert local.strftime("%Y-%m-%d %H:%M IST") in first
+        assert len(bot.slack.of("users.info")) == 1
+
+
+async def test_review_list_pages_in_stats_and_app_home(store: MemoryStore) -> None:
+    """Past one screen, the questions to review page: "Older questions" replaces the
+    stats message (through response_url) and republishes App Home at the next page;
+    non-admins cannot page."""
+    from bot.helpdesk.feedback import Feedback, ReviewReason
+    from handlers.blocks.home import REVIEW_SHOWN
+    from tests.support import slack_signing as signing
+
+    feedback = Feedback(store)
+    for n in range(REVIEW_SHOWN + 3):
+        await feedback.review(f"unanswered question number {n}", ReviewReason.NOT_CONFIDENT)
+    async with running_bot(store, settings_changes=ADMINS) as bot:
+        _, body = await bot.command("stats", user_id=ADMIN)
+        first = json.loads(body)
+        shown = text_of(first)
+        assert f"number {REVIEW_SHOWN + 2}`" in shown and "number 0`" not in shown
+        assert "page 1 of 2" in shown and "Newer questions" not in buttons(first)
+        older = buttons(first)["Older questions"]
+        await bot.interact(signing.block_action(older["action_id"], older["value"], user_id=ADMIN))
+        page2 = (await bot.slack.wait_for("response_url"))[0].params
+        assert page2["replace_original"] is True
+        assert "number 0`" in text_of(page2) and "page 2 of 2" in text_of(page2)
+        assert "Older questions" not in buttons(page2)
+        home = await open_home(bot, ADMIN)
+        home_older = buttons(home)["Older questions"]
+        payload = signing.block_action(home_older["action_id"], "1", user_id=ADMIN)
+        payload["container"] = {"type": "view", "view_id": "V1"}
+        await bot.interact(payload)
+        republished = (await bot.slack.wait_for("views.publish", 2))[1].params["view"]
+        assert "page 2 of 2" in json.dumps(republished)
+        await bot.interact(signing.block_action(older["action_id"], "1", user_id=ALICE))
+        await asyncio.sleep(0.2)
+        assert len(bot.slack.of("response_url")) == 1

@@ -5,6 +5,11 @@ Point the bot's ``SLACK_API_URL`` at ``FakeSlack.api_url``. Each call is kept as
 assert on exactly what reached "Slack", and search every byte of it for a canary.
 ``fail_next(method, retry_after=1)`` makes the next call to ``method`` answer 429
 with ``Retry-After``, once.
+
+Like Slack, ``chat.postEphemeral`` answers ``not_in_channel`` in a channel the bot is
+not a member of (``joined``, plus every DM it opened): a DM between two people, or a
+channel nobody invited it to. ``hook_url`` is a ``response_url`` base: what the bot
+POSTs there is recorded as method ``response_url``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from aiohttp import web
 BOT_USER = "U0BOT"
 TEAM_ID = "T0TEST"
 PERMALINK_BASE = "https://test.slack.invalid/archives/"
+# Channels the bot was invited to in every test (the helpdesk, a general and a triage one).
+JOINED = frozenset({"C0GENERAL", "C0HELPDESK", "C0TRIAGE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,14 @@ class Call:
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     api_url: str = ""
+    hook_url: str = ""
+    joined: set[str] = field(default_factory=lambda: set(JOINED))
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers
+    assistant_threads: set[tuple[str, str]] = field(default_factory=set)
+    # Socket Mode: apps.connections.open points at /socket; envelopes put in the outbox
+    # are sent to the connected client, and what it sends back is kept in socket_acks.
+    socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _fail: dict[str, int] = field(default_factory=dict)
@@ -55,13 +70,17 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # e.g. chat.getPermalink
-        app.router.add_post("/respond/{hook}", self._respond)  # response_url (another host)
+        # response_url hooks (another Slack host: they keep working while the Web API is down)
+        app.router.add_post("/respond/{path:.*}", self._hook)
+        app.router.add_post("/hooks/{path:.*}", self._hook)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
         self.api_url = f"http://127.0.0.1:{port}/api/"
+        self.hook_url = f"http://127.0.0.1:{port}/hooks/"
         return self
 
     async def stop(self) -> None:
@@ -148,10 +167,33 @@ class FakeSlack:
     def response_url(self) -> str:
         return self.api_url.replace("/api/", "/respond/1")
 
-    async def _respond(self, request: web.Request) -> web.Response:
-        """A response_url: keeps working while the Web API is down (as Slack's hooks host)."""
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode connection: hello, then the outbox's envelopes; acks recorded."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+
+        async def send() -> None:
+            while True:
+                await ws.send_json(await self.socket_outbox.get())
+
+        sender = asyncio.create_task(send())
+        try:
+            async for message in ws:
+                if message.type == web.WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(message.data))
+                    assert self._changed is not None
+                    async with self._changed:
+                        self._changed.notify_all()
+        finally:
+            sender.cancel()
+        return ws
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        """A ``response_url`` POST (JSON), recorded as method ``response_url``."""
         body = await request.text()
         params = json.loads(body) if body else {}
+        params["_path"] = request.match_info["path"]
         self.calls.append(Call("response_url", params, body, time.perf_counter()))
         assert self._changed is not None
         async with self._changed:
@@ -175,7 +217,9 @@ class FakeSlack:
             }
         if method == "conversations.open":
             users = str(params.get("users", "U0NOBODY"))
-            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+            dm = "D" + users.split(",")[0].lstrip("U")
+            self.joined.add(dm)
+            return {"ok": True, "channel": {"id": dm}}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {
@@ -185,6 +229,8 @@ class FakeSlack:
                 "message": {"text": params.get("text", ""), "ts": ts},
             }
         if method == "chat.postEphemeral":
+            if str(params.get("channel")) not in self.joined:
+                return {"ok": False, "error": "not_in_channel"}
             return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
         if method == "chat.getPermalink":
             channel, ts = params.get("channel"), str(params.get("message_ts", ""))
@@ -199,4 +245,19 @@ class FakeSlack:
             view_id = params.get("view_id") or f"V{next(self._views):04d}"
             view.update({"id": view_id, "hash": f"hash-{view_id}"})
             return {"ok": True, "view": view}
+        if method == "apps.connections.open":
+            return {
+                "ok": True,
+                "url": self.api_url.replace("http://", "ws://")[: -len("api/")] + "socket",
+            }
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            found = self.users.get(user, {"tz": "UTC", "tz_offset": 0})
+            return {"ok": True, "user": {"id": user, **found}}
+        if method.startswith("assistant.threads."):
+            # Slack accepts these only in assistant threads the test declared.
+            thread = (params.get("channel_id"), params.get("thread_ts"))
+            if thread not in self.assistant_threads:
+                return {"ok": False, "error": "invalid_thread"}
+            return {"ok": True}
         return {"ok": False, "error": "unknown_method"}

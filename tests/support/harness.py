@@ -27,6 +27,7 @@ from tests.support.fake_slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 HELPDESK = "C0HELPDESK"
+UNREACHABLE_HOOKS = "https://hooks.invalid/"  # slack_signing's default response_url base
 
 
 def test_settings(api_url: str, *, extra_ports: tuple[int, ...] = (), **changes: Any) -> Settings:
@@ -85,9 +86,15 @@ class Running:
             return response.status, await response.text()
 
     async def command(self, text: str = "", **kwargs: Any) -> tuple[int, str]:
+        kwargs.setdefault("response_url", self.slack.hook_url + "commands/1")
         return await self.post(signing.command_body(text, **kwargs), content_type=signing.FORM)
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """Send an interactivity payload; its ``response_url`` points at the fake Slack."""
+        url = str(payload.get("response_url", ""))
+        if url.startswith(UNREACHABLE_HOOKS):
+            hook = self.slack.hook_url + url.removeprefix(UNREACHABLE_HOOKS)
+            payload = {**payload, "response_url": hook}
         return await self.post(signing.interactive_body(payload), content_type=signing.FORM)
 
     async def event(self, event: dict[str, Any], **kwargs: Any) -> tuple[int, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from handlers.blocks import kit
 from tests.support import slack_signing as signing
 from tests.support.fake_slack import Call
 from tests.support.harness import Running
@@ -61,12 +62,35 @@ def posts(bot: Running) -> int:
 
 
 def buttons(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every button of a message or view, by its label."""
+    """Every button of a message or view, by its label. Each carries where it was
+    posted (``_channel``, ``_thread_ts``, ``_ts``), so ``click`` sends the container
+    Slack would."""
     found: dict[str, dict[str, Any]] = {}
+    where = {
+        "_channel": params.get("channel"),
+        "_thread_ts": params.get("thread_ts"),
+        "_ts": params.get("ts"),
+    }
     for block in params.get("blocks") or []:
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            found[element["text"]["text"]] = element
+            if element["type"] in ("overflow", "static_select"):  # the "More" menu
+                for option in element["options"]:
+                    menu = {"action_id": element["action_id"], "_option": option}
+                    value = kit.parse_menu_value(option["value"])[1]
+                    found[option["text"]["text"]] = {**menu, "value": value, **where}
+            else:
+                found[element["text"]["text"]] = {**element, **where}
     return found
+
+
+def visible_buttons(params: dict[str, Any]) -> int:
+    """How many buttons a message shows (menu options not counted)."""
+    return sum(
+        element["type"] == "button"
+        for block in params.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block["elements"]
+    )
 
 
 def text_of(params: dict[str, Any]) -> str:
@@ -84,11 +108,20 @@ def text_of(params: dict[str, Any]) -> str:
 
 
 async def click(
-    bot: Running, button: dict[str, Any], *, user: str = ALICE, channel: str = DM
+    bot: Running, button: dict[str, Any], *, user: str = ALICE, channel: str | None = None
 ) -> None:
+    """Click ``button`` as ``user`` in the message it was posted in (``channel`` for a
+    button of an ephemeral answer, which has none)."""
     payload = signing.block_action(
-        button["action_id"], button["value"], user_id=user, channel_id=channel
+        button["action_id"],
+        button["value"],
+        user_id=user,
+        channel_id=channel or button.get("_channel") or DM,
+        thread_ts=button.get("_thread_ts"),
+        message_ts=button.get("_ts") or "1.0",
     )
+    if "_option" in button:  # an option of the "More" menu, chosen
+        payload["actions"][0].update(type="overflow", selected_option=button["_option"])
     status, _ = await bot.interact(payload)
     assert status == 200
 

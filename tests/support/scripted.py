@@ -28,6 +28,7 @@ class ScriptedProbe:
 
     outcome: Outcome = Outcome.AUTHENTICATED
     banner: str = "mail.example.com ESMTP ready"
+    mechanisms: tuple[str, ...] = ()  # advertised AUTH mechanisms (server-controlled)
     hold: asyncio.Event | None = None  # when set, the probe waits for it before finishing
     hold_after_auth: asyncio.Event | None = None  # ... or for this one, once AUTH is booked
     auth_sent: asyncio.Event = field(default_factory=asyncio.Event)  # set once AUTH is booked
@@ -44,7 +45,7 @@ class ScriptedProbe:
                 stage=Stage.BANNER,
                 status=Status.OK,
                 elapsed_ms=3.0,
-                detail="greeting received",
+                detail=f"greeting {self.banner}",
                 reply=Reply(code=220, enhanced=None, text=self.banner),
             ),
         ]
@@ -89,4 +90,5 @@ class ScriptedProbe:
             username=request.username,
             outcome=self.outcome,
             steps=tuple(steps),
+            auth_mechanisms=self.mechanisms,
         )

@@ -103,8 +103,18 @@ def block_action(
     channel_id: str = "D0ALICE",
     message_ts: str = "1.0",
     trigger_id: str = "trigger-action",
+    thread_ts: str | None = None,
 ) -> dict[str, Any]:
-    """A ``block_actions`` payload for a button clicked in a message."""
+    """A ``block_actions`` payload for a button clicked in a message (``thread_ts``
+    when the message is a reply in a thread)."""
+    container: dict[str, Any] = {
+        "type": "message",
+        "channel_id": channel_id,
+        "message_ts": message_ts,
+    }
+    message: dict[str, Any] = {"ts": message_ts, "text": ""}
+    if thread_ts is not None:
+        container["thread_ts"] = message["thread_ts"] = thread_ts
     return {
         "type": "block_actions",
         "team": {"id": TEAM_ID, "domain": "test"},
@@ -112,9 +122,9 @@ def block_action(
         "api_app_id": "A0APP",
         "token": "legacy-unused",
         "trigger_id": trigger_id,
-        "container": {"type": "message", "channel_id": channel_id, "message_ts": message_ts},
+        "container": container,
         "channel": {"id": channel_id},
-        "message": {"ts": message_ts, "text": ""},
+        "message": message,
         "actions": [
             {
                 "type": "button",
@@ -125,6 +135,30 @@ def block_action(
             }
         ],
         "response_url": "https://hooks.invalid/actions/1",
+    }
+
+
+def message_shortcut(
+    text: str,
+    *,
+    user_id: str = "U0ALICE",
+    channel_id: str = "C0GENERAL",
+    callback_id: str = "explain_error",
+    message_ts: str = "1.0",
+) -> dict[str, Any]:
+    """A ``message_action`` payload: a message shortcut used on a message."""
+    return {
+        "type": "message_action",
+        "team": {"id": TEAM_ID, "domain": "test"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0APP",
+        "token": "legacy-unused",
+        "callback_id": callback_id,
+        "trigger_id": "trigger-shortcut",
+        "channel": {"id": channel_id, "name": "general"},
+        "message_ts": message_ts,
+        "message": {"type": "message", "user": "U0BOB", "ts": message_ts, "text": text},
+        "response_url": "https://hooks.invalid/shortcuts/1",
     }
 
 

@@ -326,8 +326,10 @@ async def test_render_text_shows_both_periods(memory: HelpdeskMetrics) -> None:
     assert f"3. `{REFUSED}`: 1" in text
     rate_chart = sparkline(s30.series.auth_failure_rate)
     assert len(rate_chart) == 30
-    assert f"`{rate_chart}` auth failure rate" in text
-    assert f"`{sparkline(s30.series.failed_logins)}` failed logins" in text
+    assert f"auth failure rate: latest 50%, peak 100% `{rate_chart}`" in text
+    failed = s30.series.failed_logins
+    figures = f"latest {failed[-1]}, peak {max(failed)}, total {sum(failed)}"
+    assert f"failed logins: {figures} `{sparkline(failed)}`" in text
     assert not any(user in text for user in USERS)
 
 
@@ -339,7 +341,8 @@ async def test_render_text_without_data(memory: HelpdeskMetrics) -> None:
     assert "Users affected: *—* · —" in text
     assert "Time to resolution (median): *—* · —" in text
     assert "none recorded" in text
-    assert "`" + "▁" * 30 + "` failed logins" in text
+    assert "failed logins: latest 0, peak 0, total 0 `" + "▁" * 30 + "`" in text
+    assert "auth failure rate: — `" in text
 
 
 async def test_as_dict_is_json_ready(memory: HelpdeskMetrics) -> None:

@@ -469,3 +469,23 @@ def test_check_record_json_ignores_unknown_fields() -> None:
     data = json.loads(record("c1").to_json())
     data["added_later"] = 1
     assert CheckRecord.from_json(json.dumps(data)) == record("c1")
+
+
+async def test_feedback_review_list_round_trips(case: StoreCase) -> None:
+    """The admins' review list and the webhook failures keep their order and content
+    in both stores (one document each, with its own TTL)."""
+    from bot.helpdesk.feedback import Feedback, ReviewReason
+    from bot.helpdesk.webhook import Failure, recent_failures, record_failure
+
+    ticks = iter((100.0, 200.0, 300.0))
+    feedback = Feedback(case.store, clock=lambda: next(ticks))
+    await feedback.review("first question", ReviewReason.NOT_CONFIDENT)
+    await feedback.review("second question", ReviewReason.NOT_HELPFUL)
+    items = await feedback.to_review()
+    assert [(i.question, i.reason, i.at) for i in items] == [
+        ("second question", ReviewReason.NOT_HELPFUL, 200.0),
+        ("first question", ReviewReason.NOT_CONFIDENT, 100.0),
+    ]
+    await record_failure(case.store, Failure(at=1.0, reason="HTTP 500"))
+    await record_failure(case.store, Failure(at=2.0, reason="TimeoutError"))
+    assert [f.reason for f in await recent_failures(case.store)] == ["TimeoutError", "HTTP 500"]

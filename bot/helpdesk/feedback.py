@@ -1,0 +1,133 @@
+"""The feedback loop: Helpful / Not helpful votes, escalations, and the questions the
+knowledge base could not answer well, for admins to grow it from.
+
+No Slack and no user names: a vote is a count per UTC day; a question to review is
+its redacted text (``bot.redaction`` runs here, before anything is stored), why it is
+listed, and when. The list lives in one store document with a TTL, deduplicated on
+the normalised text and kept newest first, capped so it always fits the document.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from bot.helpdesk.webhook import Failure, recent_failures
+from bot.redaction import redact_credentials
+from bot.store import keys
+from bot.store.base import HelpdeskStore
+
+HELPFUL: Final = "feedback.helpful"
+NOT_HELPFUL: Final = "feedback.not-helpful"
+ESCALATED: Final = "feedback.escalated"
+REVIEW_DOCUMENT: Final = keys.feedback_review()
+REVIEW_TTL: Final = 30 * 24 * 3600.0
+REVIEW_KEPT: Final = 40  # entries kept; 40 x ~250 bytes stays well inside a document
+QUESTION_MAX: Final = 200
+
+
+class ReviewReason(StrEnum):
+    """Why a question is on the admins' list."""
+
+    NOT_CONFIDENT = "not_confident"  # the search had no sure answer
+    NOT_HELPFUL = "not_helpful"  # someone voted the answer "Not helpful"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewItem:
+    question: str
+    reason: ReviewReason
+    at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedbackSummary:
+    """Votes and escalations over a window, beside the questions and resolutions."""
+
+    helpful: int
+    not_helpful: int
+    escalations: int
+    questions: int
+    resolutions: int
+    webhook_failures: tuple[Failure, ...] = ()  # escalations the ticketing webhook lost
+
+    @property
+    def deflection_rate(self) -> float | None:
+        """Share of questions resolved without a human ("That fixed it", no escalation)."""
+        if not self.questions:
+            return None
+        return max(0, min(self.resolutions, self.questions - self.escalations)) / self.questions
+
+    @property
+    def escalation_rate(self) -> float | None:
+        return min(1.0, self.escalations / self.questions) if self.questions else None
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().lower()
+
+
+def _day(at: float) -> date:
+    return datetime.fromtimestamp(at, tz=UTC).date()
+
+
+class Feedback:
+    def __init__(self, store: HelpdeskStore, *, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def vote(self, *, helpful: bool, question: str | None) -> None:
+        """Count a vote; a "Not helpful" puts its question (redacted) on the review list."""
+        now = self._clock()
+        await self._store.record_event(HELPFUL if helpful else NOT_HELPFUL, None, _day(now))
+        if not helpful and question:
+            await self.review(question, ReviewReason.NOT_HELPFUL)
+
+    async def escalated(self) -> None:
+        await self._store.record_event(ESCALATED, None, _day(self._clock()))
+
+    async def review(self, question: str, reason: ReviewReason) -> None:
+        """Put ``question`` on the list (newest first, once per wording), secrets removed."""
+        store = self._store
+        text = redact_credentials(" ".join(question.split())).text[:QUESTION_MAX]
+        if not _normal(text):
+            return
+        now = self._clock()
+        kept = [i for i in await self.to_review() if _normal(i.question) != _normal(text)]
+        items = [ReviewItem(question=text, reason=reason, at=now), *kept][:REVIEW_KEPT]
+        document = [{"q": i.question, "r": i.reason.value, "at": i.at} for i in items]
+        await store.update_thread(REVIEW_DOCUMENT, {"items": document}, ttl=REVIEW_TTL)
+
+    async def to_review(self) -> list[ReviewItem]:
+        """The review list, newest first."""
+        raw = (await self._store.get_thread(REVIEW_DOCUMENT)).get("items")
+        items: list[ReviewItem] = []
+        for entry in raw if isinstance(raw, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            question, reason, at = entry.get("q"), entry.get("r"), entry.get("at")
+            if isinstance(question, str) and reason in set(ReviewReason):
+                moment = float(at) if isinstance(at, int | float) else 0.0
+                items.append(ReviewItem(question=question, reason=ReviewReason(reason), at=moment))
+        return sorted(items, key=lambda i: i.at, reverse=True)
+
+    async def summary(self, days: int, *, questions: int, resolutions: int) -> FeedbackSummary:
+        today = _day(self._clock())
+        span: Sequence[date] = [today - timedelta(days=n) for n in range(days)]
+
+        async def total(kind: str) -> int:
+            return sum((await self._store.event_counts(kind, span)).values())
+
+        return FeedbackSummary(
+            helpful=await total(HELPFUL),
+            not_helpful=await total(NOT_HELPFUL),
+            escalations=await total(ESCALATED),
+            questions=questions,
+            resolutions=resolutions,
+            webhook_failures=tuple(await recent_failures(self._store)),
+        )
