@@ -35,7 +35,7 @@ from aiosmtplib.auth import auth_plain_encode, auth_xoauth2_encode
 from bot.probe import failures, words
 from bot.probe.collaborators import Collaborators
 from bot.probe.draft import ReportDraft
-from bot.probe.egress import resolve_target
+from bot.probe.egress import Resolution, resolve_target
 from bot.probe.failures import Failure, ImplicitTlsPort
 from bot.probe.model import (
     Finding,
@@ -173,18 +173,24 @@ class _Probe:
         host = self.request.host
         resolver, policy = self.collaborators.resolver, self.collaborators.policy
 
-        async def lookup() -> tuple[IPAddress, ...]:
+        async def lookup() -> Resolution:
             lifetime = self.deadline.dns_lifetime(self.limits.dns, time.monotonic())
             return await resolve_target(host, resolver=resolver, policy=policy, lifetime=lifetime)
 
         async with self._stage(Stage.RESOLVE) as stage:
-            self.addresses = await stage.run(lookup)
+            resolution = await stage.run(lookup)
+            self.addresses = resolution.addresses
             if parse_ip_literal(host) is not None:
                 stage.ok(words.LITERAL.format(host=host))
             else:
                 shown = ", ".join(str(ip) for ip in self.addresses[:4])
                 more = ", ..." if len(self.addresses) > 4 else ""
-                stage.ok(words.RESOLVED.format(host=host, addresses=shown + more))
+                detail = words.RESOLVED.format(host=host, addresses=shown + more)
+                notes = [
+                    words.RESOLVED_PARTLY.format(rdtype=rdtype, problem=problem.value)
+                    for rdtype, problem in resolution.failed
+                ]
+                stage.ok("; ".join([detail, *notes]))
         return stage.passed
 
     async def _connect(self) -> bool:

@@ -24,7 +24,7 @@ from bot.errors import LookupFailed, PolicyError
 from bot.probe import words
 from bot.probe.model import Finding, Mechanism, Outcome, Reply, Security, Stage, Status
 from bot.probe.replies import clean_text, format_reply, parse_reply
-from bot.resolver import NO_ANSWER, NXDOMAIN, TIMEOUT
+from bot.resolver import LookupProblem
 
 # OpenSSL's X509_V_ERR_* codes (ssl.SSLCertVerificationError.verify_code).
 _EXPIRED: Final = frozenset({10})  # CERT_HAS_EXPIRED
@@ -130,12 +130,14 @@ def classify(exc: BaseException, where: Where) -> Failure:
 
 def _dns(exc: LookupFailed, where: Where) -> Failure:
     host = where.host
-    if exc.reason == NXDOMAIN:
+    if exc.reason == LookupProblem.NXDOMAIN:
         finding, detail = Finding.DNS_NXDOMAIN, words.DNS_NXDOMAIN.format(host=host)
-    elif exc.reason == NO_ANSWER:
+    elif exc.reason == LookupProblem.NO_ANSWER:
         finding, detail = Finding.DNS_NO_ADDRESS, words.DNS_NO_ADDRESS.format(host=host)
-    elif exc.reason == TIMEOUT:
+    elif exc.reason == LookupProblem.TIMEOUT:
         finding, detail = Finding.DNS_FAILURE, words.DNS_TIMEOUT.format(host=host)
+    elif exc.reason == LookupProblem.UNREACHABLE:
+        finding, detail = Finding.DNS_FAILURE, words.DNS_UNREACHABLE.format(host=host)
     else:
         finding, detail = Finding.DNS_FAILURE, words.DNS_FAILURE.format(host=host)
     return Failure(Outcome.DNS_ERROR, finding, detail)

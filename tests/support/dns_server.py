@@ -3,6 +3,8 @@
 Records come from a plain dict ``{(name, rdtype): [rdata text, ...]}``. Names
 listed in ``silent`` get no answer at all (a resolver timeout); names listed in
 ``servfail`` get SERVFAIL; any other name not in the zone gets NXDOMAIN.
+``rcodes`` answers one record type of one name with an error code instead:
+``{("name.", "AAAA"): "REFUSED"}`` (an IPv6 lookup broken while IPv4 works).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import dns.flags
 import dns.message
@@ -30,6 +33,7 @@ class DnsServer:
         *,
         silent: Iterable[str] = (),
         servfail: Iterable[str] = (),
+        rcodes: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self._zone = {
             (dns.name.from_text(name), dns.rdatatype.from_text(rdtype)): list(values)
@@ -38,6 +42,10 @@ class DnsServer:
         self._names = {name for name, _ in self._zone}
         self._silent = {dns.name.from_text(n) for n in silent}
         self._servfail = {dns.name.from_text(n) for n in servfail}
+        self._rcodes = {
+            (dns.name.from_text(name), dns.rdatatype.from_text(rdtype)): dns.rcode.from_text(code)
+            for (name, rdtype), code in (rcodes or {}).items()
+        }
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.settimeout(0.1)
@@ -87,6 +95,10 @@ class DnsServer:
         if qname in self._servfail:
             response.set_rcode(dns.rcode.SERVFAIL)
             return response.to_wire()
+        rcode = self._rcodes.get((qname, qtype))
+        if rcode is not None:
+            response.set_rcode(rcode)
+            return response.to_wire()
         values = self._zone.get((qname, qtype))
         if values:
             rrset = dns.rrset.from_text_list(qname, 60, dns.rdataclass.IN, qtype, list(values))
@@ -97,7 +109,7 @@ class DnsServer:
 
 
 @contextmanager
-def dns_server(zone: Zone, **kwargs: Iterable[str]) -> Iterator[DnsServer]:
+def dns_server(zone: Zone, **kwargs: Any) -> Iterator[DnsServer]:
     server = DnsServer(zone, **kwargs).start()
     try:
         yield server
