@@ -24,7 +24,15 @@ from bot.cli import EXIT_INVALID
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings
 from bot.errors import InputError
-from bot.probe import Outcome, ProbeReport, Status, build_request, run_probe
+from bot.probe import (
+    DEFAULT_LIMITS,
+    Outcome,
+    ProbeReport,
+    Status,
+    build_request,
+    farewell,
+    run_probe,
+)
 from bot.probe.collaborators import Collaborators
 from bot.secret import Secret
 
@@ -111,6 +119,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({**report.as_dict(), "diagnosis": diagnosis}, indent=2))
     else:
         print(render(report, diagnosis, sys.stdout))
+    sys.stdout.flush()  # the verdict is out; the QUIT said after it may take a moment
+    await farewell.settle(DEFAULT_LIMITS.quit)
     return report.outcome.exit_code
 
 

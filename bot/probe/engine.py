@@ -1,11 +1,12 @@
 """The live SMTP authentication probe: ``run_probe(request, collaborators=...) -> ProbeReport``.
 
 A thin loop around ``plan``: it takes the actions ``plan.actions`` lists for
-the effective security mode, stops at the first that fails, and says QUIT when
-the dialogue is still in step. Each action runs its stage(s) in ``_stage``,
-which times the stage, bounds it by ``min(its limit, time left)`` and turns
-whatever goes wrong into the stage's failed step; ``ReportDraft`` keeps what
-was found.
+the effective security mode, stops at the first that fails, and returns the
+report at once; QUIT (when the dialogue is still in step) is said afterwards in
+the background (``farewell``), so the verdict never waits for the goodbye.
+Each action runs its stage(s) in ``_stage``, which times the stage, bounds it
+by ``min(its limit, time left)`` and turns whatever goes wrong into the
+stage's failed step; ``ReportDraft`` keeps what was found.
 
 - The name is resolved once and every answer checked by the egress policy;
   the probe connects its own socket to a checked address and hands it to
@@ -32,7 +33,7 @@ from typing import Final
 import aiosmtplib
 from aiosmtplib.auth import auth_plain_encode, auth_xoauth2_encode
 
-from bot.probe import failures, words
+from bot.probe import failures, farewell, words
 from bot.probe.collaborators import Collaborators
 from bot.probe.draft import ReportDraft
 from bot.probe.egress import Resolution, resolve_target
@@ -44,7 +45,6 @@ from bot.probe.model import (
     Outcome,
     ProbeReport,
     ProbeRequest,
-    ReplyCode,
     Stage,
     Status,
 )
@@ -123,17 +123,19 @@ class _Probe:
     # -- the run -------------------------------------------------------------------------
 
     async def run(self) -> ProbeReport:
+        handed_off = False
         try:
             async with asyncio.timeout(self.deadline.guard):
                 for action in actions(self.draft.security):
                     if not await self._actions[action]():
                         break
-                await self._quit()
+            handed_off = self._hand_off_quit()
         except TimeoutError:
             if self.draft.outcome is None:  # the backstop fired (a slow on_step, say)
                 await self._record_failure(self.current.classify(TimeoutError()))
         finally:
-            await self._close()
+            if not handed_off:
+                await self._close()
         return self.draft.report()
 
     @asynccontextmanager
@@ -383,27 +385,28 @@ class _Probe:
         detail = words.AUTH_OK.format(mechanism=draft.mechanism, reply=format_reply(reply))
         stage.ok(detail, reply)
 
-    async def _quit(self) -> None:
-        """Say goodbye, best effort, only when the dialogue is in step and time is left.
+    def _hand_off_quit(self) -> bool:
+        """QUIT in the background, when the dialogue is in step and time is left.
 
-        No reply (or a broken one) is a warning, not a failure: the verdict is in by now.
+        The verdict is in by now: the report does not wait for the goodbye, and
+        the goodbye (bounded by the QUIT limit) closes the connection itself.
         """
         smtp = self.smtp
         budget = self.deadline.quit_budget(self.limits.quit, time.monotonic())
         if smtp is None or not self.in_sync or not smtp.is_connected or budget is None:
-            return
-        async with self._stage(Stage.QUIT) as stage:
-            try:
-                async with asyncio.timeout(budget):
-                    response = await smtp.quit()
-            except (OSError, aiosmtplib.SMTPException):
-                stage.finish(Status.WARN, words.QUIT_NO_REPLY)
-                return
-            reply = parse_reply(response.code, response.message, self.draft.secrets)
-            if reply.code == ReplyCode.CLOSING and not reply.text and not response.message:
-                stage.finish(Status.OK, words.QUIT_NO_REPLY)
-            else:
-                stage.ok(words.QUIT_OK.format(reply=format_reply(reply)), reply)
+            return False
+        self.draft.transcript.note("QUIT follows after the verdict.")
+        farewell.send_off(self._quit(smtp, budget))
+        return True
+
+    async def _quit(self, smtp: TappedSMTP, budget: float) -> None:
+        try:
+            async with asyncio.timeout(budget):
+                await smtp.quit()
+        except (OSError, aiosmtplib.SMTPException):
+            pass  # no goodbye, or a broken one: nothing left to report
+        finally:
+            await self._close()
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 - ``actions(security)``: the engine's actions in order for an effective security
   mode (``auto`` is resolved by ``ProbeRequest.effective_security`` first). The
-  run stops at the first action that fails; QUIT follows in every case, when the
+  run stops at the first action that fails; QUIT follows (after the report) when the
   dialogue is still in step (``keeps_dialogue``) and ``Deadline.quit_budget``
   leaves time for it.
 - ``choose_mechanism``: the one AUTH mechanism to try, from what the server offers.

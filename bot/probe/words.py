@@ -71,10 +71,6 @@ NO_USABLE_MECHANISM: Final = (
     "if you have an OAuth token"
 )
 
-# quit
-QUIT_OK: Final = "closed: {reply}"
-QUIT_NO_REPLY: Final = "closed without a goodbye from the server"
-
 # any stage
 CONNECTION_LOST: Final = "the server closed the connection during {stage}"
 MALFORMED: Final = "the server's reply during {stage} is not SMTP ({reason})"

@@ -25,6 +25,8 @@ from slack_bolt.response import BoltResponse
 
 from bot.errors import StoreUnavailable
 from bot.helpdesk.prometheus import render_prometheus
+from bot.probe import farewell
+from bot.probe.plan import DEFAULT_LIMITS
 from bot.runtime.wiring import Bot
 
 log = logging.getLogger(__name__)
@@ -199,4 +201,5 @@ class BotServer:
         left = await self._bot.deps.runner.drain(self._bot.deps.runner.deadline + DRAIN_MARGIN)
         if left:
             log.warning("%d check(s) did not finish before shutdown", left)
+        await farewell.settle(DEFAULT_LIMITS.quit)  # the QUITs said after finished checks
         await self._runner.cleanup()

@@ -8,10 +8,10 @@ import socket
 import pytest
 
 from bot.config import Settings
-from bot.probe import Finding, Outcome, Stage
-from tests.bot.probe.conftest import Probe
+from bot.probe import Collaborators, Finding, Outcome, Stage, build_request, farewell, run_probe
+from tests.bot.probe.conftest import ALL_PORTS, FAST, Probe
 from tests.support.dns_server import dns_server
-from tests.support.smtp_server import SERVER_NAME, Certs, smtp_server
+from tests.support.smtp_server import SERVER_NAME, Certs, Script, fault_server, smtp_server
 
 
 def _named(settings: Settings, dns_host: str, dns_port: int) -> Settings:
@@ -63,3 +63,20 @@ async def test_unreachable_dns_server_is_reported_as_such(probe: Probe, settings
     assert report.outcome is Outcome.DNS_ERROR
     assert report.finding is Finding.DNS_FAILURE
     assert "cannot be reached" in report.steps[0].detail
+
+
+async def test_report_does_not_wait_for_quit(settings: Settings, certs: Certs) -> None:
+    """The report comes back while QUIT is still unanswered; the goodbye then ends bounded."""
+    script = Script(answer_quit=False, ehlo=b"250-fault.test\r\n250 AUTH PLAIN\r\n")
+    async with fault_server(script) as server:
+        request = build_request(
+            host="127.0.0.1", port=server.port, security="none", allowed_ports=ALL_PORTS
+        )
+        collaborators = Collaborators.from_settings(settings, ca_files=[certs.ca_file])
+        report = await run_probe(request, collaborators=collaborators, limits=FAST)
+        assert report.outcome is Outcome.REACHABLE
+        assert [step.stage for step in report.steps][-1] is Stage.AUTH
+        assert farewell.pending() == 1  # QUIT is still out there, the verdict is not
+        await farewell.settle(5.0)
+        assert farewell.pending() == 0  # ended by the QUIT limit, not by the server
+        assert server.quits == 1
