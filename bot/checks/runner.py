@@ -194,7 +194,7 @@ class CheckRunner:
             finally:
                 del request  # the password leaves with the probe
                 await progress.close()
-            auth_failed = report.outcome is Outcome.AUTH_REJECTED
+            auth_failed = report.possible_failed_attempt
             await self._release(admission.reservation, auth_failed=auth_failed)
             await self._conclude(record, report, sink)
         except Exception:
@@ -252,7 +252,7 @@ class CheckRunner:
             await self._helpdesk.record_check(
                 record.user_id,
                 outcome=report.outcome.value,
-                auth_failed=report.outcome is Outcome.AUTH_REJECTED,
+                auth_failed=report.possible_failed_attempt,
                 reply_key=reply_key,
             )
         except (StoreUnavailable, ValueError):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.probe import words
 from bot.probe.model import (
+    Mechanism,
     OnStep,
     Outcome,
     ProbeReport,
@@ -111,6 +112,11 @@ class ReportDraft:
             steps=tuple(self.steps),
             address=str(self.address) if self.address else None,
             mechanism=self.mechanism,
+            wanted_mechanism=(
+                None
+                if self.request.mechanism is Mechanism.AUTO
+                else self.request.mechanism.value.upper()
+            ),
             auth_mechanisms=self.offered,
             tls=self.tls,
             transcript=self.transcript.lines,

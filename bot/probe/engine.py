@@ -33,10 +33,9 @@ from typing import Final
 import aiosmtplib
 from aiosmtplib.auth import auth_plain_encode, auth_xoauth2_encode
 
-from bot.probe import failures, farewell, words
+from bot.probe import failures, farewell, mode, reach, words
 from bot.probe.collaborators import Collaborators
 from bot.probe.draft import ReportDraft
-from bot.probe.egress import Resolution, resolve_target
 from bot.probe.failures import Failure, ImplicitTlsPort
 from bot.probe.model import (
     Finding,
@@ -45,6 +44,7 @@ from bot.probe.model import (
     Outcome,
     ProbeReport,
     ProbeRequest,
+    Security,
     Stage,
     Status,
 )
@@ -58,10 +58,10 @@ from bot.probe.plan import (
     keeps_dialogue,
 )
 from bot.probe.replies import clean_text, format_reply, parse_reply
-from bot.probe.request import IPAddress, parse_ip_literal
-from bot.probe.session import TappedSMTP, ehlo_name, first_bytes, open_socket
+from bot.probe.request import IPAddress
+from bot.probe.session import TappedSMTP, first_bytes
 from bot.probe.stage_run import STAGE_ERRORS, StageFailed, StageRun
-from bot.probe.tls import HandshakeClock, handshake_clock, looks_like_tls, speaks_tls
+from bot.probe.tls import HandshakeClock, handshake_clock, looks_like_tls
 from bot.secret import Secret
 
 _MAX_SHOWN: Final = 12
@@ -109,6 +109,8 @@ class _Probe:
         self.sock: socket.socket | None = None
         self.smtp: TappedSMTP | None = None
         self.in_sync = False  # the SMTP dialogue is at a point where QUIT makes sense
+        self.switch_to: Security | None = None  # auto: the mode the evidence showed
+        self.extensions: tuple[str, ...] = ()  # EHLO keywords, as shown
         self._actions: dict[Action, Callable[[], Awaitable[bool]]] = {
             Action.RESOLVE: self._resolve,
             Action.CONNECT: self._connect,
@@ -126,9 +128,12 @@ class _Probe:
         handed_off = False
         try:
             async with asyncio.timeout(self.deadline.guard):
-                for action in actions(self.draft.security):
-                    if not await self._actions[action]():
-                        break
+                plan = actions(self.draft.security)
+                while plan:
+                    for action in plan:
+                        if not await self._actions[action]():
+                            break
+                    plan = await self._switched_plan()
             handed_off = self._hand_off_quit()
         except TimeoutError:
             if self.draft.outcome is None:  # the backstop fired (a slow on_step, say)
@@ -169,59 +174,32 @@ class _Probe:
             stage, started=started, limits=self.limits, deadline=self.deadline, draft=self.draft
         )
 
+    async def _switched_plan(self) -> tuple[Action, ...]:
+        """With ``security auto``, the rest of the plan for the mode the evidence showed
+        (once: from a new connection to the same checked address); else nothing."""
+        found, self.switch_to = self.switch_to, None
+        if found is None:
+            return ()
+        await self._close()
+        self.smtp, self.sock, self.in_sync = None, None, False
+        self.draft.security = found
+        self.addresses = (self.draft.address,) if self.draft.address else self.addresses
+        return actions(found)[1:]  # resolved already
+
     # -- actions, in the order plan.actions takes them ------------------------------------
 
     async def _resolve(self) -> bool:
-        host = self.request.host
-        resolver, policy = self.collaborators.resolver, self.collaborators.policy
-
-        async def lookup() -> Resolution:
-            lifetime = self.deadline.dns_lifetime(self.limits.dns, time.monotonic())
-            return await resolve_target(host, resolver=resolver, policy=policy, lifetime=lifetime)
-
         async with self._stage(Stage.RESOLVE) as stage:
-            resolution = await stage.run(lookup)
-            self.addresses = resolution.addresses
-            if parse_ip_literal(host) is not None:
-                stage.ok(words.LITERAL.format(host=host))
-            else:
-                shown = ", ".join(str(ip) for ip in self.addresses[:4])
-                more = ", ..." if len(self.addresses) > 4 else ""
-                detail = words.RESOLVED.format(host=host, addresses=shown + more)
-                notes = [
-                    words.RESOLVED_PARTLY.format(rdtype=rdtype, problem=problem.value)
-                    for rdtype, problem in resolution.failed
-                ]
-                stage.ok("; ".join([detail, *notes]))
+            self.addresses = await reach.resolve(
+                stage, self.request.host, self.collaborators, self.deadline, self.limits
+            )
         return stage.passed
 
     async def _connect(self) -> bool:
-        port, transcript = self.request.port, self.draft.transcript
         async with self._stage(Stage.CONNECT) as stage:
-            transcript.note(f"Trying {self._host_port()}...")
-            earlier: list[str] = []
-            failure: Failure | None = None
-            for address in self.addresses:
-                self.draft.address = address
-                result = await stage.attempt(partial(open_socket, address, port))
-                if not isinstance(result, Failure):
-                    self.sock = result
-                    break
-                failure = result
-                earlier.append(words.EARLIER_FAILED.format(address=address, reason=result.detail))
-                transcript.note(clean_text(result.detail))
-                if self.deadline.remaining(time.monotonic()) <= 0:
-                    break
-            if self.sock is None:
-                assert failure is not None  # resolve_target never returns an empty tuple
-                if len(earlier) > 1:
-                    failure = Failure(
-                        failure.outcome, failure.finding, "; ".join(earlier), failure.reply
-                    )
-                stage.fail(failure)
-            transcript.note(f"Connected to {self.draft.address}.")
-            detail = words.CONNECTED.format(address=self.draft.address, port=port)
-            stage.ok("; ".join([*earlier, detail]))
+            self.sock = await reach.connect(
+                stage, self.addresses, self.request, self.draft, self.deadline
+            )
         return stage.passed
 
     async def _banner(self) -> bool:
@@ -240,6 +218,13 @@ class _Probe:
             return await self._client(sock, use_tls=False).greet()
 
         async with self._stage(Stage.BANNER) as stage:
+            if await self._answers_tls(sock, stage):
+                if self.request.security is not Security.AUTO:
+                    stage.fail(self.current.classify(ImplicitTlsPort()))
+                self.switch_to = Security.TLS
+                window, port = self.limits.greeting_window, self.request.port
+                stage.ok(words.AUTO_FOUND_TLS.format(seconds=window, port=port))
+                return False
             result = await stage.attempt(greet)
             if isinstance(result, Failure):
                 if result.finding is Finding.BANNER_TIMEOUT and not got_bytes:
@@ -250,18 +235,18 @@ class _Probe:
         self.in_sync = stage.passed
         return stage.passed
 
+    async def _answers_tls(self, sock: socket.socket, stage: StageRun) -> bool:
+        """No greeting within a short window: does the port want TLS (``mode``)?"""
+        window, budget = self.limits.greeting_window, stage.budget()
+        race = min(self.limits.sniff, max(0.0, budget - window))
+        return await mode.greeting_or_tls(sock, self._port(), window=min(window, budget), race=race)
+
     async def _sniff(self, sock: socket.socket, timed_out: Failure) -> Failure:
         """No greeting at all: does the port answer a TLS ClientHello (an implicit-TLS port)?"""
         budget = self.deadline.budget(self.limits.sniff, time.monotonic())
-        if budget <= 0 or self.smtp is not None:
-            return timed_out
-        context, host = self.collaborators.tls_context, self.request.host
-        try:
-            async with asyncio.timeout(budget):
-                is_tls = await speaks_tls(sock, context=context, server_hostname=host)
-        except TimeoutError:
-            return timed_out
-        return self.current.classify(ImplicitTlsPort()) if is_tls else timed_out
+        if self.smtp is None and await mode.late_tls_check(sock, self._port(), budget=budget):
+            return self.current.classify(ImplicitTlsPort())
+        return timed_out
 
     async def _implicit_tls(self) -> bool:
         """Implicit TLS: aiosmtplib does the handshake and reads the greeting in one call.
@@ -284,6 +269,15 @@ class _Probe:
             try:
                 async with guard:
                     response = await self._client(sock, use_tls=True).greet()
+            except STAGE_ERRORS as exc:
+                failure = self.current.classify(exc)
+                if failure.finding is not Finding.TLS_ON_STARTTLS_PORT:
+                    raise
+                if self.request.security is Security.AUTO:  # plain SMTP here: STARTTLS then
+                    self.switch_to = Security.STARTTLS
+                    stage.ok(words.AUTO_FOUND_PLAIN.format(port=self.request.port))
+                    return False
+                stage.fail(await self._what_plain_port_offers())
             finally:
                 handshake_clock.reset(token)
             # A greeting over TLS implies a finished handshake.
@@ -292,6 +286,13 @@ class _Probe:
             stage.ok(words.BANNER_OK.format(reply=format_reply(reply)), reply)
         self.in_sync = stage.passed
         return stage.passed
+
+    async def _what_plain_port_offers(self) -> Failure:
+        """Implicit TLS met plain SMTP: look (a separate connection) at what it offers."""
+        budget = self.deadline.budget(self.limits.sniff, time.monotonic())
+        offer = await mode.survey(self._port(), budget=budget)
+        starttls, auth = (offer.starttls, offer.auth) if offer else (None, ())
+        return failures.tls_on_plain_port(self.request.port, starttls=starttls, auth=auth)
 
     async def _ehlo(self) -> bool:
         smtp = self._live_client()
@@ -303,10 +304,11 @@ class _Probe:
             )[:_MAX_SHOWN]
             offered = self.draft.offered
             keywords = [clean_text(k.upper(), max_chars=30) for k in smtp.esmtp_extensions]
-            extensions = ", ".join(
+            self.extensions = tuple(
                 f"AUTH {' '.join(offered)}" if k == "AUTH" and offered else k
                 for k in keywords[:_MAX_SHOWN]
             )
+            extensions = ", ".join(self.extensions)
             reply = parse_reply(response.code, response.message.split("\n", 1)[0])
             stage.ok(words.EHLO_OK.format(extensions=extensions or "none"), reply)
         return stage.passed
@@ -320,7 +322,7 @@ class _Probe:
         )
         async with self._stage(Stage.TLS) as stage:
             if not smtp.supports_extension("starttls"):
-                stage.fail(failures.starttls_missing(self.request.port))
+                stage.fail(failures.starttls_missing_offering(self.request.port, self.extensions))
             await stage.run(upgrade)
             transport = smtp.transport
             self.draft.tls_established(
@@ -412,18 +414,15 @@ class _Probe:
 
     def _client(self, sock: socket.socket, *, use_tls: bool) -> TappedSMTP:
         """Hand the connected socket to aiosmtplib; from here on it owns (and closes) it."""
-        smtp = TappedSMTP(
-            transcript=self.draft.transcript,
-            hostname=self.request.host,  # SNI and certificate name only: the socket is connected
-            sock=sock,
-            local_hostname=ehlo_name(sock),
-            timeout=None,  # our own stage timeouts and deadline govern
-            use_tls=use_tls,
-            start_tls=False,  # STARTTLS is decided here, never silently by aiosmtplib
-            tls_context=self.collaborators.tls_context,
+        context, transcript = self.collaborators.tls_context, self.draft.transcript
+        self.smtp = TappedSMTP.on_socket(sock, self.request.host, context, transcript, use_tls)
+        return self.smtp
+
+    def _port(self) -> mode.Port:
+        assert self.draft.address is not None  # set by connect
+        return mode.Port(
+            self.draft.address, self.request.port, self.request.host, self.collaborators.tls_context
         )
-        self.smtp = smtp
-        return smtp
 
     def _own_socket(self) -> socket.socket:
         assert self.sock is not None
@@ -432,10 +431,6 @@ class _Probe:
     def _live_client(self) -> TappedSMTP:
         assert self.smtp is not None
         return self.smtp
-
-    def _host_port(self) -> str:
-        host = self.request.host
-        return f"[{host}]:{self.request.port}" if ":" in host else f"{host}:{self.request.port}"
 
     async def _record_failure(self, failure: Failure) -> None:
         """The current stage failed with ``failure``: that step decides the outcome."""

@@ -96,9 +96,29 @@ def mechanism_not_offered(wanted: Mechanism, offered: Sequence[str]) -> Failure:
     shown = ", ".join(offered)
     if wanted is Mechanism.AUTO:
         detail = words.NO_USABLE_MECHANISM.format(offered=shown)
-    else:
-        detail = words.MECHANISM_NOT_OFFERED.format(mechanism=wanted.value.upper(), offered=shown)
+        return Failure(Outcome.PROTOCOL_ERROR, Finding.NO_USABLE_MECHANISM, detail)
+    detail = words.MECHANISM_NOT_OFFERED.format(mechanism=wanted.value.upper(), offered=shown)
     return Failure(Outcome.PROTOCOL_ERROR, Finding.MECHANISM_NOT_OFFERED, detail)
+
+
+def starttls_missing_offering(port: int, extensions: Sequence[str]) -> Failure:
+    """``starttls_missing``, naming what the server's EHLO did offer."""
+    shown = ", ".join(extensions) or "no extensions"
+    detail = words.STARTTLS_MISSING_OFFERS.format(port=port, offered=shown)
+    return Failure(Outcome.TLS_ERROR, Finding.STARTTLS_MISSING, detail)
+
+
+def tls_on_plain_port(port: int, *, starttls: bool | None, auth: Sequence[str]) -> Failure:
+    """Implicit TLS met plain SMTP: say what the port offers instead (None: not known)."""
+    if starttls:
+        detail = words.TLS_ON_STARTTLS_PORT_SEEN.format(port=port)
+        return Failure(Outcome.TLS_ERROR, Finding.TLS_ON_STARTTLS_PORT, detail)
+    if starttls is None:
+        detail = words.TLS_ON_STARTTLS_PORT.format(port=port, reason="plain SMTP came back")
+        return Failure(Outcome.TLS_ERROR, Finding.TLS_ON_STARTTLS_PORT, detail)
+    login = f"AUTH {' '.join(auth)}" if auth else "no AUTH"
+    detail = words.TLS_ON_PLAIN_PORT.format(port=port, login=login)
+    return Failure(Outcome.TLS_ERROR, Finding.TLS_ON_PLAIN_PORT, detail)
 
 
 def classify(exc: BaseException, where: Where) -> Failure:
@@ -187,6 +207,12 @@ def _certificate(exc: ssl.SSLCertVerificationError, where: Where) -> Failure:
 
 def _timeout(where: Where) -> Failure:
     stage = where.stage.value
+    if where.stage is Stage.AUTH:
+        # TCP, TLS and EHLO all worked: the silence is the server's (a failed-login
+        # penalty, an overloaded auth backend), and it may count as a failed attempt.
+        seconds = where.deadline if where.cut_by_deadline else where.limit
+        detail = words.AUTH_NO_REPLY.format(mechanism=where.mechanism or "AUTH", seconds=seconds)
+        return Failure(Outcome.TIMEOUT, Finding.AUTH_NO_REPLY, detail)
     if where.cut_by_deadline:
         detail = words.DEADLINE.format(seconds=where.deadline, stage=stage)
         return Failure(Outcome.TIMEOUT, Finding.DEADLINE_EXCEEDED, detail)

@@ -113,7 +113,10 @@ class Limits:
     command: float = 10.0  # EHLO, each AUTH exchange
     tls: float = 10.0  # STARTTLS command plus handshake, or the implicit handshake
     quit: float = 2.0
-    sniff: float = 2.0  # the ClientHello test after a silent greeting
+    sniff: float = 2.0  # the ClientHello test after a silent greeting, or the plain survey
+    # A plaintext greeting later than this starts the race against a TLS handshake on a
+    # second connection (mode.greeting_or_tls): servers greet within milliseconds.
+    greeting_window: float = 0.5
 
     def for_stage(self, stage: Stage) -> float:
         """The timeout of ``stage``: EHLO and AUTH are commands, the rest have their own."""
