@@ -181,12 +181,11 @@ def _ca_file(value: str | None) -> Path | None:
     path = Path(value)
     if not path.is_file():
         raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} is not a readable file")
-    try:
-        text = path.read_text(encoding="ascii", errors="replace")
-    except OSError as exc:
-        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value}: {exc.strerror}") from None
-    if "-----BEGIN CERTIFICATE-----" not in text:
-        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} holds no PEM certificate")
+    from bot.probe.tls import ca_file_problem  # ssl parsing: only when a CA file is set
+
+    problem = ca_file_problem(path)
+    if problem is not None:
+        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} {problem}")
     return path
 
 

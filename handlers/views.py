@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Final
@@ -13,12 +14,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.checks.runner import CheckOrder, CheckRefused
 from bot.errors import InputError, RateLimited, StoreUnavailable
+from bot.policy_hints import port_hint
 from bot.probe.model import ProbeRequest
-from bot.probe.request import build_request
+from bot.probe.request import PortNotAllowed, build_request
 from bot.runtime.deps import deps_of
 from bot.secret import Secret
 from handlers.blocks import kit, modal
 from handlers.check_thread import SlackCheckSink
+
+log = logging.getLogger(__name__)
 
 _HOST_PORT: Final = re.compile(r"(?P<host>[^:\[\]]+):(?P<port>\d{1,5})")
 
@@ -99,8 +103,11 @@ async def handle_submit_probe(
     """Field errors keep the modal open; refusals replace it with a notice; else it closes."""
     deps = deps_of(context)
     try:
-        request = read_form(view).to_request(deps.settings.allowed_ports)
+        allowed_ports = deps.settings.allowed_ports
+        request = read_form(view).to_request(allowed_ports)
     except InputError as exc:
+        if isinstance(exc, PortNotAllowed):  # the operator's setting, never shown in Slack
+            log.info("port refused in a check form; %s", port_hint(exc.port, allowed_ports))
         await ack(response_action="errors", errors=field_error(exc))
         return
     order = CheckOrder(

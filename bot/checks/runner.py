@@ -27,6 +27,7 @@ from bot.checks.limits import RateLimiter, Reservation
 from bot.checks.progress import ProgressCoalescer
 from bot.errors import SmtpcheckError, StoreUnavailable
 from bot.helpdesk.recorder import HelpdeskMetrics
+from bot.policy_hints import networks_hint
 from bot.probe.model import OnStep, Outcome, ProbeReport, ProbeRequest, StepResult
 from bot.runtime.metrics import Metrics
 from bot.store import keys
@@ -215,6 +216,10 @@ class CheckRunner:
             self._metrics.in_flight.dec()
 
     async def _conclude(self, record: CheckRecord, report: ProbeReport, sink: CheckSink) -> None:
+        if report.outcome is Outcome.POLICY_REFUSED:
+            # For the operator only: the user is told the server may not be reached.
+            hint = networks_hint(report.refused_addresses) or "no setting allows it"
+            log.info("check %s refused by the egress policy; %s", record.check_id, hint)
         advice = self._advise(report)
         finding = report.finding.value if report.finding else None
         self._metrics.checks.labels(report.outcome.value).inc()

@@ -24,6 +24,7 @@ from bot.cli import EXIT_INVALID
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings
 from bot.errors import InputError
+from bot.policy_hints import networks_hint, port_hint
 from bot.probe import (
     DEFAULT_LIMITS,
     Outcome,
@@ -34,6 +35,8 @@ from bot.probe import (
     run_probe,
 )
 from bot.probe.collaborators import Collaborators
+from bot.probe.request import PortNotAllowed
+from bot.probe.tls import ca_file_problem
 from bot.secret import Secret
 
 MAX_TIMEOUT: Final = 300.0
@@ -58,7 +61,11 @@ _VERDICTS: Final = {
 
 
 class _Invalid(Exception):
-    """Bad command-line input; the message is the one line shown."""
+    """Bad command-line input; the message is the one line shown, ``field`` the input."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,10 +114,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             password=password,
             allowed_ports=settings.allowed_ports,
         )
+    except PortNotAllowed as exc:
+        hint = port_hint(exc.port, settings.allowed_ports)
+        return _invalid(f"invalid port: {exc.reason} ({hint})", args.json, field="port")
     except InputError as exc:
-        return _invalid(f"invalid {exc.field}: {exc.reason}")
+        return _invalid(f"invalid {exc.field}: {exc.reason}", args.json, field=exc.field)
     except _Invalid as exc:
-        return _invalid(str(exc))
+        return _invalid(str(exc), args.json, field=exc.field)
     del password  # the request holds the only reference from here on
     collaborators = Collaborators.from_settings(settings, ca_files=(ca_file,))
     report = await run_probe(request, collaborators=collaborators, deadline=deadline)
@@ -119,13 +129,20 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({**report.as_dict(), "diagnosis": diagnosis}, indent=2))
     else:
         print(render(report, diagnosis, sys.stdout))
+    allow = networks_hint(report.refused_addresses)
+    if report.outcome is Outcome.POLICY_REFUSED and allow:
+        print(f"smtpcheck probe: {allow}", file=sys.stderr)
     sys.stdout.flush()  # the verdict is out; the QUIT said after it may take a moment
     await farewell.settle(DEFAULT_LIMITS.quit)
     return report.outcome.exit_code
 
 
-def _invalid(message: str) -> int:
+def _invalid(message: str, as_json: bool, *, field: str | None) -> int:
+    """One line on stderr; with ``--json`` also a JSON document on stdout saying the same."""
     print(f"smtpcheck probe: {message}", file=sys.stderr)
+    if as_json:
+        error = {"field": field, "message": message}
+        print(json.dumps({"outcome": Outcome.INVALID_INPUT.value, "error": error}, indent=2))
     return EXIT_INVALID
 
 
@@ -133,9 +150,14 @@ def _timeout(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise _Invalid(f"invalid timeout: {raw[:20]!r} is not a number of seconds") from None
+        raise _Invalid(
+            f"invalid timeout: {raw[:20]!r} is not a number of seconds", field="timeout"
+        ) from None
     if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
-        raise _Invalid(f"invalid timeout: must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+        raise _Invalid(
+            f"invalid timeout: must be more than 0 and at most {MAX_TIMEOUT:g} seconds",
+            field="timeout",
+        )
     return value
 
 
@@ -144,7 +166,10 @@ def _ca_file(raw: str | None) -> Path | None:
         return None
     path = Path(raw)
     if not path.is_file():
-        raise _Invalid(f"invalid ca-file: {raw[:200]} is not a readable file")
+        raise _Invalid(f"invalid ca-file: {raw[:200]} is not a readable file", field="ca-file")
+    problem = ca_file_problem(path)
+    if problem is not None:
+        raise _Invalid(f"invalid ca-file: {raw[:200]} {problem}", field="ca-file")
     return path
 
 
@@ -152,18 +177,19 @@ def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
     """Read the password the one way allowed, wrapped at once; None without --user."""
     if user is None:
         if password_stdin:
-            raise _Invalid("--password-stdin needs --user")
+            raise _Invalid("--password-stdin needs --user", field="password-stdin")
         return None
     if password_stdin:
         line = sys.stdin.readline()
         secret = Secret(line.removesuffix("\n").removesuffix("\r"))
         if not secret:
-            raise _Invalid("invalid password: the first line of stdin is empty")
+            raise _Invalid("invalid password: the first line of stdin is empty", field="password")
         return secret
     if not sys.stdin.isatty():
         raise _Invalid(
             "--user needs a password: run in a terminal to be asked for it, "
-            "or pass it on stdin with --password-stdin"
+            "or pass it on stdin with --password-stdin",
+            field="password",
         )
     return Secret(getpass.getpass(f"Password for {user}: "))
 

@@ -120,7 +120,7 @@ class EgressPolicy:
         """Return if the probe may connect to ``ip``; raise ``PolicyError`` saying why not."""
         reason = self.refusal(ip)
         if reason is not None:
-            raise PolicyError(target=str(ip), reason=reason)
+            raise PolicyError(target=str(ip), reason=reason, addresses=(str(ip),))
 
     def refusal(self, ip: IPAddress) -> str | None:
         """Why ``ip`` is refused, in plain words, or None when it may be reached."""
@@ -244,4 +244,4 @@ def _check_all(host: str, addresses: tuple[IPAddress, ...], policy: EgressPolicy
             f"{host} resolves to both public and non-public addresses, which is refused "
             f"as a possible DNS rebinding attack: {first}"
         )
-    raise PolicyError(target=host, reason=reason)
+    raise PolicyError(target=host, reason=reason, addresses=tuple(str(ip) for ip, _ in refused))

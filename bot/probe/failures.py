@@ -63,6 +63,7 @@ class Failure:
     detail: str
     reply: Reply | None = None
     status: Status = Status.FAIL
+    refused: tuple[str, ...] = ()  # addresses the egress policy refused
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,7 +126,9 @@ def classify(exc: BaseException, where: Where) -> Failure:
     """Translate ``exc`` raised during ``where.stage`` into a ``Failure``."""
     if isinstance(exc, PolicyError):
         detail = words.POLICY_REFUSED.format(reason=clean_text(exc.reason))
-        return Failure(Outcome.POLICY_REFUSED, Finding.POLICY_REFUSED, detail)
+        return Failure(
+            Outcome.POLICY_REFUSED, Finding.POLICY_REFUSED, detail, refused=exc.addresses
+        )
     if isinstance(exc, LookupFailed):
         return _dns(exc, where)
     if isinstance(exc, ImplicitTlsPort):

@@ -240,6 +240,7 @@ class ProbeReport:
     wanted_mechanism: str | None = None  # the one asked for (None for auto), upper case
     auth_mechanisms: tuple[str, ...] = ()  # as advertised in the last EHLO
     tls: TlsInfo | None = None
+    refused_addresses: tuple[str, ...] = ()  # what the egress policy refused, if it did
     transcript: tuple[str, ...] = ()  # swaks-style, credentials removed
     elapsed_ms: float = 0.0
 
@@ -283,6 +284,7 @@ class ProbeReport:
             "wanted_mechanism": self.wanted_mechanism,
             "auth_mechanisms": list(self.auth_mechanisms),
             "tls": self.tls.as_dict() if self.tls else None,
+            "refused_addresses": list(self.refused_addresses),
             "finding": self.finding.value if self.finding else None,
             "elapsed_ms": round(self.elapsed_ms, 1),
             "steps": [step.as_dict() for step in self.steps],

@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+import trustme
 
 from bot.config import DEFAULT_PORTS, DEFAULT_SLACK_API_URL, Settings
 from bot.errors import ConfigError
@@ -86,13 +87,17 @@ def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
 
 
 def test_ca_file_must_hold_a_pem_certificate(tmp_path: Path) -> None:
-    """A CA file that exists but holds no PEM certificate is refused; a PEM one is taken."""
+    """A CA file that holds no PEM certificate, or a broken one, is refused; a real one is taken."""
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate")
     with pytest.raises(ConfigError, match="no PEM certificate"):
         Settings.from_env({"SMTPCHECK_CA_FILE": str(junk)})
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    with pytest.raises(ConfigError, match="not a valid PEM certificate bundle"):
+        Settings.from_env({"SMTPCHECK_CA_FILE": str(broken)})
     pem = tmp_path / "ca.pem"
-    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    trustme.CA().cert_pem.write_to_path(str(pem))
     assert Settings.from_env({"SMTPCHECK_CA_FILE": str(pem)}).ca_file == pem
 
 
