@@ -22,6 +22,7 @@ from typing import Any, Final, TextIO
 from bot.checks.advice import diagnose
 from bot.cli import EXIT_INVALID
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
+from bot.cli.live import LiveSteps
 from bot.config import Settings
 from bot.errors import InputError
 from bot.policy_hints import networks_hint, port_hint
@@ -30,6 +31,7 @@ from bot.probe import (
     Outcome,
     ProbeReport,
     Status,
+    StepResult,
     build_request,
     farewell,
     run_probe,
@@ -123,10 +125,26 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         return _invalid(str(exc), args.json, field=exc.field)
     del password  # the request holds the only reference from here on
     collaborators = Collaborators.from_settings(settings, ca_files=(ca_file,))
-    report = await run_probe(request, collaborators=collaborators, deadline=deadline)
+    live = None
+    if not args.json and sys.stdout.isatty():
+        marks = marks_for(sys.stdout)
+        live = LiveSteps(sys.stdout, lambda step: step_line(step, marks))
+    if live is None:
+        report = await run_probe(request, collaborators=collaborators, deadline=deadline)
+    else:
+        who = f" as {request.username}" if request.username else ""
+        live.start(header(request.host, request.port, request.effective_security.value, who))
+        try:
+            report = await run_probe(
+                request, collaborators=collaborators, deadline=deadline, on_step=live.on_step
+            )
+        finally:
+            await live.stop()
     diagnosis = diagnose(report, kb).as_dict()
     if args.json:
         print(json.dumps({**report.as_dict(), "diagnosis": diagnosis}, indent=2))
+    elif live is not None:
+        print(render_end(report, diagnosis))
     else:
         print(render(report, diagnosis, sys.stdout))
     allow = networks_hint(report.refused_addresses)
@@ -196,12 +214,30 @@ def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
 
 def render(report: ProbeReport, diagnosis: dict[str, Any], stream: TextIO) -> str:
     """The human-readable report: one line per stage, TLS facts, verdict, diagnosis."""
-    marks = _MARKS if _can_encode(stream, "✓✗") else _ASCII_MARKS
+    marks = marks_for(stream)
     who = f" as {report.username}" if report.username else ""
-    lines = [f"smtpcheck probe {report.host} port {report.port} ({report.security.value}){who}"]
-    for step in report.steps:
-        mark = marks[step.status]
-        lines.append(f"  {mark} {step.stage.value:<8}{step.elapsed_ms:>8.0f} ms  {step.detail}")
+    lines = [header(report.host, report.port, report.security.value, who)]
+    lines.extend(step_line(step, marks) for step in report.steps)
+    lines.append(render_end(report, diagnosis))
+    return "\n".join(lines)
+
+
+def header(host: str, port: int, security: str, who: str) -> str:
+    return f"smtpcheck probe {host} port {port} ({security}){who}"
+
+
+def marks_for(stream: TextIO) -> dict[Status, str]:
+    return _MARKS if _can_encode(stream, "✓✗") else _ASCII_MARKS
+
+
+def step_line(step: StepResult, marks: dict[Status, str]) -> str:
+    mark = marks[step.status]
+    return f"  {mark} {step.stage.value:<8}{step.elapsed_ms:>8.0f} ms  {step.detail}"
+
+
+def render_end(report: ProbeReport, diagnosis: dict[str, Any]) -> str:
+    """Everything after the stage lines: TLS facts, verdict, diagnosis."""
+    lines: list[str] = []
     if report.tls is not None:
         tls = report.tls
         lines.append("")
