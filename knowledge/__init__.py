@@ -1,25 +1,49 @@
 """The knowledge base and its engines: load, search, explain, discover.
 
 Imports neither Slack nor the probe; usable from the CLI, the bot and tests alike.
+Names are loaded on first use (module ``__getattr__``), so ``explain`` does not
+pay for the search index or the DNS resolver it never uses.
 """
 
-from knowledge.discover import discover_settings, provider_for_domain, provider_for_host
-from knowledge.explain import explain_reply
-from knowledge.loader import get_knowledge, load_knowledge
-from knowledge.model import (
-    Answer,
-    Article,
-    Candidate,
-    Client,
-    Discovery,
-    KnowledgeBase,
-    Match,
-    Provider,
-    ReplyPattern,
-    SearchResult,
-    Submission,
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from knowledge.discover import discover_settings, provider_for_domain, provider_for_host
+    from knowledge.explain import explain_reply
+    from knowledge.loader import get_knowledge, load_knowledge
+    from knowledge.model import (
+        Answer,
+        Article,
+        Candidate,
+        Client,
+        Discovery,
+        KnowledgeBase,
+        Match,
+        Provider,
+        ReplyPattern,
+        SearchResult,
+        Submission,
+    )
+    from knowledge.search import CONFIDENCE_FLOOR, search
+
+_MODEL = (
+    "Answer Article Candidate Client Discovery KnowledgeBase Match Provider ReplyPattern "
+    "SearchResult Submission"
 )
-from knowledge.search import CONFIDENCE_FLOOR, search
+_HOME: dict[str, str] = {
+    **dict.fromkeys(_MODEL.split(), "knowledge.model"),
+    "CONFIDENCE_FLOOR": "knowledge.search",
+    "search": "knowledge.search",
+    "discover_settings": "knowledge.discover",
+    "provider_for_domain": "knowledge.discover",
+    "provider_for_host": "knowledge.discover",
+    "explain_reply": "knowledge.explain",
+    "get_knowledge": "knowledge.loader",
+    "load_knowledge": "knowledge.loader",
+}
 
 __all__ = [
     "CONFIDENCE_FLOOR",
@@ -42,3 +66,16 @@ __all__ = [
     "provider_for_host",
     "search",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -10,24 +10,18 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.cli import EXIT_INVALID
 from bot.config import Settings
 from bot.errors import InputError, KnowledgeError
-from bot.resolver import make_resolver
-from knowledge import (
-    Discovery,
-    KnowledgeBase,
-    Match,
-    SearchResult,
-    discover_settings,
-    explain_reply,
-    get_knowledge,
-    search,
-)
-from knowledge.explain import MAX_INPUT
-from knowledge.search import CONFIDENCE_FLOOR
+from knowledge.loader import get_knowledge
+
+if TYPE_CHECKING:
+    from knowledge.model import Discovery, KnowledgeBase, Match, SearchResult
+
+# Engines are imported inside the command that needs them: `explain` never loads the
+# search index or the DNS resolver, which is most of a start-up.
 
 EXIT_FOUND: Final = 0
 EXIT_NOTHING: Final = 1
@@ -78,10 +72,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     discover.set_defaults(handler=discover_command)
 
 
-def knowledge_base() -> KnowledgeBase | None:
-    """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``)."""
+def knowledge_base(*, index: bool = False) -> KnowledgeBase | None:
+    """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``).
+
+    ``index`` builds the search index too (only ``ask`` searches)."""
     try:
-        return get_knowledge()
+        return get_knowledge(index=index)
     except KnowledgeError as exc:
         print(f"smtpcheck: knowledge data is invalid: {exc}", file=sys.stderr)
         return None
@@ -92,7 +88,9 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
-    kb = knowledge_base()
+    from knowledge.search import search
+
+    kb = knowledge_base(index=True)
     if kb is None:
         return EXIT_DATA
     if not 1 <= args.limit <= 20:
@@ -107,6 +105,8 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _render_answers(kb: KnowledgeBase, result: SearchResult) -> str:
+    from knowledge.search import CONFIDENCE_FLOOR
+
     if not result.answers:
         return "No article matches that question. Try other words, or paste the exact error."
     best = result.answers[0].article
@@ -133,6 +133,8 @@ def _match_line(match: Match) -> str:
 
 
 async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.explain import MAX_INPUT, explain_reply
+
     kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
@@ -156,6 +158,9 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.resolver import make_resolver
+    from knowledge.discover import discover_settings
+
     kb = knowledge_base()
     if kb is None:
         return EXIT_DATA

@@ -19,27 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from bot.checks.advice import diagnose
 from bot.cli import EXIT_INVALID
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
-from bot.cli.live import LiveSteps
 from bot.config import Settings
 from bot.errors import InputError
-from bot.policy_hints import networks_hint, port_hint
-from bot.probe import (
-    DEFAULT_LIMITS,
-    Outcome,
-    ProbeReport,
-    Status,
-    StepResult,
-    build_request,
-    farewell,
-    run_probe,
-)
-from bot.probe.collaborators import Collaborators
-from bot.probe.request import PortNotAllowed
-from bot.probe.tls import ca_file_problem
+from bot.probe.model import Outcome, ProbeReport, Status, StepResult
 from bot.secret import Secret
+
+# The engine (aiosmtplib, dnspython, ssl) is imported in ``run``: registering this
+# subcommand must not slow down `smtpcheck explain` and friends.
 
 MAX_TIMEOUT: Final = 300.0
 DEFAULT_TIMEOUT: Final = 30.0
@@ -100,6 +88,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Validate input, run the probe, print the result; return the exit code."""
+    from bot.checks.advice import diagnose
+    from bot.cli.live import LiveSteps
+    from bot.policy_hints import networks_hint, port_hint
+    from bot.probe import farewell
+    from bot.probe.collaborators import Collaborators
+    from bot.probe.engine import run_probe
+    from bot.probe.plan import DEFAULT_LIMITS
+    from bot.probe.request import PortNotAllowed, build_request
+
     kb = knowledge_base()  # before the password prompt: no diagnosis, no point probing
     if kb is None:
         return EXIT_DATA
@@ -185,6 +182,8 @@ def _ca_file(raw: str | None) -> Path | None:
     path = Path(raw)
     if not path.is_file():
         raise _Invalid(f"invalid ca-file: {raw[:200]} is not a readable file", field="ca-file")
+    from bot.probe.tls import ca_file_problem
+
     problem = ca_file_problem(path)
     if problem is not None:
         raise _Invalid(f"invalid ca-file: {raw[:200]} {problem}", field="ca-file")

@@ -213,7 +213,7 @@ def test_broken_knowledge_is_one_line_exit_3_and_no_probe(
 ) -> None:
     """Knowledge data that fails to load: exit 3, one stderr line, the server never contacted."""
 
-    def broken() -> None:
+    def broken(**_: object) -> None:
         raise KnowledgeError(source="replies.yaml", entry="smtp-535", reason="bad pattern")
 
     monkeypatch.setattr(cli_knowledge, "get_knowledge", broken)
