@@ -160,8 +160,17 @@ def _matches(pattern: ReplyPattern, code: int | None, texts: tuple[str, ...]) ->
 
 
 def _any_pattern(kb: KnowledgeBase) -> re.Pattern[str] | None:
-    """All patterns as one alternation: one scan tells whether any pattern can match."""
+    """All patterns as one alternation: one scan tells whether any pattern can match.
+
+    Compiling the alternation costs more than a few pattern-by-pattern scans, so it is
+    built only once a knowledge base has explained ``_COMBINE_AFTER`` replies (the bot
+    does, a CLI ``explain`` of one error does not: that is its start-up).
+    """
     if kb not in _combined:
+        uses = _uses.get(kb, 0) + 1
+        _uses[kb] = uses
+        if uses <= _COMBINE_AFTER:
+            return None
         try:
             _combined[kb] = re.compile(
                 "|".join(f"(?:{reply.pattern.pattern})" for reply in kb.replies), re.IGNORECASE
@@ -174,6 +183,8 @@ def _any_pattern(kb: KnowledgeBase) -> re.Pattern[str] | None:
 _combined: weakref.WeakKeyDictionary[KnowledgeBase, re.Pattern[str] | None] = (
     weakref.WeakKeyDictionary()
 )
+_uses: weakref.WeakKeyDictionary[KnowledgeBase, int] = weakref.WeakKeyDictionary()
+_COMBINE_AFTER: Final = 16
 
 
 def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
