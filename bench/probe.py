@@ -9,20 +9,26 @@ fastest time direct) / RTT, so local processing (and swaks' Perl start-up) cance
 out. The protocol needs 5.5 through this proxy (greeting 0.5, EHLO, STARTTLS,
 TLS 1.3 handshake, EHLO, AUTH); a client that waits for QUIT's reply pays 6.5.
 
-Runs the full ``run_probe`` (resolve -> connect -> banner -> EHLO -> STARTTLS ->
-EHLO -> AUTH PLAIN -> QUIT, transcript, report) and, in the same run against the
-same server, a bare aiosmtplib client doing the same protocol steps (connect,
-STARTTLS, EHLO, AUTH PLAIN, QUIT) with one reused TLS context. The server runs in
+Latency and throughput: the full ``run_probe`` (resolve -> connect -> banner ->
+EHLO -> STARTTLS -> EHLO -> AUTH PLAIN, transcript, report; QUIT is said after the
+report, in the background) and, in the same run against the same server, a bare
+aiosmtplib client doing the same protocol steps (connect, STARTTLS, EHLO, AUTH
+PLAIN, QUIT, which it waits for) with one reused TLS context. The server runs in
 its own process so client and server do not share an event loop.
 
-    python bench/probe.py [--iterations 300] [--concurrent-total 1000] [--rtt-runs 11]
+    python bench/probe.py [--iterations 300] [--concurrent-total 1000] [--rtt-runs 9]
+                          [--startup-runs 7] [--only-rtt]
+
+Last, the start-up ratios of bench/startup.py (``startup_ratio`` is the worst of
+explain, ask and discover against ``python -c "import asyncio, ssl, aiosmtplib"``).
 
 Prints per-probe latency (median, p99) at concurrency 1 and 50 for both, then a
 last line of JSON:
 {"probe_p50_ms":..,"bare_p50_ms":..,"ratio_c1":..,"probes_per_s_c50":..,"bare_per_s_c50":..,
- "round_trips": {"aiosmtpd": {"smtpcheck":..,"aiosmtplib":..,"swaks":..}, ...}}
-Targets: round trips <= 6.0 for smtpcheck, ratio_c1 <= 1.1 and
-probes_per_s_c50 >= 0.9 x bare_per_s_c50.
+ "round_trips": {"aiosmtpd": {"smtpcheck":..,"aiosmtplib":..,"swaks":..}, ...},
+ "startup_ratio":..}
+Targets: round trips <= 6.0 for smtpcheck, ratio_c1 <= 1.1,
+probes_per_s_c50 >= 0.9 x bare_per_s_c50, startup_ratio <= 2.0.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiosmtplib
 
 from bench.delay_proxy import delay_proxy
+from bench.startup import measure as measure_startup
 from bot.config import Settings
 from bot.probe import Collaborators, Outcome, build_request, run_probe
 from bot.resolver import make_resolver
@@ -290,8 +297,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=300, help="sequential runs of each")
     parser.add_argument("--concurrent-total", type=int, default=1000, help="runs at c=50")
-    parser.add_argument("--rtt-runs", type=int, default=11, help="runs per round-trip figure")
+    parser.add_argument("--rtt-runs", type=int, default=9, help="runs per round-trip figure")
     parser.add_argument("--only-rtt", action="store_true", help="round trips only")
+    parser.add_argument("--startup-runs", type=int, default=7, help="0: skip start-up ratios")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         ours, theirs = multiprocessing.Pipe()
@@ -312,6 +320,11 @@ def main() -> None:
                     asyncio.run(_run(port, Path(ca_file), args.iterations, args.concurrent_total))
                 )
             figures["round_trips"] = trips
+            if args.startup_runs:
+                startup = measure_startup(args.startup_runs)
+                figures["startup_ratio"] = max(
+                    startup[f"{name}_ratio"] for name in ("explain", "ask", "discover")
+                )
         finally:
             ours.send("stop")
             server.join(10)

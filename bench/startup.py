@@ -97,12 +97,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
+    print(json.dumps(measure(args.runs)))
+
+
+def measure(runs: int) -> dict[str, float]:
+    """Run the measurement and print its lines; return the figures (bench/probe.py too)."""
     with dns_server(ZONE) as dns:
         env = _env(dns.address)
         for command in (BASELINE, *COMMANDS.values()):
             _time(command, env)  # warm the page cache and .pyc files
         samples: dict[str, list[float]] = {"baseline": [], **{name: [] for name in COMMANDS}}
-        for _ in range(args.runs):
+        for _ in range(runs):
             samples["baseline"].append(_time(BASELINE, env))
             for name, command in COMMANDS.items():
                 samples[name].append(_time(command, env))
@@ -121,7 +126,7 @@ def main() -> None:
     bot_rss = statistics.median(r for _, r in bot)
     print(f"smtpcheck-bot: healthy after {bot_s * 1000:.0f} ms, RSS {bot_rss / 1024:.1f} MiB")
     figures.update(bot_start_s=round(bot_s, 3), bot_rss_mib=round(bot_rss / 1024, 1))
-    print(json.dumps(figures))
+    return figures
 
 
 if __name__ == "__main__":

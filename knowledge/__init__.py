@@ -7,6 +7,8 @@ pay for the search index or the DNS resolver it never uses.
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -79,3 +81,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
+
+
+class _Package(types.ModuleType):
+    """Keeps ``knowledge.search`` the function when the submodule of that name loads.
+
+    Importing ``knowledge.search`` makes Python set the package attribute ``search`` to
+    the submodule; an eager ``__init__`` used to rebind it to the function afterwards.
+    Loaded lazily, the package rebinds it here instead, so ``from knowledge import
+    search`` is the function however the submodule was first imported.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "search" and isinstance(value, types.ModuleType):
+            value = value.search
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -116,7 +116,7 @@ class Limits:
     sniff: float = 2.0  # the ClientHello test after a silent greeting, or the plain survey
     # A plaintext greeting later than this starts the race against a TLS handshake on a
     # second connection (mode.greeting_or_tls): servers greet within milliseconds.
-    greeting_window: float = 0.5
+    greeting_window: float = 1.0
 
     def for_stage(self, stage: Stage) -> float:
         """The timeout of ``stage``: EHLO and AUTH are commands, the rest have their own."""
