@@ -175,7 +175,7 @@ def baseline_kb() -> KnowledgeBase:
         root = Path(folder) / "data"
         shutil.copytree(DEFAULT_ROOT, root)
         (root / "ispdb.json").unlink()
-        return load_knowledge(root, warm=False)
+        return load_knowledge(root, index=False)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -236,7 +236,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     table = ispdb_servers(DEFAULT_ROOT / "ispdb.json")
-    shipped = load_knowledge(warm=False)
+    shipped = load_knowledge(index=False)
     before = baseline_kb()
     popular = [d for d in POPULAR if d in table]
     with (

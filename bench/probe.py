@@ -1,17 +1,34 @@
-"""Probe latency and throughput against a local aiosmtpd STARTTLS + AUTH server.
+"""Probe round trips, latency and throughput against a local STARTTLS + AUTH server.
 
-Runs the full ``run_probe`` (resolve -> connect -> banner -> EHLO -> STARTTLS ->
-EHLO -> AUTH PLAIN -> QUIT, transcript, report) and, in the same run against the
-same server, a bare aiosmtplib client doing the same protocol steps (connect,
-STARTTLS, EHLO, AUTH PLAIN, QUIT) with one reused TLS context. The server runs in
+Round trips: through ``delay_proxy`` (25 ms each way, RTT 50 ms) the same
+STARTTLS + AUTH PLAIN dialogue is run by smtpcheck's ``run_probe`` (time until
+the report is back), bare aiosmtplib and swaks (skipped with a note when it is
+not installed), against aiosmtpd and, when its env file exists, the Postfix +
+Dovecot integration server. Round trips = (fastest time through the proxy -
+fastest time direct) / RTT, so local processing (and swaks' Perl start-up) cancels
+out. The protocol needs 5.5 through this proxy (greeting 0.5, EHLO, STARTTLS,
+TLS 1.3 handshake, EHLO, AUTH); a client that waits for QUIT's reply pays 6.5.
+
+Latency and throughput: the full ``run_probe`` (resolve -> connect -> banner ->
+EHLO -> STARTTLS -> EHLO -> AUTH PLAIN, transcript, report; QUIT is said after the
+report, in the background) and, in the same run against the same server, a bare
+aiosmtplib client doing the same protocol steps (connect, STARTTLS, EHLO, AUTH
+PLAIN, QUIT, which it waits for) with one reused TLS context. The server runs in
 its own process so client and server do not share an event loop.
 
-    python bench/probe.py [--iterations 300] [--concurrent-total 1000]
+    python bench/probe.py [--iterations 300] [--concurrent-total 1000] [--rtt-runs 9]
+                          [--startup-runs 7] [--only-rtt]
+
+Last, the start-up ratios of bench/startup.py (``startup_ratio`` is the worst of
+explain, ask and discover against ``python -c "import asyncio, ssl, aiosmtplib"``).
 
 Prints per-probe latency (median, p99) at concurrency 1 and 50 for both, then a
 last line of JSON:
-{"probe_p50_ms":..,"bare_p50_ms":..,"ratio_c1":..,"probes_per_s_c50":..,"bare_per_s_c50":..}
-Targets: ratio_c1 <= 1.3 and probes_per_s_c50 >= 0.8 x bare_per_s_c50.
+{"probe_p50_ms":..,"bare_p50_ms":..,"ratio_c1":..,"probes_per_s_c50":..,"bare_per_s_c50":..,
+ "round_trips": {"aiosmtpd": {"smtpcheck":..,"aiosmtplib":..,"swaks":..}, ...},
+ "startup_ratio":..}
+Targets: round trips <= 6.0 for smtpcheck, ratio_c1 <= 1.1,
+probes_per_s_c50 >= 0.9 x bare_per_s_c50, startup_ratio <= 2.0.
 """
 
 from __future__ import annotations
@@ -22,6 +39,8 @@ import ipaddress
 import json
 import logging
 import multiprocessing
+import shlex
+import shutil
 import ssl
 import statistics
 import sys
@@ -29,6 +48,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -36,9 +56,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosmtplib
 
+from bench.delay_proxy import delay_proxy
+from bench.startup import measure as measure_startup
 from bot.config import Settings
 from bot.probe import Collaborators, Outcome, build_request, run_probe
-from tests.support.smtp_server import PASSWORD, USER, make_certs, smtp_server
+from bot.resolver import make_resolver
+from tests.support.dns_server import dns_server
+from tests.support.smtp_server import PASSWORD, SERVER_NAME, USER, make_certs, smtp_server
 
 CONCURRENCY = 50
 
@@ -159,10 +183,123 @@ async def _run(port: int, ca_file: Path, iterations: int, total: int) -> dict[st
     }
 
 
+ONE_WAY = 0.025
+IT_ENV = Path("/var/lib/smtpcheck-ci/env")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server to count round trips against; ``name`` resolves to loopback via local DNS."""
+
+    label: str
+    port: int
+    name: str
+    ca_file: Path
+    user: str
+    password: str
+
+
+def _it_target() -> Target | None:
+    if not IT_ENV.is_file():
+        return None
+    env = dict(
+        shlex.split(line)[0].split("=", 1) for line in IT_ENV.read_text().split("\n") if "=" in line
+    )
+    return Target(
+        label="postfix+dovecot",
+        port=int(env["SMTPCHECK_IT_SUBMISSION_PORT"]),
+        name=env["SMTPCHECK_IT_HOSTNAME"],
+        ca_file=Path(env["SMTPCHECK_IT_CA"]),
+        user=env["SMTPCHECK_IT_USER"],
+        password=env["SMTPCHECK_IT_PASSWORD"],
+    )
+
+
+async def _fastest_s(runs: int, action: Callable[[], Awaitable[None]]) -> float:
+    """The fastest of ``runs``: a shared machine only ever adds time, never removes it."""
+    await action()  # warm-up
+    samples = [await _timed(action) for _ in range(runs)]
+    return min(samples) / 1000
+
+
+def _clients(
+    target: Target, port: int, dns_at: tuple[str, int]
+) -> dict[str, Callable[[], Awaitable[None]]]:
+    """The three clients, each doing STARTTLS + AUTH PLAIN + QUIT against ``port``."""
+    settings = Settings(
+        allow_networks=(ipaddress.ip_network("127.0.0.0/8"),),
+        allowed_ports=frozenset({port}),
+        dns_servers=(dns_at,),
+    )
+    request = build_request(
+        host=target.name,
+        port=port,
+        username=target.user,
+        password=target.password,
+        mechanism="plain",
+        allowed_ports=settings.allowed_ports,
+    )
+    collaborators = Collaborators.from_settings(
+        settings, resolver=make_resolver((dns_at,)), ca_files=[target.ca_file]
+    )
+    context = ssl.create_default_context(cafile=str(target.ca_file))
+    context.check_hostname = False  # aiosmtplib connects to 127.0.0.1; the CA is still checked
+
+    async def smtpcheck() -> None:
+        report = await run_probe(request, collaborators=collaborators, deadline=30)
+        if report.outcome is not Outcome.AUTHENTICATED:
+            raise RuntimeError(f"probe failed: {report.outcome} {report.finding}")
+
+    async def bare() -> None:
+        smtp = aiosmtplib.SMTP(
+            hostname="127.0.0.1", port=port, tls_context=context, start_tls=True,
+            local_hostname="[127.0.0.1]", timeout=10,
+        )  # fmt: skip
+        await smtp.connect()  # greeting, EHLO, STARTTLS
+        await smtp.ehlo()
+        await smtp.auth_plain(target.user, target.password)
+        await smtp.quit()
+
+    async def swaks() -> None:
+        process = await asyncio.create_subprocess_exec(
+            "swaks", "--server", f"127.0.0.1:{port}", "--tls", "--auth", "PLAIN",
+            "--auth-user", target.user, "--auth-password", target.password,
+            "--quit-after", "AUTH", "--helo", "[127.0.0.1]",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        if await process.wait() != 0:
+            raise RuntimeError("swaks failed")
+
+    clients = {"smtpcheck": smtpcheck, "aiosmtplib": bare}
+    if shutil.which("swaks"):
+        clients["swaks"] = swaks
+    return clients
+
+
+async def _round_trips(target: Target, runs: int) -> dict[str, float]:
+    rtt = 2 * ONE_WAY
+    zone = {(f"{target.name}.", "A"): ["127.0.0.1"]}
+    figures: dict[str, float] = {}
+    with dns_server(zone) as dns, delay_proxy(("127.0.0.1", target.port), ONE_WAY) as proxied:
+        direct = _clients(target, target.port, (dns.host, dns.port))
+        delayed = _clients(target, proxied, (dns.host, dns.port))
+        for name in direct:
+            base = await _fastest_s(runs, direct[name])
+            slow = await _fastest_s(runs, delayed[name])
+            figures[name] = round((slow - base) / rtt, 2)
+    shown = ", ".join(f"{name} {value:.2f}" for name, value in figures.items())
+    note = "" if "swaks" in figures else " (swaks not installed: apt-get install swaks)"
+    print(f"round trips via {rtt * 1000:.0f} ms RTT, {target.label}: {shown}{note}")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=300, help="sequential runs of each")
     parser.add_argument("--concurrent-total", type=int, default=1000, help="runs at c=50")
+    parser.add_argument("--rtt-runs", type=int, default=9, help="runs per round-trip figure")
+    parser.add_argument("--only-rtt", action="store_true", help="round trips only")
+    parser.add_argument("--startup-runs", type=int, default=7, help="0: skip start-up ratios")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         ours, theirs = multiprocessing.Pipe()
@@ -170,7 +307,24 @@ def main() -> None:
         server.start()
         port, ca_file = ours.recv()
         try:
-            figures = asyncio.run(_run(port, Path(ca_file), args.iterations, args.concurrent_total))
+            local = Target("aiosmtpd", port, SERVER_NAME, Path(ca_file), USER, PASSWORD)
+            trips = {local.label: asyncio.run(_round_trips(local, args.rtt_runs))}
+            it = _it_target()
+            if it is None:
+                print(f"round trips, postfix+dovecot: skipped ({IT_ENV} not found)")
+            else:
+                trips[it.label] = asyncio.run(_round_trips(it, args.rtt_runs))
+            figures: dict[str, object] = {}
+            if not args.only_rtt:
+                figures.update(
+                    asyncio.run(_run(port, Path(ca_file), args.iterations, args.concurrent_total))
+                )
+            figures["round_trips"] = trips
+            if args.startup_runs:
+                startup = measure_startup(args.startup_runs)
+                figures["startup_ratio"] = max(
+                    startup[f"{name}_ratio"] for name in ("explain", "ask", "discover")
+                )
         finally:
             ours.send("stop")
             server.join(10)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,29 +210,12 @@ def _ca_file(value: str | None) -> Path | None:
     path = Path(value)
     if not path.is_file():
         raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} is not a readable file")
-    try:
-        text = path.read_text(encoding="ascii", errors="replace")
-    except OSError as exc:
-        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value}: {exc.strerror}") from None
-    if "-----BEGIN CERTIFICATE-----" not in text:
-        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} holds no PEM certificate")
-    problem = ca_bundle_problem(path)
+    from bot.probe.tls import ca_file_problem  # ssl parsing: only when a CA file is set
+
+    problem = ca_file_problem(path)
     if problem is not None:
         raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} {problem}")
     return path
-
-
-def ca_bundle_problem(path: Path) -> str | None:
-    """Why ``path`` cannot serve as a trusted CA bundle, or None when it can: it must
-    load into a TLS context and add at least one certificate to it."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # an empty store: counts only ours
-    try:
-        context.load_verify_locations(cafile=str(path))
-    except (ssl.SSLError, OSError, ValueError):
-        return "holds no usable certificate (it does not load as PEM)"
-    if context.cert_store_stats().get("x509", 0) < 1:
-        return "holds no usable certificate"
-    return None
 
 
 def _metrics_token(value: str | None) -> Secret | None:

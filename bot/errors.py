@@ -32,11 +32,12 @@ class InputError(SmtpcheckError, ValueError):
 
 
 class PolicyError(SmtpcheckError, PermissionError):
-    """The egress policy refused to reach an address."""
+    """The egress policy refused to reach an address; ``addresses`` are the refused ones."""
 
-    def __init__(self, *, target: str, reason: str) -> None:
+    def __init__(self, *, target: str, reason: str, addresses: tuple[str, ...] = ()) -> None:
         self.target = target
         self.reason = reason
+        self.addresses = addresses
         super().__init__(f"{target}: {reason}")
 
 

@@ -135,7 +135,7 @@ class HttpsFetcher:
     async def _get(self, url: URL) -> tuple[int, str | None, bytes]:
         host = str(url.host)
         try:
-            addresses = await resolve_target(
+            resolved = await resolve_target(
                 host,
                 resolver=self.resolver,
                 policy=self.policy,
@@ -147,7 +147,7 @@ class HttpsFetcher:
         except LookupFailed as exc:
             raise FetchFailed(url=str(url), reason=f"DNS lookup failed ({exc.reason})") from None
         connector = aiohttp.TCPConnector(
-            resolver=_PinnedResolver(host, addresses),
+            resolver=_PinnedResolver(host, resolved.addresses),
             ssl=self.ssl_context,
             use_dns_cache=False,
             force_close=True,

@@ -8,8 +8,10 @@ name), no fallback resolver: a failure is reported, never papered over.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Final
 
+import dns._asyncio_backend
 import dns.asyncresolver
 import dns.exception
 import dns.name
@@ -19,10 +21,38 @@ import dns.resolver
 
 from bot.errors import LookupFailed
 
-NXDOMAIN: Final = "nxdomain"
-NO_ANSWER: Final = "no_answer"
-TIMEOUT: Final = "timeout"
-FAILURE: Final = "failure"
+
+class LookupProblem(StrEnum):
+    """Why a lookup failed: ``LookupFailed.reason``. The values are stable strings."""
+
+    NXDOMAIN = "nxdomain"  # the name does not exist
+    NO_ANSWER = "no_answer"  # the name exists, without records of the type asked for
+    TIMEOUT = "timeout"  # no answer within the lifetime
+    UNREACHABLE = "unreachable"  # the DNS server refused the datagram (nothing listening)
+    FAILURE = "failure"  # SERVFAIL, REFUSED, a malformed answer...
+
+
+# The names the module had before the enum (callers elsewhere still use them).
+NXDOMAIN: Final = LookupProblem.NXDOMAIN
+NO_ANSWER: Final = LookupProblem.NO_ANSWER
+TIMEOUT: Final = LookupProblem.TIMEOUT
+FAILURE: Final = LookupProblem.FAILURE
+
+
+class _ConnectedUdp(dns._asyncio_backend.Backend):
+    """dnspython's asyncio backend with connected UDP sockets.
+
+    An unconnected socket never hears the ICMP "port unreachable" a dead DNS
+    server's host sends back, so dnspython waits out its whole lifetime (5 s);
+    a connected one gets ``ConnectionRefusedError`` at once, and the lookup
+    fails in milliseconds instead.
+    """
+
+    def datagram_connection_required(self) -> bool:
+        return True
+
+
+_BACKEND: Final = _ConnectedUdp()
 
 
 def make_resolver(
@@ -52,12 +82,16 @@ async def lookup(
 ) -> dns.resolver.Answer:
     """Resolve ``name``/``rdtype`` as an absolute name; raise ``LookupFailed`` on any failure.
 
-    ``LookupFailed.reason`` is one of ``nxdomain``, ``no_answer``, ``timeout``, ``failure``.
+    ``LookupFailed.reason`` is a ``LookupProblem``.
     """
     qname = dns.name.from_text(name if name.endswith(".") else name + ".")
     try:
         return await resolver.resolve(
-            qname, dns.rdatatype.from_text(rdtype), search=False, lifetime=lifetime
+            qname,
+            dns.rdatatype.from_text(rdtype),
+            search=False,
+            lifetime=lifetime,
+            backend=_BACKEND,
         )
     except dns.resolver.NXDOMAIN:
         raise LookupFailed(name=name, reason=NXDOMAIN) from None
@@ -65,14 +99,23 @@ async def lookup(
         raise LookupFailed(name=name, reason=NO_ANSWER) from None
     except dns.exception.Timeout:
         raise LookupFailed(name=name, reason=TIMEOUT) from None
-    except (dns.resolver.NoNameservers, dns.exception.DNSException, OSError) as exc:
-        raise LookupFailed(name=name, reason=FAILURE) from exc
+    except dns.resolver.NoNameservers as exc:
+        reason = LookupProblem.UNREACHABLE if _all_refused(exc) else LookupProblem.FAILURE
+        raise LookupFailed(name=name, reason=reason) from exc
+    except (dns.exception.DNSException, OSError) as exc:
+        raise LookupFailed(name=name, reason=LookupProblem.FAILURE) from exc
+
+
+def _all_refused(exc: dns.resolver.NoNameservers) -> bool:
+    """Whether every nameserver failed by refusing the datagram (none could be reached)."""
+    errors = exc.kwargs.get("errors") or []
+    return bool(errors) and all(isinstance(error[3], ConnectionRefusedError) for error in errors)
 
 
 # Finer reasons behind ``FAILURE``, for callers that must say why DNS gave no answer.
 REFUSED: Final = "refused"
 SERVFAIL: Final = "servfail"
-UNREACHABLE: Final = "unreachable"
+UNREACHABLE: Final = LookupProblem.UNREACHABLE
 
 
 def failure_detail(exc: LookupFailed) -> str:

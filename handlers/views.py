@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, replace
 from functools import partial
@@ -12,16 +13,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.checks.runner import CheckOrder, CheckRefused
+from bot.checks.contracts import CheckOrder, CheckRefused
 from bot.errors import InputError, RateLimited, StoreUnavailable
 from bot.oauth.settings import Provider
 from bot.probe.model import ProbeRequest
-from bot.probe.request import build_request
+from bot.probe.policy_hints import port_hint
+from bot.probe.request import PortNotAllowed, build_request
 from bot.runtime.deps import deps_of
 from bot.secret import Secret
 from bot.store.base import CheckRecord
 from handlers.blocks import kit, modal
 from handlers.check_thread import SlackCheckSink
+
+log = logging.getLogger(__name__)
 
 _HOST_PORT: Final = re.compile(r"(?P<host>[^:\[\]]+):(?P<port>\d{1,5})")
 
@@ -128,9 +132,13 @@ async def handle_submit_probe(
     try:
         form = read_form(view)
         provider = form.provider(deps.sign_in_choices(form.host))
-        ports = deps.settings.allowed_ports
-        request = form.to_oauth_request(ports) if provider else form.to_request(ports)
+        allowed_ports = deps.settings.allowed_ports
+        request = (
+            form.to_oauth_request(allowed_ports) if provider else form.to_request(allowed_ports)
+        )
     except InputError as exc:
+        if isinstance(exc, PortNotAllowed):  # the operator's setting, never shown in Slack
+            log.info("port refused in a check form; %s", port_hint(exc.port, allowed_ports))
         await ack(response_action="errors", errors=field_error(exc))
         return
     order = CheckOrder(

@@ -1,35 +1,51 @@
 """The knowledge base and its engines: load, search, explain, discover.
 
 Imports neither Slack nor the probe; usable from the CLI, the bot and tests alike.
-
-``search`` and ``CONFIDENCE_FLOOR`` (numpy, BM25: over a third of this package's import
-time) load on first use, so a one-shot ``smtpcheck discover`` never pays for them.
+Names are loaded on first use (module ``__getattr__``), so ``explain`` does not
+pay for the search index or the DNS resolver it never uses.
 """
+
+from __future__ import annotations
 
 import sys
 import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from knowledge.discover import discover_settings, provider_for_domain, provider_for_host
-from knowledge.explain import explain_reply
-from knowledge.loader import get_knowledge, load_knowledge
-from knowledge.model import (
-    Answer,
-    Article,
-    Candidate,
-    Client,
-    Discovery,
-    KnowledgeBase,
-    Match,
-    Provider,
-    ReplyPattern,
-    SearchResult,
-    Submission,
-)
-
 if TYPE_CHECKING:
+    from knowledge.discover import discover_settings, provider_for_domain, provider_for_host
+    from knowledge.explain import explain_reply
+    from knowledge.loader import get_knowledge, load_knowledge
+    from knowledge.model import (
+        Answer,
+        Article,
+        Candidate,
+        Client,
+        Discovery,
+        KnowledgeBase,
+        Match,
+        Provider,
+        ReplyPattern,
+        SearchResult,
+        Submission,
+    )
     from knowledge.search import CONFIDENCE_FLOOR, search
+
+_MODEL = (
+    "Answer Article Candidate Client Discovery KnowledgeBase Match Provider ReplyPattern "
+    "SearchResult Submission"
+)
+_HOME: dict[str, str] = {
+    **dict.fromkeys(_MODEL.split(), "knowledge.model"),
+    "CONFIDENCE_FLOOR": "knowledge.search",
+    "search": "knowledge.search",
+    "discover_settings": "knowledge.discover",
+    "provider_for_domain": "knowledge.discover",
+    "provider_for_host": "knowledge.discover",
+    "explain_reply": "knowledge.explain",
+    "get_knowledge": "knowledge.loader",
+    "load_knowledge": "knowledge.loader",
+}
 
 __all__ = [
     "CONFIDENCE_FLOOR",
@@ -53,28 +69,32 @@ __all__ = [
     "search",
 ]
 
-_LAZY = frozenset({"search", "CONFIDENCE_FLOOR"})  # from knowledge.search
-
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module("knowledge.search"), name)
-        globals()[name] = value  # the next lookup is a plain module attribute
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
 
 
 class _Package(types.ModuleType):
-    """Keeps ``knowledge.search`` the function, as the eager import always made it.
+    """Keeps ``knowledge.search`` the function when the submodule of that name loads.
 
-    Importing the submodule ``knowledge.search`` binds it on the package under the same
-    name; without this, whichever code imported the submodule first would turn
-    ``from knowledge import search`` into the module.
+    Importing ``knowledge.search`` makes Python set the package attribute ``search`` to
+    the submodule; an eager ``__init__`` used to rebind it to the function afterwards.
+    Loaded lazily, the package rebinds it here instead, so ``from knowledge import
+    search`` is the function however the submodule was first imported.
     """
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         if name == "search" and isinstance(value, types.ModuleType):
-            return
+            value = value.search
         super().__setattr__(name, value)
 
 

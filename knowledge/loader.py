@@ -320,12 +320,12 @@ def _named_wordings(
     return named
 
 
-def load_knowledge(root: Path | None = None, *, warm: bool = True) -> KnowledgeBase:
+def load_knowledge(root: Path | None = None, *, index: bool = True) -> KnowledgeBase:
     """Read and validate ``root`` (default: the package's ``data`` folder).
 
-    Raises ``KnowledgeError`` for the first problem found. The search and explain
-    indexes are built here too, so the first question pays no warm-up cost; a one-shot
-    caller that never searches (``smtpcheck discover``) passes ``warm=False``.
+    Raises ``KnowledgeError`` for the first problem found. The search index is
+    built here too (unless ``index=False``: a CLI ``explain`` never searches), so
+    the first question pays no warm-up cost.
     """
     root = DEFAULT_ROOT if root is None else Path(root)
     articles = _load_articles(root)
@@ -354,14 +354,26 @@ def load_knowledge(root: Path | None = None, *, warm: bool = True) -> KnowledgeB
         directory=directory,
         faq=MappingProxyType(load_faq(root, articles)),
     )
-    if warm:
-        from knowledge.search import warm_up  # search imports the model, not the loader
-
-        warm_up(kb)
+    if index:
+        _warm_up(kb)
     return kb
 
 
 @functools.cache
-def get_knowledge(*, warm: bool = True) -> KnowledgeBase:
-    """The default knowledge base, loaded and validated once per process."""
-    return load_knowledge(warm=warm)
+def _default_knowledge() -> KnowledgeBase:
+    return load_knowledge(index=False)
+
+
+def get_knowledge(*, index: bool = True) -> KnowledgeBase:
+    """The default knowledge base, loaded and validated once per process; with its
+    search index built unless ``index=False`` (a later call with ``True`` builds it)."""
+    kb = _default_knowledge()
+    if index:
+        _warm_up(kb)
+    return kb
+
+
+def _warm_up(kb: KnowledgeBase) -> None:
+    from knowledge.search import warm_up  # search imports the model, not the loader
+
+    warm_up(kb)  # idempotent: the index is kept per knowledge base

@@ -83,7 +83,7 @@ def _fields(report: ProbeReport) -> dict[str, str]:
         "host": report.host,
         "port": str(report.port),
         "security": "SSL/TLS" if report.security is Security.TLS else report.security.value.upper(),
-        "mechanism": (report.mechanism or "auto").upper(),
+        "mechanism": report.mechanism or report.wanted_mechanism or "AUTH",
         "offered": ", ".join(report.auth_mechanisms) or "none",
     }
 

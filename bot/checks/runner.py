@@ -19,10 +19,20 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Final, Protocol
+from typing import Final
 
 from bot import messages
-from bot.checks.advice import Advice, AdviseFn
+from bot.checks.advice import AdviseFn
+from bot.checks.contracts import (
+    LEASE_TTL,
+    SIGN_IN_OUTCOME,
+    Admission,
+    CheckOrder,
+    CheckRefused,
+    CheckSink,
+    ProbeFn,
+    SignInFn,
+)
 from bot.checks.limits import Booking, RateLimiter, Reservation
 from bot.checks.progress import ProgressCoalescer
 from bot.checks.retry import Retrier, deliver, persist_or_retry
@@ -33,15 +43,12 @@ from bot.oauth.errors import SignInFailed
 from bot.probe.model import (
     AuthAttempt,
     AuthWithheld,
-    BeforeAuth,
-    OnStep,
     Outcome,
     ProbeReport,
     ProbeRequest,
-    StepResult,
 )
+from bot.probe.policy_hints import networks_hint
 from bot.runtime.metrics import Metrics
-from bot.secret import Secret
 from bot.store import keys
 from bot.store.base import IN_FLIGHT_STATES, CheckRecord, CheckState, CheckStore
 
@@ -52,68 +59,6 @@ SUBMIT_DEDUPE_TTL: Final = 3600.0
 
 SWEEP_MARGIN: Final = 15.0
 """A check untouched for longer than the probe deadline plus this is surely dead."""
-
-SignInFn = Callable[[CheckRecord], Awaitable[Secret]]
-"""Gets the access token for a check that signs in (the request then carries no password)."""
-
-SIGN_IN_OUTCOME: Final = "sign_in_failed"
-"""The stored outcome of a check whose sign-in produced no token (no probe was run)."""
-LEASE_TTL: Final = 30.0
-"""A process that has not renewed its lease for this long is gone; its checks are swept."""
-
-HEARTBEAT_EVERY: Final = 5.0
-"""How often a live process renews its lease (several renewals fit in one TTL)."""
-
-ProbeFn = Callable[[ProbeRequest, OnStep, BeforeAuth], Awaitable[ProbeReport]]
-
-
-class CheckRefused(SmtpcheckError):
-    """The runner does not take new checks (shutting down); ``message`` says so."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckOrder:
-    """Who asked for a check and from where; no secret."""
-
-    user_id: str
-    team_id: str | None
-    origin_channel: str | None
-    submission_key: str  # identifies one submission (view id + hash): duplicates are dropped
-
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    record: CheckRecord
-    reservation: Reservation
-
-
-class CheckSink(Protocol):
-    """Where a check's life is shown (the user's DM thread, for Slack)."""
-
-    async def started(self, record: CheckRecord) -> tuple[str, str]:
-        """Announce the check; return (channel, thread_ts) of its parent message."""
-
-    async def progress(self, record: CheckRecord, steps: tuple[StepResult, ...]) -> None:
-        """Show the stages completed so far."""
-
-    async def finished(self, record: CheckRecord, report: ProbeReport, advice: Advice) -> None:
-        """Show the verdict, the stage details and the advice."""
-
-    async def crashed(self, record: CheckRecord, reference: str) -> None:
-        """Tell the user the check could not complete."""
-
-    async def sign_in_failed(self, record: CheckRecord, failure: SignInFailed) -> None:
-        """Tell the user the sign-in produced no token, so nothing was probed."""
-
-    async def withheld(self, record: CheckRecord, reason: str) -> None:
-        """Tell the user no sign-in was attempted, and why."""
-
-    async def plain(self, record: CheckRecord, text: str) -> None:
-        """Post ``text`` plainly in the check's thread (when the rich verdict failed)."""
 
 
 class CheckRunner:
@@ -245,7 +190,7 @@ class CheckRunner:
             await self._store.save_check(record)
             if sign_in is not None:
                 try:
-                    token = await self._signing_in(record, sign_in)
+                    token = await sign_in(record)  # minutes, maybe; the lease keeps the sweep away
                 except SignInFailed as failure:
                     await self._sign_in_failed(admission, record, sink, failure)
                     return
@@ -287,25 +232,6 @@ class CheckRunner:
             await self._conclude(record, report, sink, auth_counted=auth.sent and counted)
         finally:
             self._metrics.in_flight.dec()
-
-    async def _signing_in(self, record: CheckRecord, sign_in: SignInFn) -> Secret:
-        """``sign_in(record)``, keeping the record fresh meanwhile: a sign-in takes
-        minutes, and the sweep takes a record untouched for longer than the probe
-        deadline for the leftover of a dead process."""
-
-        async def heartbeat() -> None:
-            while True:
-                await asyncio.sleep(self.deadline / 2)
-                with contextlib.suppress(StoreUnavailable):
-                    await self._store.save_check(replace(record, updated_at=self._clock()))
-
-        beat = asyncio.create_task(heartbeat())
-        try:
-            return await sign_in(record)
-        finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
 
     async def _sign_in_failed(
         self, admission: Admission, record: CheckRecord, sink: CheckSink, failure: SignInFailed
@@ -375,6 +301,10 @@ class CheckRunner:
         """Record the outcome, then deliver it. Neither step can lose the other: a store
         that stalls is retried in the background, a Slack error is retried and then
         replaced by a plain message; the outcome is never overwritten."""
+        if report.outcome is Outcome.POLICY_REFUSED:
+            # For the operator only: the user is told the server may not be reached.
+            hint = networks_hint(report.refused_addresses) or "no setting allows it"
+            log.info("check %s refused by the egress policy; %s", record.check_id, hint)
         advice = self._advise(report)
         finding = report.finding.value if report.finding else None
         self._metrics.checks.labels(report.outcome.value).inc()

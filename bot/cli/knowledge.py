@@ -11,24 +11,21 @@ import asyncio
 import json
 import re
 import sys
-from typing import Any, Final
-
-import dns.asyncresolver
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.cli import EXIT_INVALID
 from bot.config import Settings
 from bot.errors import InputError, KnowledgeError
-from bot.resolver import make_resolver
-from knowledge import (
-    Discovery,
-    KnowledgeBase,
-    Match,
-    SearchResult,
-    discover_settings,
-    get_knowledge,
-)
-from knowledge.autoconfig import Fetcher
-from knowledge.explain import MAX_INPUT, explain_text
+from knowledge.loader import get_knowledge
+
+if TYPE_CHECKING:
+    import dns.asyncresolver
+
+    from knowledge.autoconfig import Fetcher
+    from knowledge.model import Discovery, KnowledgeBase, Match, SearchResult
+
+# Engines are imported inside the command that needs them: `explain` never loads the
+# search index or the DNS resolver, which is most of a start-up.
 
 COMMANDS: Final = frozenset({"ask", "article", "explain", "discover"})  # what register() adds
 EXIT_FOUND: Final = 0
@@ -100,10 +97,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     discover.set_defaults(handler=discover_command)
 
 
-def knowledge_base(*, warm: bool = True) -> KnowledgeBase | None:
-    """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``)."""
+def knowledge_base(*, index: bool = False) -> KnowledgeBase | None:
+    """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``).
+
+    ``index`` builds the search index too (only ``ask`` searches)."""
     try:
-        return get_knowledge() if warm else get_knowledge(warm=False)
+        return get_knowledge(index=index)
     except KnowledgeError as exc:
         print(f"smtpcheck: knowledge data is invalid: {exc}", file=sys.stderr)
         return None
@@ -114,14 +113,14 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
-    kb = knowledge_base()
+    from knowledge.search import search
+
+    kb = knowledge_base(index=True)
     if kb is None:
         return EXIT_DATA
     if not 1 <= args.limit <= 20:
         print("smtpcheck: --limit must be between 1 and 20", file=sys.stderr)
         return EXIT_INVALID
-    from knowledge import search  # numpy and BM25: only for the commands that search
-
     result = search(kb, args.question, limit=args.limit)
     if args.json:
         _print_json(result.as_dict())
@@ -131,12 +130,12 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _render_answers(kb: KnowledgeBase, result: SearchResult) -> str:
+    from knowledge.search import CONFIDENCE_FLOOR
+
     if not result.answers:
         return "No article matches that question. Try other words, or paste the exact error."
     best = result.answers[0].article
     lines = []
-    from knowledge import CONFIDENCE_FLOOR
-
     if result.confidence < CONFIDENCE_FLOOR:
         lines.append("Not sure this is what you asked; the closest articles are:")
     lines += [f"{best.title}  [{best.id}]", "", best.summary, ""]
@@ -216,6 +215,8 @@ def _match_line(match: Match) -> str:
 
 
 async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.explain import MAX_INPUT, explain_text
+
     kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
@@ -248,7 +249,10 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
-    kb = knowledge_base(warm=False)  # no search here: skip building its index
+    from bot.resolver import make_resolver
+    from knowledge.discover import discover_settings
+
+    kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
     resolver = make_resolver(settings.dns_servers, lifetime=DISCOVER_DEADLINE)

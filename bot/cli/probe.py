@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from bot.checks.advice import diagnose
 from bot.cli import EXIT_INVALID, oauth
 from bot.cli.knowledge import EXIT_DATA, knowledge_base
 from bot.config import Settings
@@ -27,10 +26,12 @@ from bot.errors import InputError
 from bot.messages import SIGN_IN_REASONS
 from bot.oauth.errors import Problem, SignInFailed
 from bot.oauth.settings import Provider
-from bot.probe import Outcome, ProbeReport, ProbeRequest, Status, build_request, run_probe
-from bot.probe.collaborators import Collaborators
+from bot.probe.model import Outcome, ProbeReport, ProbeRequest, Status, StepResult
 from bot.secret import Secret
 from knowledge import KnowledgeBase
+
+# The engine (aiosmtplib, dnspython, ssl) is imported in ``run``: registering this
+# subcommand must not slow down `smtpcheck explain` and friends.
 
 MAX_TIMEOUT: Final = 300.0
 DEFAULT_TIMEOUT: Final = 30.0
@@ -54,7 +55,11 @@ _VERDICTS: Final = {
 
 
 class _Invalid(Exception):
-    """Bad command-line input; the message is the one line shown."""
+    """Bad command-line input; the message is the one line shown, ``field`` the input."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -93,6 +98,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Validate input, run the probe, print the result; return the exit code."""
+    from bot.probe.policy_hints import port_hint
+    from bot.probe.request import PortNotAllowed, build_request
+
     kb = knowledge_base()  # before the password prompt: no diagnosis, no point probing
     if kb is None:
         return EXIT_DATA
@@ -111,10 +119,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             password=password,
             allowed_ports=settings.allowed_ports,
         )
+    except PortNotAllowed as exc:
+        hint = port_hint(exc.port, settings.allowed_ports)
+        return _invalid(f"invalid port: {exc.reason} ({hint})", args.json, field="port")
     except InputError as exc:
-        return _invalid(f"invalid {exc.field}: {exc.reason}")
+        return _invalid(f"invalid {exc.field}: {exc.reason}", args.json, field=exc.field)
     except _Invalid as exc:
-        return _invalid(str(exc))
+        return _invalid(str(exc), args.json, field=exc.field)
     del password  # the request holds the only reference from here on
     return await _probe_and_print(request, settings, kb, args, deadline=deadline, ca_file=ca_file)
 
@@ -128,13 +139,42 @@ async def _probe_and_print(
     deadline: float,
     ca_file: Path | None,
 ) -> int:
+    from bot.checks.advice import diagnose
+    from bot.cli.live import LiveSteps
+    from bot.probe import farewell
+    from bot.probe.collaborators import Collaborators
+    from bot.probe.engine import run_probe
+    from bot.probe.plan import DEFAULT_LIMITS
+    from bot.probe.policy_hints import networks_hint
+
     collaborators = Collaborators.from_settings(settings, ca_files=(ca_file,))
-    report = await run_probe(request, collaborators=collaborators, deadline=deadline)
+    live = None
+    if not args.json and sys.stdout.isatty():
+        marks = marks_for(sys.stdout)
+        live = LiveSteps(sys.stdout, lambda step: step_line(step, marks))
+    if live is None:
+        report = await run_probe(request, collaborators=collaborators, deadline=deadline)
+    else:
+        who = f" as {request.username}" if request.username else ""
+        live.start(header(request.host, request.port, request.effective_security.value, who))
+        try:
+            report = await run_probe(
+                request, collaborators=collaborators, deadline=deadline, on_step=live.on_step
+            )
+        finally:
+            await live.stop()
     diagnosis = diagnose(report, kb).as_dict()
     if args.json:
         print(json.dumps({**report.as_dict(), "diagnosis": diagnosis}, indent=2))
+    elif live is not None:
+        print(render_end(report, diagnosis))
     else:
         print(render(report, diagnosis, sys.stdout))
+    allow = networks_hint(report.refused_addresses)
+    if report.outcome is Outcome.POLICY_REFUSED and allow:
+        print(f"smtpcheck probe: {allow}", file=sys.stderr)
+    sys.stdout.flush()  # the verdict is out; the QUIT said after it may take a moment
+    await farewell.settle(DEFAULT_LIMITS.quit)
     return report.outcome.exit_code
 
 
@@ -147,6 +187,8 @@ async def _run_oauth(
     ca_file: Path | None,
 ) -> int:
     """``--oauth``: validate everything first, sign in, then probe with the token."""
+    from bot.probe.request import build_request
+
     provider = Provider(args.oauth)
     problem = oauth.missing_client(provider, settings.oauth)
     if problem is None and args.user is None:
@@ -156,7 +198,7 @@ async def _run_oauth(
     if problem is None and args.mechanism not in ("auto", "xoauth2"):
         problem = "--oauth always uses --mechanism xoauth2"
     if problem is not None:
-        raise _Invalid(problem)
+        raise _Invalid(problem, field="oauth")
     fields = {"host": args.host, "port": args.port, "security": args.security}
     build_request(**fields, allowed_ports=settings.allowed_ports)  # bad input: no sign-in
     try:
@@ -198,8 +240,12 @@ def _sign_in_failed(exc: SignInFailed, kb: KnowledgeBase, *, as_json: bool) -> i
     return Outcome.TIMEOUT.exit_code if unreachable else Outcome.AUTH_REJECTED.exit_code
 
 
-def _invalid(message: str) -> int:
+def _invalid(message: str, as_json: bool, *, field: str | None) -> int:
+    """One line on stderr; with ``--json`` also a JSON document on stdout saying the same."""
     print(f"smtpcheck probe: {message}", file=sys.stderr)
+    if as_json:
+        error = {"field": field, "message": message}
+        print(json.dumps({"outcome": Outcome.INVALID_INPUT.value, "error": error}, indent=2))
     return EXIT_INVALID
 
 
@@ -207,9 +253,14 @@ def _timeout(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise _Invalid(f"invalid timeout: {raw[:20]!r} is not a number of seconds") from None
+        raise _Invalid(
+            f"invalid timeout: {raw[:20]!r} is not a number of seconds", field="timeout"
+        ) from None
     if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
-        raise _Invalid(f"invalid timeout: must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+        raise _Invalid(
+            f"invalid timeout: must be more than 0 and at most {MAX_TIMEOUT:g} seconds",
+            field="timeout",
+        )
     return value
 
 
@@ -218,7 +269,12 @@ def _ca_file(raw: str | None) -> Path | None:
         return None
     path = Path(raw)
     if not path.is_file():
-        raise _Invalid(f"invalid ca-file: {raw[:200]} is not a readable file")
+        raise _Invalid(f"invalid ca-file: {raw[:200]} is not a readable file", field="ca-file")
+    from bot.probe.tls import ca_file_problem
+
+    problem = ca_file_problem(path)
+    if problem is not None:
+        raise _Invalid(f"invalid ca-file: {raw[:200]} {problem}", field="ca-file")
     return path
 
 
@@ -226,30 +282,49 @@ def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
     """Read the password the one way allowed, wrapped at once; None without --user."""
     if user is None:
         if password_stdin:
-            raise _Invalid("--password-stdin needs --user")
+            raise _Invalid("--password-stdin needs --user", field="password-stdin")
         return None
     if password_stdin:
         line = sys.stdin.readline()
         secret = Secret(line.removesuffix("\n").removesuffix("\r"))
         if not secret:
-            raise _Invalid("invalid password: the first line of stdin is empty")
+            raise _Invalid("invalid password: the first line of stdin is empty", field="password")
         return secret
     if not sys.stdin.isatty():
         raise _Invalid(
             "--user needs a password: run in a terminal to be asked for it, "
-            "or pass it on stdin with --password-stdin"
+            "or pass it on stdin with --password-stdin",
+            field="password",
         )
     return Secret(getpass.getpass(f"Password for {user}: "))
 
 
 def render(report: ProbeReport, diagnosis: dict[str, Any], stream: TextIO) -> str:
     """The human-readable report: one line per stage, TLS facts, verdict, diagnosis."""
-    marks = _MARKS if _can_encode(stream, "✓✗") else _ASCII_MARKS
+    marks = marks_for(stream)
     who = f" as {report.username}" if report.username else ""
-    lines = [f"smtpcheck probe {report.host} port {report.port} ({report.security.value}){who}"]
-    for step in report.steps:
-        mark = marks[step.status]
-        lines.append(f"  {mark} {step.stage.value:<8}{step.elapsed_ms:>8.0f} ms  {step.detail}")
+    lines = [header(report.host, report.port, report.security.value, who)]
+    lines.extend(step_line(step, marks) for step in report.steps)
+    lines.append(render_end(report, diagnosis))
+    return "\n".join(lines)
+
+
+def header(host: str, port: int, security: str, who: str) -> str:
+    return f"smtpcheck probe {host} port {port} ({security}){who}"
+
+
+def marks_for(stream: TextIO) -> dict[Status, str]:
+    return _MARKS if _can_encode(stream, "✓✗") else _ASCII_MARKS
+
+
+def step_line(step: StepResult, marks: dict[Status, str]) -> str:
+    mark = marks[step.status]
+    return f"  {mark} {step.stage.value:<8}{step.elapsed_ms:>8.0f} ms  {step.detail}"
+
+
+def render_end(report: ProbeReport, diagnosis: dict[str, Any]) -> str:
+    """Everything after the stage lines: TLS facts, verdict, diagnosis."""
+    lines: list[str] = []
     if report.tls is not None:
         tls = report.tls
         lines.append("")

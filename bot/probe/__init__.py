@@ -14,7 +14,10 @@ Modules, from pure to networked:
 - ``failures``: the one place foreign exceptions become findings.
 - ``draft``, ``stage_run``, ``session``: the report being written, one stage
   under way, the socket and SMTP client.
-- ``engine``: ``run_probe``, the loop carrying out the plan.
+- ``reach``: the resolve and connect stages; ``mode``: finding a port's TLS mode
+  from evidence (a greeting raced against a TLS handshake, a plaintext survey).
+- ``engine``: ``run_probe``, the loop carrying out the plan; ``farewell``: the
+  QUIT said after the report, in the background.
 
 Names are loaded on first use (module ``__getattr__``), so importing
 ``bot.probe.model`` or this package loads neither the engine nor aiosmtplib.

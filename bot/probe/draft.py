@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.probe import words
 from bot.probe.model import (
+    Mechanism,
     OnStep,
     Outcome,
     ProbeReport,
@@ -55,6 +56,7 @@ class ReportDraft:
         self.tls: TlsInfo | None = None
         self.mechanism: str | None = None  # as shown: upper case
         self.offered: tuple[str, ...] = ()  # AUTH mechanisms in the last EHLO
+        self.refused: tuple[str, ...] = ()  # addresses the egress policy refused
 
     async def add(self, step: StepResult) -> None:
         """Keep ``step`` and await ``on_step`` with it; the callback's errors are only logged."""
@@ -69,6 +71,7 @@ class ReportDraft:
     async def add_failure(self, stage: Stage, started: float, failure: Failure) -> None:
         """The step that decides the outcome: ``failure`` during ``stage``, begun at ``started``."""
         self.outcome = failure.outcome
+        self.refused = failure.refused
         self.transcript.note(clean_text(failure.detail, max_chars=300))
         step = StepResult(
             stage=stage,
@@ -111,8 +114,14 @@ class ReportDraft:
             steps=tuple(self.steps),
             address=str(self.address) if self.address else None,
             mechanism=self.mechanism,
+            wanted_mechanism=(
+                None
+                if self.request.mechanism is Mechanism.AUTO
+                else self.request.mechanism.value.upper()
+            ),
             auth_mechanisms=self.offered,
             tls=self.tls,
+            refused_addresses=self.refused,
             transcript=self.transcript.lines,
             elapsed_ms=(time.monotonic() - self.started) * 1000,
         )

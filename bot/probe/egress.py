@@ -9,7 +9,9 @@ benchmarking, NAT64, IPv4-mapped forms on some versions) and cannot say *why*.
 test servers on loopback or an internal relay.
 
 ``resolve_target`` resolves a name exactly once (A and AAAA together) and
-checks every answer; the caller connects only to an address it returned.
+checks every answer; the caller connects only to an address it returned. One
+family's lookup failing (REFUSED, SERVFAIL, a timeout: common with broken IPv6
+DNS) does not sink the other's answers: they are used, and the failure noted.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import dns.resolver
 
 from bot.errors import LookupFailed, PolicyError
 from bot.probe.request import IPAddress, is_numeric_name, parse_ip_literal
-from bot.resolver import FAILURE, NO_ANSWER, NXDOMAIN, TIMEOUT, lookup
+from bot.resolver import LookupProblem, lookup
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -95,7 +97,13 @@ _REFUSED: Final[tuple[tuple[IPNetwork, str], ...]] = tuple(
 
 # When both lookups fail, the more telling reason wins: a broken resolver
 # says more than "no such name", which says more than "no address records".
-_REASON_RANK: Final = {FAILURE: 0, TIMEOUT: 1, NXDOMAIN: 2, NO_ANSWER: 3}
+_REASON_RANK: Final = {
+    LookupProblem.UNREACHABLE: 0,
+    LookupProblem.FAILURE: 1,
+    LookupProblem.TIMEOUT: 2,
+    LookupProblem.NXDOMAIN: 3,
+    LookupProblem.NO_ANSWER: 4,
+}
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -112,7 +120,7 @@ class EgressPolicy:
         """Return if the probe may connect to ``ip``; raise ``PolicyError`` saying why not."""
         reason = self.refusal(ip)
         if reason is not None:
-            raise PolicyError(target=str(ip), reason=reason)
+            raise PolicyError(target=str(ip), reason=reason, addresses=(str(ip),))
 
     def refusal(self, ip: IPAddress) -> str | None:
         """Why ``ip`` is refused, in plain words, or None when it may be reached."""
@@ -146,56 +154,75 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
     return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The checked addresses of a name, and the lookups that failed on the way.
+
+    ``failed`` holds ``(record type, problem)`` for a family whose lookup errored
+    while the other one answered (empty answers are not failures).
+    """
+
+    addresses: tuple[IPAddress, ...]
+    failed: tuple[tuple[str, LookupProblem], ...] = ()
+
+
 async def resolve_target(
     host: str,
     *,
     resolver: dns.asyncresolver.Resolver,
     policy: EgressPolicy,
     lifetime: float,
-) -> tuple[IPAddress, ...]:
+) -> Resolution:
     """Resolve ``host`` once and return the addresses the probe may connect to.
 
     An IP literal is checked and returned as itself. A name is looked up for A
     and AAAA concurrently; IPv4 addresses come first, each family in the order
-    the DNS answer gave them, duplicates removed. Fails closed:
+    the DNS answer gave them, duplicates removed.
 
-    - ``LookupFailed`` when neither lookup gives an address, or when either
-      lookup errors (timeout, SERVFAIL, NXDOMAIN): then not every address was
-      seen. An empty answer for one type (``no_answer``) is normal and fine.
-      The reason is the most telling one: ``failure`` > ``timeout`` >
-      ``nxdomain`` > ``no_answer``.
-    - ``PolicyError`` (target = the name) when *any* address is refused: a name
-      mixing public and non-public answers is treated as a DNS rebinding attempt.
+    - ``PolicyError`` (target = the name) when *any* address that came back is
+      refused, whatever the other lookup did: a name mixing public and
+      non-public answers is treated as a DNS rebinding attempt.
+    - ``LookupFailed`` when no lookup gives an address; the reason is the most
+      telling one (``LookupProblem`` order: unreachable > failure > timeout >
+      nxdomain > no_answer).
+    - Otherwise the addresses, with the lookup of the other family noted in
+      ``failed`` when it errored: every address that was seen was checked, and
+      the probe only ever connects to one of those.
     """
     literal = parse_ip_literal(host)
     if literal is not None:
         policy.check(literal)
-        return (literal,)
+        return Resolution((literal,))
     if is_numeric_name(host) or ":" in host or "%" in host:
         # Never let a numeric spelling (127.1, 0x7f.1) or a malformed address stand in for
         # a name: build_request already refuses these; this is the last line of defence.
         raise PolicyError(
             target=host, reason=f"{host} is neither a server name nor a plain IP address"
         )
+    rdtypes = ("A", "AAAA")
     results = await asyncio.gather(
-        _addresses(resolver, host, "A", lifetime),
-        _addresses(resolver, host, "AAAA", lifetime),
+        *(_addresses(resolver, host, rdtype, lifetime) for rdtype in rdtypes),
         return_exceptions=True,
     )
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, LookupFailed):
             raise result  # a bug or a cancellation, not a DNS answer
-    reasons = [r.reason for r in results if isinstance(r, LookupFailed)]
     addresses = tuple(dict.fromkeys(ip for r in results if isinstance(r, tuple) for ip in r))
-    errors = [reason for reason in reasons if reason != NO_ANSWER]
-    if errors or not addresses:
-        raise LookupFailed(name=host, reason=min(reasons, key=_rank, default=NO_ANSWER))
-    _check_all(host, addresses, policy)
-    return addresses
+    if addresses:
+        _check_all(host, addresses, policy)
+        failed = tuple(
+            (rdtype, LookupProblem(r.reason))
+            for rdtype, r in zip(rdtypes, results, strict=True)
+            if isinstance(r, LookupFailed) and r.reason != LookupProblem.NO_ANSWER
+        )
+        return Resolution(addresses, failed)
+    reasons = [r.reason for r in results if isinstance(r, LookupFailed)]
+    raise LookupFailed(name=host, reason=min(reasons, key=_rank, default=LookupProblem.NO_ANSWER))
 
 
 def _rank(reason: str) -> int:
-    return _REASON_RANK.get(reason, _REASON_RANK[FAILURE])
+    known = reason in LookupProblem.__members__.values()
+    return _REASON_RANK[LookupProblem(reason)] if known else _REASON_RANK[LookupProblem.FAILURE]
 
 
 async def _addresses(
@@ -217,4 +244,4 @@ def _check_all(host: str, addresses: tuple[IPAddress, ...], policy: EgressPolicy
             f"{host} resolves to both public and non-public addresses, which is refused "
             f"as a possible DNS rebinding attack: {first}"
         )
-    raise PolicyError(target=host, reason=reason)
+    raise PolicyError(target=host, reason=reason, addresses=tuple(str(ip) for ip, _ in refused))

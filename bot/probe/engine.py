@@ -1,11 +1,12 @@
 """The live SMTP authentication probe: ``run_probe(request, collaborators=...) -> ProbeReport``.
 
 A thin loop around ``plan``: it takes the actions ``plan.actions`` lists for
-the effective security mode, stops at the first that fails, and says QUIT when
-the dialogue is still in step. Each action runs its stage(s) in ``_stage``,
-which times the stage, bounds it by ``min(its limit, time left)`` and turns
-whatever goes wrong into the stage's failed step; ``ReportDraft`` keeps what
-was found.
+the effective security mode, stops at the first that fails, and returns the
+report at once; QUIT (when the dialogue is still in step) is said afterwards in
+the background (``farewell``), so the verdict never waits for the goodbye.
+Each action runs its stage(s) in ``_stage``, which times the stage, bounds it
+by ``min(its limit, time left)`` and turns whatever goes wrong into the
+stage's failed step; ``ReportDraft`` keeps what was found.
 
 - The name is resolved once and every answer checked by the egress policy;
   the probe connects its own socket to a checked address and hands it to
@@ -30,24 +31,20 @@ from functools import partial
 from typing import Final
 
 import aiosmtplib
-from aiosmtplib.auth import auth_plain_encode, auth_xoauth2_encode
 
-from bot.probe import failures, words
+from bot.probe import failures, farewell, mode, reach, words
+from bot.probe.authenticate import authenticate
 from bot.probe.collaborators import Collaborators
 from bot.probe.draft import ReportDraft
-from bot.probe.egress import resolve_target
 from bot.probe.failures import Failure, ImplicitTlsPort
 from bot.probe.model import (
-    AuthAttempt,
-    AuthWithheld,
     BeforeAuth,
     Finding,
-    Mechanism,
     OnStep,
     Outcome,
     ProbeReport,
     ProbeRequest,
-    ReplyCode,
+    Security,
     Stage,
     Status,
 )
@@ -57,16 +54,13 @@ from bot.probe.plan import (
     Deadline,
     Limits,
     actions,
-    choose_mechanism,
     keeps_dialogue,
 )
 from bot.probe.replies import clean_text, format_reply, parse_reply
-from bot.probe.request import IPAddress, parse_ip_literal
-from bot.probe.session import TappedSMTP, ehlo_name, first_bytes, open_socket
+from bot.probe.request import IPAddress
+from bot.probe.session import TappedSMTP, first_bytes
 from bot.probe.stage_run import STAGE_ERRORS, StageFailed, StageRun
-from bot.probe.tls import HandshakeClock, handshake_clock, looks_like_tls, speaks_tls
-from bot.probe.xoauth2 import decode_challenge
-from bot.secret import Secret
+from bot.probe.tls import HandshakeClock, handshake_clock, looks_like_tls
 
 _MAX_SHOWN: Final = 12
 
@@ -115,6 +109,8 @@ class _Probe:
         self.smtp: TappedSMTP | None = None
         self.in_sync = False  # the SMTP dialogue is at a point where QUIT makes sense
         self.before_auth: BeforeAuth | None = None
+        self.switch_to: Security | None = None  # auto: the mode the evidence showed
+        self.extensions: tuple[str, ...] = ()  # EHLO keywords, as shown
         self._actions: dict[Action, Callable[[], Awaitable[bool]]] = {
             Action.RESOLVE: self._resolve,
             Action.CONNECT: self._connect,
@@ -129,17 +125,22 @@ class _Probe:
     # -- the run -------------------------------------------------------------------------
 
     async def run(self) -> ProbeReport:
+        handed_off = False
         try:
             async with asyncio.timeout(self.deadline.guard):
-                for action in actions(self.draft.security):
-                    if not await self._actions[action]():
-                        break
-                await self._quit()
+                plan = actions(self.draft.security)
+                while plan:
+                    for action in plan:
+                        if not await self._actions[action]():
+                            break
+                    plan = await self._switched_plan()
+            handed_off = self._hand_off_quit()
         except TimeoutError:
             if self.draft.outcome is None:  # the backstop fired (a slow on_step, say)
                 await self._record_failure(self.current.classify(TimeoutError()))
         finally:
-            await self._close()
+            if not handed_off:
+                await self._close()
         return self.draft.report()
 
     @asynccontextmanager
@@ -173,53 +174,32 @@ class _Probe:
             stage, started=started, limits=self.limits, deadline=self.deadline, draft=self.draft
         )
 
+    async def _switched_plan(self) -> tuple[Action, ...]:
+        """With ``security auto``, the rest of the plan for the mode the evidence showed
+        (once: from a new connection to the same checked address); else nothing."""
+        found, self.switch_to = self.switch_to, None
+        if found is None:
+            return ()
+        await self._close()
+        self.smtp, self.sock, self.in_sync = None, None, False
+        self.draft.security = found
+        self.addresses = (self.draft.address,) if self.draft.address else self.addresses
+        return actions(found)[1:]  # resolved already
+
     # -- actions, in the order plan.actions takes them ------------------------------------
 
     async def _resolve(self) -> bool:
-        host = self.request.host
-        resolver, policy = self.collaborators.resolver, self.collaborators.policy
-
-        async def lookup() -> tuple[IPAddress, ...]:
-            lifetime = self.deadline.dns_lifetime(self.limits.dns, time.monotonic())
-            return await resolve_target(host, resolver=resolver, policy=policy, lifetime=lifetime)
-
         async with self._stage(Stage.RESOLVE) as stage:
-            self.addresses = await stage.run(lookup)
-            if parse_ip_literal(host) is not None:
-                stage.ok(words.LITERAL.format(host=host))
-            else:
-                shown = ", ".join(str(ip) for ip in self.addresses[:4])
-                more = ", ..." if len(self.addresses) > 4 else ""
-                stage.ok(words.RESOLVED.format(host=host, addresses=shown + more))
+            self.addresses = await reach.resolve(
+                stage, self.request.host, self.collaborators, self.deadline, self.limits
+            )
         return stage.passed
 
     async def _connect(self) -> bool:
-        port, transcript = self.request.port, self.draft.transcript
         async with self._stage(Stage.CONNECT) as stage:
-            transcript.note(f"Trying {self._host_port()}...")
-            earlier: list[str] = []
-            failure: Failure | None = None
-            for address in self.addresses:
-                self.draft.address = address
-                result = await stage.attempt(partial(open_socket, address, port))
-                if not isinstance(result, Failure):
-                    self.sock = result
-                    break
-                failure = result
-                earlier.append(words.EARLIER_FAILED.format(address=address, reason=result.detail))
-                transcript.note(clean_text(result.detail))
-                if self.deadline.remaining(time.monotonic()) <= 0:
-                    break
-            if self.sock is None:
-                assert failure is not None  # resolve_target never returns an empty tuple
-                if len(earlier) > 1:
-                    failure = Failure(
-                        failure.outcome, failure.finding, "; ".join(earlier), failure.reply
-                    )
-                stage.fail(failure)
-            transcript.note(f"Connected to {self.draft.address}.")
-            detail = words.CONNECTED.format(address=self.draft.address, port=port)
-            stage.ok("; ".join([*earlier, detail]))
+            self.sock = await reach.connect(
+                stage, self.addresses, self.request, self.draft, self.deadline
+            )
         return stage.passed
 
     async def _banner(self) -> bool:
@@ -238,6 +218,13 @@ class _Probe:
             return await self._client(sock, use_tls=False).greet()
 
         async with self._stage(Stage.BANNER) as stage:
+            if await self._answers_tls(sock, stage):
+                if self.request.security is not Security.AUTO:
+                    stage.fail(self.current.classify(ImplicitTlsPort()))
+                self.switch_to = Security.TLS
+                window, port = self.limits.greeting_window, self.request.port
+                stage.ok(words.AUTO_FOUND_TLS.format(seconds=window, port=port))
+                return False
             result = await stage.attempt(greet)
             if isinstance(result, Failure):
                 if result.finding is Finding.BANNER_TIMEOUT and not got_bytes:
@@ -248,18 +235,18 @@ class _Probe:
         self.in_sync = stage.passed
         return stage.passed
 
+    async def _answers_tls(self, sock: socket.socket, stage: StageRun) -> bool:
+        """No greeting within a short window: does the port want TLS (``mode``)?"""
+        window, budget = self.limits.greeting_window, stage.budget()
+        race = min(self.limits.sniff, max(0.0, budget - window))
+        return await mode.greeting_or_tls(sock, self._port(), window=min(window, budget), race=race)
+
     async def _sniff(self, sock: socket.socket, timed_out: Failure) -> Failure:
         """No greeting at all: does the port answer a TLS ClientHello (an implicit-TLS port)?"""
         budget = self.deadline.budget(self.limits.sniff, time.monotonic())
-        if budget <= 0 or self.smtp is not None:
-            return timed_out
-        context, host = self.collaborators.tls_context, self.request.host
-        try:
-            async with asyncio.timeout(budget):
-                is_tls = await speaks_tls(sock, context=context, server_hostname=host)
-        except TimeoutError:
-            return timed_out
-        return self.current.classify(ImplicitTlsPort()) if is_tls else timed_out
+        if self.smtp is None and await mode.late_tls_check(sock, self._port(), budget=budget):
+            return self.current.classify(ImplicitTlsPort())
+        return timed_out
 
     async def _implicit_tls(self) -> bool:
         """Implicit TLS: aiosmtplib does the handshake and reads the greeting in one call.
@@ -282,6 +269,15 @@ class _Probe:
             try:
                 async with guard:
                     response = await self._client(sock, use_tls=True).greet()
+            except STAGE_ERRORS as exc:
+                failure = self.current.classify(exc)
+                if failure.finding is not Finding.TLS_ON_STARTTLS_PORT:
+                    raise
+                if self.request.security is Security.AUTO:  # plain SMTP here: STARTTLS then
+                    self.switch_to = Security.STARTTLS
+                    stage.ok(words.AUTO_FOUND_PLAIN.format(port=self.request.port))
+                    return False
+                stage.fail(await self._what_plain_port_offers())
             finally:
                 handshake_clock.reset(token)
             # A greeting over TLS implies a finished handshake.
@@ -290,6 +286,13 @@ class _Probe:
             stage.ok(words.BANNER_OK.format(reply=format_reply(reply)), reply)
         self.in_sync = stage.passed
         return stage.passed
+
+    async def _what_plain_port_offers(self) -> Failure:
+        """Implicit TLS met plain SMTP: look (a separate connection) at what it offers."""
+        budget = self.deadline.budget(self.limits.sniff, time.monotonic())
+        offer = await mode.survey(self._port(), budget=budget)
+        starttls, auth = (offer.starttls, offer.auth) if offer else (None, ())
+        return failures.tls_on_plain_port(self.request.port, starttls=starttls, auth=auth)
 
     async def _ehlo(self) -> bool:
         smtp = self._live_client()
@@ -301,10 +304,11 @@ class _Probe:
             )[:_MAX_SHOWN]
             offered = self.draft.offered
             keywords = [clean_text(k.upper(), max_chars=30) for k in smtp.esmtp_extensions]
-            extensions = ", ".join(
+            self.extensions = tuple(
                 f"AUTH {' '.join(offered)}" if k == "AUTH" and offered else k
                 for k in keywords[:_MAX_SHOWN]
             )
+            extensions = ", ".join(self.extensions)
             reply = parse_reply(response.code, response.message.split("\n", 1)[0])
             stage.ok(words.EHLO_OK.format(extensions=extensions or "none"), reply)
         return stage.passed
@@ -318,7 +322,7 @@ class _Probe:
         )
         async with self._stage(Stage.TLS) as stage:
             if not smtp.supports_extension("starttls"):
-                stage.fail(failures.starttls_missing(self.request.port))
+                stage.fail(failures.starttls_missing_offering(self.request.port, self.extensions))
             await stage.run(upgrade)
             transport = smtp.transport
             self.draft.tls_established(
@@ -345,107 +349,57 @@ class _Probe:
                 stage.finish(Status.SKIPPED, detail)
                 outcome = Outcome.REACHABLE
             else:
-                await self._authenticate(stage, request.username, request.password)
+                await authenticate(
+                    stage,
+                    self._live_client(),
+                    draft,
+                    request,
+                    username=request.username,
+                    secret=request.password,
+                    addresses=self.addresses,
+                    before_auth=self.before_auth,
+                )
                 outcome = Outcome.AUTHENTICATED
         if stage.passed:
             draft.outcome = outcome
         return stage.passed
 
-    async def _authenticate(self, stage: StageRun, username: str, secret: Secret) -> None:
-        """The one AUTH attempt, with the one mechanism ``plan.choose_mechanism`` picks."""
-        smtp, draft = self._live_client(), self.draft
-        wanted = self.request.mechanism
-        mechanism = choose_mechanism(wanted, draft.offered, over_tls=draft.tls is not None)
-        if mechanism is None:
-            stage.fail(failures.mechanism_not_offered(wanted, draft.offered))
-        draft.mechanism = mechanism.value.upper()
-        methods = {
-            Mechanism.PLAIN: smtp.auth_plain,
-            Mechanism.LOGIN: smtp.auth_login,
-            Mechanism.CRAM_MD5: smtp.auth_crammd5,
-            Mechanism.XOAUTH2: smtp.auth_xoauth2,
-        }
-        draft.secrets.extend(secret.forms())
+    def _hand_off_quit(self) -> bool:
+        """QUIT in the background, when the dialogue is in step and time is left.
 
-        async def authenticate() -> aiosmtplib.SMTPResponse:
-            await self._before_auth(username)
-            password = secret.reveal()  # the one place the password is unwrapped
-            draft.secrets.extend(
-                blob.decode("ascii")
-                for blob in (
-                    auth_plain_encode(username, password),
-                    auth_xoauth2_encode(username, password),
-                )
-            )
-            return await methods[mechanism](username, password)
-
-        try:
-            response = await stage.run(authenticate)
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            challenge = decode_challenge(smtp.challenge) if mechanism is Mechanism.XOAUTH2 else None
-            if challenge is None:
-                raise
-            draft.transcript.note(f"XOAUTH2 error challenge: {challenge.describe()}")
-            stage.fail(failures.xoauth2_refused(stage.classify(exc), challenge))
-        reply = parse_reply(response.code, response.message, draft.secrets)
-        detail = words.AUTH_OK.format(mechanism=draft.mechanism, reply=format_reply(reply))
-        stage.ok(detail, reply)
-
-    async def _before_auth(self, username: str) -> None:
-        """The last word before the credentials leave; its failure sends nothing."""
-        if self.before_auth is None:
-            return
-        request, addresses = self.request, tuple(str(ip) for ip in self.addresses)
-        attempt = AuthAttempt(
-            host=request.host,
-            port=request.port,
-            username=username,
-            address=str(self.draft.address),
-            addresses=addresses,
-        )
-        try:
-            await self.before_auth(attempt)
-        except Exception as exc:
-            raise AuthWithheld(str(exc)) from exc
-
-    async def _quit(self) -> None:
-        """Say goodbye, best effort, only when the dialogue is in step and time is left.
-
-        No reply (or a broken one) is a warning, not a failure: the verdict is in by now.
+        The verdict is in by now: the report does not wait for the goodbye, and
+        the goodbye (bounded by the QUIT limit) closes the connection itself.
         """
         smtp = self.smtp
         budget = self.deadline.quit_budget(self.limits.quit, time.monotonic())
         if smtp is None or not self.in_sync or not smtp.is_connected or budget is None:
-            return
-        async with self._stage(Stage.QUIT) as stage:
-            try:
-                async with asyncio.timeout(budget):
-                    response = await smtp.quit()
-            except (OSError, aiosmtplib.SMTPException):
-                stage.finish(Status.WARN, words.QUIT_NO_REPLY)
-                return
-            reply = parse_reply(response.code, response.message, self.draft.secrets)
-            if reply.code == ReplyCode.CLOSING and not reply.text and not response.message:
-                stage.finish(Status.OK, words.QUIT_NO_REPLY)
-            else:
-                stage.ok(words.QUIT_OK.format(reply=format_reply(reply)), reply)
+            return False
+        self.draft.transcript.note("QUIT follows after the verdict.")
+        farewell.send_off(self._quit(smtp, budget))
+        return True
+
+    async def _quit(self, smtp: TappedSMTP, budget: float) -> None:
+        try:
+            async with asyncio.timeout(budget):
+                await smtp.quit()
+        except (OSError, aiosmtplib.SMTPException):
+            pass  # no goodbye, or a broken one: nothing left to report
+        finally:
+            await self._close()
 
     # -- helpers -------------------------------------------------------------------------
 
     def _client(self, sock: socket.socket, *, use_tls: bool) -> TappedSMTP:
         """Hand the connected socket to aiosmtplib; from here on it owns (and closes) it."""
-        smtp = TappedSMTP(
-            transcript=self.draft.transcript,
-            hostname=self.request.host,  # SNI and certificate name only: the socket is connected
-            sock=sock,
-            local_hostname=ehlo_name(sock),
-            timeout=None,  # our own stage timeouts and deadline govern
-            use_tls=use_tls,
-            start_tls=False,  # STARTTLS is decided here, never silently by aiosmtplib
-            tls_context=self.collaborators.tls_context,
+        context, transcript = self.collaborators.tls_context, self.draft.transcript
+        self.smtp = TappedSMTP.on_socket(sock, self.request.host, context, transcript, use_tls)
+        return self.smtp
+
+    def _port(self) -> mode.Port:
+        assert self.draft.address is not None  # set by connect
+        return mode.Port(
+            self.draft.address, self.request.port, self.request.host, self.collaborators.tls_context
         )
-        self.smtp = smtp
-        return smtp
 
     def _own_socket(self) -> socket.socket:
         assert self.sock is not None
@@ -454,10 +408,6 @@ class _Probe:
     def _live_client(self) -> TappedSMTP:
         assert self.smtp is not None
         return self.smtp
-
-    def _host_port(self) -> str:
-        host = self.request.host
-        return f"[{host}]:{self.request.port}" if ":" in host else f"{host}:{self.request.port}"
 
     async def _record_failure(self, failure: Failure) -> None:
         """The current stage failed with ``failure``: that step decides the outcome."""

@@ -25,7 +25,7 @@ from bot.probe import words
 from bot.probe.model import Finding, Mechanism, Outcome, Reply, Security, Stage, Status
 from bot.probe.replies import clean_text, format_reply, parse_reply
 from bot.probe.xoauth2 import OAuthChallenge
-from bot.resolver import NO_ANSWER, NXDOMAIN, TIMEOUT
+from bot.resolver import LookupProblem
 
 # OpenSSL's X509_V_ERR_* codes (ssl.SSLCertVerificationError.verify_code).
 _EXPIRED: Final = frozenset({10})  # CERT_HAS_EXPIRED
@@ -64,6 +64,7 @@ class Failure:
     detail: str
     reply: Reply | None = None
     status: Status = Status.FAIL
+    refused: tuple[str, ...] = ()  # addresses the egress policy refused
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,16 +98,38 @@ def mechanism_not_offered(wanted: Mechanism, offered: Sequence[str]) -> Failure:
     shown = ", ".join(offered)
     if wanted is Mechanism.AUTO:
         detail = words.NO_USABLE_MECHANISM.format(offered=shown)
-    else:
-        detail = words.MECHANISM_NOT_OFFERED.format(mechanism=wanted.value.upper(), offered=shown)
+        return Failure(Outcome.PROTOCOL_ERROR, Finding.NO_USABLE_MECHANISM, detail)
+    detail = words.MECHANISM_NOT_OFFERED.format(mechanism=wanted.value.upper(), offered=shown)
     return Failure(Outcome.PROTOCOL_ERROR, Finding.MECHANISM_NOT_OFFERED, detail)
+
+
+def starttls_missing_offering(port: int, extensions: Sequence[str]) -> Failure:
+    """``starttls_missing``, naming what the server's EHLO did offer."""
+    shown = ", ".join(extensions) or "no extensions"
+    detail = words.STARTTLS_MISSING_OFFERS.format(port=port, offered=shown)
+    return Failure(Outcome.TLS_ERROR, Finding.STARTTLS_MISSING, detail)
+
+
+def tls_on_plain_port(port: int, *, starttls: bool | None, auth: Sequence[str]) -> Failure:
+    """Implicit TLS met plain SMTP: say what the port offers instead (None: not known)."""
+    if starttls:
+        detail = words.TLS_ON_STARTTLS_PORT_SEEN.format(port=port)
+        return Failure(Outcome.TLS_ERROR, Finding.TLS_ON_STARTTLS_PORT, detail)
+    if starttls is None:
+        detail = words.TLS_ON_STARTTLS_PORT.format(port=port, reason="plain SMTP came back")
+        return Failure(Outcome.TLS_ERROR, Finding.TLS_ON_STARTTLS_PORT, detail)
+    login = f"AUTH {' '.join(auth)}" if auth else "no AUTH"
+    detail = words.TLS_ON_PLAIN_PORT.format(port=port, login=login)
+    return Failure(Outcome.TLS_ERROR, Finding.TLS_ON_PLAIN_PORT, detail)
 
 
 def classify(exc: BaseException, where: Where) -> Failure:
     """Translate ``exc`` raised during ``where.stage`` into a ``Failure``."""
     if isinstance(exc, PolicyError):
         detail = words.POLICY_REFUSED.format(reason=clean_text(exc.reason))
-        return Failure(Outcome.POLICY_REFUSED, Finding.POLICY_REFUSED, detail)
+        return Failure(
+            Outcome.POLICY_REFUSED, Finding.POLICY_REFUSED, detail, refused=exc.addresses
+        )
     if isinstance(exc, LookupFailed):
         return _dns(exc, where)
     if isinstance(exc, ImplicitTlsPort):
@@ -131,12 +154,14 @@ def classify(exc: BaseException, where: Where) -> Failure:
 
 def _dns(exc: LookupFailed, where: Where) -> Failure:
     host = where.host
-    if exc.reason == NXDOMAIN:
+    if exc.reason == LookupProblem.NXDOMAIN:
         finding, detail = Finding.DNS_NXDOMAIN, words.DNS_NXDOMAIN.format(host=host)
-    elif exc.reason == NO_ANSWER:
+    elif exc.reason == LookupProblem.NO_ANSWER:
         finding, detail = Finding.DNS_NO_ADDRESS, words.DNS_NO_ADDRESS.format(host=host)
-    elif exc.reason == TIMEOUT:
+    elif exc.reason == LookupProblem.TIMEOUT:
         finding, detail = Finding.DNS_FAILURE, words.DNS_TIMEOUT.format(host=host)
+    elif exc.reason == LookupProblem.UNREACHABLE:
+        finding, detail = Finding.DNS_FAILURE, words.DNS_UNREACHABLE.format(host=host)
     else:
         finding, detail = Finding.DNS_FAILURE, words.DNS_FAILURE.format(host=host)
     return Failure(Outcome.DNS_ERROR, finding, detail)
@@ -186,6 +211,12 @@ def _certificate(exc: ssl.SSLCertVerificationError, where: Where) -> Failure:
 
 def _timeout(where: Where) -> Failure:
     stage = where.stage.value
+    if where.stage is Stage.AUTH:
+        # TCP, TLS and EHLO all worked: the silence is the server's (a failed-login
+        # penalty, an overloaded auth backend), and it may count as a failed attempt.
+        seconds = where.deadline if where.cut_by_deadline else where.limit
+        detail = words.AUTH_NO_REPLY.format(mechanism=where.mechanism or "AUTH", seconds=seconds)
+        return Failure(Outcome.TIMEOUT, Finding.AUTH_NO_REPLY, detail)
     if where.cut_by_deadline:
         detail = words.DEADLINE.format(seconds=where.deadline, stage=stage)
         return Failure(Outcome.TIMEOUT, Finding.DEADLINE_EXCEEDED, detail)

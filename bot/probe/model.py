@@ -16,6 +16,9 @@ from typing import Any
 
 from bot.secret import Secret
 
+IMPLICIT_TLS_PORTS: frozenset[int] = frozenset({465})
+"""Ports where ``security auto`` tries implicit TLS first (RFC 8314 submissions)."""
+
 
 class Stage(StrEnum):
     """One line of a report, in the order the probe can reach them."""
@@ -106,16 +109,19 @@ class Finding(StrEnum):
     EHLO_REJECTED = "ehlo_rejected"
     STARTTLS_MISSING = "starttls_missing"
     TLS_ON_STARTTLS_PORT = "tls_on_starttls_port"  # implicit TLS spoken to a STARTTLS port
+    TLS_ON_PLAIN_PORT = "tls_on_plain_port"  # implicit TLS spoken to a port without any TLS
     STARTTLS_ON_TLS_PORT = "starttls_on_tls_port"  # plaintext spoken to an implicit-TLS port
     CERT_UNTRUSTED = "cert_untrusted"
     CERT_NAME_MISMATCH = "cert_name_mismatch"
     CERT_EXPIRED = "cert_expired"
     TLS_FAILED = "tls_failed"
     AUTH_NOT_OFFERED = "auth_not_offered"
-    MECHANISM_NOT_OFFERED = "mechanism_not_offered"
+    MECHANISM_NOT_OFFERED = "mechanism_not_offered"  # the one asked for is not offered
+    NO_USABLE_MECHANISM = "no_usable_mechanism"  # auto: nothing offered works with a password
     AUTH_REJECTED = "auth_rejected"  # 5xx to AUTH
     AUTH_TEMPORARY = "auth_temporary"  # 4xx to AUTH (454 too many attempts...)
     XOAUTH2_REFUSED = "xoauth2_refused"  # XOAUTH2 refused with a 334 JSON error
+    AUTH_NO_REPLY = "auth_no_reply"  # AUTH sent over a working session, never answered
     CONNECTION_LOST = "connection_lost"
     MALFORMED_REPLY = "malformed_reply"  # garbage or over-long reply
     STAGE_TIMEOUT = "stage_timeout"
@@ -210,9 +216,10 @@ class ProbeRequest:
 
     @property
     def effective_security(self) -> Security:
-        """``auto`` resolved: 465 is implicit TLS, every other port STARTTLS."""
+        """``auto`` resolved to a first guess: 465 is implicit TLS, every other port
+        STARTTLS. The engine corrects the guess when the server shows otherwise."""
         if self.security is Security.AUTO:
-            return Security.TLS if self.port == 465 else Security.STARTTLS
+            return Security.TLS if self.port in IMPLICIT_TLS_PORTS else Security.STARTTLS
         return self.security
 
     @property
@@ -232,8 +239,10 @@ class ProbeReport:
     steps: tuple[StepResult, ...]
     address: str | None = None  # the checked IP actually connected to
     mechanism: str | None = None  # the one AUTH mechanism tried, if any
+    wanted_mechanism: str | None = None  # the one asked for (None for auto), upper case
     auth_mechanisms: tuple[str, ...] = ()  # as advertised in the last EHLO
     tls: TlsInfo | None = None
+    refused_addresses: tuple[str, ...] = ()  # what the egress policy refused, if it did
     transcript: tuple[str, ...] = ()  # swaks-style, credentials removed
     elapsed_ms: float = 0.0
 
@@ -244,6 +253,12 @@ class ProbeReport:
             if step.finding is not None and step.status is not Status.OK:
                 return step.finding
         return None
+
+    @property
+    def possible_failed_attempt(self) -> bool:
+        """Whether the server may count this probe as a failed login: a refusal, or an
+        AUTH it never answered (a penalty delay may mean it already counted it)."""
+        return self.outcome is Outcome.AUTH_REJECTED or self.finding is Finding.AUTH_NO_REPLY
 
     @property
     def failed_step(self) -> StepResult | None:
@@ -268,8 +283,10 @@ class ProbeReport:
             "username": self.username,
             "address": self.address,
             "mechanism": self.mechanism,
+            "wanted_mechanism": self.wanted_mechanism,
             "auth_mechanisms": list(self.auth_mechanisms),
             "tls": self.tls.as_dict() if self.tls else None,
+            "refused_addresses": list(self.refused_addresses),
             "finding": self.finding.value if self.finding else None,
             "elapsed_ms": round(self.elapsed_ms, 1),
             "steps": [step.as_dict() for step in self.steps],

@@ -2,7 +2,7 @@
 
 - ``actions(security)``: the engine's actions in order for an effective security
   mode (``auto`` is resolved by ``ProbeRequest.effective_security`` first). The
-  run stops at the first action that fails; QUIT follows in every case, when the
+  run stops at the first action that fails; QUIT follows (after the report) when the
   dialogue is still in step (``keeps_dialogue``) and ``Deadline.quit_budget``
   leaves time for it.
 - ``choose_mechanism``: the one AUTH mechanism to try, from what the server offers.
@@ -113,7 +113,10 @@ class Limits:
     command: float = 10.0  # EHLO, each AUTH exchange
     tls: float = 10.0  # STARTTLS command plus handshake, or the implicit handshake
     quit: float = 2.0
-    sniff: float = 2.0  # the ClientHello test after a silent greeting
+    sniff: float = 2.0  # the ClientHello test after a silent greeting, or the plain survey
+    # A plaintext greeting later than this starts the race against a TLS handshake on a
+    # second connection (mode.greeting_or_tls): servers greet within milliseconds.
+    greeting_window: float = 1.0
 
     def for_stage(self, stage: Stage) -> float:
         """The timeout of ``stage``: EHLO and AUTH are commands, the rest have their own."""

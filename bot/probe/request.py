@@ -269,12 +269,20 @@ def _decode_a_label(label: str) -> None:
         raise InputError(field="host", reason=HostReason.BAD_IDN.format(detail=exc)) from None
 
 
+class PortNotAllowed(InputError):
+    """The port is valid but not in ``SMTPCHECK_ALLOWED_PORTS``; ``port`` is the number."""
+
+    def __init__(self, *, port: int, reason: str) -> None:
+        super().__init__(field="port", reason=reason)
+        self.port = port
+
+
 def _port(port: str | int | None, security: Security, allowed: frozenset[int]) -> int:
     if port is None:
         number = IMPLICIT_TLS_PORT if security is Security.TLS else SUBMISSION_PORT
         if number not in allowed:
-            raise InputError(
-                field="port",
+            raise PortNotAllowed(
+                port=number,
                 reason=f"the default port {number} is not allowed here; {_allowed(allowed)}",
             )
         return number
@@ -295,7 +303,9 @@ def _port(port: str | int | None, security: Security, allowed: frozenset[int]) -
     if not 1 <= number <= 65535:
         raise InputError(field="port", reason="must be between 1 and 65535")
     if number not in allowed:
-        raise InputError(field="port", reason=f"{number} is not allowed here; {_allowed(allowed)}")
+        raise PortNotAllowed(
+            port=number, reason=f"{number} is not allowed here; {_allowed(allowed)}"
+        )
     return number
 
 

@@ -90,6 +90,27 @@ class TappedSMTP(aiosmtplib.SMTP):
         self.transcript = transcript
         self.challenge: str | None = None  # the last 334 text (an XOAUTH2 error, say)
 
+    @classmethod
+    def on_socket(
+        cls,
+        sock: socket.socket,
+        host: str,
+        context: ssl.SSLContext,
+        transcript: Transcript,
+        use_tls: bool,
+    ) -> TappedSMTP:
+        """A client for a connected socket; from here on it owns (and closes) the socket."""
+        return cls(
+            transcript=transcript,
+            hostname=host,  # SNI and certificate name only: the socket is connected
+            sock=sock,
+            local_hostname=ehlo_name(sock),
+            timeout=None,  # the probe's own stage timeouts and deadline govern
+            use_tls=use_tls,
+            start_tls=False,  # STARTTLS is decided by the probe, never silently by aiosmtplib
+            tls_context=context,
+        )
+
     async def execute_command(
         self,
         *args: bytes,

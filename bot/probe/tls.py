@@ -81,6 +81,29 @@ def _cached_context(ca_files: tuple[str, ...]) -> ssl.SSLContext:
     return context
 
 
+def ca_file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot serve as a CA bundle (PEM certificates), or None when it can.
+
+    Read and parsed here, once, so a bad file is one clear sentence at the start
+    and never an ``ssl.SSLError`` traceback when the first probe builds its context.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if not data.strip():
+        return "is empty"
+    text = data.decode("ascii", errors="replace")
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=text)
+    except (ssl.SSLError, ValueError) as exc:
+        reason = clean_text(str(getattr(exc, "reason", None) or exc), max_chars=80)
+        return f"is not a valid PEM certificate bundle ({reason})"
+    return None
+
+
 def tls_info(ssl_object: ssl.SSLObject | None) -> TlsInfo:
     """Facts about a finished handshake; certificate text is server data, so it is cleaned."""
     if ssl_object is None:

@@ -11,11 +11,13 @@ from typing import Final
 
 # resolve
 RESOLVED: Final = "{host} resolves to {addresses}"
+RESOLVED_PARTLY: Final = "the {rdtype} lookup failed ({problem}); the other answers were used"
 LITERAL: Final = "{host} is an IP address; no lookup needed"
 POLICY_REFUSED: Final = "not allowed: {reason}"
 DNS_NXDOMAIN: Final = "the name {host} does not exist (NXDOMAIN)"
 DNS_NO_ADDRESS: Final = "the name {host} has no IPv4 or IPv6 address"
 DNS_TIMEOUT: Final = "the DNS lookup of {host} timed out"
+DNS_UNREACHABLE: Final = "the DNS server for looking up {host} cannot be reached"
 DNS_FAILURE: Final = "the DNS lookup of {host} failed (the DNS server reported an error)"
 
 # connect
@@ -39,12 +41,31 @@ TLS_OK: Final = (
 STARTTLS_MISSING: Final = (
     "the server does not offer STARTTLS on port {port}, so no password was sent"
 )
+STARTTLS_MISSING_OFFERS: Final = (
+    "the server does not offer STARTTLS on port {port} (it offers: {offered}), "
+    "so no password was sent"
+)
 STARTTLS_REFUSED: Final = "the server refused STARTTLS: {reply}"
 TLS_ON_STARTTLS_PORT: Final = (
     "port {port} speaks STARTTLS, not implicit TLS: use security starttls ({reason})"
 )
+TLS_ON_STARTTLS_PORT_SEEN: Final = (
+    "port {port} speaks plain SMTP and offers STARTTLS, not implicit TLS: "
+    "use security starttls on port {port}"
+)
+TLS_ON_PLAIN_PORT: Final = (
+    "port {port} speaks plain SMTP with no encryption at all (no implicit TLS, no STARTTLS; "
+    "{login}): use your provider's submission port (465 with tls, or 587 with starttls)"
+)
 STARTTLS_ON_TLS_PORT: Final = (
-    "port {port} expects TLS from the first byte: use implicit TLS (security tls)"
+    "port {port} expects TLS from the first byte: use implicit TLS (security tls) on port {port}"
+)
+AUTO_FOUND_TLS: Final = (
+    "no plaintext greeting within {seconds:g}s and port {port} answers a TLS handshake: "
+    "using implicit TLS (security auto)"
+)
+AUTO_FOUND_PLAIN: Final = (
+    "port {port} answered in plain SMTP, not TLS: using STARTTLS (security auto)"
 )
 CERT_UNTRUSTED: Final = "the certificate is not from a trusted issuer ({reason})"
 CERT_NAME_MISMATCH: Final = "the certificate does not cover the name {host} ({reason})"
@@ -56,6 +77,10 @@ TLS_OFF_IN_CLEAR: Final = (
 )
 
 # auth
+AUTH_NO_REPLY: Final = (
+    "{mechanism} sent over a working session, but the server did not answer within "
+    "{seconds:g}s (a server-side delay: failed-login penalty or a busy login service)"
+)
 AUTH_OK: Final = "{mechanism} accepted: {reply}"
 AUTH_REJECTED: Final = "{mechanism} refused: {reply}"
 AUTH_TEMPORARY: Final = "{mechanism} refused for now (temporary): {reply}"
@@ -69,10 +94,6 @@ NO_USABLE_MECHANISM: Final = (
     "none of the offered mechanisms ({offered}) works with a password; ask for xoauth2 "
     "if you have an OAuth token"
 )
-
-# quit
-QUIT_OK: Final = "closed: {reply}"
-QUIT_NO_REPLY: Final = "closed without a goodbye from the server"
 
 # any stage
 CONNECTION_LOST: Final = "the server closed the connection during {stage}"

@@ -26,11 +26,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from bot.checks.runner import HEARTBEAT_EVERY
-from bot.config import ca_bundle_problem
+from bot.checks.contracts import HEARTBEAT_EVERY
 from bot.errors import StoreUnavailable
 from bot.helpdesk.prometheus import render_prometheus
 from bot.oauth.web import add_oauth_routes
+from bot.probe import farewell
+from bot.probe.plan import DEFAULT_LIMITS
+from bot.probe.tls import ca_file_problem
 from bot.runtime.guard import (
     BODY_TIMEOUT,
     CONNECTION_CAP,
@@ -147,7 +149,7 @@ def make_web_app(
         ca = (
             "none"
             if ca_file is None
-            else ("ok" if ca_bundle_problem(ca_file) is None else "unusable")
+            else ("ok" if ca_file_problem(ca_file) is None else "unusable")
         )
         accepting = bot.deps.runner.accepting
         healthy = accepting and store == "ok" and ca != "unusable"
@@ -314,4 +316,5 @@ class BotServer:
                 await self._beat
         if left:
             log.warning("%d check(s) did not finish before shutdown", left)
+        await farewell.settle(DEFAULT_LIMITS.quit)  # the QUITs said after finished checks
         await self._runner.cleanup()

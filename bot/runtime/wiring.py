@@ -32,8 +32,9 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 import handlers
 from bot.checks.advice import AdviseFn, make_advise
+from bot.checks.contracts import ProbeFn
 from bot.checks.limits import RateLimiter
-from bot.checks.runner import CheckRunner, ProbeFn
+from bot.checks.runner import CheckRunner
 from bot.config import Settings
 from bot.fetch import HttpsFetcher, fetch_context
 from bot.helpdesk.recorder import HelpdeskMetrics

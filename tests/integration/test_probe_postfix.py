@@ -94,7 +94,7 @@ async def test_submission_wrong_password_is_one_rejected_attempt(
     assert report.finding is Finding.AUTH_REJECTED
     reply = report.auth_reply
     assert reply is not None and (reply.code, reply.enhanced) == (535, "5.7.8")
-    assert report.steps[-1].stage is Stage.QUIT
+    assert report.steps[-1].stage is Stage.AUTH  # QUIT follows after the report
     assert await auth_log.count(mail_server.auth_mark_for(user), expected=1) == 1
     assert await auth_log.count(f"({user},", "Password mismatch", expected=1) == 1
     assert await postfix_log.count("authentication failed", f"={user}", expected=1) == 1

@@ -4,6 +4,8 @@ Records come from a plain dict ``{(name, rdtype): [rdata text, ...]}``. Names
 listed in ``silent`` get no answer at all (a resolver timeout); names listed in
 ``servfail`` get SERVFAIL; names listed in ``refused`` (or every name, with
 ``refuse_all``) get REFUSED; any other name not in the zone gets NXDOMAIN.
+``rcodes`` answers one record type of one name with an error code instead:
+``{("name.", "AAAA"): "REFUSED"}`` (an IPv6 lookup broken while IPv4 works).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class DnsServer:
         servfail: Iterable[str] = (),
         refused: Iterable[str] = (),
         refuse_all: bool = False,
+        rcodes: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self._zone = {
             (dns.name.from_text(name), dns.rdatatype.from_text(rdtype)): list(values)
@@ -44,6 +47,10 @@ class DnsServer:
         self._servfail = {dns.name.from_text(n) for n in servfail}
         self._refused = {dns.name.from_text(n) for n in refused}
         self._refuse_all = refuse_all
+        self._rcodes = {
+            (dns.name.from_text(name), dns.rdatatype.from_text(rdtype)): dns.rcode.from_text(code)
+            for (name, rdtype), code in (rcodes or {}).items()
+        }
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.settimeout(0.1)
@@ -92,6 +99,10 @@ class DnsServer:
         response.flags |= dns.flags.AA
         if qname in self._servfail:
             response.set_rcode(dns.rcode.SERVFAIL)
+            return response.to_wire()
+        rcode = self._rcodes.get((qname, qtype))
+        if rcode is not None:
+            response.set_rcode(rcode)
             return response.to_wire()
         if self._refuse_all or qname in self._refused:
             response.flags &= ~dns.flags.AA

@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 
 from bot.checks.advice import Advice, AdviseFn
+from bot.checks.contracts import ProbeFn
 from bot.checks.limits import RateLimiter
-from bot.checks.runner import ProbeFn
 from bot.config import Settings
 from bot.resolver import make_resolver
 from bot.runtime.server import BotServer

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.checks.runner import OnStep
 from bot.probe.model import (
     AuthAttempt,
     AuthWithheld,
     BeforeAuth,
     Finding,
+    OnStep,
     Outcome,
     ProbeReport,
     ProbeRequest,

@@ -76,6 +76,11 @@ class AuthRecorder:
     commands: list[str] = field(default_factory=list)  # mechanism of each AUTH command
     checked: list[tuple[str, bool]] = field(default_factory=list)  # (mechanism, accepted)
     hide_auth: bool = False
+    quits: int = 0  # QUIT commands received
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> Any:
+        self.quits += 1
+        return MISSING
 
     async def handle_AUTH(
         self, server: SMTP, session: Session, envelope: Envelope, args: Any
@@ -183,6 +188,8 @@ class Script:
     tls: ssl.SSLContext | None = None  # for STARTTLS
     echo_auth: bool = False  # put the client's AUTH line in the refusal (a hostile server)
     auth_delay: float = 0.0  # before the AUTH reply only (servers slow down refusals)
+    answer_auth: bool = True  # False: read AUTH and never answer (a tarpit, a stuck backend)
+    answer_quit: bool = True  # False: read QUIT and never answer
 
 
 @dataclass
@@ -192,6 +199,7 @@ class FaultServer:
     auth_commands: int = 0
     connections: int = 0
     closed: int = 0
+    quits: int = 0
 
 
 @contextlib.asynccontextmanager
@@ -232,6 +240,9 @@ async def fault_server(script: Script) -> AsyncIterator[FaultServer]:
                     state.auth_commands += 1
                     if script.drop_on_auth:
                         return
+                    if not script.answer_auth:
+                        await reader.read()  # hold the line until the client gives up
+                        return
                     if line.split()[1:2] == [b"LOGIN"]:
                         await send(writer, b"334 " + b64encode(b"Password:") + b"\r\n")
                         line = line.rstrip() + b" " + (await reader.readline()).strip()
@@ -243,7 +254,11 @@ async def fault_server(script: Script) -> AsyncIterator[FaultServer]:
                         reply = b"535 5.7.8 Rejected: " + echoed.replace(b"\x00", b" ") + b"\r\n"
                     await send(writer, reply)
                 elif verb == b"QUIT":
-                    await send(writer, b"221 2.0.0 Bye\r\n")
+                    state.quits += 1
+                    if script.answer_quit:
+                        await send(writer, b"221 2.0.0 Bye\r\n")
+                    else:
+                        await reader.read()
                     return
                 else:
                     await send(writer, b"502 5.5.2 Command not recognised\r\n")

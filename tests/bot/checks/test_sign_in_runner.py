@@ -6,8 +6,9 @@ import asyncio
 from dataclasses import dataclass, field, replace
 
 from bot.checks.advice import Advice
+from bot.checks.contracts import SIGN_IN_OUTCOME, CheckOrder
 from bot.checks.limits import RateLimiter
-from bot.checks.runner import SIGN_IN_OUTCOME, CheckOrder, CheckRunner
+from bot.checks.runner import CheckRunner
 from bot.oauth.errors import Problem, SignInFailed
 from bot.probe.model import ProbeReport, ProbeRequest, StepResult
 from bot.probe.request import build_request

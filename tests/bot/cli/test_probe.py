@@ -213,7 +213,7 @@ def test_broken_knowledge_is_one_line_exit_3_and_no_probe(
 ) -> None:
     """Knowledge data that fails to load: exit 3, one stderr line, the server never contacted."""
 
-    def broken() -> None:
+    def broken(**_: object) -> None:
         raise KnowledgeError(source="replies.yaml", entry="smtp-535", reason="bad pattern")
 
     monkeypatch.setattr(cli_knowledge, "get_knowledge", broken)
@@ -257,3 +257,77 @@ def test_real_entry_point_in_a_subprocess(server: ServerThread, certs: Certs) ->
     assert result.returncode == 1, result.stderr
     assert "Verdict: REJECTED" in result.stdout
     assert CANARY not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "is empty"),
+        (b"\x00\x01binary junk", "holds no PEM certificate"),
+        (b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "not a valid PEM"),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+@pytest.mark.usefixtures("env")
+def test_bad_ca_file_is_one_line_exit_2(
+    server: ServerThread,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    problem: str,
+    as_json: bool,
+) -> None:
+    """--ca-file empty, not PEM or broken PEM: one stderr line, exit 2, JSON when asked,
+    and the server is never contacted."""
+    bad = tmp_path / "bad.pem"
+    bad.write_bytes(content)
+    code = main(_probe(server, "--ca-file", str(bad), *(["--json"] if as_json else [])))
+    captured = capsys.readouterr()
+    assert code == 2
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "invalid ca-file" in captured.err and problem in captured.err
+    assert "Traceback" not in captured.err
+    if as_json:
+        data = json.loads(captured.out)
+        assert data["outcome"] == "invalid_input"
+        assert data["error"]["field"] == "ca-file"
+    else:
+        assert captured.out == ""
+    assert server.commands == []
+
+
+@pytest.mark.usefixtures("env")
+def test_unreadable_ca_file_is_one_line_exit_2(
+    server: ServerThread, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CA file that cannot be read (a directory here, or no permission) is exit 2."""
+    code = main(_probe(server, "--ca-file", str(tmp_path), "--json"))
+    captured = capsys.readouterr()
+    assert code == 2
+    assert json.loads(captured.out)["error"]["field"] == "ca-file"
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_policy_refusal_names_the_setting_that_would_allow_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI tells the operator which SMTPCHECK_ALLOW_NETWORKS value would allow the target."""
+    monkeypatch.delenv("SMTPCHECK_ALLOW_NETWORKS", raising=False)
+    monkeypatch.delenv("SMTPCHECK_CA_FILE", raising=False)
+    code = main(["probe", "127.0.0.1", "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert json.loads(captured.out)["refused_addresses"] == ["127.0.0.1"]
+    assert "SMTPCHECK_ALLOW_NETWORKS=127.0.0.1/32" in captured.err
+
+
+def test_refused_port_names_the_setting_that_would_allow_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A port outside SMTPCHECK_ALLOWED_PORTS: exit 2, and the value that would allow it."""
+    monkeypatch.setenv("SMTPCHECK_ALLOWED_PORTS", "587")
+    code = main(["probe", "127.0.0.1", "--port", "2526", "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "SMTPCHECK_ALLOWED_PORTS=587,2526" in captured.err
+    assert json.loads(captured.out)["error"]["field"] == "port"

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.probe import Collaborators, Limits, ProbeReport, StepResult, build_request, run_probe
+from bot.probe import (
+    Collaborators,
+    Limits,
+    ProbeReport,
+    StepResult,
+    build_request,
+    farewell,
+    run_probe,
+)
 from tests.support.smtp_server import Certs, make_certs
 
 ALL_PORTS = frozenset(range(1, 65536))
@@ -47,7 +55,7 @@ def probe(settings: Settings, certs: Certs) -> Probe:
         **fields: Any,
     ) -> ProbeReport:
         request = build_request(host=host, port=port, allowed_ports=ALL_PORTS, **fields)
-        return await run_probe(
+        report = await run_probe(
             request,
             collaborators=Collaborators.from_settings(
                 probe_settings or settings, ca_files=[ca_file or certs.ca_file]
@@ -56,5 +64,7 @@ def probe(settings: Settings, certs: Certs) -> Probe:
             limits=limits,
             on_step=on_step,
         )
+        await farewell.settle(2.0)  # the QUIT said after the report, before the server stops
+        return report
 
     return run

@@ -8,11 +8,9 @@ from a local DNS server.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterator
 
-import dns.message
-import dns.rcode
-import dns.rdatatype
 import pytest
 
 from bot.errors import LookupFailed, PolicyError
@@ -35,21 +33,7 @@ ZONE = {
     ("doc.test.", "A"): ["192.0.2.10"],
     ("dupes.test.", "A"): ["8.8.8.8", "8.8.8.8"],
     ("text-only.test.", "TXT"): ['"no address here"'],
-    ("aaaa-broken.test.", "A"): ["8.8.8.8"],
 }
-
-
-class AaaaServfailServer(DnsServer):
-    """Answers A normally but SERVFAILs every AAAA query: one lookup type broken."""
-
-    def _answer(self, data: bytes) -> bytes | None:
-        query = dns.message.from_wire(data)
-        if query.question[0].rdtype == dns.rdatatype.AAAA:
-            self.queries.append((query.question[0].name.to_text(), "AAAA"))
-            response = dns.message.make_response(query)
-            response.set_rcode(dns.rcode.SERVFAIL)
-            return response.to_wire()
-        return super()._answer(data)
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +52,10 @@ async def resolve(
     server: DnsServer, host: str, policy: EgressPolicy | None = None, lifetime: float = 2.0
 ) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]:
     resolver = make_resolver([(server.host, server.port)], lifetime=lifetime)
-    return await resolve_target(
+    resolution = await resolve_target(
         host, resolver=resolver, policy=policy or EgressPolicy(), lifetime=lifetime
     )
+    return resolution.addresses
 
 
 # --- the policy table ---------------------------------------------------------------
@@ -288,15 +273,64 @@ async def test_dns_timeout_fails_closed(server: DnsServer) -> None:
     assert caught.value.reason == "timeout"
 
 
-async def test_one_lookup_type_failing_fails_closed() -> None:
-    """A good A answer with a broken AAAA lookup is refused: not every address was seen."""
-    broken = AaaaServfailServer(ZONE).start()
-    try:
-        with pytest.raises(LookupFailed) as caught:
-            await resolve(broken, "aaaa-broken.test")
-    finally:
-        broken.stop()
+@pytest.mark.parametrize("rcode", ["SERVFAIL", "REFUSED"])
+async def test_a_answer_is_used_when_the_aaaa_lookup_errors(rcode: str) -> None:
+    """A good A answer with a broken AAAA lookup is used, and the broken lookup noted."""
+    zone = {("v4.test.", "A"): ["8.8.8.8"]}
+    with dns_server(zone, rcodes={("v4.test.", "AAAA"): rcode}) as server:
+        resolver = make_resolver([(server.host, server.port)], lifetime=2.0)
+        resolution = await resolve_target(
+            "v4.test", resolver=resolver, policy=EgressPolicy(), lifetime=2.0
+        )
+    assert resolution.addresses == (ipaddress.ip_address("8.8.8.8"),)
+    assert resolution.failed == (("AAAA", "failure"),)
+
+
+async def test_aaaa_answer_is_used_when_the_a_lookup_errors() -> None:
+    """The other way round: IPv6 answers are used when the A query is REFUSED."""
+    zone = {("v6.test.", "AAAA"): ["2606:4700::1111"]}
+    with dns_server(zone, rcodes={("v6.test.", "A"): "REFUSED"}) as server:
+        assert await resolve(server, "v6.test") == (ipaddress.ip_address("2606:4700::1111"),)
+
+
+@pytest.mark.parametrize("rcode", ["SERVFAIL", "REFUSED"])
+async def test_forbidden_answer_is_a_policy_refusal_whatever_the_other_lookup_did(
+    rcode: str,
+) -> None:
+    """A private A answer is refused by policy even though AAAA errored (not a DNS error)."""
+    zone = {("inside.test.", "A"): ["10.0.0.5"]}
+    rcodes = {("inside.test.", "AAAA"): rcode}
+    with dns_server(zone, rcodes=rcodes) as server, pytest.raises(PolicyError) as caught:
+        await resolve(server, "inside.test")
+    assert "10.0.0.5" in caught.value.reason
+
+
+async def test_both_lookups_erroring_fails_closed() -> None:
+    """No answer from either family is still a LookupFailed, with the most telling reason."""
+    with (
+        dns_server(
+            {}, rcodes={("gone.test.", "A"): "REFUSED", ("gone.test.", "AAAA"): "SERVFAIL"}
+        ) as server,
+        pytest.raises(LookupFailed) as caught,
+    ):
+        await resolve(server, "gone.test")
     assert caught.value.reason == "failure"
+
+
+async def test_unreachable_dns_server_fails_at_once() -> None:
+    """A DNS server port with nothing behind it is 'unreachable', not a 5 s timeout.
+
+    The lifetime is 5 s; the lookup raises long before only because the refusal is heard
+    (it would otherwise be ``timeout``).
+    """
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    resolver = make_resolver([("127.0.0.1", port)], lifetime=5.0)
+    with pytest.raises(LookupFailed) as caught:
+        await resolve_target("any.test", resolver=resolver, policy=EgressPolicy(), lifetime=5.0)
+    assert caught.value.reason == "unreachable"
 
 
 @pytest.mark.parametrize(

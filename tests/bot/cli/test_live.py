@@ -1,0 +1,118 @@
+"""``smtpcheck probe`` on a terminal (a pseudo-terminal here): stage lines appear as each
+stage finishes, with a spinner for the running one; pipes keep the one-piece report."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.smtp_server import Script, fault_server
+
+REPO = Path(__file__).resolve().parents[3]
+SPINNER = re.compile(rb"\r\x1b\[K  \S+ +\d+\.\d s")
+STALLED_AUTH = Script(
+    ehlo=b"250-fault.test\r\n250 AUTH PLAIN LOGIN\r\n", answer_auth=False
+)  # greets and answers EHLO at once, then never answers AUTH
+
+
+def _env(port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTPCHECK_", "LOG_"))}
+    env.update(
+        PYTHONPATH=str(REPO),
+        SMTPCHECK_ALLOW_NETWORKS="127.0.0.0/8",
+        SMTPCHECK_ALLOWED_PORTS=str(port),
+        TERM="xterm",
+        PYTHONIOENCODING="utf-8",
+    )
+    return env
+
+
+class Terminal:
+    """The master side of a pty the CLI runs in; reads without blocking the event loop."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [sys.executable, "-m", "bot.cli", *args],
+            stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO, close_fds=True,
+        )  # fmt: skip
+        os.close(slave)
+        self.seen = b""
+
+    async def read_until(self, marker: bytes | re.Pattern[bytes], within: float = 20.0) -> bytes:
+        loop = asyncio.get_running_loop()
+
+        def found() -> bool:
+            if isinstance(marker, bytes):
+                return marker in self.seen
+            return marker.search(self.seen) is not None
+
+        async with asyncio.timeout(within):
+            while not found():
+                chunk = await loop.run_in_executor(None, self._read)
+                if not chunk:
+                    raise AssertionError(f"terminal closed before {marker!r}: {self.seen!r}")
+                self.seen += chunk
+        return self.seen
+
+    def _read(self) -> bytes:
+        try:
+            return os.read(self.master, 4096)
+        except OSError:  # EIO once the child has exited and the slave is closed
+            return b""
+
+    def write(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    async def finish(self) -> int:
+        loop = asyncio.get_running_loop()
+        while chunk := await loop.run_in_executor(None, self._read):
+            self.seen += chunk
+        code = await loop.run_in_executor(None, self.process.wait, 20)
+        os.close(self.master)
+        return code
+
+
+async def test_stage_lines_appear_while_the_probe_still_runs() -> None:
+    """On a tty each finished stage is printed at once; the stalled AUTH shows a spinner
+    with elapsed seconds, and the verdict only comes at the end."""
+    async with fault_server(STALLED_AUTH) as server:
+        args = ["probe", "127.0.0.1", "--port", str(server.port), "--security", "none",
+                "--user", "alice", "--timeout", "3"]  # fmt: skip
+        terminal = Terminal(args, _env(server.port))
+        try:
+            await terminal.read_until(b"Password for alice")
+            terminal.write(b"not-a-real-password\n")
+            seen = await terminal.read_until(b" tls ")
+            assert b"resolve" in seen and b"connect" in seen and b"banner" in seen
+            assert b"Verdict" not in seen  # AUTH is still unanswered: the probe runs on
+            # the spinner: redrawn in place, with the seconds the running stage has taken
+            await terminal.read_until(SPINNER)
+        finally:
+            code = await terminal.finish()
+    text = terminal.seen.decode("utf-8", errors="replace")
+    assert code == 3
+    assert "Verdict: TIMEOUT" in text
+    assert text.index(" tls ") < text.index("Verdict")
+    assert "not-a-real-password" not in text
+
+
+async def test_piped_output_is_the_report_in_one_piece() -> None:
+    """Not a tty: no spinner, no escape codes; the same report as before."""
+    async with fault_server(Script(ehlo=b"250-fault.test\r\n250 AUTH PLAIN\r\n")) as server:
+        args = ["probe", "127.0.0.1", "--port", str(server.port), "--security", "none"]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *args, env=_env(server.port), cwd=REPO,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+    assert process.returncode == 0
+    assert b"\x1b" not in out and b"\r" not in out
+    text = out.decode()
+    assert text.startswith("smtpcheck probe 127.0.0.1 port")
+    assert "Verdict: REACHABLE" in text
