@@ -1,6 +1,6 @@
 """Knowledge search and explain benchmark: the project's own sets and the real-world corpus.
 
-Runs our search and, in the same process, a plain BM25 baseline (rank_bm25 over
+Runs our search and, in the same process, a plain BM25 baseline (knowledge.bm25 over
 each article's concatenated text, lower-cased whitespace tokens, no synonyms,
 typo correction, field weights or explain) so the gain is measured, not claimed.
 

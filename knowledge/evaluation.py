@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Final
 
 import yaml
-from rank_bm25 import BM25Okapi
 
 from bot.errors import KnowledgeError
+from knowledge.bm25 import PlainBM25
 from knowledge.explain import explain_reply, explain_text
 from knowledge.model import KnowledgeBase
 
@@ -231,14 +231,15 @@ def score_explain(kb: KnowledgeBase, replies: Sequence[LabelledReply]) -> float:
 
 
 def plain_bm25(kb: KnowledgeBase) -> Ranker:
-    """The baseline: rank_bm25 over each article's concatenated text, lower-cased word
-    tokens, no synonyms, typo correction, field weights or explain."""
+    """The baseline: plain BM25 (``knowledge.bm25``, rank_bm25's ``BM25Okapi`` formula)
+    over each article's concatenated text, lower-cased word tokens, no synonyms, typo
+    correction, field weights or explain."""
     ids = list(kb.articles)
     corpus = [
         _WORD.findall(" ".join([a.title, a.summary, *a.steps, *a.questions, *a.tags]).lower())
         for a in kb.articles.values()
     ]
-    bm25 = BM25Okapi(corpus)
+    bm25 = PlainBM25(corpus)
 
     def rank(question: str) -> list[str]:
         scores = bm25.get_scores(_WORD.findall(question.lower()))
