@@ -36,7 +36,8 @@ def thread_key(url: str) -> str:
 
 
 def _hash(source: str) -> int:
-    return int(hashlib.sha1(source.encode()).hexdigest(), 16) % 100
+    # the corpus split rule (eval/real/README.md), not a security use
+    return int(hashlib.sha1(source.encode()).hexdigest(), 16) % 100  # noqa: S324
 
 
 def _sources(path: Path) -> list[str]:
