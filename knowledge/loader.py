@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Final, cast
 
 from bot.errors import KnowledgeError
+from knowledge.asked import with_asked
 from knowledge.directory import build_directory
 from knowledge.entries import ENHANCED, HOST, URL, Entry, T, read_yaml
 from knowledge.faq import load_faq
@@ -328,7 +329,7 @@ def load_knowledge(root: Path | None = None, *, index: bool = True) -> Knowledge
     the first question pays no warm-up cost.
     """
     root = DEFAULT_ROOT if root is None else Path(root)
-    articles = _load_articles(root)
+    articles = with_asked(root, _load_articles(root))
     clients = _parse_list(root, "clients.yaml", _parse_client, CLIENT_FIELDS)
     providers = _parse_list(root, "providers.yaml", _parse_provider, PROVIDER_FIELDS)
     replies = _parse_list(root, "replies.yaml", _parse_reply, REPLY_FIELDS)

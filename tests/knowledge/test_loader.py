@@ -463,3 +463,75 @@ def test_bad_faq_entries_are_refused_with_their_reason(
     with pytest.raises(KnowledgeError) as raised:
         load_knowledge(root)
     assert raised.value.source == "faq.yaml" and reason in str(raised.value)
+
+
+# -- asked.yaml --------------------------------------------------------------------------
+
+_ASKED_OK = "{article: app-passwords, question: 'gmail wont take my pasword', source: 'https://example.org/t/1'}"
+
+
+def test_asked_questions_are_appended_to_their_article(data_root: Path) -> None:
+    """Each asked.yaml question joins its article's questions, after the written ones."""
+    before = load_knowledge(data_root, index=False).articles["app-passwords"].questions
+    (data_root / "asked.yaml").write_text(f"- {_ASKED_OK}\n")
+    after = load_knowledge(data_root, index=False).articles
+    assert after["app-passwords"].questions == (*before, "gmail wont take my pasword")
+    assert (
+        after["reset-password"] == load_knowledge(data_root, index=False).articles["reset-password"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("entries", "entry", "reason"),
+    [
+        (
+            ["{article: no-such, question: 'why?', source: 'https://example.org/t/2'}"],
+            "#0",
+            "article id 'no-such' does not exist",
+        ),
+        (
+            ["{article: app-passwords, question: '  ', source: 'https://example.org/t/2'}"],
+            "#0",
+            "'question' is empty",
+        ),
+        (
+            [_ASKED_OK, _ASKED_OK.replace("pasword", "PASWORD ")],
+            "#1",
+            "duplicate question (also in #0)",
+        ),
+        (
+            [
+                "{article: app-passwords, question: 'How do I create an APP password',"
+                " source: 'https://example.org/t/3'}"
+            ],
+            "#0",
+            "duplicate question (also in articles/app-passwords)",
+        ),
+        (["{article: app-passwords, question: 'why?'}"], "#0", "missing field 'source'"),
+        (
+            ["{article: app-passwords, question: 'why?', source: 'forum thread'}"],
+            "#0",
+            "is not an http(s) URL",
+        ),
+        (
+            ["{article: app-passwords, question: 'why?', source: 'https://a.b/c', ok: 1}"],
+            "#0",
+            "unknown field(s): ok",
+        ),
+    ],
+)
+def test_bad_asked_entries_are_refused_with_their_reason(
+    data_root: Path, entries: list[str], entry: str, reason: str
+) -> None:
+    """Unknown article, empty text, duplicate, missing or bad source: one clear error each,
+    naming asked.yaml and the entry."""
+    (data_root / "asked.yaml").write_text("".join(f"- {line}\n" for line in entries))
+    error = _error(data_root)
+    assert (error.source, error.entry) == ("asked.yaml", entry)
+    assert reason in error.reason
+
+
+def test_asked_file_must_be_a_list(data_root: Path) -> None:
+    (data_root / "asked.yaml").write_text("app-passwords: why?\n")
+    error = _error(data_root)
+    assert (error.source, error.reason) == ("asked.yaml", "must be a list of entries")
