@@ -34,7 +34,7 @@ import dns.asyncresolver
 import idna
 
 from bot.errors import FetchFailed, InputError, LookupFailed
-from bot.resolver import NO_ANSWER, NXDOMAIN, failure_detail, lookup
+from bot.resolver import DNS_LIFETIME, NO_ANSWER, NXDOMAIN, failure_detail, lookup
 from knowledge.autoconfig import (
     AutoconfigAnswer,
     BadDocument,
@@ -77,7 +77,7 @@ __all__ = [
 MAX_INPUT: Final = 320
 _LABEL: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _LOCAL_FORBIDDEN: Final = re.compile(r"[\s\x00-\x1f\x7f<>()\[\],;:\\\"]")
-DNS_DEADLINE: Final = 1.0  # seconds: a resolver that has not answered by then is not coming
+DNS_DEADLINE: Final = DNS_LIFETIME  # a query and one retry: a silent server is not coming
 SRV_SERVICES: Final[tuple[tuple[str, SecurityName], ...]] = (
     ("_submissions._tcp", "tls"),  # RFC 8314 prefers implicit TLS
     ("_submission._tcp", "starttls"),
@@ -326,6 +326,7 @@ _PROBLEM_ORDER: Final = (
     Problem.UNREACHABLE,
     Problem.FAILURE,
     Problem.TIMEOUT,
+    Problem.DEADLINE,
 )
 
 
@@ -402,7 +403,11 @@ async def discover_settings(
     normal = (NXDOMAIN, NO_ANSWER)
     problem = _problem(r for r in failures.values() if r not in normal)
     if problem is None and timed_out:
-        problem = Problem.TIMEOUT
+        # Every DNS lookup that finished answered; what ran out was the overall deadline
+        # (the autoconfig fetch, or DNS still pending when the deadline is shorter).
+        answered = {*srv_results, *failures}
+        pending_dns = not mx_done.is_set() or any(s not in answered for s, _ in SRV_SERVICES)
+        problem = Problem.TIMEOUT if pending_dns else Problem.DEADLINE
     if problem is None and missing:
         problem = Problem.NXDOMAIN
     srv = [c for service, _ in SRV_SERVICES for c in srv_results.get(service, [])]

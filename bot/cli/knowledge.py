@@ -255,7 +255,7 @@ async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
     kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
-    resolver = make_resolver(settings.dns_servers, lifetime=DISCOVER_DEADLINE)
+    resolver = make_resolver(settings.dns_servers)
     fetcher = LazyFetcher(settings, resolver)
     try:
         found = await discover_settings(
