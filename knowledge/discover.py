@@ -28,13 +28,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import dns.asyncresolver
 import idna
 
 from bot.errors import FetchFailed, InputError, LookupFailed
-from bot.resolver import DNS_LIFETIME, NO_ANSWER, NXDOMAIN, failure_detail, lookup
 from knowledge.autoconfig import (
     AutoconfigAnswer,
     BadDocument,
@@ -61,11 +59,15 @@ from knowledge.model import (
     SecurityName,
 )
 
+if TYPE_CHECKING:  # dnspython loads only when DNS is asked: a directory hit never needs it
+    import dns.asyncresolver
+
 __all__ = [
     "MxRecord",
     "SrvRecord",
     "base_domains",
     "discover_settings",
+    "known_discovery",
     "parse_srv",
     "parse_target",
     "provider_for_domain",
@@ -77,7 +79,6 @@ __all__ = [
 MAX_INPUT: Final = 320
 _LABEL: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _LOCAL_FORBIDDEN: Final = re.compile(r"[\s\x00-\x1f\x7f<>()\[\],;:\\\"]")
-DNS_DEADLINE: Final = DNS_LIFETIME  # a query and one retry: a silent server is not coming
 SRV_SERVICES: Final[tuple[tuple[str, SecurityName], ...]] = (
     ("_submissions._tcp", "tls"),  # RFC 8314 prefers implicit TLS
     ("_submission._tcp", "starttls"),
@@ -292,12 +293,16 @@ def describe(
 async def _srv(
     resolver: dns.asyncresolver.Resolver, name: str, security: SecurityName, lifetime: float
 ) -> list[Candidate]:
+    from bot.resolver import lookup
+
     answer = await lookup(resolver, name, "SRV", lifetime=lifetime)
     records = [SrvRecord(r.priority, r.weight, r.port, r.target.to_text()) for r in answer]
     return parse_srv(records, security)
 
 
 async def _mx(resolver: dns.asyncresolver.Resolver, name: str, lifetime: float) -> list[MxRecord]:
+    from bot.resolver import lookup
+
     answer = await lookup(resolver, name, "MX", lifetime=lifetime)
     return [MxRecord(r.preference, r.exchange.to_text().rstrip(".").lower()) for r in answer]
 
@@ -338,6 +343,21 @@ def _problem(reasons: Iterable[str]) -> Problem | None:
     return next((p for p in _PROBLEM_ORDER if p in seen), None)
 
 
+def known_discovery(kb: KnowledgeBase, email_or_domain: str) -> Discovery | None:
+    """The answer from the provider directory alone (curated table, then ISPDB), or None.
+
+    Pure and immediate: no DNS, no HTTP, nothing loaded for them. Raises ``InputError``
+    like ``parse_target``.
+    """
+    _, domain = parse_target(email_or_domain)
+    known = provider_for_domain(kb, domain)
+    if known is None:
+        return None
+    source: CandidateSource = "ispdb" if known.source == "ispdb" else "provider"
+    candidates = _unique(provider_candidates(known, source, domain))
+    return describe(kb, domain, provider=known, candidates=candidates)
+
+
 async def discover_settings(
     kb: KnowledgeBase,
     email_or_domain: str,
@@ -345,20 +365,22 @@ async def discover_settings(
     resolver: dns.asyncresolver.Resolver,
     fetcher: Fetcher | None = None,
     deadline: float = 5.0,
-    dns_deadline: float = DNS_DEADLINE,
+    dns_deadline: float | None = None,
 ) -> Discovery:
     """Provider and ranked submission candidates for an address or domain.
 
-    Raises ``InputError(field="email")`` for bad input; never raises for DNS or HTTP
-    trouble: a failed lookup contributes nothing and makes the answer incomplete.
+    ``dns_deadline`` bounds each DNS lookup (default ``bot.resolver.DNS_LIFETIME``: a
+    query and one retry). Raises ``InputError(field="email")`` for bad input; never raises
+    for DNS or HTTP trouble: a failed lookup contributes nothing and makes the answer
+    incomplete.
     """
+    found = known_discovery(kb, email_or_domain)
+    if found is not None:
+        return found
+    from bot.resolver import DNS_LIFETIME, NO_ANSWER, NXDOMAIN, failure_detail
+
     _, domain = parse_target(email_or_domain)
-    known = provider_for_domain(kb, domain)
-    if known is not None:
-        source: CandidateSource = "ispdb" if known.source == "ispdb" else "provider"
-        candidates = _unique(provider_candidates(known, source, domain))
-        return describe(kb, domain, provider=known, candidates=candidates)
-    dns_deadline = min(dns_deadline, deadline)
+    dns_deadline = min(DNS_LIFETIME if dns_deadline is None else dns_deadline, deadline)
     srv_results: dict[str, list[Candidate]] = {}
     mx_result: list[MxRecord] = []
     failures: dict[str, str] = {}
