@@ -12,7 +12,7 @@ import pytest
 from bot.errors import FetchFailed
 from bot.resolver import DNS_LIFETIME, make_resolver
 from knowledge import Candidate, KnowledgeBase, discover_settings
-from knowledge.discover import MxRecord, rank_candidates
+from knowledge.discover import MxRecord, known_discovery, rank_candidates
 from knowledge.model import Problem
 from tests.support.dns_server import DnsServer, dns_server
 
@@ -243,3 +243,11 @@ def test_ranking_puts_encrypted_before_plaintext(kb: KnowledgeBase) -> None:
         ("smtp.x.test", 587, "starttls", "guess"),
         ("old.x.test", 25, "none", "autoconfig"),
     ]
+
+
+def test_known_discovery_is_the_directory_alone(kb: KnowledgeBase) -> None:
+    """The pure directory answer: ISPDB or table hit, None for a domain only DNS could place."""
+    found = known_discovery(kb, "Bob@Example-ISP.example")
+    assert found is not None and found.complete and found.provider is not None
+    assert [c.source for c in found.candidates] == ["ispdb", "ispdb", "ispdb"]
+    assert known_discovery(kb, "unknown.test") is None
