@@ -12,7 +12,11 @@ apart (they can never match: smtpcheck does not suggest plaintext first).
 Speed: whole-process wall time of ``python -m bot.cli discover DOMAIN --json`` with
 ``SMTPCHECK_DNS_SERVERS`` pointing at a local DNS server that answers REFUSED, for a
 mix of ISPDB, curated and unknown domains; and, for comparison in the same run, a
-bare interpreter start and a few lookups against a resolver that never answers.
+bare interpreter start and a few lookups against a resolver that never answers
+(drops every packet). Beside them, the same lookups in-process with the knowledge
+already loaded (``refused_lookup``: all targets; ``refused_lookup_dns_only``: the
+unknown domain, the only one that asks DNS; ``silent_lookup``): what DNS costs,
+apart from start-up.
 The last line is JSON.
 
     python bench/discover.py [--runs N]
@@ -199,9 +203,44 @@ def timed(args: list[str], env: dict[str, str]) -> float:
 
 def figures(values: list[float]) -> dict[str, float]:
     return {
-        "median_s": round(statistics.median(values), 3),
-        "p95_s": round(_quantile(values, 0.95), 3),
-        "p99_s": round(_quantile(values, 0.99), 3),
+        "median_s": round(statistics.median(values), 5),
+        "p95_s": round(_quantile(values, 0.95), 5),
+        "p99_s": round(_quantile(values, 0.99), 5),
+    }
+
+
+TARGETS = ["t-online.de", "alice@gmail.com", "bob@unknown-company.example", "free.fr"]
+
+
+async def in_process(
+    kb: KnowledgeBase, runs: int, dns_addr: tuple[str, int], dead_addr: tuple[str, int]
+) -> dict[str, Any]:
+    """The lookup alone, knowledge already loaded: DNS's share of a whole-process run.
+
+    Same targets as the processes (ISPDB, curated, unknown, ISPDB), DNS refusing; and the
+    unknown domain against a resolver that drops every packet.
+    """
+    refusing = make_resolver([dns_addr])
+    times: list[float] = []
+    misses: list[float] = []
+    for i in range(runs):
+        target = TARGETS[i % len(TARGETS)]
+        started = time.perf_counter()
+        await discover_settings(kb, target, resolver=refusing)
+        elapsed = time.perf_counter() - started
+        times.append(elapsed)
+        if "unknown" in target:
+            misses.append(elapsed)
+    silent = make_resolver([dead_addr])
+    dropped = []
+    for _ in range(3):
+        started = time.perf_counter()
+        await discover_settings(kb, "unknown-company.example", resolver=silent)
+        dropped.append(time.perf_counter() - started)
+    return {
+        "refused_lookup": figures(times),
+        "refused_lookup_dns_only": figures(misses),
+        "silent_lookup": figures(dropped),
     }
 
 
@@ -209,7 +248,7 @@ def speed(runs: int, dns_address: str, dead_address: str, tree: Path = ROOT) -> 
     CPU.clear()
     env = {**os.environ, "PYTHONPATH": str(tree), "SMTPCHECK_DNS_SERVERS": dns_address}
     env.pop("LOG_LEVEL", None)
-    targets = ["t-online.de", "alice@gmail.com", "bob@unknown-company.example", "free.fr"]
+    targets = TARGETS
     command = [sys.executable, "-m", "bot.cli", "discover"]
     refused = [timed([*command, targets[i % len(targets)], "--json"], env) for i in range(runs)]
     refused_cpu = list(CPU)
@@ -253,6 +292,9 @@ def main() -> int:
             }
         dead_address = "{}:{}".format(*dead.getsockname())
         result["speed"] = speed(args.runs, refusing.address, dead_address)
+        result["speed"].update(
+            asyncio.run(in_process(shipped, args.runs, addr, dead.getsockname()))
+        )
         if args.baseline_tree is not None:
             base = speed(args.runs, refusing.address, dead_address, args.baseline_tree)
             result["speed"].update({f"baseline {k}": v for k, v in base.items()})
@@ -265,9 +307,10 @@ def main() -> int:
             )
     print("after, all: misses (first 12):", ", ".join(result["after"]["all"]["misses"]) or "-")
     for name, f in result["speed"].items():
+        where = "in-process" if "lookup" in name else "process"
         print(
-            f"{name:22}: median {f['median_s']:.3f} s  p95 {f['p95_s']:.3f} s  "
-            f"p99 {f['p99_s']:.3f} s"
+            f"{name:23} ({where:10}): median {f['median_s'] * 1000:7.1f} ms  "
+            f"p95 {f['p95_s'] * 1000:7.1f} ms  p99 {f['p99_s'] * 1000:7.1f} ms"
         )
     summary = {
         "coverage_all": result["after"]["all"]["share"],
@@ -279,6 +322,9 @@ def main() -> int:
         "refused_cpu_p95_s": result["speed"]["refused_cpu"]["p95_s"],
         "interpreter_median_s": result["speed"]["interpreter_start"]["median_s"],
         "unreachable_median_s": result["speed"]["unreachable_resolver"]["median_s"],
+        "refused_lookup_median_s": result["speed"]["refused_lookup"]["median_s"],
+        "refused_lookup_p95_s": result["speed"]["refused_lookup"]["p95_s"],
+        "silent_lookup_median_s": result["speed"]["silent_lookup"]["median_s"],
         "baseline_refused_median_s": result["speed"].get("baseline refused", {}).get("median_s"),
         "baseline_unreachable_median_s": result["speed"]
         .get("baseline unreachable_resolver", {})

@@ -35,11 +35,11 @@ from yarl import URL
 from bot.errors import FetchFailed, LookupFailed, PolicyError
 from bot.probe.egress import EgressPolicy, resolve_target
 from bot.probe.request import IPAddress
+from bot.resolver import DNS_LIFETIME  # per name, as for discovery's own lookups
 
 MAX_BYTES: Final = 64 * 1024
 DEADLINE: Final = 3.0  # seconds for the whole fetch, redirects included
 MAX_REDIRECTS: Final = 2
-DNS_LIFETIME: Final = 1.0  # seconds per name, as for discovery's own lookups
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 
 

@@ -3,10 +3,20 @@ where dnspython's exceptions become ours.
 
 No search-domain expansion (a typed single label must never become an internal
 name), no fallback resolver: a failure is reported, never papered over.
+
+Timing, for every lookup (probe, discovery, autoconfig fetch): each query waits at
+most ``QUERY_TIMEOUT`` for its answer, and a lookup ends after ``DNS_LIFETIME``,
+which leaves room for exactly one retry of a lost datagram. A server that drops
+every packet costs about a second, not dnspython's default 5 s; one that answers
+slowly (under ``QUERY_TIMEOUT``) or loses one packet still works. An answer that
+is an error (REFUSED, SERVFAIL) ends the lookup at once: dnspython takes that
+server out of the round (``retry_servfail`` stays off), and only a truncated UDP
+answer would ever be retried over TCP.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
@@ -27,7 +37,7 @@ class LookupProblem(StrEnum):
 
     NXDOMAIN = "nxdomain"  # the name does not exist
     NO_ANSWER = "no_answer"  # the name exists, without records of the type asked for
-    TIMEOUT = "timeout"  # no answer within the lifetime
+    TIMEOUT = "timeout"  # the DNS server did not answer (no reply within the lifetime)
     UNREACHABLE = "unreachable"  # the DNS server refused the datagram (nothing listening)
     FAILURE = "failure"  # SERVFAIL, REFUSED, a malformed answer...
 
@@ -54,11 +64,18 @@ class _ConnectedUdp(dns._asyncio_backend.Backend):
 
 _BACKEND: Final = _ConnectedUdp()
 
+QUERY_TIMEOUT: Final = 0.8  # seconds one query waits for its answer
+DNS_LIFETIME: Final = 1.2  # seconds one lookup may take: a first query and one retry
+
 
 def make_resolver(
-    dns_servers: Sequence[tuple[str, int]] = (), *, lifetime: float = 5.0
+    dns_servers: Sequence[tuple[str, int]] = (), *, lifetime: float = DNS_LIFETIME
 ) -> dns.asyncresolver.Resolver:
-    """A resolver for ``SMTPCHECK_DNS_SERVERS`` (``(ip, port)`` pairs), else the system's."""
+    """A resolver for ``SMTPCHECK_DNS_SERVERS`` (``(ip, port)`` pairs), else the system's.
+
+    Queries time out after ``QUERY_TIMEOUT`` (whatever ``resolv.conf`` says), lookups
+    after ``lifetime`` unless a call gives its own.
+    """
     if dns_servers:
         resolver = dns.asyncresolver.Resolver(configure=False)
         resolver.nameservers = [
@@ -69,7 +86,8 @@ def make_resolver(
     resolver.search = []
     resolver.use_search_by_default = False
     resolver.lifetime = lifetime
-    resolver.timeout = min(resolver.timeout, lifetime)
+    resolver.timeout = min(QUERY_TIMEOUT, lifetime)
+    resolver.retry_servfail = False  # SERVFAIL, like REFUSED, ends the lookup at that server
     return resolver
 
 
@@ -85,14 +103,20 @@ async def lookup(
     ``LookupFailed.reason`` is a ``LookupProblem``.
     """
     qname = dns.name.from_text(name if name.endswith(".") else name + ".")
+    limit = resolver.lifetime if lifetime is None else lifetime
     try:
-        return await resolver.resolve(
-            qname,
-            dns.rdatatype.from_text(rdtype),
-            search=False,
-            lifetime=lifetime,
-            backend=_BACKEND,
-        )
+        # dnspython checks its lifetime only before each query, after sleeping a retry
+        # backoff: a silent server would cost up to 0.2 s more. The lifetime is held here.
+        async with asyncio.timeout(limit):
+            return await resolver.resolve(
+                qname,
+                dns.rdatatype.from_text(rdtype),
+                search=False,
+                lifetime=limit,
+                backend=_BACKEND,
+            )
+    except TimeoutError:
+        raise LookupFailed(name=name, reason=TIMEOUT) from None
     except dns.resolver.NXDOMAIN:
         raise LookupFailed(name=name, reason=NXDOMAIN) from None
     except dns.resolver.NoAnswer:

@@ -24,17 +24,11 @@ incomplete and says why.
 from __future__ import annotations
 
 import asyncio
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import dns.asyncresolver
-import idna
-
-from bot.errors import FetchFailed, InputError, LookupFailed
-from bot.resolver import NO_ANSWER, NXDOMAIN, failure_detail, lookup
+from bot.errors import FetchFailed, LookupFailed
 from knowledge.autoconfig import (
     AutoconfigAnswer,
     BadDocument,
@@ -60,12 +54,18 @@ from knowledge.model import (
     Provider,
     SecurityName,
 )
+from knowledge.targets import MAX_INPUT, parse_target
+
+if TYPE_CHECKING:  # dnspython loads only when DNS is asked: a directory hit never needs it
+    import dns.asyncresolver
 
 __all__ = [
+    "MAX_INPUT",
     "MxRecord",
     "SrvRecord",
     "base_domains",
     "discover_settings",
+    "known_discovery",
     "parse_srv",
     "parse_target",
     "provider_for_domain",
@@ -74,10 +74,6 @@ __all__ = [
     "rank_candidates",
 ]
 
-MAX_INPUT: Final = 320
-_LABEL: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_LOCAL_FORBIDDEN: Final = re.compile(r"[\s\x00-\x1f\x7f<>()\[\],;:\\\"]")
-DNS_DEADLINE: Final = 1.0  # seconds: a resolver that has not answered by then is not coming
 SRV_SERVICES: Final[tuple[tuple[str, SecurityName], ...]] = (
     ("_submissions._tcp", "tls"),  # RFC 8314 prefers implicit TLS
     ("_submission._tcp", "starttls"),
@@ -96,52 +92,6 @@ class SrvRecord:
 class MxRecord:
     preference: int
     host: str
-
-
-def parse_target(value: str) -> tuple[str, str]:
-    """``(local part or "", domain)`` from an email address or a bare domain.
-
-    The domain comes back lower-case ASCII (IDN as punycode, UTS-46).
-    Raises ``InputError(field="email")`` for anything else.
-    """
-    if not isinstance(value, str):
-        raise InputError(field="email", reason="must be text, like alice@example.com")
-    text = unicodedata.normalize("NFC", value).strip()
-    if not text:
-        raise InputError(field="email", reason="is empty; give an address like alice@example.com")
-    if len(text) > MAX_INPUT:
-        raise InputError(field="email", reason=f"is longer than {MAX_INPUT} characters")
-    if any(ch in text for ch in "\r\n\x00"):
-        raise InputError(field="email", reason="contains a line break or NUL character")
-    if "://" in text or "/" in text:
-        raise InputError(field="email", reason="looks like a URL; give an address or a domain")
-    local, at, domain = text.rpartition("@")
-    if at and (not local or _LOCAL_FORBIDDEN.search(local) or len(local) > 64):
-        raise InputError(field="email", reason="the part before '@' is not a valid mailbox")
-    return local, _domain(domain)
-
-
-def _domain(domain: str) -> str:
-    domain = domain.removesuffix(".")
-    if not domain or any(ch.isspace() for ch in domain):
-        raise InputError(field="email", reason="has no valid domain after '@'")
-    try:
-        if domain.isascii() and "--" not in domain:
-            # Plain ASCII without punycode or double hyphens: UTS-46 would only lower-case
-            # it, and its mapping table costs a one-shot CLI process ~40 ms to load.
-            ascii_domain = domain.lower()
-        else:
-            ascii_domain = idna.encode(domain, uts46=True).decode("ascii").lower()
-    except (idna.IDNAError, UnicodeError):
-        raise InputError(field="email", reason=f"{domain!r} is not a valid domain name") from None
-    labels = ascii_domain.split(".")
-    if len(ascii_domain) > 253 or len(labels) < 2:
-        raise InputError(
-            field="email", reason=f"{domain!r} is not a full domain name, like example.com"
-        )
-    if not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
-        raise InputError(field="email", reason=f"{domain!r} is not a valid domain name")
-    return ascii_domain
 
 
 def parse_srv(records: Iterable[SrvRecord], security: SecurityName) -> list[Candidate]:
@@ -292,12 +242,16 @@ def describe(
 async def _srv(
     resolver: dns.asyncresolver.Resolver, name: str, security: SecurityName, lifetime: float
 ) -> list[Candidate]:
+    from bot.resolver import lookup
+
     answer = await lookup(resolver, name, "SRV", lifetime=lifetime)
     records = [SrvRecord(r.priority, r.weight, r.port, r.target.to_text()) for r in answer]
     return parse_srv(records, security)
 
 
 async def _mx(resolver: dns.asyncresolver.Resolver, name: str, lifetime: float) -> list[MxRecord]:
+    from bot.resolver import lookup
+
     answer = await lookup(resolver, name, "MX", lifetime=lifetime)
     return [MxRecord(r.preference, r.exchange.to_text().rstrip(".").lower()) for r in answer]
 
@@ -326,6 +280,7 @@ _PROBLEM_ORDER: Final = (
     Problem.UNREACHABLE,
     Problem.FAILURE,
     Problem.TIMEOUT,
+    Problem.DEADLINE,
 )
 
 
@@ -337,6 +292,21 @@ def _problem(reasons: Iterable[str]) -> Problem | None:
     return next((p for p in _PROBLEM_ORDER if p in seen), None)
 
 
+def known_discovery(kb: KnowledgeBase, email_or_domain: str) -> Discovery | None:
+    """The answer from the provider directory alone (curated table, then ISPDB), or None.
+
+    Pure and immediate: no DNS, no HTTP, nothing loaded for them. Raises ``InputError``
+    like ``parse_target``.
+    """
+    _, domain = parse_target(email_or_domain)
+    known = provider_for_domain(kb, domain)
+    if known is None:
+        return None
+    source: CandidateSource = "ispdb" if known.source == "ispdb" else "provider"
+    candidates = _unique(provider_candidates(known, source, domain))
+    return describe(kb, domain, provider=known, candidates=candidates)
+
+
 async def discover_settings(
     kb: KnowledgeBase,
     email_or_domain: str,
@@ -344,20 +314,22 @@ async def discover_settings(
     resolver: dns.asyncresolver.Resolver,
     fetcher: Fetcher | None = None,
     deadline: float = 5.0,
-    dns_deadline: float = DNS_DEADLINE,
+    dns_deadline: float | None = None,
 ) -> Discovery:
     """Provider and ranked submission candidates for an address or domain.
 
-    Raises ``InputError(field="email")`` for bad input; never raises for DNS or HTTP
-    trouble: a failed lookup contributes nothing and makes the answer incomplete.
+    ``dns_deadline`` bounds each DNS lookup (default ``bot.resolver.DNS_LIFETIME``: a
+    query and one retry). Raises ``InputError(field="email")`` for bad input; never raises
+    for DNS or HTTP trouble: a failed lookup contributes nothing and makes the answer
+    incomplete.
     """
+    found = known_discovery(kb, email_or_domain)
+    if found is not None:
+        return found
+    from bot.resolver import DNS_LIFETIME, NO_ANSWER, NXDOMAIN, failure_detail
+
     _, domain = parse_target(email_or_domain)
-    known = provider_for_domain(kb, domain)
-    if known is not None:
-        source: CandidateSource = "ispdb" if known.source == "ispdb" else "provider"
-        candidates = _unique(provider_candidates(known, source, domain))
-        return describe(kb, domain, provider=known, candidates=candidates)
-    dns_deadline = min(dns_deadline, deadline)
+    dns_deadline = min(DNS_LIFETIME if dns_deadline is None else dns_deadline, deadline)
     srv_results: dict[str, list[Candidate]] = {}
     mx_result: list[MxRecord] = []
     failures: dict[str, str] = {}
@@ -402,7 +374,11 @@ async def discover_settings(
     normal = (NXDOMAIN, NO_ANSWER)
     problem = _problem(r for r in failures.values() if r not in normal)
     if problem is None and timed_out:
-        problem = Problem.TIMEOUT
+        # Every DNS lookup that finished answered; what ran out was the overall deadline
+        # (the autoconfig fetch, or DNS still pending when the deadline is shorter).
+        answered = {*srv_results, *failures}
+        pending_dns = not mx_done.is_set() or any(s not in answered for s, _ in SRV_SERVICES)
+        problem = Problem.TIMEOUT if pending_dns else Problem.DEADLINE
     if problem is None and missing:
         problem = Problem.NXDOMAIN
     srv = [c for service, _ in SRV_SERVICES for c in srv_results.get(service, [])]

@@ -327,9 +327,10 @@ class Problem(StrEnum):
     NXDOMAIN = "nxdomain"  # the domain does not exist (complete, but nothing to find)
     REFUSED = "refused"  # the DNS server refused to answer
     SERVFAIL = "servfail"  # the DNS server failed (SERVFAIL)
-    TIMEOUT = "timeout"  # no answer in time (an unreachable or slow resolver)
+    TIMEOUT = "timeout"  # the DNS server did not answer (packets dropped, or far too slow)
     UNREACHABLE = "unreachable"  # the DNS server could not be reached at all
     FAILURE = "failure"  # any other DNS failure
+    DEADLINE = "deadline"  # DNS answered, but the lookups as a whole (autoconfig) ran out of time
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -249,18 +249,25 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.resolver import make_resolver
-    from knowledge.discover import discover_settings
+    from knowledge.discover import discover_settings, known_discovery
 
     kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
-    resolver = make_resolver(settings.dns_servers, lifetime=DISCOVER_DEADLINE)
-    fetcher = LazyFetcher(settings, resolver)
     try:
-        found = await discover_settings(
-            kb, args.target, resolver=resolver, fetcher=fetcher, deadline=DISCOVER_DEADLINE
-        )
+        # A provider-directory hit answers before dnspython is even imported.
+        found = known_discovery(kb, args.target)
+        if found is None:
+            from bot.resolver import make_resolver
+
+            resolver = make_resolver(settings.dns_servers)
+            found = await discover_settings(
+                kb,
+                args.target,
+                resolver=resolver,
+                fetcher=LazyFetcher(settings, resolver),
+                deadline=DISCOVER_DEADLINE,
+            )
     except InputError as exc:
         print(f"smtpcheck: {exc}", file=sys.stderr)
         return EXIT_INVALID

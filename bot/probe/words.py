@@ -16,7 +16,7 @@ LITERAL: Final = "{host} is an IP address; no lookup needed"
 POLICY_REFUSED: Final = "not allowed: {reason}"
 DNS_NXDOMAIN: Final = "the name {host} does not exist (NXDOMAIN)"
 DNS_NO_ADDRESS: Final = "the name {host} has no IPv4 or IPv6 address"
-DNS_TIMEOUT: Final = "the DNS lookup of {host} timed out"
+DNS_TIMEOUT: Final = "the DNS server did not answer the lookup of {host} (no reply at all)"
 DNS_UNREACHABLE: Final = "the DNS server for looking up {host} cannot be reached"
 DNS_FAILURE: Final = "the DNS lookup of {host} failed (the DNS server reported an error)"
 

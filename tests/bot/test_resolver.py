@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import dns.message
 import dns.resolver
 import pytest
 
 from bot.errors import LookupFailed
-from bot.resolver import failure_detail, make_resolver
+from bot.resolver import DNS_LIFETIME, QUERY_TIMEOUT, failure_detail, make_resolver
 from bot.resolver import lookup as dns_lookup
 from tests.support.dns_server import dns_server
 
@@ -74,3 +76,61 @@ def test_failure_detail_for_an_unreachable_server() -> None:
     failed.__cause__ = unreachable
     assert failure_detail(failed) == "unreachable"
     assert failure_detail(LookupFailed(name="x.test", reason="timeout")) == "timeout"
+
+
+async def test_a_server_that_never_answers_fails_in_about_a_second() -> None:
+    """Every packet dropped: one query and one retry, then 'timeout' after DNS_LIFETIME."""
+    with dns_server(ZONE, silent_all=True) as server:
+        resolver = make_resolver([(server.host, server.port)])
+        started = time.monotonic()
+        with pytest.raises(LookupFailed) as caught:
+            await dns_lookup(resolver, "mail.example.test", "A")
+        elapsed = time.monotonic() - started
+        asked = list(server.queries)
+    assert caught.value.reason == "timeout"
+    assert DNS_LIFETIME - 0.05 <= elapsed < DNS_LIFETIME + 0.5  # not dnspython's 5 s
+    assert asked == [("mail.example.test.", "A")] * 2  # the query and one retry
+
+
+async def test_one_lost_datagram_is_retried() -> None:
+    """The first query dropped, the retry answered: the lookup still succeeds."""
+    with dns_server(ZONE, drop_first=1) as server:
+        resolver = make_resolver([(server.host, server.port)])
+        answer = await dns_lookup(resolver, "mail.example.test", "A")
+        asked = len(server.queries)
+    assert [r.to_text() for r in answer] == ["8.8.8.8"] and asked == 2
+
+
+async def test_a_slow_but_answering_server_still_works() -> None:
+    """Answers half a second late (a cold recursive lookup) arrive within the query timeout."""
+    with dns_server(ZONE, delay=0.5) as server:
+        resolver = make_resolver([(server.host, server.port)])
+        answer = await dns_lookup(resolver, "mail.example.test", "A")
+        asked = len(server.queries)
+    assert [r.to_text() for r in answer] == ["8.8.8.8"] and asked == 1
+    assert 0.5 < QUERY_TIMEOUT < DNS_LIFETIME
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"refused": ["r.test."]}, {"servfail": ["r.test."]}, {"refuse_all": True}]
+)
+async def test_an_error_answer_ends_the_lookup_at_once(kwargs: dict[str, object]) -> None:
+    """REFUSED or SERVFAIL: one query, no retry, no TCP, no search suffix; milliseconds."""
+    with dns_server({}, **kwargs) as server:
+        resolver = make_resolver([(server.host, server.port)])
+        started = time.monotonic()
+        with pytest.raises(LookupFailed):
+            await dns_lookup(resolver, "r.test", "MX")
+        elapsed = time.monotonic() - started
+        asked = list(server.queries)
+    assert asked == [("r.test.", "MX")]
+    assert elapsed < 0.3
+
+
+def test_resolv_conf_timeouts_do_not_apply() -> None:
+    """The system resolver gets the same per-query timeout and lifetime as a configured one."""
+    resolver = make_resolver()
+    assert (resolver.timeout, resolver.lifetime) == (QUERY_TIMEOUT, DNS_LIFETIME)
+    assert resolver.search == [] and not resolver.retry_servfail
+    longer = make_resolver([("127.0.0.1", 53)], lifetime=5)
+    assert (longer.timeout, longer.lifetime) == (QUERY_TIMEOUT, 5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -9,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.errors import FetchFailed
-from bot.resolver import make_resolver
+from bot.resolver import DNS_LIFETIME, make_resolver
 from knowledge import Candidate, KnowledgeBase, discover_settings
-from knowledge.discover import MxRecord, rank_candidates
+from knowledge.discover import MxRecord, known_discovery, rank_candidates
 from knowledge.model import Problem
 from tests.support.dns_server import DnsServer, dns_server
 
@@ -139,6 +140,59 @@ async def test_unreachable_resolver_costs_about_a_second(kb: KnowledgeBase) -> N
     assert not found.complete and found.problem is Problem.TIMEOUT
 
 
+async def test_a_dns_server_dropping_every_packet_is_given_up_in_about_a_second(
+    kb: KnowledgeBase,
+) -> None:
+    """Every query dropped: one retry each, then an incomplete answer that says DNS was silent."""
+    with dns_server(ZONE, silent_all=True) as silent:
+        resolver = make_resolver([(silent.host, silent.port)])
+        started = time.monotonic()
+        found = await discover_settings(kb, "it@acme.test", resolver=resolver, deadline=5)
+        elapsed = time.monotonic() - started
+        asked = len(silent.queries)
+    assert elapsed < DNS_LIFETIME + 0.8  # not the 5 s deadline, nor dnspython's 5 s lifetime
+    assert not found.complete and found.problem is Problem.TIMEOUT
+    assert found.notes[0].startswith("The DNS server did not answer when looking up acme.test")
+    assert asked == 6  # SRV x2 and MX, each asked twice; autoconfig never tried
+    assert _hosts(found.candidates) == [("smtp.acme.test", 587, "starttls", "guess")]
+
+
+async def test_a_slow_but_answering_dns_server_gives_the_full_answer(kb: KnowledgeBase) -> None:
+    """Every answer half a second late: still complete, the MX still read (here a gateway)."""
+    with dns_server(ZONE, delay=0.5) as slow:
+        resolver = make_resolver([(slow.host, slow.port)])
+        found = await discover_settings(kb, "it@acme.test", resolver=resolver)
+    assert found.complete and found.problem is None
+    assert found.gateway is not None and found.gateway.id == "proofpoint"
+
+
+async def test_one_lost_dns_packet_does_not_make_the_answer_incomplete(
+    kb: KnowledgeBase,
+) -> None:
+    """The first query of each name dropped: the retry answers; nothing is missing."""
+    with dns_server(ZONE, drop_first=1) as lossy:
+        resolver = make_resolver([(lossy.host, lossy.port)])
+        found = await discover_settings(kb, "hosted.test", resolver=resolver)
+    assert found.complete and found.provider is not None
+    assert found.provider.id == "example-isp.test"
+
+
+async def test_a_slow_autoconfig_is_not_blamed_on_dns(kb: KnowledgeBase, server: DnsServer) -> None:
+    """DNS answered, the autoconfig fetch outlived the deadline: 'deadline', not 'timeout'."""
+
+    async def stalling(url: str, *, domain: str) -> bytes:
+        await asyncio.sleep(10)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    resolver = make_resolver([(server.host, server.port)])
+    found = await discover_settings(
+        kb, "both.test", resolver=resolver, fetcher=stalling, deadline=0.4
+    )
+    assert not found.complete and found.problem is Problem.DEADLINE
+    assert "autoconfig" in found.notes[0] and "DNS server" not in found.notes[0]
+    assert _hosts(found.candidates)[0] == ("plain.both.test", 25, "starttls", "srv")
+
+
 async def test_refusing_resolver_with_everyone_refused(kb: KnowledgeBase) -> None:
     """Every query REFUSED (a resolver that serves no one outside): incomplete at once."""
     with dns_server({}, refuse_all=True) as refusing:
@@ -189,3 +243,11 @@ def test_ranking_puts_encrypted_before_plaintext(kb: KnowledgeBase) -> None:
         ("smtp.x.test", 587, "starttls", "guess"),
         ("old.x.test", 25, "none", "autoconfig"),
     ]
+
+
+def test_known_discovery_is_the_directory_alone(kb: KnowledgeBase) -> None:
+    """The pure directory answer: ISPDB or table hit, None for a domain only DNS could place."""
+    found = known_discovery(kb, "Bob@Example-ISP.example")
+    assert found is not None and found.complete and found.provider is not None
+    assert [c.source for c in found.candidates] == ["ispdb", "ispdb", "ispdb"]
+    assert known_discovery(kb, "unknown.test") is None

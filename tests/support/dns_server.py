@@ -6,10 +6,18 @@ listed in ``silent`` get no answer at all (a resolver timeout); names listed in
 ``refuse_all``) get REFUSED; any other name not in the zone gets NXDOMAIN.
 ``rcodes`` answers one record type of one name with an error code instead:
 ``{("name.", "AAAA"): "REFUSED"}`` (an IPv6 lookup broken while IPv4 works).
+
+Faults of the server itself rather than of a name: ``silent_all`` drops every
+query (a resolver that never answers: a firewall eating the packets); ``drop_first``
+drops the first N queries of each question and answers the rest (a lost datagram);
+``delay`` sends every answer that many seconds late (a slow but working resolver),
+without holding up other queries. ``queries`` records every query received,
+answered or not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,6 +45,9 @@ class DnsServer:
         refused: Iterable[str] = (),
         refuse_all: bool = False,
         rcodes: Mapping[tuple[str, str], str] | None = None,
+        silent_all: bool = False,
+        drop_first: int = 0,
+        delay: float = 0.0,
     ) -> None:
         self._zone = {
             (dns.name.from_text(name), dns.rdatatype.from_text(rdtype)): list(values)
@@ -51,6 +62,10 @@ class DnsServer:
             (dns.name.from_text(name), dns.rdatatype.from_text(rdtype)): dns.rcode.from_text(code)
             for (name, rdtype), code in (rcodes or {}).items()
         }
+        self._silent_all = silent_all
+        self._drop_first = drop_first
+        self._delay = delay
+        self._seen: dict[tuple[dns.name.Name, int], int] = {}
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.settimeout(0.1)
@@ -82,8 +97,18 @@ class DnsServer:
             except OSError:
                 return
             reply = self._answer(data)
-            if reply is not None:
-                self._sock.sendto(reply, peer)
+            if reply is None:
+                continue
+            if self._delay > 0:
+                late = threading.Timer(self._delay, self._send, (reply, peer))
+                late.daemon = True
+                late.start()
+            else:
+                self._send(reply, peer)
+
+    def _send(self, reply: bytes, peer: tuple[str, int]) -> None:
+        with contextlib.suppress(OSError):  # stopped meanwhile
+            self._sock.sendto(reply, peer)
 
     def _answer(self, data: bytes) -> bytes | None:
         try:
@@ -93,7 +118,8 @@ class DnsServer:
         question = query.question[0]
         qname, qtype = question.name, question.rdtype
         self.queries.append((qname.to_text(), dns.rdatatype.to_text(qtype)))
-        if qname in self._silent:
+        seen = self._seen[(qname, qtype)] = self._seen.get((qname, qtype), 0) + 1
+        if self._silent_all or qname in self._silent or seen <= self._drop_first:
             return None
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 import trustme
 
 from bot.config import Settings
-from bot.probe import Finding, Outcome, Stage, Status, StepResult
+from bot.probe import Finding, Limits, Outcome, Stage, Status, StepResult
 from tests.bot.probe.conftest import FAST, Probe
 from tests.support.dns_server import dns_server
 from tests.support.smtp_server import PASSWORD, SERVER_NAME, USER, Certs, smtp_server
@@ -225,6 +226,40 @@ async def test_dns_nxdomain_is_an_outcome(probe: Probe, settings: Settings) -> N
         report = await probe("nowhere.test", 587, probe_settings=named)
     assert report.outcome is Outcome.DNS_ERROR
     assert report.finding is Finding.DNS_NXDOMAIN
+
+
+async def test_a_dns_server_that_never_answers_fails_the_probe_in_about_a_second(
+    probe: Probe, settings: Settings
+) -> None:
+    """Packets dropped: with the default limits, a clear 'did not answer' DNS failure in ~1 s."""
+    with dns_server({}, silent_all=True) as dns:
+        named = Settings(allowed_ports=settings.allowed_ports, dns_servers=((dns.host, dns.port),))
+        started = time.monotonic()
+        report = await probe("mail.example.test", 587, probe_settings=named, limits=Limits())
+        elapsed = time.monotonic() - started
+    assert elapsed < Limits().dns + 0.8  # not dnspython's 5 s lifetime
+    assert (
+        report.outcome is Outcome.DNS_ERROR and report.finding is Finding.DNS_FAILURE
+    )  # not NXDOMAIN
+    step = report.steps[0]
+    assert step.stage is Stage.RESOLVE and step.status is Status.FAIL
+    assert "DNS server did not answer" in step.detail
+
+
+async def test_a_slow_dns_server_still_resolves_with_the_default_limits(
+    probe: Probe, settings: Settings, certs: Certs
+) -> None:
+    """Answers half a second late are waited for: the probe goes on to connect."""
+    zone = {(f"{SERVER_NAME}.", "A"): ["127.0.0.1"]}
+    with dns_server(zone, delay=0.5) as dns:
+        named = Settings(
+            allow_networks=settings.allow_networks,
+            allowed_ports=settings.allowed_ports,
+            dns_servers=((dns.host, dns.port),),
+        )
+        async with smtp_server(context=certs.good) as server:
+            report = await probe(SERVER_NAME, server.port, probe_settings=named, limits=Limits())
+    assert report.outcome is Outcome.REACHABLE and report.address == "127.0.0.1"
 
 
 async def test_on_step_sees_every_step_and_its_errors_do_not_break_the_probe(

@@ -7,6 +7,7 @@ import pytest
 from bot.probe.model import Finding, Mechanism, Security, Stage
 from bot.probe.plan import (
     DEFAULT_LIMITS,
+    DNS_MARGIN,
     MIN_QUIT_BUDGET,
     Action,
     Deadline,
@@ -15,6 +16,7 @@ from bot.probe.plan import (
     choose_mechanism,
     keeps_dialogue,
 )
+from bot.resolver import DNS_LIFETIME
 
 
 def test_starttls_says_ehlo_again_after_the_upgrade() -> None:
@@ -132,10 +134,18 @@ def test_a_timeout_at_the_end_is_the_deadlines() -> None:
 
 
 def test_dns_lifetime_is_never_zero() -> None:
-    """dnspython reads a lifetime of 0 as no limit, so the plan never hands it one."""
+    """dnspython reads a lifetime of 0 as no limit, so the plan never hands it one; it ends
+    DNS_MARGIN before the stage does, so DNS reports its own timeout."""
     deadline = Deadline.starting(1.0, now=0.0)
     assert 0 < deadline.dns_lifetime(5.0, now=2.0) < 0.01
-    assert deadline.dns_lifetime(5.0, now=0.5) == 0.5
+    assert 0 < deadline.dns_lifetime(5.0, now=0.96) < 0.01
+    assert deadline.dns_lifetime(5.0, now=0.5) == pytest.approx(0.5 - DNS_MARGIN)
+    assert deadline.dns_lifetime(0.3, now=0.0) == pytest.approx(0.3 - DNS_MARGIN)
+
+
+def test_default_dns_limit_is_the_resolvers_lifetime() -> None:
+    """The probe's resolve stage allows one lookup as bot.resolver times it: a query, one retry."""
+    assert DEFAULT_LIMITS.dns == DNS_LIFETIME
 
 
 def test_quit_is_skipped_when_too_little_time_is_left() -> None:
