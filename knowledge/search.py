@@ -317,6 +317,7 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
         mentions,
         words,
         chinese=chinese,
+        text=question,
     )
     order = sorted(range(len(score)), key=lambda i: -score[i])[: max(0, limit)]
     top = score[order[0]] if order else 0.0

@@ -7,6 +7,12 @@
   passwords lifts the app-password article.
 - A client named lifts its articles (``clients.yaml`` ``articles``) and holds back the
   articles of every other client: a K-9 user does not get the Apple Mail article.
+- An article about one provider's own rules (Outlook.com's OAuth-only switch, Google's
+  less-secure-apps page, the Chinese authorization code, Microsoft 365's SMTP AUTH
+  switch, Zoho's regions) is held back when the person names a *different* provider.
+- What the text says about the set-up: SSL/SMTPS with port 587, or STARTTLS with 465,
+  is a TLS-mode mix-up (``mode_conflict``); a cloud or web host named, or "works on my
+  PC but not on the server", points at a host that blocks SMTP (``hosted_text``).
 - Near-lookalike articles share most of their words; when they are neck and neck, the
   one whose *own* words (not shared with its twin) the question uses wins.
 - ``foreign_text``: a question mostly in a language we have no vocabulary for.
@@ -15,7 +21,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from knowledge.mentions import Mentions
@@ -29,6 +35,18 @@ TWO_FACTOR_LIFT: Final = 0.3  # relative, like every lift
 CLIENT_LIFT: Final = 0.3
 OTHER_CLIENT_FACTOR: Final = 0.5  # another client's article, when a client is named
 LOOKALIKE_MARGIN: Final = 0.35  # scores this close are "neck and neck"
+OTHER_PROVIDER_FACTOR: Final = 0.6  # another provider's own article, when one is named
+MODE_CONFLICT_LIFT: Final = (0.4, 0.3)  # tls-mode-mismatch, app-smtp-config: both cover it
+HOSTED_LIFT: Final = 0.35
+TLS_MODE_ARTICLES: Final = ("tls-mode-mismatch", "app-smtp-config")
+HOSTING_ARTICLE: Final = "hosting-blocks-smtp"
+# Articles about one provider family's own rules that providers.yaml does not list for
+# it (its ``articles`` lists what to lift; these are only held back for the others).
+OWN_ARTICLES: Final[Mapping[str, tuple[str, ...]]] = {
+    "m365-smtp-auth-disabled": ("microsoft365",),
+    "zoho-region": ("zoho", "zoho-eu", "zoho-in"),
+    "google-less-secure-apps": ("google-workspace",),
+}
 APP_PASSWORDS: Final = "app-passwords"
 CHINESE_PROVIDERS_ARTICLE: Final = "authorization-code-cn"
 _NO_APP_PASSWORDS: Final = "none"  # providers.yaml app_password value, not a secret
@@ -58,6 +76,32 @@ _HAN: Final = re.compile(r"[\u3400-\u9fff]")
 _KANA: Final = re.compile(r"[\u3040-\u30ff]")
 _WORD: Final = re.compile(r"[^\W\d_]+", re.UNICODE)
 _UNREAD_SCRIPT: Final = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0400-\u04ff]")
+# Implicit TLS named with the STARTTLS port, or STARTTLS with the implicit-TLS port, in
+# either order and a few words apart: "587 with SSL", "SMTPSecure = 'ssl' and Port 587",
+# "starttls on 465", "secure: true ... 587".
+_IMPLICIT: Final = r"(?:ssl(?!\s*/\s*tls)|smtps|implicit tls|secure\W{0,3}true|ssl ?on ?connect)"
+_EXPLICIT: Final = r"(?:starttls|start tls|explicit tls|secure\W{0,3}false)"
+_NEAR: Final = r"[^.\n]{0,40}?"
+_MODE_CONFLICT: Final = re.compile(
+    rf"{_IMPLICIT}{_NEAR}\b587\b|\b587\b{_NEAR}{_IMPLICIT}"
+    rf"|{_EXPLICIT}{_NEAR}\b465\b|\b465\b{_NEAR}{_EXPLICIT}",
+    re.I,
+)
+# Clouds and web hosts known to block or intercept outbound SMTP (the hosting article's
+# subject), and the tell-tale "works locally, not on the server".
+_HOSTS: Final = (
+    r"aws|amazon ec2|ec2|lightsail|google cloud|gcp|compute engine|azure|digital ?ocean"
+    r"|droplet|linode|akamai|hetzner|vultr|ibm cloud|oracle cloud|scaleway|contabo"
+    r"|heroku|render\.com|railway|fly\.io|vercel|netlify|cpanel|whm|godaddy|bluehost"
+    r"|hostgator|namecheap|siteground|dreamhost|hostinger|wp ?engine|kinsta|shared hosting"
+    r"|web ?host(?:ing)?|hosting (?:company|provider)|vps"
+)
+_HOSTED: Final = re.compile(
+    rf"\b(?:{_HOSTS})\b(?!\W{{0,2}}(?:ses|simple email))"
+    r"|\bworks? (?:fine |perfectly |ok |well )?(?:on|from) (?:my|the) (?:local|pc|laptop|computer|"
+    r"machine|mac|dev)|\b(?:works|working|fine) locally\b|\blocal(?:host)? (?:works|is fine)",
+    re.I,
+)
 
 
 def steer(
@@ -70,11 +114,13 @@ def steer(
     words: Sequence[str],
     *,
     chinese: bool = False,
+    text: str = "",
 ) -> None:
     """Adjust ``score`` (one per article, in index order) in place.
 
     ``chinese``: the question is written in Chinese; with no provider named, the
     providers it most likely means are the Chinese ones, so their articles are lifted.
+    ``text``: the question as written, read for the set-up it describes.
     """
 
     top = max(score, default=0.0)
@@ -90,6 +136,10 @@ def steer(
     if provider is not None:
         for amount, article_id in zip(PROVIDER_LIFT, provider.articles, strict=False):
             lift(article_id, amount)
+        for article_id in _others_own_articles(kb, provider.id):
+            position = positions.get(article_id)
+            if position is not None:
+                score[position] *= OTHER_PROVIDER_FACTOR
     elif chinese:
         lift(CHINESE_PROVIDERS_ARTICLE, PROVIDER_LIFT[0])
     if "twofactor" in words and (provider is None or provider.app_password != _NO_APP_PASSWORDS):
@@ -103,7 +153,34 @@ def steer(
                 position = positions.get(article_id)
                 if position is not None and article_id not in client.articles:
                     score[position] *= OTHER_CLIENT_FACTOR
+    if text and mode_conflict(text):
+        # A contradiction in the settings explains the failure by itself; where the app
+        # runs (a host, "works locally") is only circumstance next to it.
+        for amount, article_id in zip(MODE_CONFLICT_LIFT, TLS_MODE_ARTICLES, strict=True):
+            lift(article_id, amount)
+    elif text and hosted_text(text):
+        lift(HOSTING_ARTICLE, HOSTED_LIFT)
     _settle_lookalikes(positions, article_tokens, idf, score, words)
+
+
+def _others_own_articles(kb: KnowledgeBase, provider_id: str) -> Iterable[str]:
+    """Articles about other providers' own rules, none of them about ``provider_id``'s."""
+    owners: dict[str, set[str]] = {a: set(ids) for a, ids in OWN_ARTICLES.items()}
+    for provider in kb.providers.values():
+        for article_id in provider.articles:
+            if article_id != APP_PASSWORDS:  # its own rule: the app_password field
+                owners.setdefault(article_id, set()).add(provider.id)
+    return [a for a, ids in owners.items() if provider_id not in ids]
+
+
+def mode_conflict(text: str) -> bool:
+    """True when ``text`` pairs implicit TLS with 587 or STARTTLS with 465."""
+    return _MODE_CONFLICT.search(text) is not None
+
+
+def hosted_text(text: str) -> bool:
+    """True when ``text`` names a cloud or web host, or says it works only locally."""
+    return _HOSTED.search(text) is not None
 
 
 def _settle_lookalikes(
