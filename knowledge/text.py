@@ -26,6 +26,14 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
         r"|can t sign ?in|cant sign ?in|cannot sign ?in|unable to sign ?in",
         "login fail",
     ),
+    # The e-mail an app sends ("password reset email", "forgot password link") is about the
+    # app's mail, not about the person's own password.
+    (
+        r"(?:password reset|reset password|forgot(?:ten)? password|password recovery"
+        r"|invit(?:e|ation)|verification|confirmation|welcome|notification)"
+        r" (?:e ?mails?|mails?|links?|messages?)",
+        "email",
+    ),
     (
         r"two[ -]?factor|2[ -]?factor|2fa|two[ -]?step|2[ -]?step|mfa|multi[ -]?factor"
         r"|second factor|two[ -]?fa|verification code|2sv|2[ -]?step verification",
@@ -82,6 +90,16 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"servidor|serveur|server|sunucu", "server"),
     (r"konto|cuenta|conta|compte|hesap", "account"),
     (r"zwei[ -]?faktor|doble factor|dois fatores|double authentification", "twofactor"),
+    (
+        r"antwortet nicht|reagiert nicht|no responde|n[aã]o responde|ne r[ée]pond pas"
+        r"|non risponde|yan[ıi]t vermiyor",
+        "timeout",
+    ),
+    (
+        r"funktioniert nicht|geht nicht|klappt nicht|no funciona|n[aã]o funciona"
+        r"|ne (?:fonctionne|marche) pas|non funziona|werkt niet|[cç]al[ıi][sş]m[ıi]yor",
+        "fail",
+    ),
     (r"time[sd]? ?out|timing out|hangs?|hanging|not responding|no response", "timeout"),
     (
         r"not working|doesn t work|does not work|stopped working|isn t working"
@@ -105,7 +123,8 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"isp|internet provider|broadband provider", "isp"),
 )
 # Chinese terms people use for what the articles talk about, folded to English tokens before
-# tokenising (Chinese has no spaces, so these are plain substrings). Longest first.
+# tokenising (Chinese has no spaces, so these are plain substrings). A term comes before
+# any shorter one inside it ("アプリパスワード" before "パスワード").
 CJK_TERMS: Final[tuple[tuple[str, str], ...]] = (
     ("三方客户端安全密码", " authcode "),
     ("客户端授权密码", " authcode "),
@@ -127,6 +146,46 @@ CJK_TERMS: Final[tuple[tuple[str, str], ...]] = (
     ("登录", " login "),
     ("网易", " netease "),
     ("腾讯", " tencent "),
+    # Japanese (kana and the kanji it shares with Chinese above) and Korean.
+    ("アプリパスワード", " apppassword password "),
+    ("二段階認証", " twofactor "),
+    ("2段階認証", " twofactor "),
+    ("パスワード", " password "),
+    ("証明書", " certificate "),
+    ("認証", " authentication "),
+    ("送信", " send "),
+    ("受信", " receive "),
+    ("無効", " disabled "),
+    ("有効", " enable "),
+    ("設定", " setting "),
+    ("接続", " connect "),
+    ("タイムアウト", " timeout "),
+    ("エラー", " error "),
+    ("サーバー", " server "),
+    ("ポート", " port "),
+    ("複合機", " printer "),
+    ("テナント", " tenant "),
+    ("管理者", " admin "),
+    ("メールボックス", " mailbox "),
+    ("メール", " email "),
+    ("앱 비밀번호", " apppassword password "),
+    ("2단계 인증", " twofactor "),
+    ("비밀번호", " password "),
+    ("인증서", " certificate "),
+    ("인증", " authentication "),
+    ("전송", " send "),
+    ("발송", " send "),
+    ("보내기", " send "),
+    ("오류", " error "),
+    ("에러", " error "),
+    ("서버", " server "),
+    ("포트", " port "),
+    ("설정", " setting "),
+    ("연결", " connect "),
+    ("시간 초과", " timeout "),
+    ("복합기", " printer "),
+    ("프린터", " printer "),
+    ("메일", " email "),
 )
 _SYNONYM_RE: Final = re.compile(
     "|".join(f"(?P<s{i}>\\b(?:{phrase})\\b)" for i, (phrase, _) in enumerate(SYNONYMS))
