@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.bm25 import term_scores
 from knowledge.explain import explain_reply
-from knowledge.mentions import find_mentions
+from knowledge.mentions import EMAIL, find_mentions
 from knowledge.model import Answer, Article, KnowledgeBase, Match, PatternRole, SearchResult
 from knowledge.names import first_phrase, vocabulary
 from knowledge.steering import chinese_text, foreign_text, steer
@@ -293,7 +293,9 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     matches: tuple[Match, ...] = explain_reply(kb, question)
     question = question[:MAX_QUESTION]
     mentions = find_mentions(kb, question, matches=matches)
-    words, trust, unknown = _query_tokens(index, question)
+    # An address names a mailbox (mentions read its provider), its words are no topic:
+    # "relay@relay.example.com" is not a question about relays.
+    words, trust, unknown = _query_tokens(index, EMAIL.sub(" email ", question))
     if not words and not matches:
         return SearchResult(answers=(), confidence=0.0, matches=())
     names = vocabulary(kb)

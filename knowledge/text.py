@@ -92,12 +92,12 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"zwei[ -]?faktor|doble factor|dois fatores|double authentification", "twofactor"),
     (
         r"antwortet nicht|reagiert nicht|no responde|n[aã]o responde|ne r[ée]pond pas"
-        r"|non risponde|yan[ıi]t vermiyor",
+        r"|non risponde|yan[\u0131i]t vermiyor",
         "timeout",
     ),
     (
         r"funktioniert nicht|geht nicht|klappt nicht|no funciona|n[aã]o funciona"
-        r"|ne (?:fonctionne|marche) pas|non funziona|werkt niet|[cç]al[ıi][sş]m[ıi]yor",
+        r"|ne (?:fonctionne|marche) pas|non funziona|werkt niet|[cç]al[\u0131i][sş]m[\u0131i]yor",
         "fail",
     ),
     (r"time[sd]? ?out|timing out|hangs?|hanging|not responding|no response", "timeout"),
