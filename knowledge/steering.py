@@ -32,7 +32,7 @@ from knowledge.text import CJK_TERMS
 PROVIDER_LIFT: Final = (0.45, 0.25)  # for a provider's 1st, 2nd article (x score)
 LIFT_REACH: Final = 0.5  # only articles already this close to the best one are lifted
 TWO_FACTOR_LIFT: Final = 0.3  # relative, like every lift
-CLIENT_LIFT: Final = 0.3
+CLIENT_LIFT: Final = 0.15  # the client is usually the setting, rarely the cause
 OTHER_CLIENT_FACTOR: Final = 0.5  # another client's article, when a client is named
 LOOKALIKE_MARGIN: Final = 0.35  # scores this close are "neck and neck"
 OTHER_PROVIDER_FACTOR: Final = 0.6  # another provider's own article, when one is named

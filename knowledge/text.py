@@ -100,7 +100,7 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
         r"|ne (?:fonctionne|marche) pas|non funziona|werkt niet|[cç]al[\u0131i][sş]m[\u0131i]yor",
         "fail",
     ),
-    (r"time[sd]? ?out|timing out|hangs?|hanging|not responding|no response", "timeout"),
+    (r"time[sd]?[ -]?out|timing out|hangs?|hanging|not responding|no response", "timeout"),
     (
         r"not working|doesn t work|does not work|stopped working|isn t working"
         r"|no longer works",
@@ -110,7 +110,10 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"user ?name|login name|user id|userid", "username"),
     (r"locked out|lock ?out|locked", "lockout"),
     (r"too many (?:login |sign ?in |failed )?(?:attempts|tries|logins)", "toomany"),
-    (r"certificate|cert", "certificate"),
+    (r"certificates?|certs?", "certificate"),
+    (r"creds|credentials?", "credential"),
+    (r"log(?:ging)?[ -]?in|sign(?:ing)?[ -]?in|signin|log[ -]?on", "login"),
+    (r"auth|authn", "authentication"),
     (r"ssl|tls", "tls"),
     (r"start ?tls", "starttls"),
     (r"wi[ -]?fi|hotspot", "wifi"),
@@ -246,8 +249,13 @@ def stem(word: str) -> str:
 
 
 _SUFFIXES: Final = (
+    ("ifications", "ify"),
+    ("ification", "ify"),
     ("ations", "ate"),
     ("ation", "ate"),
+    ("ions", ""),
+    ("ion", ""),
+    ("ied", "y"),
     ("ings", ""),
     ("ing", ""),
     ("edly", ""),
