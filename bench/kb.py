@@ -107,8 +107,8 @@ def main() -> None:
         if args.dev_misses and split is Split.DEV:
             for item_id, shown in explained.misses:
                 print(f"dev explain miss {item_id}: first article {shown}")
-            for question, got in ours.misses[: len(ours.misses) // repeat]:
-                print(f"dev ask miss {question[:70]!r} -> {list(got)}")
+            for asked, got in ours.misses[: len(ours.misses) // repeat]:
+                print(f"dev ask miss {asked[:70]!r} -> {list(got)}")
     for name, text in counts.items():
         print(f"{name}: {text} (questions x{repeat} passes)")
     print(f"{'':16}" + "".join(f"{name:>10}" for name in figures))

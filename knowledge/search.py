@@ -17,6 +17,7 @@ almost no informative token with any article and land near zero.
 from __future__ import annotations
 
 import math
+import re
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from typing import Final
 from rapidfuzz import fuzz, process
 
 from knowledge.bm25 import term_scores
+from knowledge.directory import provider_for_domain
 from knowledge.explain import explain_reply
 from knowledge.mentions import EMAIL, find_mentions
 from knowledge.model import Answer, Article, KnowledgeBase, Match, PatternRole, SearchResult
@@ -53,6 +55,7 @@ QUESTION_WEIGHT: Final = 0.5  # share of the closest example question
 # candidate), a lax one costs a made-up answer, so 0.4.
 CONFIDENCE_FLOOR: Final = 0.4
 MATCH_BOOST: Final = (1.5, 0.6, 0.3)  # for the 1st, 2nd, 3rd article of a recognised reply
+GENERIC_IDF: Final = 0.25  # idf below it: a token most articles use (send, smtp, password, email)
 OTHER_WORD_WEIGHT: Final = 0.35  # a shared non-topical word, relative to a topical one
 SINGLE_WORD_FACTOR: Final = 0.45  # one shared word is thin evidence, however topical
 CONFIDENCE_EXPONENT: Final = 0.6  # spreads mid-range coverage over 0..1
@@ -137,6 +140,9 @@ def _build(kb: KnowledgeBase) -> _Index:
     anchors.update(t for _, canonical in SYNONYMS for t in canonical.split())
     anchors.update(str(r.code) for r in kb.replies if r.code is not None)
     anchors.update(r.enhanced for r in kb.replies if r.enhanced is not None)
+    # A word nearly every article uses ("smtp", "email", "send") names no topic, whatever its
+    # source: "email smtp" alone is not a question any one article answers.
+    anchors.difference_update(t for t, value in idf.items() if value < GENERIC_IDF)
     return _Index(
         articles=articles,
         article_vectors=article_vectors,
@@ -287,15 +293,26 @@ def _boost_matches(
                 score[position] += boost * weight
 
 
+def _without_addresses(kb: KnowledgeBase, text: str) -> str:
+    """``text`` with each address reduced to what it tells: a mailbox, at a known provider.
+
+    "relay@relay.example.com" is not a question about relays; "me@qq.com" is one about QQ.
+    """
+
+    def keep(found: re.Match[str]) -> str:
+        domain = found["domain"]
+        return f" email {domain} " if provider_for_domain(kb, domain) is not None else " email "
+
+    return EMAIL.sub(keep, text)
+
+
 def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     """Articles for ``question``, best first, with a confidence in 0..1."""
     index = _index(kb)
     matches: tuple[Match, ...] = explain_reply(kb, question)
     question = question[:MAX_QUESTION]
     mentions = find_mentions(kb, question, matches=matches)
-    # An address names a mailbox (mentions read its provider), its words are no topic:
-    # "relay@relay.example.com" is not a question about relays.
-    words, trust, unknown = _query_tokens(index, EMAIL.sub(" email ", question))
+    words, trust, unknown = _query_tokens(index, _without_addresses(kb, question))
     if not words and not matches:
         return SearchResult(answers=(), confidence=0.0, matches=())
     names = vocabulary(kb)

@@ -34,6 +34,7 @@ LIFT_REACH: Final = 0.5  # only articles already this close to the best one are 
 TWO_FACTOR_LIFT: Final = 0.3  # relative, like every lift
 CLIENT_LIFT: Final = 0.15  # the client is usually the setting, rarely the cause
 OTHER_CLIENT_FACTOR: Final = 0.5  # another client's article, when a client is named
+READ_SHARE: Final = 0.4  # of CJK/Hangul/Cyrillic characters known terms must cover
 LOOKALIKE_MARGIN: Final = 0.35  # scores this close are "neck and neck"
 OTHER_PROVIDER_FACTOR: Final = 0.6  # another provider's own article, when one is named
 MODE_CONFLICT_LIFT: Final = (0.35, 0.25)  # tls-mode-mismatch, app-smtp-config (the flags)
@@ -205,6 +206,18 @@ def _settle_lookalikes(
             score[winner], score[loser] = score[loser], score[winner]
 
 
+def _covered(text: str, names: Vocabulary) -> int:
+    """How many characters of ``text`` known CJK terms and provider names cover."""
+    covered = [False] * len(text)
+    terms = [term for term, _ in CJK_TERMS] + [alias for alias, _ in names.written]
+    for term in terms:
+        start = text.find(term)
+        while start >= 0:
+            covered[start : start + len(term)] = [True] * len(term)
+            start = text.find(term, start + len(term))
+    return sum(covered)
+
+
 def chinese_text(text: str) -> bool:
     """True when ``text`` holds Chinese characters (Han, without Japanese kana)."""
     return bool(_HAN.search(text)) and not _KANA.search(text)
@@ -214,14 +227,19 @@ def foreign_text(text: str, names: Vocabulary) -> bool:
     """True when ``text`` is mostly in a language the search has no words for.
 
     Chinese is read where it uses the terms in ``knowledge.text.CJK_TERMS`` or a
-    provider's Chinese name; other CJK, Korean and Cyrillic text is not. Latin-script
+    provider's Chinese name; Japanese and Korean only where those terms cover at least
+    ``READ_SHARE`` of their characters (the ranking still uses the terms it knows);
+    Cyrillic is not read. Latin-script
     questions count function words of other languages against English ones.
     """
     unread = len(_UNREAD_SCRIPT.findall(text))
     letters = sum(len(w) for w in _WORD.findall(text))
     if letters and unread / letters > 0.2:
-        readable = any(term in text for term, _ in CJK_TERMS) or written_name(names, text)
-        return not readable
+        if chinese_text(text):  # the Chinese providers' vocabulary is a full one
+            return not (any(term in text for term, _ in CJK_TERMS) or written_name(names, text))
+        # Japanese, Korean: read only as far as known terms cover it; "메일" inside a
+        # Korean sentence is one word of twelve, not a question we understood.
+        return _covered(text, names) < READ_SHARE * unread
     found = [w.lower() for w in _WORD.findall(text)]
     foreign = sum(w in _FOREIGN_WORDS for w in found)
     english = sum(w in _ENGLISH_WORDS for w in found)
