@@ -50,6 +50,7 @@ OWN_ARTICLES: Final[Mapping[str, tuple[str, ...]]] = {
 }
 APP_PASSWORDS: Final = "app-passwords"
 CHINESE_PROVIDERS_ARTICLE: Final = "authorization-code-cn"
+_AUTH_WORDS: Final = frozenset({"535", "password", "authcode", "login", "authenticat"})
 _NO_APP_PASSWORDS: Final = "none"  # providers.yaml app_password value, not a secret
 LOOKALIKES: Final = (
     ("enable-smtp-access", "enable-smtp-auth-in-client"),
@@ -142,6 +143,11 @@ def steer(
             if position is not None:
                 score[position] *= OTHER_PROVIDER_FACTOR
     elif chinese:
+        position = positions.get(CHINESE_PROVIDERS_ARTICLE)
+        if position is not None and _AUTH_WORDS.intersection(words):
+            # A sign-in failure asked in Chinese with no provider named is, almost always,
+            # a Chinese provider's authorization code: reached even from far behind.
+            score[position] = max(score[position], LIFT_REACH * top)
         lift(CHINESE_PROVIDERS_ARTICLE, PROVIDER_LIFT[0])
     if "twofactor" in words and (provider is None or provider.app_password != _NO_APP_PASSWORDS):
         lift(APP_PASSWORDS, TWO_FACTOR_LIFT)

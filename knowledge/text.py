@@ -91,13 +91,14 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"konto|cuenta|conta|compte|hesap", "account"),
     (r"zwei[ -]?faktor|doble factor|dois fatores|double authentification", "twofactor"),
     (
-        r"antwortet nicht|reagiert nicht|nicht (?:antwortet|reagiert)|no responde|n[aã]o responde|ne r[ée]pond pas"
-        r"|non risponde|yan[\u0131i]t vermiyor",
+        r"antwortet nicht|reagiert nicht|nicht (?:antwortet|reagiert)|no responde"
+        r"|n[aã]o responde|ne r[ée]pond pas|non risponde|yan[\u0131i]t vermiyor",
         "timeout",
     ),
     (
-        r"funktioniert nicht|geht nicht|klappt nicht|nicht (?:funktioniert|geht|klappt)|no funciona|n[aã]o funciona"
-        r"|ne (?:fonctionne|marche) pas|non funziona|werkt niet|[cç]al[\u0131i][sş]m[\u0131i]yor",
+        r"funktioniert nicht|geht nicht|klappt nicht|nicht (?:funktioniert|geht|klappt)"
+        r"|no funciona|n[aã]o funciona|ne (?:fonctionne|marche) pas|non funziona|werkt niet"
+        r"|[cç]al[\u0131i][sş]m[\u0131i]yor",
         "fail",
     ),
     (r"time[sd]?[ -]?out|timing out|hangs?|hanging|not responding|no response", "timeout"),

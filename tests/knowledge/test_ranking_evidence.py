@@ -234,3 +234,13 @@ def _idf(n: int, df: int) -> float:
     import math
 
     return math.log((n - df + 0.5) / (df + 0.5))
+
+
+def test_a_chinese_sign_in_failure_reaches_the_authorization_code_article(
+    real: KnowledgeBase,
+) -> None:
+    """Asked in Chinese, with no provider named: the authorization code is among the first
+    answers even when an English word in the text ("Admin") points elsewhere."""
+    assert "authorization-code-cn" in _ids(real, "Valine-Admin 邮件发送报535, 是什么原因?", 3)
+    # not for a Chinese question about something else than signing in
+    assert "authorization-code-cn" not in _ids(real, "证书错误 self signed certificate", 1)
