@@ -72,7 +72,6 @@ ROLE_WEIGHT: Final[Mapping[PatternRole, float]] = {
 }
 QUOTE_SHARE_FLOOR: Final = 0.5  # a reply quoted inside a long question keeps half its boost
 PASTED_WORDS: Final = 6  # words of recognised reply text that count as a full paste
-PASTED_CHARS: Final = 20  # or characters: a short wording can be a telling one
 MAX_QUESTION: Final = 2_000  # characters searched; pasted bounces are explained in full
 FUZZY_MIN_LENGTH: Final = 4
 # A question in a language we have no vocabulary for gets at most this (below the floor).
@@ -92,7 +91,6 @@ class _Index:
     anchors: frozenset[str]  # topical tokens: tags, provider/client names, synonym targets
     article_tokens: tuple[frozenset[str], ...]
     vocabulary: tuple[str, ...]
-    patterns: Mapping[str, re.Pattern[str]]  # reply id -> its wording, to measure a quote
 
 
 _indexes: weakref.WeakKeyDictionary[KnowledgeBase, _Index] = weakref.WeakKeyDictionary()
@@ -167,7 +165,6 @@ def _build(kb: KnowledgeBase) -> _Index:
         anchors=frozenset(anchors),
         article_tokens=tuple(all_tokens),
         vocabulary=tuple(sorted(idf)),
-        patterns={r.id: r.pattern for r in reversed(kb.replies)},  # the first of an id wins
     )
 
 
@@ -306,34 +303,13 @@ def _boost_matches(
         # a bare code mentioned in a question ("535 vs 530?") much less. The rest of the
         # question still counts: the boost adds to the text's own score, and the more the
         # person wrote around the reply, the more their own words weigh against it.
-        quoted, length = _quoted(index, match, question)
-        # A long reply pasted, or a short but distinctive wording ("getaddrinfo ENOTFOUND").
-        strength = min(1.0, max(quoted / PASTED_WORDS, length / PASTED_CHARS))
-        weight = ROLE_WEIGHT[match.role] * strength / (rank + 1)
+        quoted = len(match.excerpt.split())
+        weight = ROLE_WEIGHT[match.role] * min(1.0, quoted / PASTED_WORDS) / (rank + 1)
         weight *= max(QUOTE_SHARE_FLOOR, min(1.0, quoted / total))
         for boost, article_id in zip(MATCH_BOOST, match.articles, strict=False):
             position = index.positions.get(article_id)
             if position is not None:
                 score[position] += boost * weight
-
-
-def _quoted(index: _Index, match: Match, question: str) -> tuple[int, int]:
-    """How many words and characters of ``question`` the recognised reply is: its
-    wording and codes.
-
-    The match's excerpt is the whole line it was found on, which in a question is the
-    person's own sentence too ("less secure apps is ON, tried 465 and 587...").
-    """
-    pattern = index.patterns.get(match.reply_id)
-    found = pattern.search(question) if pattern is not None else None
-    if found is None:
-        return len(match.excerpt.split()), len(match.excerpt)
-    codes = [str(match.code)] if match.code is not None else []
-    if match.enhanced is not None:
-        codes.append(match.enhanced)
-    text = found.group(0)
-    extra = [code for code in codes if code in question and code not in text]
-    return len(text.split()) + len(extra), len(text) + sum(len(code) + 1 for code in extra)
 
 
 def _without_addresses(kb: KnowledgeBase, text: str) -> str:
