@@ -81,14 +81,16 @@ _UNREAD_SCRIPT: Final = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0
 # Implicit TLS named with the STARTTLS port, or STARTTLS with the implicit-TLS port, in
 # either order and a few words apart: "587 with SSL", "SMTPSecure = 'ssl' and Port 587",
 # "starttls on 465", "secure: true ... 587".
-_IMPLICIT: Final = r"(?:ssl(?!\s*/\s*tls)|smtps|implicit tls|secure\W{0,3}true|ssl ?on ?connect)"
-_EXPLICIT: Final = r"(?:starttls|start tls|explicit tls|secure\W{0,3}false)"
-_NEAR: Final = r"[^.\n]{0,40}?"
-_MODE_CONFLICT: Final = re.compile(
-    rf"{_IMPLICIT}{_NEAR}\b587\b|\b587\b{_NEAR}{_IMPLICIT}"
-    rf"|{_EXPLICIT}{_NEAR}\b465\b|\b465\b{_NEAR}{_EXPLICIT}",
-    re.I,
+_IMPLICIT: Final = (
+    r"(?:(?<![a-z])ssl(?![a-z0-9]|\s*/\s*tls)|smtps|implicit tls|secure\W{0,3}true"
+    r"|ssl ?on ?connect)"
 )
+_EXPLICIT: Final = r"(?:starttls|start tls|explicit tls|secure\W{0,3}false)"
+_PORT: Final = re.compile(r"\b(?:587|465)\b")
+_IMPLICIT_RE: Final = re.compile(_IMPLICIT, re.I)
+_EXPLICIT_RE: Final = re.compile(_EXPLICIT, re.I)
+_NEAR: Final = 40  # characters either side of the port, within its sentence
+_SENTENCE_END: Final = re.compile(r"[.!?;](?:\s|$)|\n")  # not the dots of a host name
 # Clouds and web hosts known to block or intercept outbound SMTP (the hosting article's
 # subject), and the tell-tale "works locally, not on the server".
 _HOSTS: Final = (
@@ -181,8 +183,15 @@ def _others_own_articles(kb: KnowledgeBase, provider_id: str) -> Iterable[str]:
 
 
 def mode_conflict(text: str) -> bool:
-    """True when ``text`` pairs implicit TLS with 587 or STARTTLS with 465."""
-    return _MODE_CONFLICT.search(text) is not None
+    """True when ``text`` pairs implicit TLS with 587 or STARTTLS with 465 (in the same
+    sentence, a few words apart)."""
+    for port in _PORT.finditer(text):
+        before = _SENTENCE_END.split(text[max(0, port.start() - _NEAR) : port.start()])[-1]
+        after = _SENTENCE_END.split(text[port.end() : port.end() + _NEAR])[0]
+        wrong = _IMPLICIT_RE if port.group(0) == "587" else _EXPLICIT_RE
+        if wrong.search(before) or wrong.search(after):
+            return True
+    return False
 
 
 def hosted_text(text: str) -> bool:

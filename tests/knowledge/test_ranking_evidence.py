@@ -221,3 +221,16 @@ def test_a_chinese_sign_in_failure_reaches_the_authorization_code_article(
     assert "authorization-code-cn" in _ids(real, "Valine-Admin 邮件发送报535, 是什么原因?", 3)
     # not for a Chinese question about something else than signing in
     assert "authorization-code-cn" not in _ids(real, "证书错误 self signed certificate", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "conflict"),
+    [
+        ("smtplib.SMTP_SSL('smtp.example.com', 587)", True),
+        ("openssl s_client -connect smtp.example.com:587 -starttls smtp", False),
+        ("ssl3_get_record:wrong version number on 587", False),
+        ("x" * 5000 + " 587 " + "y" * 5000, False),
+    ],
+)
+def test_mode_conflict_reads_words_not_parts_of_words(text: str, conflict: bool) -> None:
+    assert mode_conflict(text) is conflict
