@@ -77,7 +77,7 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"benutzername|usuario|usu[aá]rio|utilisateur|nome utente|gebruikersnaam", "username"),
     (r"zugangsdaten|anmeldedaten|credenciales|credenciais|identifiants|credenziali", "credential"),
     (
-        r"senden|versenden|verschicken|enviar|envio|env[ií]o|envoyer|envoi|inviare|invio"
+        r"senden|versenden|verschicken|enviar|envio|env[ií]o|env[ií]an?|envoyer|envoi|inviare|invio"
         r"|verzenden|g[oö]nder(?:mek|emiyorum|ilmiyor)?",
         "send",
     ),
@@ -89,7 +89,25 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"postausgangsserver|ausgangsserver|servidor de salida|serveur sortant", "smtp"),
     (r"servidor|serveur|server|sunucu", "server"),
     (r"konto|cuenta|conta|compte|hesap", "account"),
-    (r"zwei[ -]?faktor|doble factor|dois fatores|double authentification", "twofactor"),
+    (
+        r"zwei[ -]?faktor|zweistufig\w*|doble factor|dois fatores|double authentification"
+        r"|verificaci[oó]n en (?:dos|2) pasos|verifica[cç][aã]o em (?:duas|2) etapas"
+        r"|validation en (?:deux|2) [ée]tapes|verifica in (?:due|2) passaggi",
+        "twofactor",
+    ),
+    (
+        r"authentifizierung|autenticaci[oó]n|autentica[cç][aã]o|authentification"
+        r"|autenticazione|kimlik do[gğ]rulama",
+        "authentication",
+    ),
+    (r"verbindung|conexi[oó]n|conex[aã]o|connessione|ba[gğ]lant[\u0131i]", "connect"),
+    (r"gesperrt|bloqueado|bloqueada|bloqu[ée]e?|bloccato|engellendi", "block"),
+    (r"abgelehnt|rechazad[oa]|rejeitad[oa]|refus[ée]e?|rifiutat[oa]|reddedildi", "reject"),
+    (r"empfangen|recibir|receber|recevoir|ricevere", "receive"),
+    (r"drucker|impresora|impressora|imprimante|stampante|yaz[\u0131i]c[\u0131i]", "printer"),
+    (r"postfach|buz[oó]n|caixa de correio|bo[iî]te (?:mail|aux lettres)", "mailbox"),
+    (r"correo(?: electr[oó]nico)?|courriel|posta elettronica|e[ -]?posta", "email"),
+    (r"puerto|porta|porte|anschluss", "port"),
     (
         r"antwortet nicht|reagiert nicht|nicht (?:antwortet|reagiert)|no responde"
         r"|n[aã]o responde|ne r[ée]pond pas|non risponde|yan[\u0131i]t vermiyor",

@@ -163,6 +163,11 @@ def test_an_address_is_a_mailbox_not_a_topic(real: KnowledgeBase) -> None:
         ("sign in log in", "login"),
         ("smtp auth", "authenticat"),
         ("creds certs", "credential"),
+        ("La verificación en dos pasos está activada", "twofactor"),
+        ("Authentifizierung abgelehnt", "reject"),
+        ("conexión rechazada en el puerto 587", "connect"),
+        ("el correo no se envía", "send"),
+        ("mein Postfach ist gesperrt", "block"),
     ],
 )
 def test_normalisation(question: str, expected: str) -> None:
