@@ -45,6 +45,9 @@ HOSTING_ARTICLE: Final = "hosting-blocks-smtp"
 # it (its ``articles`` lists what to lift; these are only held back for the others).
 OWN_ARTICLES: Final[Mapping[str, tuple[str, ...]]] = {
     "m365-smtp-auth-disabled": ("microsoft365",),
+    # a tenant's admin and policies: an Outlook.com or Gmail account has neither
+    "oauth-admin-consent": ("microsoft365",),
+    "oauth-conditional-access": ("microsoft365",),
     "zoho-region": ("zoho", "zoho-eu", "zoho-in"),
     "google-less-secure-apps": ("google-workspace",),
 }

@@ -131,6 +131,13 @@ def test_another_providers_own_article_is_held_back(real: KnowledgeBase) -> None
     steer(real, positions, tokens_, {}, score, gmail, [])
     assert score[positions["m365-smtp-auth-disabled"]] < 1.0
     assert score[positions["google-less-secure-apps"]] >= 1.0
+    # a consumer Outlook.com account is no Microsoft 365 tenant: no admin, no policies
+    hotmail = find_mentions(real, "my hotmail account")
+    assert hotmail.provider == "outlook-com"
+    score = [1.0] * len(articles)
+    steer(real, positions, tokens_, {}, score, hotmail, [])
+    for tenant_only in ("oauth-admin-consent", "oauth-conditional-access"):
+        assert score[positions[tenant_only]] < 1.0
 
 
 def test_names_made_of_everyday_words_name_nothing(real: KnowledgeBase) -> None:
