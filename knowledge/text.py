@@ -59,7 +59,11 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"fire ?wall", "firewall"),
     (r"e[ -]?mail", "email"),
     (r"authori[sz]ation codes?|auth codes?", "authcode"),
-    (r"totp|authenticator(?: app)?|one[ -]?time (?:code|password)|otp", "twofactor"),
+    (
+        r"totp|authenticator(?: app)?|one[ -]?time (?:code|password)|otp|passkeys?|security keys?"
+        r"|(?:sign[ -]?in|login) codes?",
+        "twofactor",
+    ),
     (r"out ?box|stuck in (?:the )?outbox|stuck|queued", "outbox"),
     # Everyday words of other languages people ask in (German, Spanish, Portuguese, French,
     # Italian, Dutch, Turkish) folded to the English tokens the articles use. The search still

@@ -175,6 +175,8 @@ def test_an_address_is_a_mailbox_not_a_topic(real: KnowledgeBase) -> None:
         ("conexión rechazada en el puerto 587", "connect"),
         ("el correo no se envía", "send"),
         ("mein Postfach ist gesperrt", "block"),
+        ("I switched my account to a passkey", "twofactor"),
+        ("it texts me a sign-in code", "twofactor"),
     ],
 )
 def test_normalisation(question: str, expected: str) -> None:
