@@ -30,9 +30,20 @@ _WORD: Final = re.compile(r"\w+")
 
 
 def term_scores(
-    corpus: Sequence[Sequence[str]], *, weight: float = 1.0, k1: float = K1, b: float = B
+    corpus: Sequence[Sequence[str]],
+    *,
+    weight: float = 1.0,
+    k1: float = K1,
+    b: float = B,
+    idf: Mapping[str, float] | None = None,
+    blend: float = 1.0,
 ) -> dict[str, dict[int, float]]:
-    """term -> {document index: weighted BM25 contribution} for every term of ``corpus``."""
+    """term -> {document index: weighted BM25 contribution} for every term of ``corpus``.
+
+    ``idf``: the terms' idf taken from elsewhere (for one field of a document, the idf
+    over whole documents, so a word common everywhere but rare in titles is not rare),
+    mixed in at ``blend`` (1: only it, 0: only this corpus's own idf).
+    """
     if not corpus:
         return {}
     lengths = [len(doc) for doc in corpus]
@@ -42,13 +53,17 @@ def term_scores(
     for count in counts:
         df.update(count.keys())
     n = len(corpus)
-    idf = {term: math.log((n - freq + 0.5) / (freq + 0.5)) for term, freq in df.items()}
-    floor = EPSILON * (sum(idf.values()) / len(idf)) if idf else 0.0
+    own = {term: math.log((n - freq + 0.5) / (freq + 0.5)) for term, freq in df.items()}
+    if idf is not None:
+        own = {
+            term: blend * idf.get(term, value) + (1 - blend) * value for term, value in own.items()
+        }
+    floor = EPSILON * (sum(own.values()) / len(own)) if own else 0.0
     result: dict[str, dict[int, float]] = {}
     for index, count in enumerate(counts):
         norm = k1 * (1 - b + b * lengths[index] / avgdl)
         for term, freq in count.items():
-            value = idf[term] if idf[term] >= 0 else floor
+            value = own[term] if own[term] >= 0 else floor
             score = weight * value * freq * (k1 + 1) / (freq + norm)
             result.setdefault(term, {})[index] = score
     return result

@@ -12,9 +12,14 @@ import re
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from knowledge.model import KnowledgeBase
 from knowledge.text import tokens
+
+# Words every mail question uses: a name made only of them ("send mail as" -> "send
+# mail", "mail app") would be read in any sentence, so it names nothing.
+GENERIC_WORDS: Final = frozenset(tokens("send sending mail email app application smtp server web"))
 
 Phrase = tuple[tuple[str, ...], str]  # (phrase tokens, provider or client id)
 PhraseIndex = Mapping[str, tuple[Phrase, ...]]  # first token -> phrases starting with it
@@ -43,12 +48,15 @@ def provider_names(name: str) -> list[str]:
 
 
 def phrase_index(entries: Iterable[tuple[str, Iterable[str]]]) -> PhraseIndex:
-    """(id, phrases) pairs -> phrases by first token, longest first, first id wins a tie."""
+    """(id, phrases) pairs -> phrases by first token, longest first, first id wins a tie.
+
+    A phrase whose tokens are all ``GENERIC_WORDS`` is left out.
+    """
     table: dict[tuple[str, ...], str] = {}
     for key, phrases in entries:
         for phrase in phrases:
             folded = tuple(tokens(phrase))
-            if folded:
+            if folded and not GENERIC_WORDS.issuperset(folded):
                 table.setdefault(folded, key)
     # Indexed by first token so a text is scanned once, not once per phrase.
     by_first: dict[str, list[Phrase]] = {}

@@ -7,6 +7,12 @@
   passwords lifts the app-password article.
 - A client named lifts its articles (``clients.yaml`` ``articles``) and holds back the
   articles of every other client: a K-9 user does not get the Apple Mail article.
+- An article about one provider's own rules (Outlook.com's OAuth-only switch, Google's
+  less-secure-apps page, the Chinese authorization code, Microsoft 365's SMTP AUTH
+  switch, Zoho's regions) is held back when the person names a *different* provider.
+- What the text says about the set-up: SSL/SMTPS with port 587, or STARTTLS with 465,
+  is a TLS-mode mix-up (``mode_conflict``); a cloud or web host named, or "works on my
+  PC but not on the server", points at a host that blocks SMTP (``hosted_text``).
 - Near-lookalike articles share most of their words; when they are neck and neck, the
   one whose *own* words (not shared with its twin) the question uses wins.
 - ``foreign_text``: a question mostly in a language we have no vocabulary for.
@@ -15,7 +21,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from knowledge.mentions import Mentions
@@ -26,11 +32,28 @@ from knowledge.text import CJK_TERMS
 PROVIDER_LIFT: Final = (0.45, 0.25)  # for a provider's 1st, 2nd article (x score)
 LIFT_REACH: Final = 0.5  # only articles already this close to the best one are lifted
 TWO_FACTOR_LIFT: Final = 0.3  # relative, like every lift
-CLIENT_LIFT: Final = 0.3
+CLIENT_LIFT: Final = 0.15  # the client is usually the setting, rarely the cause
 OTHER_CLIENT_FACTOR: Final = 0.5  # another client's article, when a client is named
+READ_SHARE: Final = 0.4  # of CJK/Hangul/Cyrillic characters known terms must cover
 LOOKALIKE_MARGIN: Final = 0.35  # scores this close are "neck and neck"
+OTHER_PROVIDER_FACTOR: Final = 0.6  # another provider's own article, when one is named
+MODE_CONFLICT_LIFT: Final = (0.35, 0.25)  # tls-mode-mismatch, app-smtp-config (the flags)
+HOSTED_LIFT: Final = 0.35
+TLS_MODE_ARTICLES: Final = ("tls-mode-mismatch", "app-smtp-config")
+HOSTING_ARTICLE: Final = "hosting-blocks-smtp"
+# Articles about one provider family's own rules that providers.yaml does not list for
+# it (its ``articles`` lists what to lift; these are only held back for the others).
+OWN_ARTICLES: Final[Mapping[str, tuple[str, ...]]] = {
+    "m365-smtp-auth-disabled": ("microsoft365",),
+    # a tenant's admin and policies: an Outlook.com or Gmail account has neither
+    "oauth-admin-consent": ("microsoft365",),
+    "oauth-conditional-access": ("microsoft365",),
+    "zoho-region": ("zoho", "zoho-eu", "zoho-in"),
+    "google-less-secure-apps": ("google-workspace",),
+}
 APP_PASSWORDS: Final = "app-passwords"
 CHINESE_PROVIDERS_ARTICLE: Final = "authorization-code-cn"
+_AUTH_WORDS: Final = frozenset({"535", "password", "authcode", "login", "authenticat"})
 _NO_APP_PASSWORDS: Final = "none"  # providers.yaml app_password value, not a secret
 LOOKALIKES: Final = (
     ("enable-smtp-access", "enable-smtp-auth-in-client"),
@@ -58,6 +81,34 @@ _HAN: Final = re.compile(r"[\u3400-\u9fff]")
 _KANA: Final = re.compile(r"[\u3040-\u30ff]")
 _WORD: Final = re.compile(r"[^\W\d_]+", re.UNICODE)
 _UNREAD_SCRIPT: Final = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0400-\u04ff]")
+# Implicit TLS named with the STARTTLS port, or STARTTLS with the implicit-TLS port, in
+# either order and a few words apart: "587 with SSL", "SMTPSecure = 'ssl' and Port 587",
+# "starttls on 465", "secure: true ... 587".
+_IMPLICIT: Final = (
+    r"(?:(?<![a-z])ssl(?![a-z0-9]|\s*/\s*tls)|smtps|implicit tls|secure\W{0,3}true"
+    r"|ssl ?on ?connect)"
+)
+_EXPLICIT: Final = r"(?:starttls|start tls|explicit tls|secure\W{0,3}false)"
+_PORT: Final = re.compile(r"\b(?:587|465)\b")
+_IMPLICIT_RE: Final = re.compile(_IMPLICIT, re.I)
+_EXPLICIT_RE: Final = re.compile(_EXPLICIT, re.I)
+_NEAR: Final = 40  # characters either side of the port, within its sentence
+_SENTENCE_END: Final = re.compile(r"[.!?;](?:\s|$)|\n")  # not the dots of a host name
+# Clouds and web hosts known to block or intercept outbound SMTP (the hosting article's
+# subject), and the tell-tale "works locally, not on the server".
+_HOSTS: Final = (
+    r"aws|amazon ec2|ec2|lightsail|google cloud|gcp|compute engine|azure|digital ?ocean"
+    r"|droplet|linode|akamai|hetzner|vultr|ibm cloud|oracle cloud|scaleway|contabo"
+    r"|heroku|render\.com|railway|fly\.io|vercel|netlify|cpanel|whm|godaddy|bluehost"
+    r"|hostgator|namecheap|siteground|dreamhost|hostinger|wp ?engine|kinsta|shared hosting"
+    r"|web ?host(?:ing)?|hosting (?:company|provider)|vps"
+)
+_HOSTED: Final = re.compile(
+    rf"\b(?:{_HOSTS})\b(?!\W{{0,2}}(?:ses|simple email))"
+    r"|\bworks? (?:fine |perfectly |ok |well )?(?:on|from) (?:my|the) (?:local|pc|laptop|computer|"
+    r"machine|mac|dev)|\b(?:works|working|fine) locally\b|\blocal(?:host)? (?:works|is fine)",
+    re.I,
+)
 
 
 def steer(
@@ -70,11 +121,13 @@ def steer(
     words: Sequence[str],
     *,
     chinese: bool = False,
+    text: str = "",
 ) -> None:
     """Adjust ``score`` (one per article, in index order) in place.
 
     ``chinese``: the question is written in Chinese; with no provider named, the
     providers it most likely means are the Chinese ones, so their articles are lifted.
+    ``text``: the question as written, read for the set-up it describes.
     """
 
     top = max(score, default=0.0)
@@ -90,7 +143,16 @@ def steer(
     if provider is not None:
         for amount, article_id in zip(PROVIDER_LIFT, provider.articles, strict=False):
             lift(article_id, amount)
+        for article_id in _others_own_articles(kb, provider.id):
+            position = positions.get(article_id)
+            if position is not None:
+                score[position] *= OTHER_PROVIDER_FACTOR
     elif chinese:
+        position = positions.get(CHINESE_PROVIDERS_ARTICLE)
+        if position is not None and _AUTH_WORDS.intersection(words):
+            # A sign-in failure asked in Chinese with no provider named is, almost always,
+            # a Chinese provider's authorization code: reached even from far behind.
+            score[position] = max(score[position], LIFT_REACH * top)
         lift(CHINESE_PROVIDERS_ARTICLE, PROVIDER_LIFT[0])
     if "twofactor" in words and (provider is None or provider.app_password != _NO_APP_PASSWORDS):
         lift(APP_PASSWORDS, TWO_FACTOR_LIFT)
@@ -103,7 +165,41 @@ def steer(
                 position = positions.get(article_id)
                 if position is not None and article_id not in client.articles:
                     score[position] *= OTHER_CLIENT_FACTOR
+    if text and mode_conflict(text):
+        # A contradiction in the settings explains the failure by itself; where the app
+        # runs (a host, "works locally") is only circumstance next to it.
+        for amount, article_id in zip(MODE_CONFLICT_LIFT, TLS_MODE_ARTICLES, strict=True):
+            lift(article_id, amount)
+    elif text and hosted_text(text):
+        lift(HOSTING_ARTICLE, HOSTED_LIFT)
     _settle_lookalikes(positions, article_tokens, idf, score, words)
+
+
+def _others_own_articles(kb: KnowledgeBase, provider_id: str) -> Iterable[str]:
+    """Articles about other providers' own rules, none of them about ``provider_id``'s."""
+    owners: dict[str, set[str]] = {a: set(ids) for a, ids in OWN_ARTICLES.items()}
+    for provider in kb.providers.values():
+        for article_id in provider.articles:
+            if article_id != APP_PASSWORDS:  # its own rule: the app_password field
+                owners.setdefault(article_id, set()).add(provider.id)
+    return [a for a, ids in owners.items() if provider_id not in ids]
+
+
+def mode_conflict(text: str) -> bool:
+    """True when ``text`` pairs implicit TLS with 587 or STARTTLS with 465 (in the same
+    sentence, a few words apart)."""
+    for port in _PORT.finditer(text):
+        before = _SENTENCE_END.split(text[max(0, port.start() - _NEAR) : port.start()])[-1]
+        after = _SENTENCE_END.split(text[port.end() : port.end() + _NEAR])[0]
+        wrong = _IMPLICIT_RE if port.group(0) == "587" else _EXPLICIT_RE
+        if wrong.search(before) or wrong.search(after):
+            return True
+    return False
+
+
+def hosted_text(text: str) -> bool:
+    """True when ``text`` names a cloud or web host, or says it works only locally."""
+    return _HOSTED.search(text) is not None
 
 
 def _settle_lookalikes(
@@ -128,6 +224,18 @@ def _settle_lookalikes(
             score[winner], score[loser] = score[loser], score[winner]
 
 
+def _covered(text: str, names: Vocabulary) -> int:
+    """How many characters of ``text`` known CJK terms and provider names cover."""
+    covered = [False] * len(text)
+    terms = [term for term, _ in CJK_TERMS] + [alias for alias, _ in names.written]
+    for term in terms:
+        start = text.find(term)
+        while start >= 0:
+            covered[start : start + len(term)] = [True] * len(term)
+            start = text.find(term, start + len(term))
+    return sum(covered)
+
+
 def chinese_text(text: str) -> bool:
     """True when ``text`` holds Chinese characters (Han, without Japanese kana)."""
     return bool(_HAN.search(text)) and not _KANA.search(text)
@@ -137,14 +245,19 @@ def foreign_text(text: str, names: Vocabulary) -> bool:
     """True when ``text`` is mostly in a language the search has no words for.
 
     Chinese is read where it uses the terms in ``knowledge.text.CJK_TERMS`` or a
-    provider's Chinese name; other CJK, Korean and Cyrillic text is not. Latin-script
+    provider's Chinese name; Japanese and Korean only where those terms cover at least
+    ``READ_SHARE`` of their characters (the ranking still uses the terms it knows);
+    Cyrillic is not read. Latin-script
     questions count function words of other languages against English ones.
     """
     unread = len(_UNREAD_SCRIPT.findall(text))
     letters = sum(len(w) for w in _WORD.findall(text))
     if letters and unread / letters > 0.2:
-        readable = any(term in text for term, _ in CJK_TERMS) or written_name(names, text)
-        return not readable
+        if chinese_text(text):  # the Chinese providers' vocabulary is a full one
+            return not (any(term in text for term, _ in CJK_TERMS) or written_name(names, text))
+        # Japanese, Korean: read only as far as known terms cover it; "메일" inside a
+        # Korean sentence is one word of twelve, not a question we understood.
+        return _covered(text, names) < READ_SHARE * unread
     found = [w.lower() for w in _WORD.findall(text)]
     foreign = sum(w in _FOREIGN_WORDS for w in found)
     english = sum(w in _ENGLISH_WORDS for w in found)

@@ -26,6 +26,14 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
         r"|can t sign ?in|cant sign ?in|cannot sign ?in|unable to sign ?in",
         "login fail",
     ),
+    # The e-mail an app sends ("password reset email", "forgot password link") is about the
+    # app's mail, not about the person's own password.
+    (
+        r"(?:password reset|reset password|forgot(?:ten)? password|password recovery"
+        r"|invit(?:e|ation)|verification|confirmation|welcome|notification)"
+        r" (?:e ?mails?|mails?|links?|messages?)",
+        "email",
+    ),
     (
         r"two[ -]?factor|2[ -]?factor|2fa|two[ -]?step|2[ -]?step|mfa|multi[ -]?factor"
         r"|second factor|two[ -]?fa|verification code|2sv|2[ -]?step verification",
@@ -51,7 +59,11 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"fire ?wall", "firewall"),
     (r"e[ -]?mail", "email"),
     (r"authori[sz]ation codes?|auth codes?", "authcode"),
-    (r"totp|authenticator(?: app)?|one[ -]?time (?:code|password)|otp", "twofactor"),
+    (
+        r"totp|authenticator(?: app)?|one[ -]?time (?:code|password)|otp|passkeys?|security keys?"
+        r"|(?:sign[ -]?in|login) codes?",
+        "twofactor",
+    ),
     (r"out ?box|stuck in (?:the )?outbox|stuck|queued", "outbox"),
     # Everyday words of other languages people ask in (German, Spanish, Portuguese, French,
     # Italian, Dutch, Turkish) folded to the English tokens the articles use. The search still
@@ -69,7 +81,7 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"benutzername|usuario|usu[aá]rio|utilisateur|nome utente|gebruikersnaam", "username"),
     (r"zugangsdaten|anmeldedaten|credenciales|credenciais|identifiants|credenziali", "credential"),
     (
-        r"senden|versenden|verschicken|enviar|envio|env[ií]o|envoyer|envoi|inviare|invio"
+        r"senden|versenden|verschicken|enviar|envio|env[ií]o|env[ií]an?|envoyer|envoi|inviare|invio"
         r"|verzenden|g[oö]nder(?:mek|emiyorum|ilmiyor)?",
         "send",
     ),
@@ -81,8 +93,37 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"postausgangsserver|ausgangsserver|servidor de salida|serveur sortant", "smtp"),
     (r"servidor|serveur|server|sunucu", "server"),
     (r"konto|cuenta|conta|compte|hesap", "account"),
-    (r"zwei[ -]?faktor|doble factor|dois fatores|double authentification", "twofactor"),
-    (r"time[sd]? ?out|timing out|hangs?|hanging|not responding|no response", "timeout"),
+    (
+        r"zwei[ -]?faktor|zweistufig\w*|doble factor|dois fatores|double authentification"
+        r"|verificaci[oó]n en (?:dos|2) pasos|verifica[cç][aã]o em (?:duas|2) etapas"
+        r"|validation en (?:deux|2) [ée]tapes|verifica in (?:due|2) passaggi",
+        "twofactor",
+    ),
+    (
+        r"authentifizierung|autenticaci[oó]n|autentica[cç][aã]o|authentification"
+        r"|autenticazione|kimlik do[gğ]rulama",
+        "authentication",
+    ),
+    (r"verbindung|conexi[oó]n|conex[aã]o|connessione|ba[gğ]lant[\u0131i]", "connect"),
+    (r"gesperrt|bloqueado|bloqueada|bloqu[ée]e?|bloccato|engellendi", "block"),
+    (r"abgelehnt|rechazad[oa]|rejeitad[oa]|refus[ée]e?|rifiutat[oa]|reddedildi", "reject"),
+    (r"empfangen|recibir|receber|recevoir|ricevere", "receive"),
+    (r"drucker|impresora|impressora|imprimante|stampante|yaz[\u0131i]c[\u0131i]", "printer"),
+    (r"postfach|buz[oó]n|caixa de correio|bo[iî]te (?:mail|aux lettres)", "mailbox"),
+    (r"correo(?: electr[oó]nico)?|courriel|posta elettronica|e[ -]?posta", "email"),
+    (r"puerto|porta|porte|anschluss", "port"),
+    (
+        r"antwortet nicht|reagiert nicht|nicht (?:antwortet|reagiert)|no responde"
+        r"|n[aã]o responde|ne r[ée]pond pas|non risponde|yan[\u0131i]t vermiyor",
+        "timeout",
+    ),
+    (
+        r"funktioniert nicht|geht nicht|klappt nicht|nicht (?:funktioniert|geht|klappt)"
+        r"|no funciona|n[aã]o funciona|ne (?:fonctionne|marche) pas|non funziona|werkt niet"
+        r"|[cç]al[\u0131i][sş]m[\u0131i]yor",
+        "fail",
+    ),
+    (r"time[sd]?[ -]?out|timing out|hangs?|hanging|not responding|no response", "timeout"),
     (
         r"not working|doesn t work|does not work|stopped working|isn t working"
         r"|no longer works",
@@ -92,7 +133,10 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"user ?name|login name|user id|userid", "username"),
     (r"locked out|lock ?out|locked", "lockout"),
     (r"too many (?:login |sign ?in |failed )?(?:attempts|tries|logins)", "toomany"),
-    (r"certificate|cert", "certificate"),
+    (r"certificates?|certs?", "certificate"),
+    (r"creds|credentials?", "credential"),
+    (r"log(?:ging)?[ -]?in|sign(?:ing)?[ -]?in|signin|log[ -]?on", "login"),
+    (r"auth|authn", "authentication"),
     (r"ssl|tls", "tls"),
     (r"start ?tls", "starttls"),
     (r"wi[ -]?fi|hotspot", "wifi"),
@@ -105,7 +149,8 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"isp|internet provider|broadband provider", "isp"),
 )
 # Chinese terms people use for what the articles talk about, folded to English tokens before
-# tokenising (Chinese has no spaces, so these are plain substrings). Longest first.
+# tokenising (Chinese has no spaces, so these are plain substrings). A term comes before
+# any shorter one inside it ("アプリパスワード" before "パスワード").
 CJK_TERMS: Final[tuple[tuple[str, str], ...]] = (
     ("三方客户端安全密码", " authcode "),
     ("客户端授权密码", " authcode "),
@@ -127,6 +172,46 @@ CJK_TERMS: Final[tuple[tuple[str, str], ...]] = (
     ("登录", " login "),
     ("网易", " netease "),
     ("腾讯", " tencent "),
+    # Japanese (kana and the kanji it shares with Chinese above) and Korean.
+    ("アプリパスワード", " apppassword password "),
+    ("二段階認証", " twofactor "),
+    ("2段階認証", " twofactor "),
+    ("パスワード", " password "),
+    ("証明書", " certificate "),
+    ("認証", " authentication "),
+    ("送信", " send "),
+    ("受信", " receive "),
+    ("無効", " disabled "),
+    ("有効", " enable "),
+    ("設定", " setting "),
+    ("接続", " connect "),
+    ("タイムアウト", " timeout "),
+    ("エラー", " error "),
+    ("サーバー", " server "),
+    ("ポート", " port "),
+    ("複合機", " printer "),
+    ("テナント", " tenant "),
+    ("管理者", " admin "),
+    ("メールボックス", " mailbox "),
+    ("メール", " email "),
+    ("앱 비밀번호", " apppassword password "),
+    ("2단계 인증", " twofactor "),
+    ("비밀번호", " password "),
+    ("인증서", " certificate "),
+    ("인증", " authentication "),
+    ("전송", " send "),
+    ("발송", " send "),
+    ("보내기", " send "),
+    ("오류", " error "),
+    ("에러", " error "),
+    ("서버", " server "),
+    ("포트", " port "),
+    ("설정", " setting "),
+    ("연결", " connect "),
+    ("시간 초과", " timeout "),
+    ("복합기", " printer "),
+    ("프린터", " printer "),
+    ("메일", " email "),
 )
 _SYNONYM_RE: Final = re.compile(
     "|".join(f"(?P<s{i}>\\b(?:{phrase})\\b)" for i, (phrase, _) in enumerate(SYNONYMS))
@@ -187,8 +272,13 @@ def stem(word: str) -> str:
 
 
 _SUFFIXES: Final = (
+    ("ifications", "ify"),
+    ("ification", "ify"),
     ("ations", "ate"),
     ("ation", "ate"),
+    ("ions", ""),
+    ("ion", ""),
+    ("ied", "y"),
     ("ings", ""),
     ("ing", ""),
     ("edly", ""),
