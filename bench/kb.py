@@ -9,7 +9,11 @@ project), ``dev`` and ``test`` (knowledge/eval/real, the held-out ``test`` split
 reported as aggregate figures only). Explain top-1 on the real corpus is the first
 match's first article being acceptable (see knowledge/evaluation.py); on ``own`` it is
 the first match being the labelled reply.
-The last line is JSON: {"own": {...}, "dev": {...}, "test": {...}}.
+With ``dev``, a ``reader`` block follows the table: the reader baseline
+(knowledge/eval/real/reader.yaml, one support person's picks from the question text and
+the article list alone; dev only) scored against the labels, the share of questions the
+reader marked unclear, and our search's top-1 on the clear and the unclear ones apart.
+The last line is JSON: {"own": {...}, "dev": {...}, "test": {...}, "reader": {...}}.
 
     python bench/kb.py [--repeat N] [--dev-misses] [--splits own,dev,test]
 
@@ -41,6 +45,7 @@ from knowledge.evaluation import (
     score_explain_real,
     score_search,
 )
+from knowledge.reader import ReaderScore, load_reader, score_reader
 
 ROWS = (
     "explain top-1",
@@ -52,6 +57,15 @@ ROWS = (
     "ask p50 ms",
     "ask p99 ms",
     "explain p99 ms",
+)
+
+
+READER_ROWS = (
+    "reader top-1",
+    "reader top-3",
+    "reader unclear",
+    "ask top-1 clear",
+    "ask top-1 unclear",
 )
 
 
@@ -86,6 +100,7 @@ def main() -> None:
         search(kb, question.question)
     figures: dict[str, dict[str, float]] = {}
     counts: dict[str, str] = {}
+    reader: ReaderScore | None = None
     if "own" in wanted:
         ours = _ask(kb, own_questions, repeat)
         base = score_search(own_questions, baseline)
@@ -104,6 +119,10 @@ def main() -> None:
             explained.top1, explained.unexplained, ours, base, explained.p99_ms
         )
         counts[split.value] = f"{len(items) - len(questions)} errors, {len(questions)} questions"
+        if split is Split.DEV:
+            reader = score_reader(
+                items, load_reader(kb), lambda q: [a.article.id for a in search(kb, q).answers]
+            )
         if args.dev_misses and split is Split.DEV:
             for item_id, shown in explained.misses:
                 print(f"dev explain miss {item_id}: first article {shown}")
@@ -114,7 +133,27 @@ def main() -> None:
     print(f"{'':16}" + "".join(f"{name:>10}" for name in figures))
     for row in ROWS:
         print(f"{row:16}" + "".join(f"{column[row]:10.3f}" for column in figures.values()))
-    print(json.dumps(figures))
+    output: dict[str, dict[str, float]] = dict(figures)
+    if reader is not None:
+        output["reader"] = _reader_rows(reader)
+        print(
+            f"reader (dev only, one reader): {reader.clear_count} clear, "
+            f"{reader.unclear_count} unclear questions"
+        )
+        for row, value in output["reader"].items():
+            print(f"{row:18}{value:8.3f}")
+    print(json.dumps(output))
+
+
+def _reader_rows(reader: ReaderScore) -> dict[str, float]:
+    values = (
+        reader.top1,
+        reader.top3,
+        reader.unclear,
+        reader.ours_clear_top1,
+        reader.ours_unclear_top1,
+    )
+    return {row: round(value, 3) for row, value in zip(READER_ROWS, values, strict=True)}
 
 
 def _column(
