@@ -66,6 +66,13 @@ class Keys:
     def thread(self, key: str) -> str:
         return f"{self.namespace}:thread:{_part(key)}"
 
+    def journal(self, key: str) -> str:
+        # One hash tag for the order and the entries: a script may touch both.
+        return f"{self.namespace}:journal:{{{_part(key)}}}"
+
+    def journal_entries(self, key: str) -> str:
+        return f"{self.namespace}:journal-entries:{{{_part(key)}}}"
+
     def events(self, kind: str, day: date) -> str:
         return f"{self.namespace}:metrics:{_metric_kind(kind)}:{day.isoformat()}"
 
@@ -95,12 +102,12 @@ def message_claim(channel: str, ts: str) -> str:
 
 
 def feedback_review() -> str:
-    """The admins' list of questions to review (one document)."""
+    """The admins' list of questions to review (a journal)."""
     return "feedback:review"
 
 
 def webhook_failures() -> str:
-    """The escalation webhook's recent failed deliveries (one document)."""
+    """The escalation webhook's recent failed deliveries (a journal)."""
     return "webhook:failures"
 
 
