@@ -269,7 +269,7 @@ REVIEW_LINE: Final = "    • {when} · {reason} · {question}"
 REVIEW_REASONS: Final = {"not_confident": "no sure answer", "not_helpful": "voted not helpful"}
 FEEDBACK_LINE: Final = (
     "• Answers rated helpful: *{helpful}* · not helpful: *{not_helpful}* (7 days)\n"
-    "• Deflection (resolved without a human): *{deflection}* · escalation: *{escalation}*"
+    "• Escalations sent to the helpdesk (threads and checks, 7 days): *{escalations}*"
 )
 TURN_RETIRED: Final = "Earlier answer: the buttons are on the newest message below."
 EXPLAIN_MORE: Final = "Explain more"

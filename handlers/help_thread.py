@@ -22,6 +22,7 @@ from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
 from bot.errors import StoreUnavailable
 from bot.helpdesk.feedback import QUESTION_MAX, Feedback, ReviewReason
+from bot.helpdesk.threads import HelpThreads
 from bot.helpdesk.webhook import escalation_body, start_delivery
 from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps
@@ -105,6 +106,8 @@ async def post_turn(
     if redacted:
         body.insert(0, kit.context(messages.REDACTED_NOTE))
     await post(client, key, text, body[: kit.MESSAGE_BLOCKS_MAX], store=deps.store)
+    with contextlib.suppress(StoreUnavailable):  # the answer is out; the count can miss
+        await HelpThreads(deps.store).started(key)  # counted once, on the first answer
 
 
 async def last_question(store: Documents, key: str) -> str | None:

@@ -44,7 +44,7 @@ async def helpdesk_feedback(
 ) -> tuple[FeedbackSummary, list[ReviewItem]]:
     """The week's votes and rates, and the questions to review (newest first)."""
     feedback = Feedback(deps.store)
-    summary = await feedback.summary(7, questions=week.questions, resolutions=week.resolutions)
+    summary = await feedback.summary(7, threads=week.threads)
     return summary, await feedback.to_review()
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from bot.helpdesk.model import NO_THREADS, ThreadOutcomes
 from bot.helpdesk.webhook import Failure, recent_failures
 from bot.redaction import redact_credentials
 from bot.store import keys
@@ -48,25 +49,23 @@ class ReviewItem:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedbackSummary:
-    """Votes and escalations over a window, beside the questions and resolutions."""
+    """Votes and escalations over a window, beside the help threads' outcomes."""
 
     helpful: int
     not_helpful: int
-    escalations: int
-    questions: int
-    resolutions: int
+    escalations: int  # every escalation: help threads and checks
+    threads: ThreadOutcomes = NO_THREADS
     webhook_failures: tuple[Failure, ...] = ()  # escalations the ticketing webhook lost
 
     @property
     def deflection_rate(self) -> float | None:
-        """Share of questions resolved without a human ("That fixed it", no escalation)."""
-        if not self.questions:
-            return None
-        return max(0, min(self.resolutions, self.questions - self.escalations)) / self.questions
+        """Help threads solved by "That fixed it", never escalated / help threads."""
+        return self.threads.deflection_rate
 
     @property
     def escalation_rate(self) -> float | None:
-        return min(1.0, self.escalations / self.questions) if self.questions else None
+        """Help threads escalated / help threads."""
+        return self.threads.escalation_rate
 
 
 def _normal(text: str) -> str:
@@ -121,7 +120,7 @@ class Feedback:
                 items.append(ReviewItem(question=question, reason=ReviewReason(reason), at=moment))
         return items
 
-    async def summary(self, days: int, *, questions: int, resolutions: int) -> FeedbackSummary:
+    async def summary(self, days: int, *, threads: ThreadOutcomes = NO_THREADS) -> FeedbackSummary:
         today = _day(self._clock())
         span: Sequence[date] = [today - timedelta(days=n) for n in range(days)]
 
@@ -132,7 +131,6 @@ class Feedback:
             helpful=await total(HELPFUL),
             not_helpful=await total(NOT_HELPFUL),
             escalations=await total(ESCALATED),
-            questions=questions,
-            resolutions=resolutions,
+            threads=threads,
             webhook_failures=tuple(await recent_failures(self._store)),
         )

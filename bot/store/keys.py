@@ -136,6 +136,26 @@ def resolution_claim(user_id: str, episode: str) -> str:
     return f"helpdesk-resolved:{user_id}:{episode}"
 
 
+def help_thread_started(thread: str) -> str:
+    """The one count of a help thread's start (deflection's denominator)."""
+    return f"help-thread:started:{thread}"
+
+
+def help_thread_record(thread: str) -> str:
+    """When a counted help thread started (a document)."""
+    return f"help-thread:{thread}"
+
+
+def help_thread_settled(thread: str) -> str:
+    """The first outcome of a help thread ("That fixed it" or escalated)."""
+    return f"help-thread:settled:{thread}"
+
+
+def help_thread_escalated(thread: str) -> str:
+    """The one escalation count of a help thread."""
+    return f"help-thread:escalated:{thread}"
+
+
 def check_followup(check_id: str) -> str:
     """A check's non-secret follow-up document (advice for its buttons)."""
     return f"check:{check_id}"

@@ -23,6 +23,7 @@ from bot import conversation, messages
 from bot.conversation.asker import asker_of, remember_asker
 from bot.conversation.turns import Offer
 from bot.errors import InputError
+from bot.helpdesk.threads import HelpThreads
 from bot.runtime.deps import Deps, deps_of
 from bot.runtime.private import tell_privately
 from bot.store import Store, keys
@@ -85,6 +86,9 @@ async def handle_fixed(
     turn = await conversation.fixed(deps.kb, deps.store, key)
     if not turn.repeat:
         await deps.helpdesk.record_resolved(user)
+        outcomes = HelpThreads(deps.store)
+        await outcomes.started(key)  # a short triage reply that fixed it is a thread too
+        await outcomes.fixed(key)
     await threads.post_turn(client, deps, key, turn)
 
 
@@ -152,6 +156,8 @@ async def handle_talk_to_human(
     state = await conversation.load_context(deps.store, key)
     summary = await threads.thread_summary(client, deps, key, user, state)
     reply = await threads.escalate(client, deps, claim=keys.thread_escalation(key), summary=summary)
+    if reply == messages.HELPDESK_SENT:
+        await HelpThreads(deps.store).escalated(key)
     await threads.post(client, key, reply, [kit.section(reply)])
 
 

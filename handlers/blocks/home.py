@@ -9,7 +9,7 @@ from typing import Any, Final
 from bot import messages
 from bot.helpdesk.feedback import FeedbackSummary, ReviewItem
 from bot.helpdesk.model import HelpdeskStats
-from bot.helpdesk.text import format_count, format_ratio, render_stats_text
+from bot.helpdesk.text import format_count, render_stats_text
 from bot.probe.model import Outcome
 from bot.store.base import CheckRecord, CheckState
 from handlers.blocks import kit, turns
@@ -76,16 +76,15 @@ ACTION_REVIEW_PAGE: Final = "review_page"
 def feedback_blocks(
     summary: FeedbackSummary, items: Sequence[ReviewItem], *, zone: tzinfo = UTC, page: int = 0
 ) -> list[kit.Block]:
-    """Votes, deflection and escalation rates, and one page of the questions to review
-    (newest first) with buttons to the older and newer pages."""
+    """Votes and escalations (the rates sit with the five numbers), and one page of the
+    questions to review (newest first) with buttons to the older and newer pages."""
     pages = max(1, -(-len(items) // REVIEW_SHOWN))
     page = min(max(page, 0), pages - 1)
     start = page * REVIEW_SHOWN
     figures = messages.FEEDBACK_LINE.format(
         helpful=format_count(summary.helpful),
         not_helpful=format_count(summary.not_helpful),
-        deflection=format_ratio(summary.deflection_rate),
-        escalation=format_ratio(summary.escalation_rate),
+        escalations=format_count(summary.escalations),
     )
     lines = [
         messages.REVIEW_LINE.format(

@@ -18,7 +18,9 @@ from bot.checks.advice import Advice
 from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
 from bot.helpdesk.feedback import REVIEW_KEPT, FeedbackSummary, ReviewItem, ReviewReason
+from bot.helpdesk.model import ThreadOutcomes
 from bot.helpdesk.recorder import HelpdeskMetrics
+from bot.helpdesk.webhook import FAILURES_KEPT, Failure
 from bot.probe.model import Outcome, ProbeReport, Reply, Stage, Status, StepResult
 from bot.probe.request import build_request
 from bot.store import MemoryStore
@@ -257,7 +259,13 @@ async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
 
     check_message("stats", home.stats_message(*numbers))
     summary = FeedbackSummary(
-        helpful=10**6, not_helpful=10**6, escalations=5, questions=9, resolutions=3
+        helpful=10**6,
+        not_helpful=10**6,
+        escalations=5,
+        threads=ThreadOutcomes(threads=10**6, deflected=10**5, escalated=10**4),
+        webhook_failures=tuple(
+            Failure(at=1e9 + i, reason=HUGE[:200]) for i in range(FAILURES_KEPT)
+        ),
     )
     review = [
         ReviewItem(question=HUGE[:200], reason=ReviewReason.NOT_HELPFUL, at=1e9 + i)
