@@ -274,6 +274,7 @@ FEEDBACK_LINE: Final = (
 TURN_RETIRED: Final = "Earlier answer: the buttons are on the newest message below."
 EXPLAIN_MORE: Final = "Explain more"
 TRIAGE_TRY: Final = "Try first: {step}"
+TRIAGE_HEAD: Final = "{quote}\n*What the error means:* {cause}"
 TRIAGE_TEXT: Final = "SMTP error {code}: {cause}"
 MORE_QUESTIONS: Final = "More questions"
 THREAD_GONE: Final = "I no longer have this conversation; please ask your question again."

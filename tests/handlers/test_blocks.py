@@ -209,3 +209,34 @@ def test_email_without_host_points_at_the_lookup() -> None:
     with pytest.raises(InputError) as caught:
         form.to_request(frozenset({587}))
     assert caught.value.field == "host" and "/smtpcheck a@example.com" in caught.value.reason
+
+
+def test_triage_quotes_the_reply_line_short_redacted_and_inert() -> None:
+    """The triage quote is the pasted line with the code (not the normalised excerpt),
+    starting at the code when a long preamble comes first, clipped to one line, with
+    credentials redacted and backticks unable to close the code span."""
+    from handlers.blocks.turns import TRIAGE_QUOTE_MAX, reply_line, triage_quote
+    from knowledge.model import Match
+
+    match = Match(
+        reply_id="x",
+        code=535,
+        enhanced="5.7.8",
+        provider=None,
+        cause="c",
+        articles=(),
+        excerpt="535 5.7.8 normalised",
+    )
+    assert reply_line("hello\n  535-5.7.8   Bad   creds\n535 5.7.8 more", match) == (
+        "535-5.7.8 Bad creds"
+    )
+    preamble = "word " * 20
+    assert reply_line(preamble + "535 5.7.8 nope", match) == "…535 5.7.8 nope"
+    assert reply_line("nothing with the code", match) == "535 5.7.8 normalised"
+    assert reply_line("port 15357 then 5.7.80 then 535 5.7.8 it", match) == (
+        "port 15357 then 5.7.80 then 535 5.7.8 it"
+    )
+    quote = triage_quote("535 5.7.8 `x` password=hunter2 " + "y" * 400, match)
+    assert quote.startswith("`535 5.7.8 'x' password=[redacted] y") and quote.endswith("…`")
+    assert quote.count("`") == 2 and "hunter2" not in quote
+    assert len(quote) == TRIAGE_QUOTE_MAX + 2

@@ -129,7 +129,8 @@ def test_every_turn_kind_fits() -> None:
         seen.add(turn.kind)
         check_message(where, turns.render_turn(turn, key, faq=faq_list))
         if turn.kind is TurnKind.EXPLANATION:
-            check_message(f"triage {where}", turns.triage_message(turn, key))
+            pasted = f"{HUGE} 535 5.7.8 {HUGE}"
+            check_message(f"triage {where}", turns.triage_message(turn, key, pasted))
     assert seen == set(TurnKind)
     check_message("greeting", turns.greeting(key, faq_list))
 

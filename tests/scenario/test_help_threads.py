@@ -445,7 +445,8 @@ async def test_triage_reply_is_short_and_explains_more_on_request(store: MemoryS
         short = await next_post(bot, 0)
         assert len(short["blocks"]) <= 4 and "Step 1 of" not in text_of(short)  # + thumbs
         assert short["text"].startswith("SMTP error 535 5.7.8:")
-        assert "`535-5.7.8" not in text_of(short)
+        quote = short["blocks"][0]["text"]["text"].split("\n")[0]
+        assert quote == f"`{GMAIL_535}`"  # as pasted, in a code span (Slack links nothing)
         assert list(buttons(short)) == [messages.EXPLAIN_MORE, "That fixed it"]
         await click(bot, buttons(short)[messages.EXPLAIN_MORE], user="U0BOB")
         more = await next_post(bot, 1)
@@ -455,9 +456,39 @@ async def test_triage_reply_is_short_and_explains_more_on_request(store: MemoryS
         )
         admin_only = await next_post(bot, 2)
         assert "5.7.139" in admin_only["text"]
+        quoted = admin_only["blocks"][0]["text"]["text"]
+        assert quoted.startswith("`535 5.7.139 Authentication unsuccessful, SmtpClient")
         assert list(buttons(admin_only)) == [messages.EXPLAIN_MORE]
         await click(bot, buttons(admin_only)[messages.EXPLAIN_MORE], user="U0BOB")
         assert "That fixed it" not in buttons(await next_post(bot, 3))
+
+
+async def test_triage_quotes_the_reply_line_redacted(store: MemoryStore) -> None:
+    """The quoted error is the line the code is on, as pasted, with the password that
+    came with it redacted, mentions and links made inert inside a code span."""
+    canary = "Canary-Triage-4242"
+    paste = (
+        f"Hi all, Outlook on the front desk PC keeps failing, I typed password={canary}\n"
+        "and it says <@U0EVERYONE> 535 5.7.8 Error: authentication failed: "
+        f"UGFzc3dvcmQ6 pass: {canary} see <https://example.com|here>"
+    )
+    async with running_bot(store, settings_changes=TRIAGE_SETTINGS) as bot:
+        await send_message(
+            bot, paste, ts="1250.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        short = await next_post(bot, 0)
+    shown = json.dumps(short)
+    assert canary not in shown
+    quote = next(
+        line
+        for block in short["blocks"]
+        if block["type"] == "section"
+        for line in block["text"]["text"].split("\n")
+        if "535 5.7.8" in line
+    )
+    assert quote.startswith("`and it says &lt;@U0EVERYONE&gt; 535 5.7.8 Error: authentication")
+    assert "pass: [redacted]" in quote and quote.endswith("`") and quote.count("`") == 2
+    assert "<" not in quote and len(quote) <= 2 + 160
 
 
 async def test_read_more_also_see_and_all_steps_open_the_article(store: MemoryStore) -> None:
