@@ -17,6 +17,7 @@ from bot.errors import InputError, LookupFailed, StoreUnavailable
 from bot.helpdesk.feedback import Feedback, ReviewReason
 from bot.redaction import redact_credentials
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
+from bot.runtime.private import trusted_response_url
 from handlers.blocks import kit, modal, turns
 from handlers.help_thread import answer
 from handlers.help_thread import faq as common_questions
@@ -137,6 +138,7 @@ async def handle_smtpcheck(
         prefill,
         origin_channel=command.get("channel_id"),
         sign_in=deps.sign_in_choices(prefill.host),
+        response_url=trusted_response_url(command.get("response_url"), deps.settings.slack_api_url),
     )
     await client.views_open(trigger_id=command["trigger_id"], view=view)
 

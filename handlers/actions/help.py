@@ -25,7 +25,7 @@ from bot.conversation.turns import Offer
 from bot.errors import InputError
 from bot.helpdesk.threads import HelpThreads
 from bot.runtime.deps import Deps, deps_of
-from bot.runtime.private import tell_privately
+from bot.runtime.private import tell_privately, trusted_response_url
 from bot.store import Store, keys
 from handlers import help_thread as threads
 from handlers.blocks import kit, modal, turns
@@ -138,7 +138,10 @@ async def handle_live_check(
         )
     origin = threads.split_key(key)[0] if key else None
     view = modal.probe_modal(
-        prefill, origin_channel=origin, sign_in=deps.sign_in_choices(prefill.host)
+        prefill,
+        origin_channel=origin,
+        sign_in=deps.sign_in_choices(prefill.host),
+        response_url=trusted_response_url(body.get("response_url"), deps.settings.slack_api_url),
     )
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 

@@ -13,7 +13,7 @@ from bot.probe.model import Outcome, ProbeReport, Reply, Security, Stage, Status
 from bot.store import CheckRecord, CheckState
 from handlers.blocks import check, kit, modal
 from handlers.commands import classify
-from handlers.views import origin_channel, read_form
+from handlers.views import origin_channel, read_form, reply_url
 from knowledge.model import ArticleRef
 from tests.support.harness import form_values
 
@@ -76,11 +76,21 @@ def test_modal_has_the_design_block_ids_and_no_dispatching_element() -> None:
 
 
 def test_private_metadata_carries_only_the_origin_channel() -> None:
-    """private_metadata is the origin channel as JSON, within 3000 characters."""
+    """private_metadata is the origin channel (and the opener's response_url) as JSON,
+    within 3000 characters: no prefilled value; a malformed origin is dropped."""
     view = modal.probe_modal(modal.Prefill(host="h.example.com"), origin_channel="C1")
     assert json.loads(view["private_metadata"]) == {"origin": "C1"}
     assert origin_channel(view) == "C1"
     assert origin_channel({"private_metadata": "not json"}) is None
+    assert origin_channel({"private_metadata": '{"origin": "C1 <!channel>"}'}) is None
+    hook = "https://hooks.slack.com/commands/T1/2/x"
+    view = modal.probe_modal(
+        modal.Prefill(host="h.example.com", username="alice@example.com"),
+        origin_channel="C1",
+        response_url=hook,
+    )
+    assert json.loads(view["private_metadata"]) == {"origin": "C1", "reply": hook}
+    assert reply_url(view, "https://slack.com/api/") == hook
 
 
 def test_prefill_never_includes_a_password() -> None:
