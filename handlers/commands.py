@@ -19,8 +19,7 @@ from bot.redaction import redact_credentials
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
 from bot.runtime.private import trusted_response_url
 from handlers.blocks import kit, modal, turns
-from handlers.help_thread import answer
-from handlers.help_thread import faq as common_questions
+from handlers.help_thread import answer, faq_page
 from handlers.home import admin_stats
 from knowledge import CONFIDENCE_FLOOR, discover_settings, search
 
@@ -114,7 +113,8 @@ async def handle_smtpcheck(
         return
     if args.kind == "faq":
         # The common questions as buttons (an answer starts a thread in the user's DM).
-        body = turns.faq_blocks(None, common_questions(deps))
+        questions, _, pages = faq_page(deps.kb, 0)
+        body = turns.faq_blocks(None, questions, pages=pages)
         await ack(text=messages.COMMON_QUESTIONS.strip("*"), blocks=body)
         return
     if args.kind == "stats":

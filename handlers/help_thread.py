@@ -61,6 +61,18 @@ def faq(deps: Deps) -> list[tuple[str, str]]:
     return conversation.common_questions(deps.kb, FAQ_SHOWN)
 
 
+FAQ_PAGE: Final = 8  # questions a page: two buttons and the rest in the menu
+
+
+def faq_page(
+    kb: KnowledgeBase, page: int, size: int = FAQ_PAGE
+) -> tuple[list[tuple[str, str]], int, int]:
+    """Page ``page`` (clamped) of the common questions: (questions, page, pages)."""
+    pages = turns.pages_of(conversation.faq_count(kb), size)
+    page = min(max(page, 0), pages - 1)
+    return conversation.common_questions(kb, size, start=page * size), page, pages
+
+
 QUESTION_FIELD: Final = "question"  # the thread's last question, redacted, for feedback
 LAST_TURN_FIELD: Final = "last_turn"  # the thread's newest message with buttons: ts, text
 COLLAPSED_TEXT_MAX: Final = 1000
@@ -133,7 +145,8 @@ async def answer_message(
     with contextlib.suppress(StoreUnavailable):  # the answer matters more than the owner
         await remember_asker(deps.store, key, user)
     if is_greeting(text):
-        reply, body = turns.greeting(key, faq(deps))
+        questions, _, pages = faq_page(deps.kb, 0)
+        reply, body = turns.greeting(key, questions, pages=pages)
         await post(client, key, reply, body, store=deps.store)
         return
     try:

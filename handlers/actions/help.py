@@ -29,7 +29,9 @@ from bot.runtime.private import tell_privately, trusted_response_url
 from bot.store import Store, keys
 from handlers import help_thread as threads
 from handlers.blocks import kit, modal, turns
+from handlers.blocks.home import home_pages
 from handlers.check_thread import open_dm
+from handlers.home import publish_home
 from knowledge import KnowledgeBase
 
 Clicked = tuple[Deps, str, str | None, str | None]
@@ -205,6 +207,32 @@ async def handle_explain_more(
     await threads.post_turn(client, deps, key, turn)
 
 
+async def handle_faq_page(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """ "Next questions": the same message (or Home tab) at the next page of the common
+    questions. In a help thread only its asker turns the page."""
+    clicked = await _clicked(ack, body, client, context)
+    if clicked is None:
+        return
+    deps, user, key, target = clicked
+    container = body.get("container") or {}
+    if container.get("type") == "view":  # App Home: both lists' pages in the value
+        faq_page, review_page = home_pages(target or "")
+        await publish_home(client, deps, user, review_page, faq_page)
+        return
+    wanted = int(target) if target and target.isdigit() else 0
+    questions, page, pages = threads.faq_page(deps.kb, wanted)
+    blocks = turns.faq_blocks(key, questions, page=page, pages=pages)
+    text = messages.COMMON_QUESTIONS.strip("*")
+    if container.get("is_ephemeral") or key is None:  # /smtpcheck faq: only its hook edits it
+        respond = AsyncRespond(response_url=body.get("response_url"))
+        await respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
+        return
+    channel, ts = str(container.get("channel_id")), str(container.get("message_ts"))
+    await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
 def routes() -> list[tuple[re.Pattern[str], Callable[..., Awaitable[None]]]]:
     """Every help button's action id (pattern) and listener."""
     actions = turns.OFFER_ACTIONS
@@ -215,6 +243,7 @@ def routes() -> list[tuple[re.Pattern[str], Callable[..., Awaitable[None]]]]:
         (actions[Offer.LIVE_CHECK], handle_live_check),
         (actions[Offer.HUMAN], handle_talk_to_human),
         (turns.ACTION_EXPLAIN_MORE, handle_explain_more),
+        (turns.ACTION_FAQ_PAGE, handle_faq_page),
         (rf"({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+", handle_open_article),
     )
     return [(re.compile(pattern), listener) for pattern, listener in listeners]

@@ -35,6 +35,7 @@ OFFER_ACTIONS: Final = {offer: f"{ACTION_PREFIX}{offer.value}" for offer in Offe
 # each gets a numbered id; the listeners match the prefix.
 ACTION_CHOOSE: Final = "help_choose"
 ACTION_FAQ: Final = "help_faq"
+ACTION_FAQ_PAGE: Final = "help_questions_page"  # turns the common questions page
 ACTION_EXPLAIN_MORE: Final = "help_explain_more"
 TRIAGE_LINE_MAX: Final = 200  # the short reply's one line of what to try
 TRIAGE_QUOTE_MAX: Final = 160  # the quoted reply line: enough to recognise it, one line
@@ -87,21 +88,55 @@ def articles_block(
     return {"type": "actions", "block_id": block_id, "elements": buttons}
 
 
-def faq_blocks(thread_key: str | None, questions: Sequence[tuple[str, str]]) -> list[Block]:
-    """The "Common questions" entry: the first questions as buttons, the rest in a menu."""
+def pages_of(total: int, size: int) -> int:
+    """How many pages of ``size`` a list of ``total`` items fills (at least one)."""
+    return max(1, -(-total // max(1, size)))
+
+
+def page_button(action_id: str, thread_key: str | None, page: int, pages: int) -> Block:
+    """ "Next questions" (or, on the last page, back to the first): one button that walks
+    the pages, so a page never needs more than one of the message's three buttons."""
+    target = (page + 1) % pages
+    label = messages.FAQ_NEXT if target else messages.FAQ_FIRST
+    return kit.button(action_id, label, button_value(thread_key, str(target)))
+
+
+def faq_blocks(
+    thread_key: str | None,
+    questions: Sequence[tuple[str, str]],
+    *,
+    page: int = 0,
+    pages: int = 1,
+) -> list[Block]:
+    """One page of the "Common questions": the first questions as buttons, the rest of
+    the page in a menu, and "Next questions" when there are more pages."""
+    title = messages.COMMON_QUESTIONS
+    nav = []
+    if pages > 1:
+        title += " " + messages.FAQ_PAGE_OF.format(page=page + 1, pages=pages)
+        nav = [page_button(ACTION_FAQ_PAGE, thread_key, page, pages)]
     body = [
-        kit.section(messages.COMMON_QUESTIONS),
+        kit.section(title),
         articles_block(thread_key, questions, faq=True, block_id="help-faq"),
     ]
-    return kit.compact_buttons(body, label=messages.MORE_QUESTIONS)
+    keep = kit.BUTTONS_SHOWN - len(nav)
+    body = kit.compact_buttons(body, label=messages.MORE_QUESTIONS, keep=keep)
+    if nav:
+        body.append({"type": "actions", "block_id": "help-faq-pages", "elements": nav})
+    return body
 
 
 def greeting(
-    thread_key: str | None, questions: Sequence[tuple[str, str]]
+    thread_key: str | None,
+    questions: Sequence[tuple[str, str]],
+    *,
+    pages: int = 1,
 ) -> tuple[str, list[Block]]:
+    """The greeting and the first page of the common questions (the pages walk on in
+    place, as ``faq_blocks``)."""
     return messages.GREETING, [
         kit.section(messages.GREETING),
-        *faq_blocks(thread_key, questions)[1:],
+        *faq_blocks(thread_key, questions, pages=pages)[1:],
     ]
 
 
