@@ -599,3 +599,34 @@ async def test_feedback_loop_reaches_the_admins_without_names_or_secrets(
         await bot.event(event, event_id="EvHomeFeedback")
         home = json.dumps((await bot.slack.wait_for("views.publish"))[0].params["view"])
         assert "Questions to review" in home and "slack password" in home
+
+
+async def test_a_live_check_from_a_channel_thread_points_there_privately(
+    store: MemoryStore,
+) -> None:
+    """ "Run a live check" under a mention's answer in a channel opens the modal with the
+    click's response_url; the check runs in the DM and the pointer reaches the asker in
+    the channel through that hook, never chat.postEphemeral; nothing public is posted."""
+    from tests.support.harness import form_values
+
+    async with running_bot(store) as bot:
+        await send_message(
+            bot,
+            "<@U0BOT> outlook keeps asking for my password",
+            ts="800.1",
+            channel="C0GENERAL",
+            kind="app_mention",
+        )
+        answer = await next_post(bot, 0)
+        await click(bot, buttons(answer)["Run a live check"])
+        view = (await bot.slack.wait_for("views.open"))[0].params["view"]
+        carried = json.loads(view["private_metadata"])
+        assert carried == {"origin": "C0GENERAL", "reply": bot.slack.hook_url + "actions/1"}
+        values = form_values(host="mail.example.com", port="587", security="auto")
+        status, _ = await bot.submit(view, values)
+        assert status == 200
+        pointer = (await bot.slack.wait_for("response_url"))[0].params
+        assert pointer["response_type"] == "ephemeral" and "archives/D0ALICE" in pointer["text"]
+        assert not bot.slack.of("chat.postEphemeral")
+        public = [c.params for c in bot.slack.of("chat.postMessage")[1:]]
+        assert all(p["channel"] == "D0ALICE" for p in public)
