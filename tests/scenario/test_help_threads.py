@@ -239,8 +239,15 @@ async def test_shortcut_answers_through_response_url_everywhere(store: MemorySto
             assert private["response_type"] == "ephemeral"
             assert private["replace_original"] is False
             assert "535" in private["text"] and "Read:" in private["text"]
+            thumbs = private["blocks"][-1]["elements"][0]  # Helpful / Not helpful
+            assert thumbs["type"] == "feedback_buttons"
+            assert thumbs["negative_button"]["value"] == "down#app-passwords"
         assert not bot.slack.of("chat.postEphemeral")
         assert not bot.slack.of("chat.postMessage")
+        await bot.interact(signing.message_shortcut("the copier says E-77 when scanning to email"))
+        await bot.slack.wait_for("response_url", 4)
+        listed = await store.entries("feedback:review", 10)
+        assert [e["q"] for e in listed] == ["the copier says E-77 when scanning to email"]
 
 
 async def test_shortcut_without_response_url_falls_back_to_the_dm(store: MemoryStore) -> None:
