@@ -419,6 +419,7 @@ async def test_a_forged_thread_key_reaches_no_other_conversation(store: MemorySt
     """A button whose value names another thread (or channel) than the message it sits
     in does nothing there, even when the clicker is that thread's asker."""
     async with running_bot(store) as bot:
+        bot.slack.joined.add("C0OTHER")  # mentions arrive only where the bot is a member
         await send_message(bot, "my email keeps saying authentication failed", ts="1100.1")
         await next_post(bot, 0)
         await send_message(
