@@ -386,3 +386,7 @@ ASSISTANT_PROMPTS: Final = (
 )
 ASSISTANT_LOOKING: Final = "Looking that up..."
 ASSISTANT_CHECKING: Final = "Checking {target}..."
+ASSISTANT_OFFER_CHECK: Final = (
+    "I can check {target} live: *Run a live check* opens a private form for the sign-in "
+    "(the password goes nowhere else), and the result comes to our direct messages."
+)

@@ -74,6 +74,7 @@ def faq_page(
 
 
 QUESTION_FIELD: Final = "question"  # the thread's last question, redacted, for feedback
+TARGET_FIELD: Final = "live_target"  # a server named in the thread, for the live check
 LAST_TURN_FIELD: Final = "last_turn"  # the thread's newest message with buttons: ts, text
 COLLAPSED_TEXT_MAX: Final = 1000
 
@@ -161,6 +162,33 @@ async def answer_message(
             await deps.helpdesk.record_question(user, thread_key=key)
             await _remember_question(deps, key, text, turn)
     await post_turn(client, deps, key, turn, redacted=redacted.hidden)
+
+
+async def offer_check(
+    client: AsyncWebClient, deps: Deps, *, key: str, user: str, host: str, port: int | None
+) -> None:
+    """A server named on its own ("smtp.example.com:587"): keep it with the thread and
+    offer the live check, prefilled with it (the form asks for the password)."""
+    with contextlib.suppress(StoreUnavailable):
+        await remember_asker(deps.store, key, user)
+        await deps.store.update_thread(key, {TARGET_FIELD: {"host": host, "port": port}})
+    shown = kit.code(kit.target(host, port) if port else host)
+    text = messages.ASSISTANT_OFFER_CHECK.format(target=shown)
+    live = conversation.Offer.LIVE_CHECK
+    button = kit.button(
+        turns.OFFER_ACTIONS[live], messages.OFFER_LABELS[live.value], turns.button_value(key)
+    )
+    body = [kit.section(text), {"type": "actions", "block_id": "help-offers", "elements": [button]}]
+    await post(client, key, kit.clip(text, kit.FALLBACK_TEXT_MAX), body, store=deps.store)
+
+
+async def named_target(store: Documents, key: str) -> tuple[str, int | None] | None:
+    """The server ``offer_check`` kept for the thread, if any."""
+    kept = (await store.get_thread(key)).get(TARGET_FIELD)
+    if not isinstance(kept, dict) or not isinstance(kept.get("host"), str):
+        return None
+    port = kept.get("port")
+    return str(kept["host"]), port if isinstance(port, int) else None
 
 
 async def escalate(

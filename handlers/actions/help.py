@@ -130,6 +130,7 @@ async def handle_live_check(
         else None
     )
     prefill = modal.Prefill()
+    named = await threads.named_target(deps.store, key) if key else None
     if known is not None:
         prefill = modal.Prefill(
             email=known.email,
@@ -138,6 +139,9 @@ async def handle_live_check(
             security=known.security or "auto",
             username=known.email,
         )
+    if named is not None and prefill.host is None:  # a server named in the thread
+        host, port = named
+        prefill = modal.Prefill(host=host, port=port, security="tls" if port == 465 else "auto")
     origin = threads.split_key(key)[0] if key else None
     view = modal.probe_modal(
         prefill,
