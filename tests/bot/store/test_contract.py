@@ -566,3 +566,30 @@ async def test_feedback_review_list_round_trips(case: StoreCase) -> None:
     await record_failure(case.store, Failure(at=1.0, reason="HTTP 500"))
     await record_failure(case.store, Failure(at=2.0, reason="TimeoutError"))
     assert [f.reason for f in await recent_failures(case.store)] == ["TimeoutError", "HTTP 500"]
+
+
+async def test_help_thread_outcomes_count_once_across_processes(case: StoreCase) -> None:
+    """Deflection's claims and counters on both stores: two processes recording the same
+    thread's start, "That fixed it" and a later escalation count one thread, escalated,
+    not deflected (the deflection is taken back with a negative count)."""
+    from bot.helpdesk.threads import HelpThreads
+
+    peer = await case.open_peer()
+    try:
+        here, there = HelpThreads(case.store), HelpThreads(peer)
+        start = 1_741_600_000.0  # 2025-03-10 UTC
+        await asyncio.gather(here.started("D1:1.1", at=start), there.started("D1:1.1", at=start))
+        await here.started("D1:2.1", at=start)
+        results = await asyncio.gather(
+            here.fixed("D1:1.1", at=start + 5), there.fixed("D1:1.1", at=start + 5)
+        )
+        assert sorted(results) == [False, True]
+        assert await there.fixed("D1:2.1", at=start + 5)
+        outcomes = await here.outcomes([DAY])
+        assert (outcomes.threads, outcomes.deflected, outcomes.escalated) == (2, 2, 0)
+        assert await there.escalated("D1:1.1", at=start + 60)
+        outcomes = await here.outcomes([DAY])
+        assert (outcomes.threads, outcomes.deflected, outcomes.escalated) == (2, 1, 1)
+    finally:
+        if peer is not case.store:
+            await peer.close()
