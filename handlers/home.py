@@ -19,6 +19,7 @@ from bot.errors import StoreUnavailable
 from bot.helpdesk.feedback import Feedback, FeedbackSummary, ReviewItem
 from bot.helpdesk.model import HelpdeskStats
 from bot.runtime.deps import Deps, deps_of
+from bot.runtime.private import trusted_response_url
 from bot.store.base import CheckRecord
 from handlers.blocks import kit, modal
 from handlers.blocks.home import (
@@ -137,8 +138,11 @@ async def handle_review_page(
     if (body.get("container") or {}).get("type") == "view":
         await publish_home(client, deps, user, page, faq_page)
         return
+    hook = trusted_response_url(body.get("response_url"), deps.settings.slack_api_url)
+    if hook is None:  # the stats answer can only be edited through its own hook
+        return
     text, blocks = await admin_stats(deps, user, client, page=page)
-    respond = AsyncRespond(response_url=body.get("response_url"))
+    respond = AsyncRespond(response_url=hook)
     await respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
 
 

@@ -230,8 +230,12 @@ async def handle_faq_page(
     blocks = turns.faq_blocks(key, questions, page=page, pages=pages)
     text = messages.COMMON_QUESTIONS.strip("*")
     if container.get("is_ephemeral") or key is None:  # /smtpcheck faq: only its hook edits it
-        respond = AsyncRespond(response_url=body.get("response_url"))
-        await respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
+        hook = trusted_response_url(body.get("response_url"), deps.settings.slack_api_url)
+        if hook is not None:  # without one the list stays as it is (nothing to edit with)
+            respond = AsyncRespond(response_url=hook)
+            await respond(
+                text=text, blocks=blocks, replace_original=True, response_type="ephemeral"
+            )
         return
     channel, ts = str(container.get("channel_id")), str(container.get("message_ts"))
     await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)

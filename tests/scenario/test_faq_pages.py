@@ -5,6 +5,7 @@ admins' review page kept), through the signed endpoint and the fake Slack."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -113,3 +114,28 @@ async def test_app_home_pages_the_questions_and_keeps_the_review_page(store: Mem
     text = json.dumps(turned, ensure_ascii=False)
     assert "(page 2 of" in text and "page 2 of 2 (13 questions)" in text
     assert not set(questions_of(home)) & set(questions_of(turned))
+
+
+async def test_paging_an_ephemeral_list_without_slacks_hook_does_nothing(
+    store: MemoryStore,
+) -> None:
+    """A page click whose response_url is missing or not Slack's edits nothing, POSTs
+    nowhere and raises no error notice (the FAQ list and the stats list alike)."""
+    admins = {"admins": frozenset({ALICE})}
+    async with running_bot(store, settings_changes=admins) as bot:
+        _, body = await bot.command("faq")
+        nav = buttons(json.loads(body))[messages.FAQ_NEXT]
+        for hook in (None, "https://hooks.slack.com.evil.example/x"):
+            payload = signing.block_action(nav["action_id"], nav["value"])
+            payload["container"]["is_ephemeral"] = True
+            if hook is None:
+                payload.pop("response_url", None)
+            else:
+                payload["response_url"] = hook
+            status, _ = await bot.interact(payload)
+            assert status == 200
+            stats = signing.block_action("review_page_older", "1")
+            stats.pop("response_url", None)
+            assert (await bot.interact(stats))[0] == 200
+        await asyncio.sleep(0.5)  # an error notice would come after the ack
+        assert not bot.slack.of("response_url") and not bot.slack.of("chat.postMessage")
