@@ -269,13 +269,17 @@ REVIEW_LINE: Final = "    • {when} · {reason} · {question}"
 REVIEW_REASONS: Final = {"not_confident": "no sure answer", "not_helpful": "voted not helpful"}
 FEEDBACK_LINE: Final = (
     "• Answers rated helpful: *{helpful}* · not helpful: *{not_helpful}* (7 days)\n"
-    "• Deflection (resolved without a human): *{deflection}* · escalation: *{escalation}*"
+    "• Escalations sent to the helpdesk (threads and checks, 7 days): *{escalations}*"
 )
 TURN_RETIRED: Final = "Earlier answer: the buttons are on the newest message below."
 EXPLAIN_MORE: Final = "Explain more"
 TRIAGE_TRY: Final = "Try first: {step}"
+TRIAGE_HEAD: Final = "{quote}\n*What the error means:* {cause}"
 TRIAGE_TEXT: Final = "SMTP error {code}: {cause}"
 MORE_QUESTIONS: Final = "More questions"
+FAQ_PAGE_OF: Final = "(page {page} of {pages})"
+FAQ_NEXT: Final = "Next questions"
+FAQ_FIRST: Final = "Back to the first questions"
 THREAD_GONE: Final = "I no longer have this conversation; please ask your question again."
 HELPDESK_THREAD_SUMMARY: Final = (
     ":sos: <@{user}> needs help sending mail.\n"
@@ -382,3 +386,7 @@ ASSISTANT_PROMPTS: Final = (
 )
 ASSISTANT_LOOKING: Final = "Looking that up..."
 ASSISTANT_CHECKING: Final = "Checking {target}..."
+ASSISTANT_OFFER_CHECK: Final = (
+    "I can check {target} live: *Run a live check* opens a private form for the sign-in "
+    "(the password goes nowhere else), and the result comes to our direct messages."
+)

@@ -7,7 +7,8 @@
   can say where it came from);
 - a message in an assistant thread: a status while working ("Looking that up...",
   "Checking smtp.example.com..."), a title from the first question, then the same
-  answer a DM thread gets (``help_thread.answer_message``).
+  answer a DM thread gets (``help_thread.answer_message``); a server named on its own
+  gets the live check offered, prefilled with it.
 
 Bolt treats every threaded DM message as an assistant-thread message, so DM threads
 keep working exactly as before: they go through the same answer, plus a status.
@@ -97,7 +98,13 @@ async def user_message(
     if first:
         with contextlib.suppress(SlackApiError):
             await set_title(kit.clip(redact_credentials(text).text, TITLE_MAX))
-    await threads.answer_message(client, deps, key=key, user=str(payload["user"]), text=text)
+    user, asked = str(payload["user"]), classify(text)
+    if asked.kind == "target":  # "Checking smtp.example.com...": offer exactly that
+        await threads.offer_check(
+            client, deps, key=key, user=user, host=asked.value, port=asked.port
+        )
+        return
+    await threads.answer_message(client, deps, key=key, user=user, text=text)
 
 
 def register(app: AsyncApp) -> None:

@@ -2,14 +2,21 @@
 
 The parent message ("Checking host:port ...") is updated as stages complete; the
 thread gets the stage details, then the verdict with diagnosis and buttons. When
-the check was started from a channel, the user also gets an ephemeral pointer
-there (threads in a channel are public, so the results themselves never go there).
+the check was started from a channel, the user also gets a private pointer there
+(threads in a channel are public, so the results themselves never go there),
+through the opening payload's ``response_url``: unlike ``chat.postEphemeral`` it works
+in channels the bot has not joined and in DMs between people. Without one (or when it
+has expired), the DM is the fallback: the check's parent message there notifies.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Final
 
+import aiohttp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,6 +30,8 @@ from handlers.blocks import check, kit
 from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
+
+POINTER_WITHIN: Final = 3.0  # seconds; a stalled hook must not hold the check back
 
 
 async def open_dm(client: AsyncWebClient, user_id: str) -> str:
@@ -39,10 +48,12 @@ class SlackCheckSink:
         client: AsyncWebClient,
         *,
         origin_channel: str | None,
+        response_url: str | None = None,
         kb: KnowledgeBase | None = None,
     ) -> None:
         self._client = client
         self._origin = origin_channel
+        self._response_url = response_url
         self._kb = kb  # titles for the articles of a failed sign-in
 
     async def started(self, record: CheckRecord) -> tuple[str, str]:
@@ -55,20 +66,23 @@ class SlackCheckSink:
         return channel, ts
 
     async def _point(self, record: CheckRecord, channel: str, ts: str) -> None:
+        if not self._response_url:
+            log.info("no response_url to point from the origin channel: the DM notifies")
+            return
         try:
             link = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
             text = messages.POINTER.format(
                 target=kit.code(kit.target(record.host, record.port)),
                 link=link["permalink"],
             )
-            await self._client.chat_postEphemeral(
-                channel=str(self._origin), user=record.user_id, text=text
-            )
-        except SlackApiError as exc:
-            # e.g. the bot is not in that channel: the DM is what matters.
-            data = exc.response.data
-            reason = data.get("error") if isinstance(data, dict) else exc.response.status_code
-            log.info("no pointer in the origin channel: %s", reason)
+            respond = AsyncRespond(response_url=self._response_url)
+            async with asyncio.timeout(POINTER_WITHIN):  # the check waits for this
+                sent = await respond(text=text, response_type="ephemeral", replace_original=False)
+            if sent.status_code != 200:
+                log.info("pointer not delivered (HTTP %s): the DM notifies", sent.status_code)
+        except (SlackApiError, OSError, TimeoutError, aiohttp.ClientError) as exc:
+            # An expired or unreachable hook: the DM with the whole check is what matters.
+            log.info("pointer not delivered (%s): the DM notifies", type(exc).__name__)
 
     async def progress(self, record: CheckRecord, steps: tuple[StepResult, ...]) -> None:
         text, body = check.progress_message(record, steps)

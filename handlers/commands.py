@@ -17,9 +17,9 @@ from bot.errors import InputError, LookupFailed, StoreUnavailable
 from bot.helpdesk.feedback import Feedback, ReviewReason
 from bot.redaction import redact_credentials
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
+from bot.runtime.private import trusted_response_url
 from handlers.blocks import kit, modal, turns
-from handlers.help_thread import answer
-from handlers.help_thread import faq as common_questions
+from handlers.help_thread import answer, faq_page
 from handlers.home import admin_stats
 from knowledge import CONFIDENCE_FLOOR, discover_settings, search
 
@@ -113,7 +113,8 @@ async def handle_smtpcheck(
         return
     if args.kind == "faq":
         # The common questions as buttons (an answer starts a thread in the user's DM).
-        body = turns.faq_blocks(None, common_questions(deps))
+        questions, _, pages = faq_page(deps.kb, 0)
+        body = turns.faq_blocks(None, questions, pages=pages)
         await ack(text=messages.COMMON_QUESTIONS.strip("*"), blocks=body)
         return
     if args.kind == "stats":
@@ -137,6 +138,7 @@ async def handle_smtpcheck(
         prefill,
         origin_channel=command.get("channel_id"),
         sign_in=deps.sign_in_choices(prefill.host),
+        response_url=trusted_response_url(command.get("response_url"), deps.settings.slack_api_url),
     )
     await client.views_open(trigger_id=command["trigger_id"], view=view)
 

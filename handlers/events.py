@@ -112,7 +112,7 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
     await remember_asker(deps.store, key, str(event["user"]))
     turn = await conversation.respond(deps.kb, deps.store, key, redacted.text)
     # Unasked-for help stays short: the cause, one line, and "Explain more".
-    text, body = turns.triage_message(turn, key)
+    text, body = turns.triage_message(turn, key, redacted.text)
     if redacted.hidden:
         body.insert(0, kit.context(messages.REDACTED_NOTE))
     await threads.post(client, key, text, body, store=deps.store)

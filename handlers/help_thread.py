@@ -22,6 +22,7 @@ from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
 from bot.errors import StoreUnavailable
 from bot.helpdesk.feedback import QUESTION_MAX, Feedback, ReviewReason
+from bot.helpdesk.threads import HelpThreads
 from bot.helpdesk.webhook import escalation_body, start_delivery
 from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps
@@ -60,7 +61,20 @@ def faq(deps: Deps) -> list[tuple[str, str]]:
     return conversation.common_questions(deps.kb, FAQ_SHOWN)
 
 
+FAQ_PAGE: Final = 8  # questions a page: two buttons and the rest in the menu
+
+
+def faq_page(
+    kb: KnowledgeBase, page: int, size: int = FAQ_PAGE
+) -> tuple[list[tuple[str, str]], int, int]:
+    """Page ``page`` (clamped) of the common questions: (questions, page, pages)."""
+    pages = turns.pages_of(conversation.faq_count(kb), size)
+    page = min(max(page, 0), pages - 1)
+    return conversation.common_questions(kb, size, start=page * size), page, pages
+
+
 QUESTION_FIELD: Final = "question"  # the thread's last question, redacted, for feedback
+TARGET_FIELD: Final = "live_target"  # a server named in the thread, for the live check
 LAST_TURN_FIELD: Final = "last_turn"  # the thread's newest message with buttons: ts, text
 COLLAPSED_TEXT_MAX: Final = 1000
 
@@ -105,6 +119,8 @@ async def post_turn(
     if redacted:
         body.insert(0, kit.context(messages.REDACTED_NOTE))
     await post(client, key, text, body[: kit.MESSAGE_BLOCKS_MAX], store=deps.store)
+    with contextlib.suppress(StoreUnavailable):  # the answer is out; the count can miss
+        await HelpThreads(deps.store).started(key)  # counted once, on the first answer
 
 
 async def last_question(store: Documents, key: str) -> str | None:
@@ -130,7 +146,8 @@ async def answer_message(
     with contextlib.suppress(StoreUnavailable):  # the answer matters more than the owner
         await remember_asker(deps.store, key, user)
     if is_greeting(text):
-        reply, body = turns.greeting(key, faq(deps))
+        questions, _, pages = faq_page(deps.kb, 0)
+        reply, body = turns.greeting(key, questions, pages=pages)
         await post(client, key, reply, body, store=deps.store)
         return
     try:
@@ -145,6 +162,33 @@ async def answer_message(
             await deps.helpdesk.record_question(user, thread_key=key)
             await _remember_question(deps, key, text, turn)
     await post_turn(client, deps, key, turn, redacted=redacted.hidden)
+
+
+async def offer_check(
+    client: AsyncWebClient, deps: Deps, *, key: str, user: str, host: str, port: int | None
+) -> None:
+    """A server named on its own ("smtp.example.com:587"): keep it with the thread and
+    offer the live check, prefilled with it (the form asks for the password)."""
+    with contextlib.suppress(StoreUnavailable):
+        await remember_asker(deps.store, key, user)
+        await deps.store.update_thread(key, {TARGET_FIELD: {"host": host, "port": port}})
+    shown = kit.code(kit.target(host, port) if port else host)
+    text = messages.ASSISTANT_OFFER_CHECK.format(target=shown)
+    live = conversation.Offer.LIVE_CHECK
+    button = kit.button(
+        turns.OFFER_ACTIONS[live], messages.OFFER_LABELS[live.value], turns.button_value(key)
+    )
+    body = [kit.section(text), {"type": "actions", "block_id": "help-offers", "elements": [button]}]
+    await post(client, key, kit.clip(text, kit.FALLBACK_TEXT_MAX), body, store=deps.store)
+
+
+async def named_target(store: Documents, key: str) -> tuple[str, int | None] | None:
+    """The server ``offer_check`` kept for the thread, if any."""
+    kept = (await store.get_thread(key)).get(TARGET_FIELD)
+    if not isinstance(kept, dict) or not isinstance(kept.get("host"), str):
+        return None
+    port = kept.get("port")
+    return str(kept["host"]), port if isinstance(port, int) else None
 
 
 async def escalate(

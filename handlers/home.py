@@ -14,14 +14,22 @@ from typing import Any, Final
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import conversation, messages
+from bot import messages
 from bot.errors import StoreUnavailable
 from bot.helpdesk.feedback import Feedback, FeedbackSummary, ReviewItem
 from bot.helpdesk.model import HelpdeskStats
 from bot.runtime.deps import Deps, deps_of
+from bot.runtime.private import trusted_response_url
 from bot.store.base import CheckRecord
 from handlers.blocks import kit, modal
-from handlers.blocks.home import ACTION_REVIEW_PAGE, ACTION_START, home_view, stats_message
+from handlers.blocks.home import (
+    ACTION_REVIEW_PAGE,
+    ACTION_START,
+    home_pages,
+    home_view,
+    stats_message,
+)
+from handlers.help_thread import faq_page as faq_pages_of
 from handlers.timezones import reader_zone
 
 log = logging.getLogger(__name__)
@@ -44,7 +52,7 @@ async def helpdesk_feedback(
 ) -> tuple[FeedbackSummary, list[ReviewItem]]:
     """The week's votes and rates, and the questions to review (newest first)."""
     feedback = Feedback(deps.store)
-    summary = await feedback.summary(7, questions=week.questions, resolutions=week.resolutions)
+    summary = await feedback.summary(7, threads=week.threads)
     return summary, await feedback.to_review()
 
 
@@ -55,8 +63,11 @@ async def handle_publish_home(
         await publish_home(client, deps_of(context), str(event["user"]))
 
 
-async def publish_home(client: AsyncWebClient, deps: Deps, user: str, page: int = 0) -> None:
-    """Render and publish ``user``'s Home tab (``page`` of the admins' review list)."""
+async def publish_home(
+    client: AsyncWebClient, deps: Deps, user: str, page: int = 0, faq_page: int = 0
+) -> None:
+    """Render and publish ``user``'s Home tab (``page`` of the admins' review list,
+    ``faq_page`` of the common questions)."""
     checks: list[CheckRecord] = []
     stats = None
     feedback = None
@@ -67,7 +78,7 @@ async def publish_home(client: AsyncWebClient, deps: Deps, user: str, page: int 
             feedback = await helpdesk_feedback(deps, stats[0])
     except StoreUnavailable:
         log.warning("store unreachable: App Home without checks and numbers")
-    questions = conversation.common_questions(deps.kb, HOME_QUESTIONS)
+    questions, faq_page, faq_pages = faq_pages_of(deps.kb, faq_page, HOME_QUESTIONS)
     zone = await reader_zone(client, user) if checks or feedback else None
     view = home_view(
         questions=questions,
@@ -76,6 +87,8 @@ async def publish_home(client: AsyncWebClient, deps: Deps, user: str, page: int 
         zone=zone or UTC,
         feedback=feedback,
         page=page,
+        faq_page=faq_page,
+        faq_pages=faq_pages,
     )
     await client.views_publish(user_id=user, view=view)
 
@@ -116,14 +129,20 @@ async def handle_review_page(
     await ack()
     deps, user = deps_of(context), str(body["user"]["id"])
     value = str(body["actions"][0].get("value", ""))
-    if user not in deps.settings.admins or not value.isdigit():
+    # Home's buttons carry "<faq page>:<review page>", the stats message's the page alone.
+    faq_page, page = (
+        home_pages(value) if ":" in value else (0, int(value) if value.isdigit() else -1)
+    )
+    if user not in deps.settings.admins or page < 0:
         return
-    page = int(value)
     if (body.get("container") or {}).get("type") == "view":
-        await publish_home(client, deps, user, page)
+        await publish_home(client, deps, user, page, faq_page)
+        return
+    hook = trusted_response_url(body.get("response_url"), deps.settings.slack_api_url)
+    if hook is None:  # the stats answer can only be edited through its own hook
         return
     text, blocks = await admin_stats(deps, user, client, page=page)
-    respond = AsyncRespond(response_url=body.get("response_url"))
+    respond = AsyncRespond(response_url=hook)
     await respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
 
 

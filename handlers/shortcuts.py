@@ -9,16 +9,19 @@ joined and DMs between people, where ``chat.postEphemeral`` fails. Without a usa
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.errors import StoreUnavailable
+from bot.helpdesk.feedback import Feedback, ReviewReason
 from bot.redaction import redact_credentials
 from bot.runtime.deps import deps_of
 from bot.runtime.private import tell_privately
-from handlers.blocks import kit
+from handlers.blocks import kit, turns
 from knowledge import KnowledgeBase
 from knowledge.explain import MAX_INPUT, explain_text
 
@@ -59,9 +62,20 @@ async def handle_explain_message(
     respond: AsyncRespond,
     context: dict[str, Any],
 ) -> None:
+    """The explanation privately, with Helpful / Not helpful like every answer; a paste
+    nothing explains goes on the admins' review list (redacted, no names)."""
     await ack()
-    text = explanation(deps_of(context).kb, str(shortcut.get("message", {}).get("text", "")))
-    await tell_privately(respond, client, str(shortcut["user"]["id"]), text)
+    deps = deps_of(context)
+    pasted = str(shortcut.get("message", {}).get("text", ""))
+    text = explanation(deps.kb, pasted)
+    redacted = redact_credentials(pasted).text
+    found = explain_text(deps.kb, redacted).matches
+    article = next((a for m in found for a in m.articles if a in deps.kb.articles), None)
+    if not found and redacted.strip():
+        with contextlib.suppress(StoreUnavailable):  # the answer matters more than the list
+            await Feedback(deps.store).review(redacted, ReviewReason.NOT_CONFIDENT)
+    blocks = [kit.section(text), turns.feedback(article)]
+    await tell_privately(respond, client, str(shortcut["user"]["id"]), text, blocks)
 
 
 def register(app: AsyncApp) -> None:

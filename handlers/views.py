@@ -20,6 +20,7 @@ from bot.probe.model import ProbeRequest
 from bot.probe.policy_hints import port_hint
 from bot.probe.request import PortNotAllowed, build_request
 from bot.runtime.deps import deps_of
+from bot.runtime.private import trusted_response_url
 from bot.secret import Secret
 from bot.store.base import CheckRecord
 from handlers.blocks import kit, modal
@@ -106,12 +107,27 @@ def read_form(view: dict[str, Any]) -> ProbeForm:
     )
 
 
-def origin_channel(view: dict[str, Any]) -> str | None:
+_CHANNEL_ID: Final = re.compile(r"[CDG][A-Z0-9]{1,40}")
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
-        origin = json.loads(view.get("private_metadata") or "{}").get("origin")
-    except (ValueError, AttributeError):
-        return None
-    return origin if isinstance(origin, str) else None
+        carried = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return carried if isinstance(carried, dict) else {}
+
+
+def origin_channel(view: dict[str, Any]) -> str | None:
+    """The channel the modal was opened from (a Slack channel id, else None)."""
+    origin = _metadata(view).get("origin")
+    return origin if isinstance(origin, str) and _CHANNEL_ID.fullmatch(origin) else None
+
+
+def reply_url(view: dict[str, Any], api_url: str) -> str | None:
+    """The opener's ``response_url``, only if it is one of Slack's (checked again here:
+    the bot never POSTs to an address that merely came back in a payload)."""
+    return trusted_response_url(_metadata(view).get(modal.REPLY_FIELD), api_url)
 
 
 def field_error(exc: InputError) -> dict[str, str]:
@@ -155,7 +171,12 @@ async def handle_submit_probe(
     await ack()
     if admission is None:  # a duplicate delivery of a submission already running
         return
-    sink = SlackCheckSink(client, origin_channel=order.origin_channel, kb=deps.kb)
+    sink = SlackCheckSink(
+        client,
+        origin_channel=order.origin_channel,
+        response_url=reply_url(view, deps.settings.slack_api_url),
+        kb=deps.kb,
+    )
     sign_in = None
     if provider is not None and deps.sign_ins is not None:
         sign_ins, login_hint = deps.sign_ins, request.username

@@ -18,7 +18,7 @@ from bot.conversation.engine import (
     respond,
     still_failing,
 )
-from bot.conversation.faq import FAQ_LIMIT, common_questions, faq_question
+from bot.conversation.faq import FAQ_LIMIT, common_questions, faq_count, faq_question
 from bot.conversation.turns import Offer, Question, Turn, TurnKind
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "after_failure",
     "choose",
     "common_questions",
+    "faq_count",
     "faq_question",
     "fixed",
     "help_thread_key",

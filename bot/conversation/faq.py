@@ -58,7 +58,14 @@ def _faq(kb: KnowledgeBase) -> tuple[tuple[str, Question], ...]:
     return found
 
 
-def common_questions(kb: KnowledgeBase, n: int = 8) -> list[tuple[str, str]]:
-    """The ``n`` (at most ``FAQ_LIMIT``) most central articles as (article id, question)."""
+def common_questions(kb: KnowledgeBase, n: int = 8, *, start: int = 0) -> list[tuple[str, str]]:
+    """The ``n`` (at most ``FAQ_LIMIT``) most central articles as (article id, question),
+    from the ``start``-th on (a page of the list)."""
     n = max(0, min(n, FAQ_LIMIT))
-    return [(article_id, question.text) for article_id, question in _faq(kb)[:n]]
+    start = max(0, start)
+    return [(article_id, question.text) for article_id, question in _faq(kb)[start : start + n]]
+
+
+def faq_count(kb: KnowledgeBase) -> int:
+    """How many common questions there are (one per article): the pages to offer."""
+    return len(_faq(kb))

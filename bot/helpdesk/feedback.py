@@ -3,8 +3,8 @@ knowledge base could not answer well, for admins to grow it from.
 
 No Slack and no user names: a vote is a count per UTC day; a question to review is
 its redacted text (``bot.redaction`` runs here, before anything is stored), why it is
-listed, and when. The list lives in one store document with a TTL, deduplicated on
-the normalised text and kept newest first, capped so it always fits the document.
+listed, and when. The list is a store journal with a TTL: deduplicated on the
+normalised text, newest first, capped, each addition one atomic store operation.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from bot.helpdesk.model import NO_THREADS, ThreadOutcomes
 from bot.helpdesk.webhook import Failure, recent_failures
 from bot.redaction import redact_credentials
 from bot.store import keys
@@ -25,10 +26,11 @@ from bot.store.base import HelpdeskStore
 HELPFUL: Final = "feedback.helpful"
 NOT_HELPFUL: Final = "feedback.not-helpful"
 ESCALATED: Final = "feedback.escalated"
-REVIEW_DOCUMENT: Final = keys.feedback_review()
+REVIEW_JOURNAL: Final = keys.feedback_review()
 REVIEW_TTL: Final = 30 * 24 * 3600.0
-REVIEW_KEPT: Final = 40  # entries kept; 40 x ~250 bytes stays well inside a document
+REVIEW_KEPT: Final = 40  # entries kept: four pages of the admins' list
 QUESTION_MAX: Final = 200
+DEDUPE_MAX: Final = 200
 
 
 class ReviewReason(StrEnum):
@@ -47,25 +49,23 @@ class ReviewItem:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedbackSummary:
-    """Votes and escalations over a window, beside the questions and resolutions."""
+    """Votes and escalations over a window, beside the help threads' outcomes."""
 
     helpful: int
     not_helpful: int
-    escalations: int
-    questions: int
-    resolutions: int
+    escalations: int  # every escalation: help threads and checks
+    threads: ThreadOutcomes = NO_THREADS
     webhook_failures: tuple[Failure, ...] = ()  # escalations the ticketing webhook lost
 
     @property
     def deflection_rate(self) -> float | None:
-        """Share of questions resolved without a human ("That fixed it", no escalation)."""
-        if not self.questions:
-            return None
-        return max(0, min(self.resolutions, self.questions - self.escalations)) / self.questions
+        """Help threads solved by "That fixed it", never escalated / help threads."""
+        return self.threads.deflection_rate
 
     @property
     def escalation_rate(self) -> float | None:
-        return min(1.0, self.escalations / self.questions) if self.questions else None
+        """Help threads escalated / help threads."""
+        return self.threads.escalation_rate
 
 
 def _normal(text: str) -> str:
@@ -92,31 +92,35 @@ class Feedback:
         await self._store.record_event(ESCALATED, None, _day(self._clock()))
 
     async def review(self, question: str, reason: ReviewReason) -> None:
-        """Put ``question`` on the list (newest first, once per wording), secrets removed."""
-        store = self._store
+        """Put ``question`` on the list (newest first, once per wording), secrets removed.
+
+        One atomic store step (``push_entry``): two processes listing questions at the
+        same moment both keep theirs, and the same wording twice stays one entry."""
         text = redact_credentials(" ".join(question.split())).text[:QUESTION_MAX]
-        if not _normal(text):
+        normal = _normal(text)
+        if not normal:
             return
         now = self._clock()
-        kept = [i for i in await self.to_review() if _normal(i.question) != _normal(text)]
-        items = [ReviewItem(question=text, reason=reason, at=now), *kept][:REVIEW_KEPT]
-        document = [{"q": i.question, "r": i.reason.value, "at": i.at} for i in items]
-        await store.update_thread(REVIEW_DOCUMENT, {"items": document}, ttl=REVIEW_TTL)
+        await self._store.push_entry(
+            REVIEW_JOURNAL,
+            {"q": text, "r": reason.value, "at": now},
+            dedupe=normal[:DEDUPE_MAX],
+            at=now,
+            keep=REVIEW_KEPT,
+            ttl=REVIEW_TTL,
+        )
 
     async def to_review(self) -> list[ReviewItem]:
         """The review list, newest first."""
-        raw = (await self._store.get_thread(REVIEW_DOCUMENT)).get("items")
         items: list[ReviewItem] = []
-        for entry in raw if isinstance(raw, list) else []:
-            if not isinstance(entry, dict):
-                continue
+        for entry in await self._store.entries(REVIEW_JOURNAL, REVIEW_KEPT):
             question, reason, at = entry.get("q"), entry.get("r"), entry.get("at")
             if isinstance(question, str) and reason in set(ReviewReason):
                 moment = float(at) if isinstance(at, int | float) else 0.0
                 items.append(ReviewItem(question=question, reason=ReviewReason(reason), at=moment))
-        return sorted(items, key=lambda i: i.at, reverse=True)
+        return items
 
-    async def summary(self, days: int, *, questions: int, resolutions: int) -> FeedbackSummary:
+    async def summary(self, days: int, *, threads: ThreadOutcomes = NO_THREADS) -> FeedbackSummary:
         today = _day(self._clock())
         span: Sequence[date] = [today - timedelta(days=n) for n in range(days)]
 
@@ -127,7 +131,6 @@ class Feedback:
             helpful=await total(HELPFUL),
             not_helpful=await total(NOT_HELPFUL),
             escalations=await total(ESCALATED),
-            questions=questions,
-            resolutions=resolutions,
+            threads=threads,
             webhook_failures=tuple(await recent_failures(self._store)),
         )

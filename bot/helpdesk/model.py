@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 
 class Statistic(StrEnum):
@@ -71,6 +71,27 @@ class DailySeries:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadOutcomes:
+    """Help threads started in a window and what became of them (``bot.helpdesk.threads``
+    defines deflected and escalated)."""
+
+    threads: int
+    deflected: int
+    escalated: int
+
+    @property
+    def deflection_rate(self) -> float | None:
+        return min(1.0, max(0, self.deflected) / self.threads) if self.threads else None
+
+    @property
+    def escalation_rate(self) -> float | None:
+        return min(1.0, self.escalated / self.threads) if self.threads else None
+
+
+NO_THREADS: Final = ThreadOutcomes(threads=0, deflected=0, escalated=0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HelpdeskStats:
     """The five helpdesk numbers over ``days`` UTC days ending with ``end`` (inclusive).
 
@@ -94,6 +115,7 @@ class HelpdeskStats:
     users_affected: int  # distinct users with a failed check or a question
     top_errors: tuple[ErrorCount, ...]
     series: DailySeries
+    threads: ThreadOutcomes = NO_THREADS  # help threads started in the window
 
     @property
     def auth_failure_rate(self) -> float | None:
@@ -126,4 +148,9 @@ class HelpdeskStats:
             "users_affected_share": self.users_affected_share,
             "top_errors": [{"reply": e.reply, "count": e.count} for e in self.top_errors],
             "series": self.series.as_dict(),
+            "help_threads": self.threads.threads,
+            "deflected": self.threads.deflected,
+            "escalated": self.threads.escalated,
+            "deflection_rate": self.threads.deflection_rate,
+            "escalation_rate": self.threads.escalation_rate,
         }

@@ -60,6 +60,13 @@ def helpdesk_families(snapshot: Mapping[int, HelpdeskStats]) -> list[Metric]:
     )
     share = _gauge("users_affected_ratio", "Users affected / users who used the bot", ["window"])
     errors = _gauge("error_replies", "Failed checks per error reply", ["reply", "window"])
+    threads = _gauge("help_threads", "Help threads started in the window", ["window"])
+    deflection = _gauge(
+        "deflection_ratio",
+        'Help threads solved by "That fixed it" and not escalated / help threads',
+        ["window"],
+    )
+    escalation = _gauge("escalation_ratio", "Help threads escalated / help threads", ["window"])
     for days, stats in sorted(snapshot.items()):
         window = window_label(days)
         checks.add_metric([window], stats.checks)
@@ -79,6 +86,11 @@ def helpdesk_families(snapshot: Mapping[int, HelpdeskStats]) -> list[Metric]:
             share.add_metric([window], stats.users_affected_share)
         for error in stats.top_errors:
             errors.add_metric([error.reply, window], error.count)
+        threads.add_metric([window], stats.threads.threads)
+        if stats.threads.deflection_rate is not None:
+            deflection.add_metric([window], stats.threads.deflection_rate)
+        if stats.threads.escalation_rate is not None:
+            escalation.add_metric([window], stats.threads.escalation_rate)
     return [
         checks,
         attempts,
@@ -91,6 +103,9 @@ def helpdesk_families(snapshot: Mapping[int, HelpdeskStats]) -> list[Metric]:
         affected,
         share,
         errors,
+        threads,
+        deflection,
+        escalation,
     ]
 
 

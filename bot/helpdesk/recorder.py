@@ -33,6 +33,7 @@ from typing import Final
 from bot.helpdesk.model import DailySeries, Episode, ErrorCount, HelpdeskStats, Statistic
 from bot.helpdesk.prometheus import render_prometheus
 from bot.helpdesk.text import render_stats_text, sparkline
+from bot.helpdesk.threads import HelpThreads
 from bot.probe.model import Outcome
 from bot.store import keys
 from bot.store.base import METRICS_TTL, THREAD_TTL, HelpdeskStore, JSONValue
@@ -273,7 +274,13 @@ class HelpdeskMetrics:
         store = self._store
         # Every read is independent: one concurrent wait instead of one per phase.
         kinds = (CHECK, AUTH_ATTEMPT, AUTH_FAILURE, QUESTION, RESOLVED)
-        counts, users, affected_per_day, (errors, durations, samples) = await asyncio.gather(
+        threads = HelpThreads(store).outcomes(span)
+        (
+            counts,
+            users,
+            affected_per_day,
+            (errors, durations, samples, outcomes),
+        ) = await asyncio.gather(
             asyncio.gather(*(store.event_counts(kind, span) for kind in kinds)),
             asyncio.gather(
                 store.distinct_users(ACTIVE, span), store.distinct_users(AFFECTED, span)
@@ -283,6 +290,7 @@ class HelpdeskMetrics:
                 store.error_counts(span),
                 store.duration_stats(RESOLUTION, span),
                 self._samples(span),
+                threads,
             ),
         )
         checks, attempts, failures, questions, resolved = (
@@ -316,6 +324,7 @@ class HelpdeskMetrics:
                 resolutions=resolved,
                 users_affected=tuple(affected_per_day),
             ),
+            threads=outcomes,
         )
 
     async def _samples(self, span: Sequence[date]) -> list[float]:

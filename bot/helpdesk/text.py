@@ -24,6 +24,9 @@ LABEL_FAILED_LOGINS: Final = "Failed login attempts"
 LABEL_RESOLUTION: Final = "Time to resolution ({statistic})"
 RESOLVED_COUNTS: Final = "({days7} · {days30} resolved)"
 LABEL_AFFECTED: Final = "Users affected"
+LABEL_DEFLECTION: Final = 'Deflection (help threads solved by "That fixed it", no human)'
+LABEL_ESCALATION: Final = "Escalation (help threads handed to a human)"
+THREAD_COUNTS: Final = "({part7} of {all7} · {part30} of {all30} threads)"
 LABEL_TOP_ERRORS: Final = "Most common error replies"
 LABEL_TRENDS: Final = "Trends, last {days} days (oldest → newest)"
 TREND_FAILURE_RATE: Final = "auth failure rate"
@@ -131,6 +134,7 @@ def render_stats_text(stats7: HelpdeskStats, stats30: HelpdeskStats) -> str:
     )
     lines.append(f"• {_resolution(stats7, stats30)}")
     lines.append(f"• {LABEL_AFFECTED}: *{_affected(stats7)}* · {_affected(stats30)}")
+    lines += thread_lines(stats7, stats30)
     lines.append(f"• {LABEL_TOP_ERRORS} (30 days):")
     if stats30.top_errors:
         lines.extend(
@@ -152,6 +156,37 @@ def render_stats_text(stats7: HelpdeskStats, stats30: HelpdeskStats) -> str:
         # reading out block characters.
         lines.append(f"{name}: {trend_figures(values, rate=rate)} `{sparkline(values)}`")
     return "\n".join(lines)
+
+
+def thread_lines(stats7: HelpdeskStats, stats30: HelpdeskStats) -> list[str]:
+    """Deflection and escalation rates of the help threads started in each window, with
+    the counts they come from (a rate of three threads reads differently from 300)."""
+    week, month = stats7.threads, stats30.threads
+    out = []
+    for label, rate7, rate30, part7, part30 in (
+        (
+            LABEL_DEFLECTION,
+            week.deflection_rate,
+            month.deflection_rate,
+            week.deflected,
+            month.deflected,
+        ),
+        (
+            LABEL_ESCALATION,
+            week.escalation_rate,
+            month.escalation_rate,
+            week.escalated,
+            month.escalated,
+        ),
+    ):
+        counts = THREAD_COUNTS.format(
+            part7=format_count(max(0, part7)),
+            all7=format_count(week.threads),
+            part30=format_count(max(0, part30)),
+            all30=format_count(month.threads),
+        )
+        out.append(f"• {label}: *{format_ratio(rate7)}* · {format_ratio(rate30)} {counts}")
+    return out
 
 
 def trend_figures(values: Sequence[float | None], *, rate: bool) -> str:

@@ -19,16 +19,17 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 
 from bot.secret import Secret
 from bot.store import keys
-from bot.store.base import Documents
+from bot.store.base import Journals
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ SIGNATURE_HEADER: Final = "X-Smtpcheck-Signature"
 ATTEMPTS: Final = 4
 FIRST_BACKOFF: Final = 0.5  # seconds; doubled after each failed attempt
 ATTEMPT_TIMEOUT: Final = 5.0
-FAILURES_DOCUMENT: Final = keys.webhook_failures()
+FAILURES_JOURNAL: Final = keys.webhook_failures()
 FAILURES_KEPT: Final = 10
 FAILURES_TTL: Final = 7 * 24 * 3600.0
 
@@ -69,7 +70,7 @@ async def deliver(
     secret: Secret,
     body: bytes,
     *,
-    store: Documents,
+    store: Journals,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.time,
 ) -> bool:
@@ -103,7 +104,7 @@ async def deliver(
 
 
 def start_delivery(
-    url: Secret, secret: Secret, body: bytes, *, store: Documents
+    url: Secret, secret: Secret, body: bytes, *, store: Journals
 ) -> asyncio.Task[bool]:
     """Deliver in the background (the click that escalated is answered at once)."""
     task = asyncio.create_task(deliver(url, secret, body, store=store))
@@ -112,18 +113,22 @@ def start_delivery(
     return task
 
 
-async def record_failure(store: Documents, failure: Failure) -> None:
-    kept = [failure, *await recent_failures(store)][:FAILURES_KEPT]
-    items: list[Any] = [{"at": f.at, "reason": f.reason} for f in kept]
-    await store.update_thread(FAILURES_DOCUMENT, {"items": items}, ttl=FAILURES_TTL)
+async def record_failure(store: Journals, failure: Failure) -> None:
+    """One atomic push: failures of two processes at once are both kept."""
+    await store.push_entry(
+        FAILURES_JOURNAL,
+        {"at": failure.at, "reason": failure.reason},
+        dedupe=secrets.token_hex(8),  # every failure is its own entry
+        at=failure.at,
+        keep=FAILURES_KEPT,
+        ttl=FAILURES_TTL,
+    )
 
 
-async def recent_failures(store: Documents) -> list[Failure]:
+async def recent_failures(store: Journals) -> list[Failure]:
     """Failed deliveries, newest first."""
-    raw = (await store.get_thread(FAILURES_DOCUMENT)).get("items")
-    out = [
+    return [
         Failure(at=float(i["at"]), reason=str(i["reason"]))
-        for i in (raw if isinstance(raw, list) else [])
-        if isinstance(i, dict) and isinstance(i.get("at"), int | float) and "reason" in i
+        for i in await store.entries(FAILURES_JOURNAL, FAILURES_KEPT)
+        if isinstance(i.get("at"), int | float) and "reason" in i
     ]
-    return sorted(out, key=lambda f: f.at, reverse=True)

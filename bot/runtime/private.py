@@ -8,13 +8,39 @@ payload has none, or the hook fails, the person's DM with the bot is the fallbac
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
+
+SLACK_HOOK_HOSTS: Final = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+_HOOK_PATH: Final = re.compile(r"/[A-Za-z0-9/_.%-]{1,400}")
+RESPONSE_URL_MAX: Final = 500
+
+
+def trusted_response_url(url: object, api_url: str) -> str | None:
+    """``url`` when it is a Slack ``response_url`` (https on Slack's hook hosts, or on the
+    host of the configured Web API: GovSlack proxies, tests), else None. A response URL
+    that travelled through a view's metadata is checked before the bot POSTs to it, so
+    nothing can make the bot send a message somewhere else."""
+    if not isinstance(url, str) or len(url) > RESPONSE_URL_MAX:
+        return None
+    try:
+        parts, api = urlsplit(url), urlsplit(api_url)
+    except ValueError:
+        return None
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return None
+    if not _HOOK_PATH.fullmatch(parts.path or ""):
+        return None
+    on_slack = parts.scheme == "https" and parts.netloc in SLACK_HOOK_HOSTS
+    on_api_host = (parts.scheme, parts.netloc) == (api.scheme, api.netloc) and bool(api.netloc)
+    return url if on_slack or on_api_host else None
 
 
 async def tell_privately(

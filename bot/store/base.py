@@ -1,7 +1,8 @@
 """The state store interfaces: small role protocols, two implementations (memory, Redis).
 
 Everything the bot remembers between requests goes through one of the store's roles
-(``Claims``, ``Windows``, ``Slots``, ``Checks``, ``Documents``, ``Counters``; ``Store`` is
+(``Claims``, ``Windows``, ``Slots``, ``Checks``, ``Documents``, ``Counters``,
+``Journals``; ``Store`` is
 all of them): Slack retry/replay dedupe, rate-limit and lockout windows, in-flight
 slots, the global concurrency cap, non-secret probe records, per-thread conversation
 state and helpdesk metrics. Each component is typed by the roles it uses.
@@ -347,11 +348,32 @@ class Counters(Protocol):
         """Count and total of duration samples over ``days``."""
 
 
+class Journals(Protocol):
+    """Short newest-first lists of small JSON entries that many processes append to
+    (the admins' review list, failed webhook deliveries): each push is one atomic step."""
+
+    async def push_entry(
+        self,
+        key: str,
+        entry: Mapping[str, JSONValue],
+        *,
+        dedupe: str,
+        at: float,
+        keep: int,
+        ttl: float,
+    ) -> None:
+        """Put ``entry`` (dated ``at``) in the journal ``key``, replacing the entry with
+        the same ``dedupe`` id, keep only the ``keep`` newest and refresh the TTL."""
+
+    async def entries(self, key: str, limit: int) -> list[dict[str, JSONValue]]:
+        """At most ``limit`` entries of the journal, newest first (empty when none)."""
+
+
 class LimitStore(Windows, Slots, Budgets, Protocol):
     """What the rate limiter and lockout guard need."""
 
 
-class HelpdeskStore(Claims, Documents, Counters, Protocol):
+class HelpdeskStore(Claims, Documents, Counters, Journals, Protocol):
     """What the helpdesk recorder needs."""
 
 
@@ -360,7 +382,9 @@ class CheckStore(Claims, Checks, Documents, Leases, Protocol):
 
 
 @runtime_checkable
-class Store(Claims, Windows, Slots, Budgets, Leases, Checks, Documents, Counters, Protocol):
+class Store(
+    Claims, Windows, Slots, Budgets, Leases, Checks, Documents, Counters, Journals, Protocol
+):
     """The whole store: every role, plus its life cycle."""
 
     async def ping(self) -> None:

@@ -66,6 +66,13 @@ class Keys:
     def thread(self, key: str) -> str:
         return f"{self.namespace}:thread:{_part(key)}"
 
+    def journal(self, key: str) -> str:
+        # One hash tag for the order and the entries: a script may touch both.
+        return f"{self.namespace}:journal:{{{_part(key)}}}"
+
+    def journal_entries(self, key: str) -> str:
+        return f"{self.namespace}:journal-entries:{{{_part(key)}}}"
+
     def events(self, kind: str, day: date) -> str:
         return f"{self.namespace}:metrics:{_metric_kind(kind)}:{day.isoformat()}"
 
@@ -95,12 +102,12 @@ def message_claim(channel: str, ts: str) -> str:
 
 
 def feedback_review() -> str:
-    """The admins' list of questions to review (one document)."""
+    """The admins' list of questions to review (a journal)."""
     return "feedback:review"
 
 
 def webhook_failures() -> str:
-    """The escalation webhook's recent failed deliveries (one document)."""
+    """The escalation webhook's recent failed deliveries (a journal)."""
     return "webhook:failures"
 
 
@@ -127,6 +134,26 @@ def thread_escalation(thread: str) -> str:
 def resolution_claim(user_id: str, episode: str) -> str:
     """The one "resolved" count of a user's episode."""
     return f"helpdesk-resolved:{user_id}:{episode}"
+
+
+def help_thread_started(thread: str) -> str:
+    """The one count of a help thread's start (deflection's denominator)."""
+    return f"help-thread:started:{thread}"
+
+
+def help_thread_record(thread: str) -> str:
+    """When a counted help thread started (a document)."""
+    return f"help-thread:{thread}"
+
+
+def help_thread_settled(thread: str) -> str:
+    """The first outcome of a help thread ("That fixed it" or escalated)."""
+    return f"help-thread:settled:{thread}"
+
+
+def help_thread_escalated(thread: str) -> str:
+    """The one escalation count of a help thread."""
+    return f"help-thread:escalated:{thread}"
 
 
 def check_followup(check_id: str) -> str:

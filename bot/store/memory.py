@@ -303,6 +303,29 @@ class MemoryStore:
         state: dict[str, JSONValue] = json.loads(text)
         return state
 
+    # -- journals ------------------------------------------------------------------------
+    async def push_entry(
+        self,
+        key: str,
+        entry: Mapping[str, JSONValue],
+        *,
+        dedupe: str,
+        at: float,
+        keep: int,
+        ttl: float,
+    ) -> None:
+        name = self._keys.journal(key)
+        journal: dict[str, tuple[float, str]] = dict(self._get(name) or {})
+        journal[dedupe] = (at, json.dumps(dict(entry), separators=(",", ":")))
+        # Newest first, ties by the higher id (what Redis's ZREVRANGE returns).
+        order = sorted(journal, key=lambda d: (journal[d][0], d), reverse=True)
+        self._set(name, {d: journal[d] for d in order[: max(keep, 0)]}, ttl)
+
+    async def entries(self, key: str, limit: int) -> list[dict[str, JSONValue]]:
+        journal: dict[str, tuple[float, str]] = self._get(self._keys.journal(key)) or {}
+        order = sorted(journal, key=lambda d: (journal[d][0], d), reverse=True)
+        return [json.loads(journal[d][1]) for d in order[: max(limit, 0)]]
+
     # -- metrics -------------------------------------------------------------------------
     async def record_event(self, kind: str, user_id: str | None, day: date, value: int = 1) -> None:
         name = self._keys.events(kind, day)

@@ -79,6 +79,8 @@ class RedisStore:
         self._release_slot = client.register_script(scripts.RELEASE_SLOT_LUA)
         self._reserve = client.register_script(scripts.RESERVE_LUA)
         self._settle = client.register_script(scripts.SETTLE_LUA)
+        self._push_entry = client.register_script(scripts.PUSH_ENTRY_LUA)
+        self._entries = client.register_script(scripts.ENTRIES_LUA)
 
     # -- life cycle ----------------------------------------------------------------------
     @_translated
@@ -319,6 +321,30 @@ class RedisStore:
         text = await self._read_modify_write(name, decide)
         state: dict[str, JSONValue] = json.loads(text or "{}")
         return state
+
+    # -- journals ------------------------------------------------------------------------
+    @_translated
+    async def push_entry(
+        self,
+        key: str,
+        entry: Mapping[str, JSONValue],
+        *,
+        dedupe: str,
+        at: float,
+        keep: int,
+        ttl: float,
+    ) -> None:
+        names = [self._keys.journal(key), self._keys.journal_entries(key)]
+        text = json.dumps(dict(entry), separators=(",", ":"))
+        await self._push_entry(keys=names, args=[dedupe, repr(at), text, keep, ttl_ms(ttl)])
+
+    @_translated
+    async def entries(self, key: str, limit: int) -> list[dict[str, JSONValue]]:
+        if limit <= 0:
+            return []
+        names = [self._keys.journal(key), self._keys.journal_entries(key)]
+        raw = await self._entries(keys=names, args=[limit])
+        return [json.loads(t) for t in map(_text, raw) if t]
 
     # -- metrics -------------------------------------------------------------------------
     @_translated

@@ -118,3 +118,27 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+# KEYS[1] journal order (zset: dedupe id -> at), KEYS[2] entries (hash: id -> JSON).
+# ARGV: dedupe id, at, entry JSON, keep, ttl_ms. Replace, trim the oldest, expire both.
+PUSH_ENTRY_LUA: Final = """
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+if extra > 0 then
+  local old = redis.call('ZRANGE', KEYS[1], 0, extra - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
+  redis.call('HDEL', KEYS[2], unpack(old))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1
+"""
+
+# KEYS as PUSH_ENTRY_LUA; ARGV[1] limit. The newest entries' JSON, newest first (ties:
+# the higher id first, as ZREVRANGE orders them).
+ENTRIES_LUA: Final = """
+local ids = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #ids == 0 then return {} end
+return redis.call('HMGET', KEYS[2], unpack(ids))
+"""

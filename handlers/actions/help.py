@@ -23,12 +23,15 @@ from bot import conversation, messages
 from bot.conversation.asker import asker_of, remember_asker
 from bot.conversation.turns import Offer
 from bot.errors import InputError
+from bot.helpdesk.threads import HelpThreads
 from bot.runtime.deps import Deps, deps_of
-from bot.runtime.private import tell_privately
+from bot.runtime.private import tell_privately, trusted_response_url
 from bot.store import Store, keys
 from handlers import help_thread as threads
 from handlers.blocks import kit, modal, turns
+from handlers.blocks.home import home_pages
 from handlers.check_thread import open_dm
+from handlers.home import publish_home
 from knowledge import KnowledgeBase
 
 Clicked = tuple[Deps, str, str | None, str | None]
@@ -85,6 +88,9 @@ async def handle_fixed(
     turn = await conversation.fixed(deps.kb, deps.store, key)
     if not turn.repeat:
         await deps.helpdesk.record_resolved(user)
+        outcomes = HelpThreads(deps.store)
+        await outcomes.started(key)  # a short triage reply that fixed it is a thread too
+        await outcomes.fixed(key)
     await threads.post_turn(client, deps, key, turn)
 
 
@@ -124,6 +130,7 @@ async def handle_live_check(
         else None
     )
     prefill = modal.Prefill()
+    named = await threads.named_target(deps.store, key) if key else None
     if known is not None:
         prefill = modal.Prefill(
             email=known.email,
@@ -132,9 +139,15 @@ async def handle_live_check(
             security=known.security or "auto",
             username=known.email,
         )
+    if named is not None and prefill.host is None:  # a server named in the thread
+        host, port = named
+        prefill = modal.Prefill(host=host, port=port, security="tls" if port == 465 else "auto")
     origin = threads.split_key(key)[0] if key else None
     view = modal.probe_modal(
-        prefill, origin_channel=origin, sign_in=deps.sign_in_choices(prefill.host)
+        prefill,
+        origin_channel=origin,
+        sign_in=deps.sign_in_choices(prefill.host),
+        response_url=trusted_response_url(body.get("response_url"), deps.settings.slack_api_url),
     )
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -152,6 +165,8 @@ async def handle_talk_to_human(
     state = await conversation.load_context(deps.store, key)
     summary = await threads.thread_summary(client, deps, key, user, state)
     reply = await threads.escalate(client, deps, claim=keys.thread_escalation(key), summary=summary)
+    if reply == messages.HELPDESK_SENT:
+        await HelpThreads(deps.store).escalated(key)
     await threads.post(client, key, reply, [kit.section(reply)])
 
 
@@ -196,6 +211,36 @@ async def handle_explain_more(
     await threads.post_turn(client, deps, key, turn)
 
 
+async def handle_faq_page(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """ "Next questions": the same message (or Home tab) at the next page of the common
+    questions. In a help thread only its asker turns the page."""
+    clicked = await _clicked(ack, body, client, context)
+    if clicked is None:
+        return
+    deps, user, key, target = clicked
+    container = body.get("container") or {}
+    if container.get("type") == "view":  # App Home: both lists' pages in the value
+        faq_page, review_page = home_pages(target or "")
+        await publish_home(client, deps, user, review_page, faq_page)
+        return
+    wanted = int(target) if target and target.isdigit() else 0
+    questions, page, pages = threads.faq_page(deps.kb, wanted)
+    blocks = turns.faq_blocks(key, questions, page=page, pages=pages)
+    text = messages.COMMON_QUESTIONS.strip("*")
+    if container.get("is_ephemeral") or key is None:  # /smtpcheck faq: only its hook edits it
+        hook = trusted_response_url(body.get("response_url"), deps.settings.slack_api_url)
+        if hook is not None:  # without one the list stays as it is (nothing to edit with)
+            respond = AsyncRespond(response_url=hook)
+            await respond(
+                text=text, blocks=blocks, replace_original=True, response_type="ephemeral"
+            )
+        return
+    channel, ts = str(container.get("channel_id")), str(container.get("message_ts"))
+    await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
 def routes() -> list[tuple[re.Pattern[str], Callable[..., Awaitable[None]]]]:
     """Every help button's action id (pattern) and listener."""
     actions = turns.OFFER_ACTIONS
@@ -206,6 +251,7 @@ def routes() -> list[tuple[re.Pattern[str], Callable[..., Awaitable[None]]]]:
         (actions[Offer.LIVE_CHECK], handle_live_check),
         (actions[Offer.HUMAN], handle_talk_to_human),
         (turns.ACTION_EXPLAIN_MORE, handle_explain_more),
+        (turns.ACTION_FAQ_PAGE, handle_faq_page),
         (rf"({turns.ACTION_CHOOSE}|{turns.ACTION_FAQ})_\d+", handle_open_article),
     )
     return [(re.compile(pattern), listener) for pattern, listener in listeners]

@@ -9,7 +9,7 @@ from typing import Any, Final
 from bot import messages
 from bot.helpdesk.feedback import FeedbackSummary, ReviewItem
 from bot.helpdesk.model import HelpdeskStats
-from bot.helpdesk.text import format_count, format_ratio, render_stats_text
+from bot.helpdesk.text import format_count, render_stats_text
 from bot.probe.model import Outcome
 from bot.store.base import CheckRecord, CheckState
 from handlers.blocks import kit, turns
@@ -76,16 +76,15 @@ ACTION_REVIEW_PAGE: Final = "review_page"
 def feedback_blocks(
     summary: FeedbackSummary, items: Sequence[ReviewItem], *, zone: tzinfo = UTC, page: int = 0
 ) -> list[kit.Block]:
-    """Votes, deflection and escalation rates, and one page of the questions to review
-    (newest first) with buttons to the older and newer pages."""
+    """Votes and escalations (the rates sit with the five numbers), and one page of the
+    questions to review (newest first) with buttons to the older and newer pages."""
     pages = max(1, -(-len(items) // REVIEW_SHOWN))
     page = min(max(page, 0), pages - 1)
     start = page * REVIEW_SHOWN
     figures = messages.FEEDBACK_LINE.format(
         helpful=format_count(summary.helpful),
         not_helpful=format_count(summary.not_helpful),
-        deflection=format_ratio(summary.deflection_rate),
-        escalation=format_ratio(summary.escalation_rate),
+        escalations=format_count(summary.escalations),
     )
     lines = [
         messages.REVIEW_LINE.format(
@@ -121,6 +120,12 @@ def feedback_blocks(
     return out
 
 
+def home_pages(value: str) -> tuple[int, int]:
+    """(FAQ page, review page) of a Home paging button's value ``"<faq>:<review>"``."""
+    faq, _, review = value.partition(":")
+    return (int(faq) if faq.isdigit() else 0), (int(review) if review.isdigit() else 0)
+
+
 def home_view(
     *,
     questions: Sequence[tuple[str, str]],
@@ -129,20 +134,37 @@ def home_view(
     zone: tzinfo = UTC,
     feedback: tuple[FeedbackSummary, Sequence[ReviewItem]] | None = None,
     page: int = 0,
+    faq_page: int = 0,
+    faq_pages: int = 1,
 ) -> dict[str, Any]:
-    """The Home tab, times in the reader's ``zone``; ``stats`` (admins only) adds the
-    dashboard."""
+    """The Home tab, times in the reader's ``zone``; ``questions`` is page ``faq_page``
+    of ``faq_pages`` of the common questions; ``stats`` (admins only) adds the
+    dashboard at review page ``page``. Paging buttons carry both pages, so turning one
+    list keeps the other where it was."""
     button = kit.button(ACTION_START, messages.HOME_START, primary=True)
     lines = [check_line(record, zone) for record in checks] or [messages.HOME_NO_CHECKS]
+    title = messages.HOME_QUESTIONS
+    if faq_pages > 1:
+        title += " " + messages.FAQ_PAGE_OF.format(page=faq_page + 1, pages=faq_pages)
     body: list[kit.Block] = [
         kit.section(messages.HOME_INTRO),
         {"type": "actions", "block_id": "home-actions", "elements": [button]},
-        kit.section(messages.HOME_QUESTIONS),
+        kit.section(title),
         turns.articles_block(None, questions, faq=True, block_id="home-faq"),
-        kit.section(messages.HOME_CHECKS + "\n" + "\n".join(lines)),
     ]
+    if faq_pages > 1:
+        nav = turns.page_button(turns.ACTION_FAQ_PAGE, None, faq_page, faq_pages)
+        faq_target = turns.parse_value(nav["value"])[1]
+        nav["value"] = turns.button_value(None, f"{faq_target}:{page}")
+        body.append({"type": "actions", "block_id": "home-faq-pages", "elements": [nav]})
+    body.append(kit.section(messages.HOME_CHECKS + "\n" + "\n".join(lines)))
     if stats is not None:
-        body += dashboard_blocks(stats, feedback, zone, page)
+        dashboard = dashboard_blocks(stats, feedback, zone, page)
+        for block in dashboard:  # the review list's pages keep the FAQ's page
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if str(element.get("action_id", "")).startswith(ACTION_REVIEW_PAGE):
+                    element["value"] = f"{faq_page}:{element['value']}"
+        body += dashboard
     return {"type": "home", "blocks": body[: kit.MODAL_BLOCKS_MAX]}
 
 

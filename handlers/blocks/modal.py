@@ -101,6 +101,8 @@ def _sign_in_input(providers: Sequence[str]) -> Block:
     }
 
 
+REPLY_FIELD: Final = "reply"  # private_metadata: the opener's response_url
+
 # Each text field's max_length; Slack rejects a view whose initial_value is longer.
 FIELD_MAX: Final = {"email": 320, "host": 300, "port": 5, "username": 320}
 
@@ -121,9 +123,17 @@ def _fitted(prefill: Prefill) -> tuple[dict[str, str | None], list[str]]:
 
 
 def probe_modal(
-    prefill: Prefill, *, origin_channel: str | None, sign_in: Sequence[str] = ()
+    prefill: Prefill,
+    *,
+    origin_channel: str | None,
+    sign_in: Sequence[str] = (),
+    response_url: str | None = None,
 ) -> dict[str, Any]:
     """The modal that asks for what a probe needs. No element dispatches actions.
+
+    ``private_metadata`` carries where the modal was opened (channel) and that payload's
+    ``response_url``, to tell the person there where the check's result goes: never a
+    prefilled value, a username or anything secret.
 
     ``sign_in`` lists the OAuth providers to offer (``SignIns.offered``); none, no choice.
     Prefilled values longer than their field allows are cut, and the modal says so.
@@ -145,7 +155,10 @@ def probe_modal(
         _text_input("password", initial=None, optional=True, max_length=4096),
         context(messages.MODAL_FOOTER),
     ]
-    metadata = json.dumps({"origin": origin_channel}, separators=(",", ":"))
+    carried: dict[str, str | None] = {"origin": origin_channel}
+    if response_url:
+        carried[REPLY_FIELD] = response_url
+    metadata = json.dumps(carried, separators=(",", ":"))
     return {
         "type": "modal",
         "callback_id": MODAL_CALLBACK,

@@ -7,11 +7,13 @@ button opens an article, the article id: never text the user typed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Final
 
 from bot import messages
 from bot.conversation.turns import Offer, Question, Turn, TurnKind
+from bot.redaction import redact_credentials
 from handlers.blocks import article, kit
 from handlers.blocks.kit import (
     FALLBACK_TEXT_MAX,
@@ -33,8 +35,11 @@ OFFER_ACTIONS: Final = {offer: f"{ACTION_PREFIX}{offer.value}" for offer in Offe
 # each gets a numbered id; the listeners match the prefix.
 ACTION_CHOOSE: Final = "help_choose"
 ACTION_FAQ: Final = "help_faq"
+ACTION_FAQ_PAGE: Final = "help_questions_page"  # turns the common questions page
 ACTION_EXPLAIN_MORE: Final = "help_explain_more"
 TRIAGE_LINE_MAX: Final = 200  # the short reply's one line of what to try
+TRIAGE_QUOTE_MAX: Final = 160  # the quoted reply line: enough to recognise it, one line
+TRIAGE_LEAD_MAX: Final = 40  # text before the code kept in the quote ("my app says: ")
 SEPARATOR: Final = "|"  # thread key and article id in one button value
 
 
@@ -83,21 +88,55 @@ def articles_block(
     return {"type": "actions", "block_id": block_id, "elements": buttons}
 
 
-def faq_blocks(thread_key: str | None, questions: Sequence[tuple[str, str]]) -> list[Block]:
-    """The "Common questions" entry: the first questions as buttons, the rest in a menu."""
+def pages_of(total: int, size: int) -> int:
+    """How many pages of ``size`` a list of ``total`` items fills (at least one)."""
+    return max(1, -(-total // max(1, size)))
+
+
+def page_button(action_id: str, thread_key: str | None, page: int, pages: int) -> Block:
+    """ "Next questions" (or, on the last page, back to the first): one button that walks
+    the pages, so a page never needs more than one of the message's three buttons."""
+    target = (page + 1) % pages
+    label = messages.FAQ_NEXT if target else messages.FAQ_FIRST
+    return kit.button(action_id, label, button_value(thread_key, str(target)))
+
+
+def faq_blocks(
+    thread_key: str | None,
+    questions: Sequence[tuple[str, str]],
+    *,
+    page: int = 0,
+    pages: int = 1,
+) -> list[Block]:
+    """One page of the "Common questions": the first questions as buttons, the rest of
+    the page in a menu, and "Next questions" when there are more pages."""
+    title = messages.COMMON_QUESTIONS
+    nav = []
+    if pages > 1:
+        title += " " + messages.FAQ_PAGE_OF.format(page=page + 1, pages=pages)
+        nav = [page_button(ACTION_FAQ_PAGE, thread_key, page, pages)]
     body = [
-        kit.section(messages.COMMON_QUESTIONS),
+        kit.section(title),
         articles_block(thread_key, questions, faq=True, block_id="help-faq"),
     ]
-    return kit.compact_buttons(body, label=messages.MORE_QUESTIONS)
+    keep = kit.BUTTONS_SHOWN - len(nav)
+    body = kit.compact_buttons(body, label=messages.MORE_QUESTIONS, keep=keep)
+    if nav:
+        body.append({"type": "actions", "block_id": "help-faq-pages", "elements": nav})
+    return body
 
 
 def greeting(
-    thread_key: str | None, questions: Sequence[tuple[str, str]]
+    thread_key: str | None,
+    questions: Sequence[tuple[str, str]],
+    *,
+    pages: int = 1,
 ) -> tuple[str, list[Block]]:
+    """The greeting and the first page of the common questions (the pages walk on in
+    place, as ``faq_blocks``)."""
     return messages.GREETING, [
         kit.section(messages.GREETING),
-        *faq_blocks(thread_key, questions)[1:],
+        *faq_blocks(thread_key, questions, pages=pages)[1:],
     ]
 
 
@@ -257,14 +296,42 @@ def answer_message(
     return clip(f"{title}: {summary}", FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
 
 
-def triage_message(turn: Turn, thread_key: str) -> tuple[str, list[Block]]:
-    """The unsolicited reply in a triage channel: the cause in one line, the first thing
-    to try in one more, and "Explain more" (the whole answer, on request)."""
+def reply_line(pasted: str, match: Match) -> str:
+    """The line of ``pasted`` the error was recognised in, as the person pasted it (the
+    match's excerpt is normalised: code first, continuation dashes dropped). A line
+    that is long before the code starts at the code."""
+    lines = [" ".join(line.split()) for line in pasted.splitlines() if line.strip()]
+    for needle in (match.enhanced, str(match.code) if match.code else None):
+        if not needle:
+            continue
+        found = re.compile(rf"(?<![\d.]){re.escape(needle)}(?![\d])")
+        for line in lines:
+            hit = found.search(line)
+            if hit is not None:
+                start = max(0, hit.start() - len(str(match.code or "")) - 1)
+                return line if start <= TRIAGE_LEAD_MAX else "…" + line[start:].lstrip()
+    return " ".join(match.excerpt.split())
+
+
+def triage_quote(pasted: str, match: Match) -> str:
+    """The error as Slack should show it: the reply line, credentials redacted, clipped
+    to one short line, in a code span (no links, no mentions)."""
+    line = redact_credentials(reply_line(pasted, match)).text
+    return kit.code(kit.clip(line, TRIAGE_QUOTE_MAX)) if line else kit.code(_code(match))
+
+
+def triage_message(turn: Turn, thread_key: str, pasted: str = "") -> tuple[str, list[Block]]:
+    """The unsolicited reply in a triage channel: the error quoted (its line in the
+    already redacted ``pasted`` text) and its cause, the
+    first thing to try in one more line, and "Explain more" (the whole answer, on
+    request); "That fixed it" only when the poster can apply the fix themselves."""
     match = turn.matches[0] if turn.matches else None
     cause = kit.clip(match.cause, kit.REPLY_SHOWN_MAX) if match else ""
     code = _code(match) if match else "?"
-    head = messages.TURN_ERROR.format(code=kit.escape(code), cause=kit.escape(cause))
-    body: list[Block] = [kit.section(head)]
+    quote = triage_quote(pasted, match) if match else kit.code(code)
+    body: list[Block] = [
+        kit.section(messages.TRIAGE_HEAD.format(quote=quote, cause=kit.escape(cause)))
+    ]
     if turn.step is not None:
         step = kit.clip(turn.step.text, TRIAGE_LINE_MAX)
         body.append(kit.context(messages.TRIAGE_TRY.format(step=kit.escape(step))))
@@ -272,7 +339,7 @@ def triage_message(turn: Turn, thread_key: str) -> tuple[str, list[Block]]:
     buttons = [
         kit.button(ACTION_EXPLAIN_MORE, messages.EXPLAIN_MORE, button_value(thread_key, article))
     ]
-    if Offer.FIXED in turn.offers:
+    if Offer.FIXED in turn.offers:  # left out by the engine when an admin must fix it
         buttons.append(
             kit.button(
                 OFFER_ACTIONS[Offer.FIXED], messages.OFFER_LABELS["fixed"], button_value(thread_key)
@@ -280,5 +347,5 @@ def triage_message(turn: Turn, thread_key: str) -> tuple[str, list[Block]]:
         )
     body.append({"type": "actions", "block_id": "help-triage", "elements": buttons})
     body.append(feedback(article))
-    text = messages.TRIAGE_TEXT.format(code=code, cause=cause)
+    text = messages.TRIAGE_TEXT.format(code=kit.escape(code), cause=kit.escape(cause))
     return kit.clip(text, FALLBACK_TEXT_MAX), body

@@ -77,7 +77,8 @@ def values_for(world: World, password: str) -> dict[str, Any]:
 async def open_modal(world: World, bot: BotProcess) -> dict[str, Any]:
     """/smtpcheck from a channel; the view the bot opened, as the fake Slack got it."""
     before = len(world.slack.of("views.open"))
-    status, _ = await bot.command(channel_id="C0GENERAL")
+    hook = world.slack.hook_url + "commands/e2e"
+    status, _ = await bot.command(channel_id="C0GENERAL", response_url=hook)
     assert status == 200
     calls = await world.slack.wait_for("views.open", before + 1, within=20)
     view: dict[str, Any] = calls[-1].params["view"]
@@ -110,8 +111,10 @@ async def test_two_processes_share_one_redis_and_leak_nothing(world: World) -> N
     parent, verdict = world.slack.of("chat.update")[-1].params, posts[-1].params
     assert "refused the sign-in" in parent["text"] and parent["channel"] == DM
     assert verdict["thread_ts"] == parent["ts"] and "Walk me through the fix" in json.dumps(verdict)
-    ephemeral = world.slack.of("chat.postEphemeral")
-    assert [call.params["channel"] for call in ephemeral] == ["C0GENERAL"]
+    # The pointer in the channel goes through the command's response_url, once.
+    assert not world.slack.of("chat.postEphemeral")
+    pointers = world.slack.of("response_url")
+    assert [call.params["_path"] for call in pointers] == ["commands/e2e"]
 
     await wait_until(lambda: "admitted" in b.log(), "B's admission log line")
     assert "admitted" not in a.log()  # B ran it; A only deduplicated

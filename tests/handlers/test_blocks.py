@@ -13,7 +13,7 @@ from bot.probe.model import Outcome, ProbeReport, Reply, Security, Stage, Status
 from bot.store import CheckRecord, CheckState
 from handlers.blocks import check, kit, modal
 from handlers.commands import classify
-from handlers.views import origin_channel, read_form
+from handlers.views import origin_channel, read_form, reply_url
 from knowledge.model import ArticleRef
 from tests.support.harness import form_values
 
@@ -76,11 +76,21 @@ def test_modal_has_the_design_block_ids_and_no_dispatching_element() -> None:
 
 
 def test_private_metadata_carries_only_the_origin_channel() -> None:
-    """private_metadata is the origin channel as JSON, within 3000 characters."""
+    """private_metadata is the origin channel (and the opener's response_url) as JSON,
+    within 3000 characters: no prefilled value; a malformed origin is dropped."""
     view = modal.probe_modal(modal.Prefill(host="h.example.com"), origin_channel="C1")
     assert json.loads(view["private_metadata"]) == {"origin": "C1"}
     assert origin_channel(view) == "C1"
     assert origin_channel({"private_metadata": "not json"}) is None
+    assert origin_channel({"private_metadata": '{"origin": "C1 <!channel>"}'}) is None
+    hook = "https://hooks.slack.com/commands/T1/2/x"
+    view = modal.probe_modal(
+        modal.Prefill(host="h.example.com", username="alice@example.com"),
+        origin_channel="C1",
+        response_url=hook,
+    )
+    assert json.loads(view["private_metadata"]) == {"origin": "C1", "reply": hook}
+    assert reply_url(view, "https://slack.com/api/") == hook
 
 
 def test_prefill_never_includes_a_password() -> None:
@@ -209,3 +219,34 @@ def test_email_without_host_points_at_the_lookup() -> None:
     with pytest.raises(InputError) as caught:
         form.to_request(frozenset({587}))
     assert caught.value.field == "host" and "/smtpcheck a@example.com" in caught.value.reason
+
+
+def test_triage_quotes_the_reply_line_short_redacted_and_inert() -> None:
+    """The triage quote is the pasted line with the code (not the normalised excerpt),
+    starting at the code when a long preamble comes first, clipped to one line, with
+    credentials redacted and backticks unable to close the code span."""
+    from handlers.blocks.turns import TRIAGE_QUOTE_MAX, reply_line, triage_quote
+    from knowledge.model import Match
+
+    match = Match(
+        reply_id="x",
+        code=535,
+        enhanced="5.7.8",
+        provider=None,
+        cause="c",
+        articles=(),
+        excerpt="535 5.7.8 normalised",
+    )
+    assert reply_line("hello\n  535-5.7.8   Bad   creds\n535 5.7.8 more", match) == (
+        "535-5.7.8 Bad creds"
+    )
+    preamble = "word " * 20
+    assert reply_line(preamble + "535 5.7.8 nope", match) == "…535 5.7.8 nope"
+    assert reply_line("nothing with the code", match) == "535 5.7.8 normalised"
+    assert reply_line("port 15357 then 5.7.80 then 535 5.7.8 it", match) == (
+        "port 15357 then 5.7.80 then 535 5.7.8 it"
+    )
+    quote = triage_quote("535 5.7.8 `x` password=hunter2 " + "y" * 400, match)
+    assert quote.startswith("`535 5.7.8 'x' password=[redacted] y") and quote.endswith("…`")
+    assert quote.count("`") == 2 and "hunter2" not in quote
+    assert len(quote) == TRIAGE_QUOTE_MAX + 2

@@ -18,7 +18,9 @@ from bot.checks.advice import Advice
 from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
 from bot.helpdesk.feedback import REVIEW_KEPT, FeedbackSummary, ReviewItem, ReviewReason
+from bot.helpdesk.model import ThreadOutcomes
 from bot.helpdesk.recorder import HelpdeskMetrics
+from bot.helpdesk.webhook import FAILURES_KEPT, Failure
 from bot.probe.model import Outcome, ProbeReport, Reply, Stage, Status, StepResult
 from bot.probe.request import build_request
 from bot.store import MemoryStore
@@ -127,7 +129,8 @@ def test_every_turn_kind_fits() -> None:
         seen.add(turn.kind)
         check_message(where, turns.render_turn(turn, key, faq=faq_list))
         if turn.kind is TurnKind.EXPLANATION:
-            check_message(f"triage {where}", turns.triage_message(turn, key))
+            pasted = f"{HUGE} 535 5.7.8 {HUGE}"
+            check_message(f"triage {where}", turns.triage_message(turn, key, pasted))
     assert seen == set(TurnKind)
     check_message("greeting", turns.greeting(key, faq_list))
 
@@ -257,7 +260,13 @@ async def test_home_and_stats_fit(numbers: tuple[Any, Any]) -> None:
 
     check_message("stats", home.stats_message(*numbers))
     summary = FeedbackSummary(
-        helpful=10**6, not_helpful=10**6, escalations=5, questions=9, resolutions=3
+        helpful=10**6,
+        not_helpful=10**6,
+        escalations=5,
+        threads=ThreadOutcomes(threads=10**6, deflected=10**5, escalated=10**4),
+        webhook_failures=tuple(
+            Failure(at=1e9 + i, reason=HUGE[:200]) for i in range(FAILURES_KEPT)
+        ),
     )
     review = [
         ReviewItem(question=HUGE[:200], reason=ReviewReason.NOT_HELPFUL, at=1e9 + i)
@@ -303,18 +312,68 @@ def tenfold(kb: KnowledgeBase) -> KnowledgeBase:
 
 
 async def test_lists_fit_with_a_knowledge_base_ten_times_today(numbers: tuple[Any, Any]) -> None:
-    """With ten times the articles, the FAQ (message and greeting), App Home for users
-    and admins, every turn and the answers of the eval questions stay inside Slack's
-    limits: long lists are cut to a page and the rest sit behind a menu."""
+    """With ten times the articles, every page of the common questions (the
+    `/smtpcheck faq` message, the greeting, App Home for users and for admins with the
+    dashboard at every review page), the stats message at every review page, every turn
+    and the answers of the eval questions stay inside Slack's limits; paging reaches
+    every question exactly once and nothing is cut off the end of a message or view."""
+    from handlers.help_thread import FAQ_PAGE, faq_page
+    from handlers.home import HOME_QUESTIONS
+
     kb = tenfold(get_knowledge())
     assert len(kb.articles) == 10 * len(get_knowledge().articles)
     key = "D" + "9" * 20 + ":1700000000.123456"
+    summary = FeedbackSummary(
+        helpful=10**6,
+        not_helpful=10**6,
+        escalations=10**6,
+        threads=ThreadOutcomes(threads=10**6, deflected=10**5, escalated=10**4),
+        webhook_failures=tuple(
+            Failure(at=1e9 + i, reason=HUGE[:200]) for i in range(FAILURES_KEPT)
+        ),
+    )
+    review = [
+        ReviewItem(question=("&<" * 100)[:200], reason=ReviewReason.NOT_HELPFUL, at=1e9 + i)
+        for i in range(REVIEW_KEPT)
+    ]
+    review_pages = turns.pages_of(len(review), home.REVIEW_SHOWN)
+    for size, where in ((FAQ_PAGE, "faq"), (HOME_QUESTIONS, "home")):
+        seen: list[str] = []
+        questions, _, pages = faq_page(kb, 0, size)
+        assert pages == turns.pages_of(len(kb.articles), size) > 1
+        for page in range(pages):
+            questions, at, _ = faq_page(kb, page, size)
+            assert at == page and 0 < len(questions) <= size
+            seen += [article_id for article_id, _ in questions]
+            if where == "faq":
+                rendered = turns.faq_blocks(key, questions, page=page, pages=pages)
+                check_message(f"faq x10 page {page}", (messages.COMMON_QUESTIONS, rendered))
+                assert rendered[-1]["block_id"] == "help-faq-pages"
+                if page == 0:
+                    check_message("greeting x10", turns.greeting(key, questions, pages=pages))
+                continue
+            many = [record(check_id=f"c{i}", outcome="authenticated") for i in range(5)]
+            view = home.home_view(questions=questions, checks=many, faq_page=page, faq_pages=pages)
+            check_view(f"home x10 page {page}", view)
+            for review_page in range(review_pages):
+                admin = home.home_view(
+                    questions=questions,
+                    checks=many,
+                    stats=numbers,
+                    feedback=(summary, review),
+                    page=review_page,
+                    faq_page=page,
+                    faq_pages=pages,
+                )
+                check_view(f"home admin x10 page {page}/{review_page}", admin)
+                assert admin["blocks"][-1]["block_id"] == "review-pages"  # nothing cut off
+        assert sorted(seen) == sorted(kb.articles)
+    for review_page in range(review_pages):
+        rendered = home.stats_message(*numbers, (summary, review), page=review_page)
+        check_message(f"stats page {review_page}", rendered)
+        assert rendered[1][-1]["block_id"] == "review-pages"
     questions = conversation.common_questions(kb, 10_000)
     assert len(questions) <= conversation.FAQ_LIMIT
-    check_message("faq x10", (messages.COMMON_QUESTIONS, turns.faq_blocks(None, questions)))
-    check_message("greeting x10", turns.greeting(key, questions))
-    many = [record(check_id=f"c{i}", outcome="authenticated") for i in range(200)]
-    check_view("home x10", home.home_view(questions=questions, checks=many[:5], stats=numbers))
     for where, turn in every_turn(kb):
         check_message(f"x10 {where}", turns.render_turn(turn, key, faq=questions))
     for text in ("outlook keeps asking for my password", "535 5.7.8 gsmtp", HUGE):

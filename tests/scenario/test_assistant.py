@@ -10,7 +10,16 @@ from bot import messages
 from bot.store import MemoryStore
 from handlers.assistant import CONTEXT_FIELD
 from tests.support.harness import running_bot
-from tests.support.helpdesk import ALICE, DM, next_event_id, next_post, send_message, text_of
+from tests.support.helpdesk import (
+    ALICE,
+    DM,
+    buttons,
+    click,
+    next_event_id,
+    next_post,
+    send_message,
+    text_of,
+)
 
 THREAD = "1500.1"
 
@@ -73,11 +82,27 @@ async def test_a_question_gets_status_title_and_the_answer(store: MemoryStore) -
         assert status["thread_ts"] == THREAD
         title = (await bot.slack.wait_for("assistant.threads.setTitle"))[0].params
         assert title["title"] == question
-        await send_message(bot, "smtp.example.com", ts="1500.3", thread_ts=THREAD)
-        await next_post(bot, 1)
+        await send_message(
+            bot, "<http://smtp.example.com:587|smtp.example.com:587>", ts="1500.3", thread_ts=THREAD
+        )
+        offer = await next_post(bot, 1)
         statuses = await bot.slack.wait_for("assistant.threads.setStatus", 2)
         assert statuses[1].params["status"] == "Checking smtp.example.com..."
         assert len(bot.slack.of("assistant.threads.setTitle")) == 1
+        # What the status promised: the live check of that server, one click away.
+        assert offer["thread_ts"] == THREAD and "`smtp.example.com:587`" in offer["text"]
+        await click(bot, buttons(offer)["Run a live check"])
+        view = (await bot.slack.wait_for("views.open"))[0].params["view"]
+        values = {
+            b["block_id"]: b["element"].get("initial_value")
+            for b in view["blocks"]
+            if b["type"] == "input"
+        }
+        assert (values["host"], values["port"], values["password"]) == (
+            "smtp.example.com",
+            "587",
+            None,
+        )
 
 
 async def test_plain_dm_threads_and_mentions_keep_working(store: MemoryStore) -> None:

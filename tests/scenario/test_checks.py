@@ -42,7 +42,8 @@ async def test_command_opens_the_modal(store: MemoryStore) -> None:
         view = await bot.open_modal(channel_id="C0GENERAL")
     ids = [b.get("block_id") for b in view["blocks"] if b["type"] == "input"]
     assert ids == ["email", "host", "port", "security", "username", "password"]
-    assert json.loads(view["private_metadata"]) == {"origin": "C0GENERAL"}
+    carried = json.loads(view["private_metadata"])
+    assert carried == {"origin": "C0GENERAL", "reply": bot.slack.hook_url + "commands/1"}
 
 
 async def test_help_and_question_are_answered_in_the_ack(store: MemoryStore) -> None:
@@ -59,7 +60,8 @@ async def test_help_and_question_are_answered_in_the_ack(store: MemoryStore) -> 
 
 async def test_submission_runs_the_check_into_the_dm_thread(store: MemoryStore) -> None:
     """Submit closes the modal; the DM gets a parent, updates, details and the verdict
-    with buttons; the channel gets an ephemeral pointer; no password anywhere."""
+    with buttons; the channel gets a private pointer through the command's response_url
+    (never chat.postEphemeral); no password anywhere."""
     probe = ScriptedProbe()
     async with running_bot(store, probe=probe) as bot:
         await run_check(bot)
@@ -80,9 +82,10 @@ async def test_submission_runs_the_check_into_the_dm_thread(store: MemoryStore) 
         check_id = buttons[0]["value"]
         record = await store.get_check(check_id)
         assert record is not None and record.outcome == "authenticated"
-        pointer = slack.of("chat.postEphemeral")[0].params
-        assert pointer["channel"] == "C0GENERAL" and pointer["user"] == "U0ALICE"
-        assert "archives/D0ALICE" in pointer["text"]
+        assert not slack.of("chat.postEphemeral")
+        pointer = slack.of("response_url")[0].params
+        assert pointer["_path"] == "commands/1" and pointer["response_type"] == "ephemeral"
+        assert "archives/D0ALICE" in pointer["text"] and "`mail.example.com:587`" in pointer["text"]
         assert probe.requests[0].password is not None
         assert probe.requests[0].password.reveal() == CANARY
         assert CANARY not in slack.everything()
@@ -111,8 +114,9 @@ async def test_only_the_owner_can_use_the_buttons(store: MemoryStore) -> None:
         await run_check(bot)
         check_id = bot.slack.of("chat.postMessage")[-1].params["blocks"][-1]["elements"][0]["value"]
         posts = len(bot.slack.of("chat.postMessage"))
+        hooks = len(bot.slack.of("response_url"))  # the pointer to the DM
         await bot.interact(signing.block_action(check.ACTION_HUMAN, check_id, user_id="U0MALLORY"))
-        refusal = (await bot.slack.wait_for("response_url"))[-1].params
+        refusal = (await bot.slack.wait_for("response_url", hooks + 1))[-1].params
         assert refusal["response_type"] == "ephemeral"
         assert "belongs to <@U0ALICE>" in refusal["text"]
         assert len(bot.slack.of("chat.postMessage")) == posts
@@ -298,14 +302,72 @@ async def test_long_arguments_are_clipped_to_the_modal_fields(store: MemoryStore
 
 
 async def test_a_check_from_a_channel_the_bot_is_not_in_still_reports(store: MemoryStore) -> None:
-    """Started from a channel the bot never joined, the pointer there fails with
-    not_in_channel; the DM still gets the whole check and the user sees no error."""
+    """Started from a channel the bot never joined (where Slack answers postEphemeral
+    with not_in_channel), the pointer still arrives, through the command's response_url
+    carried in the modal's metadata; the DM gets the whole check; the user sees no error."""
     async with running_bot(store, probe=ScriptedProbe()) as bot:
         view = await bot.open_modal(channel_id="C0NOTJOINED")
         values = form_values(host="mail.example.com", port="587", security="auto")
         status, text = await bot.submit(view, values)
         assert (status, text) == (200, "")
         await bot.slack.wait_for("chat.postMessage", 3)
-        assert bot.slack.of("chat.postEphemeral")  # tried, refused by "Slack"
+        assert not bot.slack.of("chat.postEphemeral")
         assert all(c.params["channel"] == "D0ALICE" for c in bot.slack.of("chat.postMessage"))
-        assert not bot.slack.of("response_url")
+        pointer = (await bot.slack.wait_for("response_url"))[0].params
+        assert "archives/D0ALICE" in pointer["text"]
+
+
+async def test_a_forged_or_missing_reply_url_is_not_used(store: MemoryStore) -> None:
+    """A response_url in the metadata that is not Slack's (here a listener on another
+    loopback port) is never POSTed to, and a modal without one still runs the check
+    into the DM (which notifies)."""
+    from aiohttp import web
+
+    received: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        received.append(await request.text())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/{path:.*}", record)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    elsewhere = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks/1"
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal(channel_id="C0NOTJOINED")
+        forged = json.loads(view["private_metadata"])
+        for n, reply in enumerate((elsewhere, None)):
+            forged["reply"] = reply
+            values = form_values(host=f"mail{n}.example.com", port="587", security="auto")
+            changed = {**view, "private_metadata": json.dumps(forged)}
+            status, _ = await bot.submit(changed, values, view_id=f"VF{n}")
+            assert status == 200
+            await bot.slack.wait_for("chat.postMessage", 3 * (n + 1))
+        assert not bot.slack.of("response_url") and not bot.slack.of("chat.postEphemeral")
+    await runner.cleanup()
+    assert received == []
+
+
+def test_only_slack_response_urls_are_trusted() -> None:
+    """Slack's hook hosts (https) and the configured Web API's own host pass; any other
+    host, scheme, credentials, query or oversized value does not."""
+    from bot.runtime.private import trusted_response_url
+
+    api = "http://127.0.0.1:4321/api/"
+    good = ["https://hooks.slack.com/commands/T1/2/abc", "http://127.0.0.1:4321/hooks/x/1"]
+    assert [trusted_response_url(u, api) for u in good] == good
+    bad = [
+        None,
+        42,
+        "http://hooks.slack.com/commands/T1/2/abc",
+        "https://hooks.slack.com.evil.example/commands/1",
+        "https://user:pw@hooks.slack.com/commands/1",
+        "https://hooks.slack.com/commands/1?x=1",
+        "http://127.0.0.1:4322/hooks/x/1",
+        "https://hooks.slack.com/" + "a" * 600,
+        "https://hooks.slack.com/a b",
+    ]
+    assert all(trusted_response_url(u, api) is None for u in bad)

@@ -239,8 +239,15 @@ async def test_shortcut_answers_through_response_url_everywhere(store: MemorySto
             assert private["response_type"] == "ephemeral"
             assert private["replace_original"] is False
             assert "535" in private["text"] and "Read:" in private["text"]
+            thumbs = private["blocks"][-1]["elements"][0]  # Helpful / Not helpful
+            assert thumbs["type"] == "feedback_buttons"
+            assert thumbs["negative_button"]["value"] == "down#app-passwords"
         assert not bot.slack.of("chat.postEphemeral")
         assert not bot.slack.of("chat.postMessage")
+        await bot.interact(signing.message_shortcut("the copier says E-77 when scanning to email"))
+        await bot.slack.wait_for("response_url", 4)
+        listed = await store.entries("feedback:review", 10)
+        assert [e["q"] for e in listed] == ["the copier says E-77 when scanning to email"]
 
 
 async def test_shortcut_without_response_url_falls_back_to_the_dm(store: MemoryStore) -> None:
@@ -412,6 +419,7 @@ async def test_a_forged_thread_key_reaches_no_other_conversation(store: MemorySt
     """A button whose value names another thread (or channel) than the message it sits
     in does nothing there, even when the clicker is that thread's asker."""
     async with running_bot(store) as bot:
+        bot.slack.joined.add("C0OTHER")  # mentions arrive only where the bot is a member
         await send_message(bot, "my email keeps saying authentication failed", ts="1100.1")
         await next_post(bot, 0)
         await send_message(
@@ -445,7 +453,8 @@ async def test_triage_reply_is_short_and_explains_more_on_request(store: MemoryS
         short = await next_post(bot, 0)
         assert len(short["blocks"]) <= 4 and "Step 1 of" not in text_of(short)  # + thumbs
         assert short["text"].startswith("SMTP error 535 5.7.8:")
-        assert "`535-5.7.8" not in text_of(short)
+        quote = short["blocks"][0]["text"]["text"].split("\n")[0]
+        assert quote == f"`{GMAIL_535}`"  # as pasted, in a code span (Slack links nothing)
         assert list(buttons(short)) == [messages.EXPLAIN_MORE, "That fixed it"]
         await click(bot, buttons(short)[messages.EXPLAIN_MORE], user="U0BOB")
         more = await next_post(bot, 1)
@@ -455,9 +464,39 @@ async def test_triage_reply_is_short_and_explains_more_on_request(store: MemoryS
         )
         admin_only = await next_post(bot, 2)
         assert "5.7.139" in admin_only["text"]
+        quoted = admin_only["blocks"][0]["text"]["text"]
+        assert quoted.startswith("`535 5.7.139 Authentication unsuccessful, SmtpClient")
         assert list(buttons(admin_only)) == [messages.EXPLAIN_MORE]
         await click(bot, buttons(admin_only)[messages.EXPLAIN_MORE], user="U0BOB")
         assert "That fixed it" not in buttons(await next_post(bot, 3))
+
+
+async def test_triage_quotes_the_reply_line_redacted(store: MemoryStore) -> None:
+    """The quoted error is the line the code is on, as pasted, with the password that
+    came with it redacted, mentions and links made inert inside a code span."""
+    canary = "Canary-Triage-4242"
+    paste = (
+        f"Hi all, Outlook on the front desk PC keeps failing, I typed password={canary}\n"
+        "and it says <@U0EVERYONE> 535 5.7.8 Error: authentication failed: "
+        f"UGFzc3dvcmQ6 pass: {canary} see <https://example.com|here>"
+    )
+    async with running_bot(store, settings_changes=TRIAGE_SETTINGS) as bot:
+        await send_message(
+            bot, paste, ts="1250.1", channel=TRIAGE, channel_type="channel", user="U0BOB"
+        )
+        short = await next_post(bot, 0)
+    shown = json.dumps(short)
+    assert canary not in shown
+    quote = next(
+        line
+        for block in short["blocks"]
+        if block["type"] == "section"
+        for line in block["text"]["text"].split("\n")
+        if "535 5.7.8" in line
+    )
+    assert quote.startswith("`and it says &lt;@U0EVERYONE&gt; 535 5.7.8 Error: authentication")
+    assert "pass: [redacted]" in quote and quote.endswith("`") and quote.count("`") == 2
+    assert "<" not in quote and len(quote) <= 2 + 160
 
 
 async def test_read_more_also_see_and_all_steps_open_the_article(store: MemoryStore) -> None:
@@ -555,16 +594,47 @@ async def test_feedback_loop_reaches_the_admins_without_names_or_secrets(
         assert status == 200
         shown = text_of(json.loads(body))
         assert "rated helpful: *1* · not helpful: *2*" in shown
-        assert "Deflection (resolved without a human):" in shown and "escalation:" in shown
+        assert "Deflection (help threads solved by" in shown and "Escalation (help" in shown
         review = shown[shown.index("Questions to review") :]
         assert review.index("slack password") < review.index("outlook keeps asking")
         assert review.count("slack password") == 1
         assert "voted not helpful" in review and "no sure answer" in review
         assert canary not in shown and "[redacted]" in review
         assert ALICE not in shown and canary not in json.dumps(
-            await store.get_thread("feedback:review")
+            await store.entries("feedback:review", 100)
         )
         event = {"type": "app_home_opened", "user": "U0ADMIN", "channel": "D0HOME", "tab": "home"}
         await bot.event(event, event_id="EvHomeFeedback")
         home = json.dumps((await bot.slack.wait_for("views.publish"))[0].params["view"])
         assert "Questions to review" in home and "slack password" in home
+
+
+async def test_a_live_check_from_a_channel_thread_points_there_privately(
+    store: MemoryStore,
+) -> None:
+    """ "Run a live check" under a mention's answer in a channel opens the modal with the
+    click's response_url; the check runs in the DM and the pointer reaches the asker in
+    the channel through that hook, never chat.postEphemeral; nothing public is posted."""
+    from tests.support.harness import form_values
+
+    async with running_bot(store) as bot:
+        await send_message(
+            bot,
+            "<@U0BOT> outlook keeps asking for my password",
+            ts="800.1",
+            channel="C0GENERAL",
+            kind="app_mention",
+        )
+        answer = await next_post(bot, 0)
+        await click(bot, buttons(answer)["Run a live check"])
+        view = (await bot.slack.wait_for("views.open"))[0].params["view"]
+        carried = json.loads(view["private_metadata"])
+        assert carried == {"origin": "C0GENERAL", "reply": bot.slack.hook_url + "actions/1"}
+        values = form_values(host="mail.example.com", port="587", security="auto")
+        status, _ = await bot.submit(view, values)
+        assert status == 200
+        pointer = (await bot.slack.wait_for("response_url"))[0].params
+        assert pointer["response_type"] == "ephemeral" and "archives/D0ALICE" in pointer["text"]
+        assert not bot.slack.of("chat.postEphemeral")
+        public = [c.params for c in bot.slack.of("chat.postMessage")[1:]]
+        assert all(p["channel"] == "D0ALICE" for p in public)

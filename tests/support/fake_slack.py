@@ -8,7 +8,9 @@ with ``Retry-After``, once.
 
 Like Slack, ``chat.postEphemeral`` answers ``not_in_channel`` in a channel the bot is
 not a member of (``joined``, plus every DM it opened): a DM between two people, or a
-channel nobody invited it to. ``hook_url`` is a ``response_url`` base: what the bot
+channel nobody invited it to; so do ``chat.postMessage`` and ``chat.update`` (the app
+has no ``chat:write.public``), except in the bot's own DMs with people (any ``D``
+channel but ``PEOPLE_DMS``). ``hook_url`` is a ``response_url`` base: what the bot
 POSTs there is recorded as method ``response_url``.
 """
 
@@ -30,6 +32,8 @@ TEAM_ID = "T0TEST"
 PERMALINK_BASE = "https://test.slack.invalid/archives/"
 # Channels the bot was invited to in every test (the helpdesk, a general and a triage one).
 JOINED = frozenset({"C0GENERAL", "C0HELPDESK", "C0TRIAGE"})
+# DMs between people (not with the bot): the bot can post in none of them.
+PEOPLE_DMS = frozenset({"D0ALICEBOB"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,10 @@ class FakeSlack:
             self._changed.notify_all()
         return web.Response(text="ok")
 
+    def may_post(self, channel: str) -> bool:
+        """Whether Slack would let the bot post in ``channel`` (a member, or its own DM)."""
+        return channel in self.joined or (channel.startswith("D") and channel not in PEOPLE_DMS)
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test" and self.auth_error is not None:
             return {"ok": False, "error": self.auth_error}
@@ -220,6 +228,10 @@ class FakeSlack:
             dm = "D" + users.split(",")[0].lstrip("U")
             self.joined.add(dm)
             return {"ok": True, "channel": {"id": dm}}
+        if method in ("chat.postMessage", "chat.update") and not self.may_post(
+            str(params.get("channel"))
+        ):
+            return {"ok": False, "error": "not_in_channel"}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.helpdesk.feedback import REVIEW_KEPT, Feedback, FeedbackSummary, ReviewReason
+from bot.helpdesk.model import ThreadOutcomes
 from bot.store import MemoryStore
 
 
@@ -23,14 +24,15 @@ async def test_review_list_is_redacted_deduplicated_newest_first_and_capped() ->
 
 
 async def test_votes_escalations_and_rates() -> None:
-    """Counts per window; deflection = resolved without a human; None without questions."""
+    """Counts per window; the rates are the help threads' (None without threads)."""
     feedback = Feedback(MemoryStore())
     await feedback.vote(helpful=True, question=None)
     await feedback.vote(helpful=False, question="why")
     await feedback.escalated()
-    summary = await feedback.summary(7, questions=4, resolutions=2)
+    threads = ThreadOutcomes(threads=4, deflected=2, escalated=1)
+    summary = await feedback.summary(7, threads=threads)
     assert (summary.helpful, summary.not_helpful, summary.escalations) == (1, 1, 1)
     assert summary.deflection_rate == 0.5 and summary.escalation_rate == 0.25
     assert [i.question for i in await feedback.to_review()] == ["why"]
-    empty = FeedbackSummary(helpful=0, not_helpful=0, escalations=0, questions=0, resolutions=0)
+    empty = FeedbackSummary(helpful=0, not_helpful=0, escalations=0)
     assert empty.deflection_rate is None and empty.escalation_rate is None

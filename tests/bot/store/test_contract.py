@@ -471,13 +471,84 @@ def test_check_record_json_ignores_unknown_fields() -> None:
     assert CheckRecord.from_json(json.dumps(data)) == record("c1")
 
 
+# -- journals ----------------------------------------------------------------------------
+async def test_journal_is_newest_first_deduplicated_and_capped(case: StoreCase) -> None:
+    """push_entry replaces the entry with the same dedupe id (moving it to the front),
+    keeps only the newest ``keep`` and reads back newest first, at most ``limit``."""
+    store = case.store
+    for n, dedupe in enumerate(["a", "b", "c", "a", "d"]):
+        await store.push_entry(
+            "feedback:review", {"n": n}, dedupe=dedupe, at=100.0 + n, keep=3, ttl=60
+        )
+    assert await store.entries("feedback:review", 10) == [{"n": 4}, {"n": 3}, {"n": 2}]
+    assert await store.entries("feedback:review", 2) == [{"n": 4}, {"n": 3}]
+    assert await store.entries("feedback:review", 0) == []
+    assert await store.entries("webhook:failures", 5) == []
+
+
+async def test_journal_expires(case: StoreCase) -> None:
+    """A journal goes with its TTL."""
+    await case.store.push_entry("webhook:failures", {"x": 1}, dedupe="1", at=1.0, keep=5, ttl=1.0)
+    await case.timeline.advance(1.3)
+    assert await case.store.entries("webhook:failures", 5) == []
+
+
+async def test_journal_pushes_from_two_processes_all_land(case: StoreCase) -> None:
+    """Concurrent pushes from two processes lose nothing (no read-modify-write): every
+    distinct question of both lands on the review list, each once."""
+    from bot.helpdesk.feedback import Feedback, ReviewReason
+
+    peer = await case.open_peer()
+    try:
+        ticks = iter(range(1000))
+        here = Feedback(case.store, clock=lambda: float(next(ticks)))
+        there = Feedback(peer, clock=lambda: float(next(ticks)))
+        await asyncio.gather(
+            *(
+                (here if n % 2 else there).review(f"question {n}", ReviewReason.NOT_CONFIDENT)
+                for n in range(30)
+            ),
+            here.review("question 1", ReviewReason.NOT_HELPFUL),
+        )
+        items = await here.to_review()
+        assert sorted(i.question for i in items) == sorted(f"question {n}" for n in range(30))
+        assert [i.at for i in items] == sorted((i.at for i in items), reverse=True)
+    finally:
+        if peer is not case.store:
+            await peer.close()
+
+
+async def test_webhook_failures_from_two_processes_all_land(case: StoreCase) -> None:
+    """Failed deliveries recorded at once by two processes are all kept, newest first."""
+    from bot.helpdesk.webhook import FAILURES_KEPT, Failure, recent_failures, record_failure
+
+    peer = await case.open_peer()
+    try:
+        await asyncio.gather(
+            *(
+                record_failure(case.store if n % 2 else peer, Failure(at=float(n), reason=f"r{n}"))
+                for n in range(FAILURES_KEPT)
+            )
+        )
+        failures = await recent_failures(case.store)
+        assert [f.at for f in failures] == [float(n) for n in reversed(range(FAILURES_KEPT))]
+        await record_failure(case.store, Failure(at=99.0, reason="newest"))
+        failures = await recent_failures(case.store)
+        assert len(failures) == FAILURES_KEPT and failures[0].reason == "newest"
+        assert failures[-1].at == 1.0  # the oldest was dropped
+    finally:
+        if peer is not case.store:
+            await peer.close()
+
+
 async def test_feedback_review_list_round_trips(case: StoreCase) -> None:
     """The admins' review list and the webhook failures keep their order and content
-    in both stores (one document each, with its own TTL)."""
+    in both stores (a journal each, with its own TTL); the same wording twice is one
+    entry, moved to the front."""
     from bot.helpdesk.feedback import Feedback, ReviewReason
     from bot.helpdesk.webhook import Failure, recent_failures, record_failure
 
-    ticks = iter((100.0, 200.0, 300.0))
+    ticks = iter((100.0, 200.0, 300.0, 400.0))
     feedback = Feedback(case.store, clock=lambda: next(ticks))
     await feedback.review("first question", ReviewReason.NOT_CONFIDENT)
     await feedback.review("second question", ReviewReason.NOT_HELPFUL)
@@ -486,6 +557,39 @@ async def test_feedback_review_list_round_trips(case: StoreCase) -> None:
         ("second question", ReviewReason.NOT_HELPFUL, 200.0),
         ("first question", ReviewReason.NOT_CONFIDENT, 100.0),
     ]
+    await feedback.review("  First   QUESTION?", ReviewReason.NOT_HELPFUL)
+    items = await feedback.to_review()
+    assert [(i.question, i.at) for i in items] == [
+        ("First QUESTION?", 300.0),
+        ("second question", 200.0),
+    ]
     await record_failure(case.store, Failure(at=1.0, reason="HTTP 500"))
     await record_failure(case.store, Failure(at=2.0, reason="TimeoutError"))
     assert [f.reason for f in await recent_failures(case.store)] == ["TimeoutError", "HTTP 500"]
+
+
+async def test_help_thread_outcomes_count_once_across_processes(case: StoreCase) -> None:
+    """Deflection's claims and counters on both stores: two processes recording the same
+    thread's start, "That fixed it" and a later escalation count one thread, escalated,
+    not deflected (the deflection is taken back with a negative count)."""
+    from bot.helpdesk.threads import HelpThreads
+
+    peer = await case.open_peer()
+    try:
+        here, there = HelpThreads(case.store), HelpThreads(peer)
+        start = 1_741_600_000.0  # 2025-03-10 UTC
+        await asyncio.gather(here.started("D1:1.1", at=start), there.started("D1:1.1", at=start))
+        await here.started("D1:2.1", at=start)
+        results = await asyncio.gather(
+            here.fixed("D1:1.1", at=start + 5), there.fixed("D1:1.1", at=start + 5)
+        )
+        assert sorted(results) == [False, True]
+        assert await there.fixed("D1:2.1", at=start + 5)
+        outcomes = await here.outcomes([DAY])
+        assert (outcomes.threads, outcomes.deflected, outcomes.escalated) == (2, 2, 0)
+        assert await there.escalated("D1:1.1", at=start + 60)
+        outcomes = await here.outcomes([DAY])
+        assert (outcomes.threads, outcomes.deflected, outcomes.escalated) == (2, 1, 1)
+    finally:
+        if peer is not case.store:
+            await peer.close()
