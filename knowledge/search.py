@@ -138,10 +138,8 @@ def _build(kb: KnowledgeBase) -> _Index:
         frozenset(t for corpus in fields.values() for t in corpus[i]) for i in range(len(articles))
     ]
     n = len(articles)
-    idf = {
-        token: math.log(1 + (n - df + 0.5) / (df + 0.5))
-        for token, df in _document_frequency(all_tokens).items()
-    }
+    frequency = _document_frequency(all_tokens)
+    idf = {token: math.log(1 + (n - df + 0.5) / (df + 0.5)) for token, df in frequency.items()}
     providers = {p.id: (p.name, *p.domains) for p in kb.providers.values()}
     clients = {c.id: (c.name, *c.aliases) for c in kb.clients.values()}
     anchors = {t for tokens_ in fields["tags"] for t in tokens_}
@@ -164,7 +162,9 @@ def _build(kb: KnowledgeBase) -> _Index:
         mean_idf=sum(idf.values()) / max(1, len(idf)),
         anchors=frozenset(anchors),
         article_tokens=tuple(all_tokens),
-        vocabulary=tuple(sorted(idf)),
+        # Typos are corrected towards words the articles share or anchor on, not towards
+        # a word of one example question ("lunch" is not "bunch").
+        vocabulary=tuple(sorted(t for t, df in frequency.items() if df > 1 or t in anchors)),
     )
 
 

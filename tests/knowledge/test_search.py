@@ -87,6 +87,15 @@ def test_off_topic_has_low_confidence(kb: KnowledgeBase, question: str) -> None:
     assert search(kb, question).confidence < 0.3
 
 
+@pytest.mark.parametrize("question", ["what's for lunch", "wie spät ist es", "asdf qwer"])
+def test_no_evidence_offers_no_candidates(kb: KnowledgeBase, question: str) -> None:
+    """A typo is corrected towards words the articles share, not towards a word of one
+    example question ("lunch" is one letter from "bunch"): nothing found, so the bot
+    shows the FAQ instead of a made-up candidate."""
+    result = search(kb, question)
+    assert result.answers == () and result.confidence == 0.0
+
+
 def test_on_topic_confidence_beats_off_topic(kb: KnowledgeBase) -> None:
     """A clearly answerable question is more confident than any junk one."""
     good = search(kb, "outlook keeps asking for my password").confidence
