@@ -181,3 +181,29 @@ def test_no_temporary_file_is_left_when_the_write_fails(
     monkeypatch.setattr(os, "replace", refuse)
     cache.store("knowledge", "k", _fresh())
     assert list(folder.iterdir()) == []
+
+
+def test_patterns_come_back_as_the_same_matchers(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored with their matcher code (no recompiling), or, when that is not possible,
+    as source and flags: either way equal patterns (flags, source and code)."""
+    kb = load_knowledge(index=False)  # the real data: every kind of pattern it has
+    cache.store("knowledge", "fast", kb)
+    fast = cache.load("knowledge", "fast", KnowledgeBase)
+    assert fast is not None
+    assert [r.pattern for r in fast.replies] == [r.pattern for r in kb.replies]
+    assert [r.evidence for r in fast.replies] == [r.evidence for r in kb.replies]
+    assert b"_pattern" in (folder / "knowledge-fast.pickle").read_bytes()
+
+    def no_internals(name: str) -> object:
+        raise ImportError(name)
+
+    monkeypatch.setattr(cache, "import_module", no_internals)
+    cache.store("knowledge", "plain", kb)
+    monkeypatch.undo()
+    monkeypatch.setenv(CACHE_ENV, str(folder))
+    plain = cache.load("knowledge", "plain", KnowledgeBase)
+    assert plain is not None
+    assert [r.pattern for r in plain.replies] == [r.pattern for r in kb.replies]
+    assert b"_pattern" not in (folder / "knowledge-plain.pickle").read_bytes()
