@@ -46,6 +46,9 @@ PROTOCOL: Final = 5
 _MAGIC: Final = b"smtpcheck-knowledge-cache\n"
 _UNSAFE_MODE: Final = 0o022  # group- or world-writable: someone else could plant a pickle
 _ARTICLE: Final = "article"
+# Files kept per kind: a few versions side by side (two checkouts, a rollback) do not
+# keep evicting each other; older ones go.
+KEEP: Final = 4
 
 T = TypeVar("T")
 
@@ -179,8 +182,8 @@ def load(
 
 
 def store(kind: str, key: str, value: object, *, articles: Mapping[int, str] | None = None) -> None:
-    """Write ``value`` as ``kind`` under ``key`` (atomically), removing that kind's older
-    files; silently nothing when the directory cannot be written."""
+    """Write ``value`` as ``kind`` under ``key`` (atomically), keeping only the ``KEEP``
+    newest files of that kind; silently nothing when the directory cannot be written."""
     path = _path(kind, key)
     if path is None:
         return
@@ -203,9 +206,19 @@ def store(kind: str, key: str, value: object, *, articles: Mapping[int, str] | N
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             return
-        for old in path.parent.glob(f"{kind}-*.pickle"):
-            if old != path:
-                with contextlib.suppress(OSError):
-                    old.unlink()
+        _prune(path.parent, kind)
     except OSError:
         return
+
+
+def _prune(folder: Path, kind: str) -> None:
+    def age(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    files = sorted(folder.glob(f"{kind}-*.pickle"), key=age, reverse=True)
+    for old in files[KEEP:]:
+        with contextlib.suppress(OSError):
+            old.unlink()

@@ -102,12 +102,19 @@ def test_a_cached_knowledge_base_and_index_search_like_fresh_ones(folder: Path) 
     assert _results(loaded) == _results(kb)
 
 
-def test_a_new_key_replaces_the_old_files(folder: Path) -> None:
+def test_only_the_newest_files_are_kept(folder: Path) -> None:
+    """A few versions live side by side (two checkouts do not evict each other); the
+    oldest files go."""
     kb = _fresh()
-    cache.store("knowledge", "old", kb)
-    cache.store("knowledge", "new", kb)
-    assert [p.name for p in folder.iterdir()] == ["knowledge-new.pickle"]
-    assert cache.load("knowledge", "old", KnowledgeBase) is None
+    for index in range(cache.KEEP + 2):
+        cache.store("knowledge", f"k{index}", kb)
+        os.utime(folder / f"knowledge-k{index}.pickle", (1000 + index, 1000 + index))
+    cache.store("knowledge", "newest", kb)
+    kept = sorted(p.name for p in folder.iterdir())
+    assert len(kept) == cache.KEEP and "knowledge-newest.pickle" in kept
+    assert "knowledge-k0.pickle" not in kept and "knowledge-k1.pickle" not in kept
+    assert cache.load("knowledge", "k0", KnowledgeBase) is None
+    assert cache.load("knowledge", f"k{cache.KEEP + 1}", KnowledgeBase) is not None
 
 
 @pytest.mark.parametrize(
