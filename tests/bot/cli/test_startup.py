@@ -79,7 +79,8 @@ def test_a_corrupt_cache_answers_the_same(tmp_path: Path) -> None:
 
 
 def test_discover_stopped_by_dns_loads_no_http_client(tmp_path: Path) -> None:
-    """Autoconfig names that do not resolve are never fetched: aiohttp is not imported."""
+    """Autoconfig names that do not resolve are never fetched: neither aiohttp nor an XML
+    parser is imported."""
     zone = {
         ("example.test.", "MX"): ["10 mx.example.test."],
         ("mx.example.test.", "A"): ["192.0.2.1"],
@@ -87,7 +88,7 @@ def test_discover_stopped_by_dns_loads_no_http_client(tmp_path: Path) -> None:
     with dns_server(zone) as dns:
         run = _run(
             ["discover", "alice@example.test"],
-            ("aiohttp", "aiosmtplib", "slack_bolt"),
+            ("aiohttp", "aiosmtplib", "slack_bolt", "defusedxml", "xml"),
             SMTPCHECK_CACHE_DIR=str(tmp_path),
             SMTPCHECK_DNS_SERVERS=dns.address,
         )
