@@ -6,7 +6,12 @@ all alike: ``python -c "import asyncio, ssl, aiosmtplib"`` (what any asyncio SMT
 tool pays before doing anything). ``discover`` asks a local DNS server on port 0
 (``SMTPCHECK_DNS_SERVERS``), so no query leaves the machine.
 
-    python bench/startup.py [--runs 15]
+    python bench/startup.py [--runs 15] [--cold]
+
+The commands use a knowledge cache (``knowledge.cache``) in a fresh temporary directory,
+written by the warm-up run: what every start after the first one costs. ``--cold`` turns
+the cache off (``SMTPCHECK_CACHE_DIR=``): what the first start after a change of the data
+or the code costs (a little less, as nothing is written).
 
 Prints median and p90 per command and its ratio to the baseline, then the bot's
 start-up, then one line of JSON. Target: every ratio <= 2.0.
@@ -21,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -40,9 +46,10 @@ COMMANDS = {
 ZONE = {("example.test.", "MX"): ["10 mx.example.test."], ("mx.example.test.", "A"): ["192.0.2.1"]}
 
 
-def _env(dns_address: str) -> dict[str, str]:
+def _env(dns_address: str, cache_dir: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTPCHECK_", "SLACK_"))}
     env.update(PYTHONPATH=str(REPO), SMTPCHECK_DNS_SERVERS=dns_address)
+    env["SMTPCHECK_CACHE_DIR"] = cache_dir  # "": no cache
     env.pop("LOG_LEVEL", None)
     return env
 
@@ -96,14 +103,18 @@ def _bot_start(env: dict[str, str]) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--cold", action="store_true", help="no knowledge cache")
     args = parser.parse_args()
-    print(json.dumps(measure(args.runs)))
+    print(json.dumps(measure(args.runs, cold=args.cold)))
 
 
-def measure(runs: int) -> dict[str, float]:
+def measure(runs: int, *, cold: bool = False) -> dict[str, float]:
     """Run the measurement and print its lines; return the figures (bench/probe.py too)."""
-    with dns_server(ZONE) as dns:
-        env = _env(dns.address)
+    with dns_server(ZONE) as dns, tempfile.TemporaryDirectory() as cache:
+        print(
+            f"knowledge cache: {'off (cold starts)' if cold else 'warm (written by the warm-up)'}"
+        )
+        env = _env(dns.address, "" if cold else cache)
         for command in (BASELINE, *COMMANDS.values()):
             _time(command, env)  # warm the page cache and .pyc files
         samples: dict[str, list[float]] = {"baseline": [], **{name: [] for name in COMMANDS}}

@@ -15,27 +15,33 @@ into ``discover_settings``. Every fetch follows the probe's rules:
 
 Every failure is one ``FetchFailed`` whose reason says why in words; aiohttp's and
 ssl's exceptions are translated here and nowhere else.
+
+aiohttp (about 0.15 s to import) loads only once a name has resolved to addresses the
+policy allows: a ``smtpcheck discover`` stopped by DNS or the policy never pays for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import aiohttp
-import dns.asyncresolver
-from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from bot.errors import FetchFailed, LookupFailed, PolicyError
 from bot.probe.egress import EgressPolicy, resolve_target
 from bot.probe.request import IPAddress
 from bot.resolver import DNS_LIFETIME  # per name, as for discovery's own lookups
+
+if TYPE_CHECKING:
+    import aiohttp
+    import dns.asyncresolver
+    from aiohttp.abc import AbstractResolver
 
 MAX_BYTES: Final = 64 * 1024
 DEADLINE: Final = 3.0  # seconds for the whole fetch, redirects included
@@ -51,32 +57,46 @@ def fetch_context(ca_files: Iterable[Path] = ()) -> ssl.SSLContext:
     return context
 
 
-class _PinnedResolver(AbstractResolver):
-    """Answers for the one checked name with its checked addresses; refuses any other."""
+def lazy_fetch_context(ca_files: Iterable[Path] = ()) -> Callable[[], ssl.SSLContext]:
+    """``fetch_context`` made on the first call and reused: loading the system store takes
+    tens of milliseconds, which a discovery stopped by DNS or the policy never pays."""
+    files = tuple(ca_files)
+    return functools.cache(lambda: fetch_context(files))
 
-    def __init__(self, host: str, addresses: Sequence[IPAddress]) -> None:
-        self._host = host
-        self._addresses = tuple(addresses)
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        if host != self._host:
-            raise OSError(f"{host} was not checked by the egress policy")
-        return [
-            ResolveResult(
-                hostname=host,
-                host=str(ip),
-                port=port,
-                family=socket.AF_INET if ip.version == 4 else socket.AF_INET6,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-            for ip in self._addresses
-        ]
+@functools.cache
+def _pinned_resolver_class() -> Callable[[str, Sequence[IPAddress]], AbstractResolver]:
+    """The aiohttp resolver class below, defined when aiohttp is first needed."""
+    from aiohttp.abc import AbstractResolver, ResolveResult
 
-    async def close(self) -> None:
-        return None
+    class PinnedResolver(AbstractResolver):
+        """Answers for the one checked name with its checked addresses; refuses any other."""
+
+        def __init__(self, host: str, addresses: Sequence[IPAddress]) -> None:
+            self._host = host
+            self._addresses = tuple(addresses)
+
+        async def resolve(
+            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+        ) -> list[ResolveResult]:
+            if host != self._host:
+                raise OSError(f"{host} was not checked by the egress policy")
+            return [
+                ResolveResult(
+                    hostname=host,
+                    host=str(ip),
+                    port=port,
+                    family=socket.AF_INET if ip.version == 4 else socket.AF_INET6,
+                    proto=0,
+                    flags=socket.AI_NUMERICHOST,
+                )
+                for ip in self._addresses
+            ]
+
+        async def close(self) -> None:
+            return None
+
+    return PinnedResolver
 
 
 def within(host: str, domain: str) -> bool:
@@ -91,7 +111,10 @@ class HttpsFetcher:
 
     resolver: dns.asyncresolver.Resolver
     policy: EgressPolicy
-    ssl_context: ssl.SSLContext = field(default_factory=fetch_context)
+    # a context, or a function making it on first use (``lazy_fetch_context``)
+    ssl_context: ssl.SSLContext | Callable[[], ssl.SSLContext] = field(
+        default_factory=fetch_context
+    )
     port: int = 443  # tests point it at a local server; redirects must keep it
     deadline: float = DEADLINE
     max_bytes: int = MAX_BYTES
@@ -146,9 +169,11 @@ class HttpsFetcher:
             raise FetchFailed(url=str(url), reason=reason) from None
         except LookupFailed as exc:
             raise FetchFailed(url=str(url), reason=f"DNS lookup failed ({exc.reason})") from None
+        import aiohttp  # only now: see the module docstring
+
         connector = aiohttp.TCPConnector(
-            resolver=_PinnedResolver(host, resolved.addresses),
-            ssl=self.ssl_context,
+            resolver=_pinned_resolver_class()(host, resolved.addresses),
+            ssl=self._ssl_context(),
             use_dns_cache=False,
             force_close=True,
             limit=1,
@@ -171,6 +196,10 @@ class HttpsFetcher:
         except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
             raise FetchFailed(url=str(url), reason=_describe(exc)) from None
 
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = self.ssl_context
+        return context if isinstance(context, ssl.SSLContext) else context()
+
     async def _body(self, url: URL, response: aiohttp.ClientResponse) -> bytes:
         if response.content_length is not None and response.content_length > self.max_bytes:
             raise FetchFailed(url=str(url), reason=f"larger than {self.max_bytes} bytes")
@@ -188,6 +217,8 @@ _HEADERS: Final = {"Accept-Encoding": "identity", "User-Agent": "smtpcheck-autoc
 
 
 def _describe(exc: BaseException) -> str:
+    import aiohttp  # loaded already: only _get's aiohttp calls raise what is described here
+
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | ssl.SSLCertVerificationError):
         return "the TLS certificate could not be verified"
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):

@@ -12,13 +12,9 @@ external references, and only the fields smtpcheck needs are read.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # types only; parsing goes through defusedxml
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Final, Protocol
-
-import defusedxml
-import defusedxml.ElementTree as SafeET
 
 from knowledge.ispdb import login_template, oauth_level, username_words
 from knowledge.model import Candidate, SecurityName
@@ -64,6 +60,12 @@ def parse_autoconfig(data: bytes) -> AutoconfigAnswer:
     """The SMTP servers a config-v1.1 document lists; ``BadDocument`` for anything else."""
     if len(data) > MAX_DOCUMENT:
         raise BadDocument(f"larger than {MAX_DOCUMENT // 1024} KiB")
+    # Imported here: a discovery that never fetches a document never loads an XML parser.
+    import xml.etree.ElementTree as ET
+
+    import defusedxml
+    import defusedxml.ElementTree as SafeET
+
     try:
         root = SafeET.fromstring(data, forbid_dtd=True)
     except defusedxml.DefusedXmlException as exc:

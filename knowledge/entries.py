@@ -6,8 +6,6 @@ import re
 from pathlib import Path
 from typing import Any, Final, NoReturn, TypeVar
 
-import yaml
-
 from bot.errors import KnowledgeError
 
 ID: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
@@ -91,14 +89,15 @@ def kind_of(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
-# libyaml's C parser when PyYAML was built with it (about 10x faster: the knowledge
-# base is parsed on every CLI start); the pure-Python one otherwise. Same results.
-_SafeLoader: Final[type[yaml.SafeLoader]] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def read_yaml(path: Path, source: str) -> object:
+    # Imported here: a start-up served from the knowledge cache never parses YAML.
+    import yaml
+
+    # libyaml's C parser when PyYAML was built with it (about 10x faster: the knowledge
+    # base is parsed whenever the cache misses); the pure-Python one otherwise. Same results.
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)  # noqa: S506 (a safe loader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Final, cast
 
 from bot.errors import KnowledgeError
+from knowledge import cache
 from knowledge.asked import with_asked
 from knowledge.directory import build_directory
 from knowledge.entries import ENHANCED, HOST, URL, Entry, T, read_yaml
@@ -361,20 +362,40 @@ def load_knowledge(root: Path | None = None, *, index: bool = True) -> Knowledge
 
 
 @functools.cache
+def _cache_key() -> str | None:
+    """The fingerprint the default knowledge is cached under; None: no cache."""
+    if cache.cache_dir() is None:
+        return None
+    try:
+        return cache.fingerprint(DEFAULT_ROOT)
+    except OSError:
+        return None
+
+
+@functools.cache
 def _default_knowledge() -> KnowledgeBase:
-    return load_knowledge(index=False)
+    key = _cache_key()
+    kb = None if key is None else cache.load("knowledge", key, KnowledgeBase)
+    if kb is None:
+        kb = load_knowledge(index=False)
+        if key is not None:
+            cache.store("knowledge", key, kb)
+    return kb
 
 
 def get_knowledge(*, index: bool = True) -> KnowledgeBase:
     """The default knowledge base, loaded and validated once per process; with its
-    search index built unless ``index=False`` (a later call with ``True`` builds it)."""
+    search index built unless ``index=False`` (a later call with ``True`` builds it).
+
+    Both come from the user's knowledge cache when it holds them for exactly these data
+    files and sources (``knowledge.cache``), and are written there otherwise."""
     kb = _default_knowledge()
     if index:
-        _warm_up(kb)
+        _warm_up(kb, cache_key=_cache_key())
     return kb
 
 
-def _warm_up(kb: KnowledgeBase) -> None:
+def _warm_up(kb: KnowledgeBase, *, cache_key: str | None = None) -> None:
     from knowledge.search import warm_up  # search imports the model, not the loader
 
-    warm_up(kb)  # idempotent: the index is kept per knowledge base
+    warm_up(kb, cache_key=cache_key)  # idempotent: the index is kept per knowledge base

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from knowledge.discover import provider_for_domain
+from knowledge.directory import provider_for_domain
 from knowledge.explain import explain_reply
 from knowledge.model import KnowledgeBase, Match
 from knowledge.names import Vocabulary, first_phrase, vocabulary, written_name

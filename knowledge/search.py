@@ -192,8 +192,21 @@ def _index(kb: KnowledgeBase) -> _Index:
     return index
 
 
-def warm_up(kb: KnowledgeBase) -> None:
-    """Build the search index now (the loader calls this) instead of on the first question."""
+def warm_up(kb: KnowledgeBase, *, cache_key: str | None = None) -> None:
+    """Build the search index now (the loader calls this) instead of on the first question.
+
+    With ``cache_key`` (the default knowledge base), the index is read from the knowledge
+    cache, or built and written there (``knowledge.cache``)."""
+    if cache_key is not None and kb not in _indexes:
+        from knowledge import cache
+
+        found = cache.load("search", cache_key, _Index, articles=kb.articles)
+        if found is not None and found.articles == tuple(kb.articles.values()):
+            _indexes[kb] = found
+            _correct.cache_clear()
+        else:
+            ids = {id(article): article.id for article in kb.articles.values()}
+            cache.store("search", cache_key, _index(kb), articles=ids)
     _index(kb)
     vocabulary(kb)
 

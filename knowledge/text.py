@@ -9,9 +9,12 @@ the everyday names people use for the things our articles talk about.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Final
+
+from knowledge.phrases import at_boundary, phrase_table
 
 # Phrase (regex on normalised text) -> canonical token(s). Order matters: longer first.
 SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
@@ -213,10 +216,6 @@ CJK_TERMS: Final[tuple[tuple[str, str], ...]] = (
     ("프린터", " printer "),
     ("메일", " email "),
 )
-_SYNONYM_RE: Final = re.compile(
-    "|".join(f"(?P<s{i}>\\b(?:{phrase})\\b)" for i, (phrase, _) in enumerate(SYNONYMS))
-)
-_CANONICAL: Final = {f"s{i}": canon for i, (_, canon) in enumerate(SYNONYMS)}
 
 _STOP_WORDS_TEXT: Final = """
     a an the and or but if then so to of in on at by for with from into onto about as is are
@@ -231,6 +230,9 @@ STOP_WORDS: Final = frozenset(_STOP_WORDS_TEXT.split())
 
 _TOKEN: Final = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
 _APOSTROPHE: Final = re.compile(r"['\u2019`]")
+_WORD: Final = re.compile(r"\w+")
+# first word -> (phrase, canonical) in the order the regex tries them; None: use the regex
+_PHRASES: Final = phrase_table(SYNONYMS)
 
 
 def normalise(text: str) -> str:
@@ -245,9 +247,53 @@ def normalise(text: str) -> str:
     return _APOSTROPHE.sub(" ", text)
 
 
+def synonym_pattern() -> re.Pattern[str]:
+    """``SYNONYMS`` as one regex: the definition ``fold_synonyms`` follows (first phrase
+    that matches at the leftmost position wins, whole words only)."""
+    return re.compile(
+        "|".join(f"(?P<s{i}>\\b(?:{phrase})\\b)" for i, (phrase, _) in enumerate(SYNONYMS))
+    )
+
+
+def _fold_with_regex(text: str) -> str:
+    canonical = [canon for _, canon in SYNONYMS]
+    return _regex().sub(lambda m: f" {canonical[int((m.lastgroup or 's0')[1:])]} ", text)
+
+
+@functools.cache
+def _regex() -> re.Pattern[str]:
+    return synonym_pattern()
+
+
 def fold_synonyms(text: str) -> str:
-    """Replace every known phrase in normalised ``text`` by its canonical token(s)."""
-    return _SYNONYM_RE.sub(lambda m: f" {_CANONICAL[m.lastgroup or '']} ", text)
+    """Replace every known phrase in normalised ``text`` by its canonical token(s).
+
+    The same result as ``synonym_pattern().sub`` (tests compare the two), found by a
+    dictionary look-up per word instead of trying a hundred alternatives at every
+    character: a text is read in microseconds, the index of a thousand texts in
+    milliseconds. A phrase outside the regex subset ``knowledge.phrases`` expands
+    falls back to the regex.
+    """
+    table = _PHRASES
+    if table is None:
+        return _fold_with_regex(text)
+    pieces: list[str] = []
+    done = 0
+    for word in _WORD.finditer(text):
+        start = word.start()
+        candidates = table.get(word.group()) if start >= done else None
+        if candidates is None:
+            continue
+        for phrase, canonical in candidates:
+            end = start + len(phrase)
+            if text.startswith(phrase, start) and at_boundary(text, end):
+                pieces += (text[done:start], " ", canonical, " ")
+                done = end
+                break
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def stem(word: str) -> str:

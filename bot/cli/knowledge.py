@@ -280,7 +280,8 @@ async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
 
 class LazyFetcher:
     """The egress-checked HTTPS fetcher, built on first use: a lookup answered from the
-    provider directory (or stopped by failing DNS) never loads aiohttp."""
+    provider directory (or stopped by failing DNS) never loads aiohttp nor the system CA
+    store."""
 
     def __init__(self, settings: Settings, resolver: dns.asyncresolver.Resolver) -> None:
         self._settings = settings
@@ -289,14 +290,14 @@ class LazyFetcher:
 
     async def __call__(self, url: str, *, domain: str) -> bytes:
         if self._fetcher is None:
-            from bot.fetch import HttpsFetcher, fetch_context
+            from bot.fetch import HttpsFetcher, lazy_fetch_context
             from bot.probe.egress import EgressPolicy
 
             ca_file = self._settings.ca_file
             self._fetcher = HttpsFetcher(
                 resolver=self._resolver,
                 policy=EgressPolicy(self._settings.allow_networks),
-                ssl_context=fetch_context([ca_file] if ca_file else []),
+                ssl_context=lazy_fetch_context([ca_file] if ca_file else []),
             )
         return await self._fetcher(url, domain=domain)
 

@@ -29,6 +29,13 @@ async def resolve(
 ) -> tuple[IPAddress, ...]:
     """Resolve ``host`` once (every answer checked); the addresses the probe may try."""
     resolver, policy = collaborators.resolver, collaborators.policy
+    literal = parse_ip_literal(host)
+    if literal is not None:  # what resolve_target does for one, without a lookup's timer
+        if stage.budget() <= 0:
+            raise TimeoutError
+        policy.check(literal)
+        stage.ok(words.LITERAL.format(host=host))
+        return (literal,)
 
     async def lookup() -> Resolution:
         lifetime = deadline.dns_lifetime(limits.dns, time.monotonic())
@@ -36,9 +43,6 @@ async def resolve(
 
     resolution = await stage.run(lookup)
     addresses = resolution.addresses
-    if parse_ip_literal(host) is not None:
-        stage.ok(words.LITERAL.format(host=host))
-        return addresses
     shown = ", ".join(str(ip) for ip in addresses[:4])
     more = ", ..." if len(addresses) > 4 else ""
     notes = [

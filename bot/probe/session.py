@@ -49,6 +49,10 @@ async def first_bytes(sock: socket.socket) -> bytes:
 
     ``b""`` means the server closed the connection. The caller bounds the wait.
     """
+    try:  # already there (the banner stage's second look): no reader, no loop iteration
+        return sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        pass
     loop = asyncio.get_running_loop()
     readable: asyncio.Future[None] = loop.create_future()
     fd = sock.fileno()
@@ -72,8 +76,9 @@ def ehlo_name(sock: socket.socket) -> str:
     reverse DNS lookup) per probe.
     """
     host = sock.getsockname()[0]
-    address = ipaddress.ip_address(host)
-    return f"[IPv6:{address}]" if address.version == 6 else f"[{address}]"
+    if ":" not in host:  # IPv4: getsockname gives the canonical dotted quad already
+        return f"[{host}]"
+    return f"[IPv6:{ipaddress.ip_address(host)}]"
 
 
 class TappedSMTP(aiosmtplib.SMTP):

@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from bot.probe.model import TlsInfo
 from bot.probe.replies import clean_text
@@ -109,7 +109,46 @@ def tls_info(ssl_object: ssl.SSLObject | None) -> TlsInfo:
     if ssl_object is None:
         return TlsInfo()
     cipher = ssl_object.cipher()
-    cert: dict[str, Any] = ssl_object.getpeercert() or {}
+    facts = _certificate(ssl_object)
+    return TlsInfo(
+        version=ssl_object.version(),
+        cipher=cipher[0] if cipher else None,
+        subject=facts.subject,
+        issuer=facts.issuer,
+        sans=facts.sans,
+        not_after=facts.not_after,
+    )
+
+
+class _Facts(NamedTuple):
+    subject: str | None
+    issuer: str | None
+    sans: tuple[str, ...]
+    not_after: str | None
+
+
+# DER certificate and verify mode -> its cleaned facts. Servers are probed again and again
+# (a helpdesk checks the same providers all day): decoding a certificate into Python
+# objects, cleaning its names and parsing its dates is done once per certificate.
+_CERTIFICATES: dict[tuple[bytes, ssl.VerifyMode], _Facts] = {}
+_MAX_CERTIFICATES: Final = 256
+
+
+def _certificate(ssl_object: ssl.SSLObject) -> _Facts:
+    der = ssl_object.getpeercert(binary_form=True)
+    if not der:
+        return _facts({})
+    key = (der, ssl_object.context.verify_mode)
+    found = _CERTIFICATES.get(key)
+    if found is None:
+        found = _facts(ssl_object.getpeercert() or {})
+        if len(_CERTIFICATES) >= _MAX_CERTIFICATES:
+            del _CERTIFICATES[next(iter(_CERTIFICATES))]  # the oldest
+        _CERTIFICATES[key] = found
+    return found
+
+
+def _facts(cert: dict[str, Any]) -> _Facts:
     subject = _names(cert.get("subject", ()))
     issuer = _names(cert.get("issuer", ()))
     issuer_cn, issuer_org = issuer.get("commonName"), issuer.get("organizationName")
@@ -122,9 +161,7 @@ def tls_info(ssl_object: ssl.SSLObject | None) -> TlsInfo:
         for kind, value in cert.get("subjectAltName", ())
         if kind in ("DNS", "IP Address")
     )
-    return TlsInfo(
-        version=ssl_object.version(),
-        cipher=cipher[0] if cipher else None,
+    return _Facts(
         subject=subject.get("commonName") or (sans[0] if sans else None),
         issuer=issuer_text,
         sans=sans[:20],

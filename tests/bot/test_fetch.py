@@ -8,6 +8,8 @@ redirect to a private address is refused exactly as in production.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import ipaddress
 import ssl
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +20,7 @@ import trustme
 from aiohttp import web
 
 from bot.errors import FetchFailed
-from bot.fetch import HttpsFetcher, within
+from bot.fetch import HttpsFetcher, lazy_fetch_context, within
 from bot.probe.egress import EgressPolicy
 from bot.resolver import make_resolver
 from knowledge import discover_settings, get_knowledge
@@ -226,3 +228,29 @@ def test_within_the_mail_domain() -> None:
     """Only the domain itself and names under it count as inside it."""
     assert within("autoconfig.corp.test", "corp.test") and within("CORP.test.", "corp.test")
     assert not within("evilcorp.test", "corp.test") and not within("corp.test.evil", "corp.test")
+
+
+async def test_a_lazy_context_is_made_once_and_only_for_a_connection(site: Site) -> None:
+    """``ssl_context`` may be a function: called on the first connection, then reused; a
+    name the policy refuses never makes it (the CLI's discover never loads the CA store)."""
+    made: list[ssl.SSLContext] = []
+
+    def make() -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        site.ca.configure_trust(context)
+        made.append(context)
+        return context
+
+    fetcher = dataclasses.replace(site.fetcher(), ssl_context=functools.cache(make))
+    with pytest.raises(FetchFailed, match="egress policy"):
+        await fetcher(site.url("private.corp.test"), domain="corp.test")
+    assert made == []
+    assert await fetcher(site.url("corp.test"), domain="corp.test") == GOOD
+    assert await fetcher(site.url("autoconfig.corp.test"), domain="corp.test") == GOOD
+    assert len(made) == 1
+
+
+def test_lazy_fetch_context_is_made_on_first_call_and_kept() -> None:
+    make = lazy_fetch_context()
+    assert isinstance(make(), ssl.SSLContext)
+    assert make() is make()
