@@ -37,6 +37,18 @@ _PY_TUPLE: Final = re.compile(
     r"\((?P<code>[2-5][0-9]{2}),\s*b?(?P<q>['\"])(?P<body>.*?)(?P=q)\)", re.S
 )
 _QUOTE_PREFIX: Final = re.compile(r"^(?:\s*>)+\s?")
+# A library quoting the server's reply after "=": nodemailer's "Invalid greeting.
+# response=554 ...". A config echo ("port=465", "timeout=300") has no such word before it.
+_RESPONSE_EQUALS: Final = re.compile(r"\b(response|reply)=(?=[2-5][0-9]{2}\b)", re.I)
+# What a server offers or a library is willing to try is not evidence of what was used:
+# an EHLO reply advertising XOAUTH2 (every Gmail and Microsoft 365 debug transcript),
+# JavaMail's debug list of mechanisms, Symfony's list of the authenticators it tried.
+_OFFERED_ONLY: Final = re.compile(
+    r"^.*\b250[- ]AUTH\b.*$|^.*Found extension \W?AUTH\b.*$|^.*SASL mechanisms allowed.*$"
+    r"|^.*Attempt to authenticate using mechanisms.*$|^.*mechanism \S+ not supported by server.*$"
+    r"|authenticators: (?:\\?\"[\w-]+\\?\",? ?)+",
+    re.I | re.M,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +146,7 @@ class _Splitter:
 def split_replies(text: str) -> tuple[ReplyText, ...]:
     """Cut pasted text into replies; continuation lines of one reply are joined."""
     text = _expand_python_tuples(text[:MAX_INPUT].replace("\r\n", "\n").replace("\r", "\n"))
+    text = _RESPONSE_EQUALS.sub(r"\1= ", text)
     splitter = _Splitter()
     for raw_line in text.split("\n"):
         line = _QUOTE_PREFIX.sub("", raw_line).strip()
@@ -205,7 +218,8 @@ def match_reply(
     """
     # No union-of-all-patterns prefilter: with wording families one always matches, and
     # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
-    texts = (reply.raw, reply.line)
+    line = reply.line
+    texts = (reply.raw,) if line == reply.raw else (reply.raw, line)  # one search when alike
     best: tuple[tuple[int, int], ReplyPattern] | None = None
     for order, pattern in enumerate(kb.replies):
         if pattern.role is PatternRole.FAMILY and not broad:
@@ -270,10 +284,12 @@ def explain_text(
         hinted = (provider, *hinted)
     replies = split_replies(text)
     evidence: dict[str, bool] = {}  # one search of the paste per evidence pattern
+    # what the paste shows was used, not merely offered (the substring test skips the scan)
+    shown = _OFFERED_ONLY.sub(" ", text) if "AUTH" in text or "uthenticat" in text else text
     found = (
         (position, match)
         for position, reply in enumerate(replies)
-        if (match := match_reply(kb, reply, hinted, text, broad=broad, evidence=evidence))
+        if (match := match_reply(kb, reply, hinted, shown, broad=broad, evidence=evidence))
         is not None
     )
     return Explanation(
