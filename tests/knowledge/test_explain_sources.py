@@ -1289,3 +1289,48 @@ def test_a_reply_quoted_after_response_equals_is_read_with_its_code(
     assert explained.matches[0].reply_id == "relay-access-denied"
     assert explained.matches[0].code == 554
     assert not explain_text(real_kb, "port=465\ntimeout=300").has_code
+
+
+# A mail program's or library's own login-failure wording says nothing of the provider; the
+# host or address elsewhere in the paste does (Thunderbird messengercompose
+# "Login to server %S with username %S failed.", Outlook, Apple Mail, PHPMailer).
+PROGRAM_LOGIN_FAILURES_WITH_A_PROVIDER = [
+    ("Login to server smtp.gmail.com with username user@gmail.com failed.", "app-passwords"),
+    (
+        "Login to server smtp.office365.com with username a@example.com failed.",
+        "m365-smtp-auth-disabled",
+    ),
+    (
+        "Login to server smtp-mail.outlook.com with username a@hotmail.com failed.",
+        "outlook-com-oauth-only",
+    ),
+    ("Login to server smtp.qq.com with username 12345@qq.com failed.", "authorization-code-cn"),
+    ("SMTP Error: Could not authenticate.\nHost: smtp.gmail.com", "app-passwords"),
+    (
+        'Cannot Send Mail. The user name or password for "smtp.mail.me.com" is incorrect.',
+        "app-passwords",
+    ),
+    ('The user name or password for "smtp.mail.yahoo.com" is incorrect.', "app-passwords"),
+    # no provider that demands an app password: the mail program's own article
+    (
+        'The user name or password for "SMTP:a@zoho.com@smtp.zoho.com" is incorrect.',
+        "client-apple-mail",
+    ),
+    ("Login to server smtp.example.org with username a@example.org failed.", "client-thunderbird"),
+    (
+        "Log onto outgoing mail server (SMTP): Your e-mail server rejected your login. Verify your user name and password for this account in Account Settings.",
+        "client-outlook",
+    ),
+    # QQ Mail's 535 since 2023: the authorization code and the SMTP switch, not a rate limit
+    (
+        "535 Error: account is abnormal, service is not open, password is incorrect, login frequency limited, or system is busy. More information at http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=28&&no=1001256",
+        "authorization-code-cn",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "article"), PROGRAM_LOGIN_FAILURES_WITH_A_PROVIDER)
+def test_program_login_failures_take_the_provider_from_evidence(
+    real_kb: KnowledgeBase, text: str, article: str
+) -> None:
+    assert _first_article(real_kb, text) == article
