@@ -40,6 +40,9 @@ _QUOTE_PREFIX: Final = re.compile(r"^(?:\s*>)+\s?")
 # A library quoting the server's reply after "=": nodemailer's "Invalid greeting.
 # response=554 ...". A config echo ("port=465", "timeout=300") has no such word before it.
 _RESPONSE_EQUALS: Final = re.compile(r"\b(response|reply)=(?=[2-5][0-9]{2}\b)", re.I)
+# A log that escaped the reply's line breaks: JSON's "...Learn more at\\n535 5.7.8 ...",
+# a browser console's "↵534-5.7.14". Only before a reply code: a path such as C:\\new stays.
+_ESCAPED_BREAK: Final = re.compile(r"(?:\\r)?\\n(?=[2-5][0-9]{2}[ -])|↵")
 # What a server offers or a library is willing to try is not evidence of what was used:
 # an EHLO reply advertising XOAUTH2 (every Gmail and Microsoft 365 debug transcript),
 # JavaMail's debug list of mechanisms, Symfony's list of the authenticators it tried.
@@ -147,6 +150,7 @@ def split_replies(text: str) -> tuple[ReplyText, ...]:
     """Cut pasted text into replies; continuation lines of one reply are joined."""
     text = _expand_python_tuples(text[:MAX_INPUT].replace("\r\n", "\n").replace("\r", "\n"))
     text = _RESPONSE_EQUALS.sub(r"\1= ", text)
+    text = _ESCAPED_BREAK.sub("\n", text)
     splitter = _Splitter()
     for raw_line in text.split("\n"):
         line = _QUOTE_PREFIX.sub("", raw_line).strip()

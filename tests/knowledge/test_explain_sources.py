@@ -32,7 +32,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge import KnowledgeBase, get_knowledge
-from knowledge.explain import explain_text
+from knowledge.explain import explain_text, split_replies
 
 
 @pytest.fixture(scope="module")
@@ -1334,3 +1334,46 @@ def test_program_login_failures_take_the_provider_from_evidence(
     real_kb: KnowledgeBase, text: str, article: str
 ) -> None:
     assert _first_article(real_kb, text) == article
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id"),
+    [
+        # a JSON log line keeps the reply's line break escaped (pino/winston, Sentry)
+        (
+            '{"error":"Error: Invalid login: 535-5.7.8 Username and Password not accepted. Learn more at\\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x - gsmtp"}',
+            "gmail-bad-credentials",
+        ),
+        # Chrome's console shows a newline inside a logged string as ↵
+        (
+            '"Error: Invalid login: 534-5.7.14 <https://accounts.google.com/signin/continue?sarp=1>↵534-5.7.14 Please log in via your web browser and↵534 5.7.14 then try again."',
+            "gmail-web-login-required",
+        ),
+        # qmail (netqmail qmail-smtpd.c err_nogateway)
+        (
+            "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+            "relaying-denied",
+        ),
+        # Postfix smtpd_sasl_glue.c with a mechanism the SASL library refuses
+        (
+            "535 5.7.8 Error: authentication failed: Invalid authentication mechanism",
+            "mechanism-not-supported",
+        ),
+        # Gmail's MX refusing a home connection that delivers directly on port 25
+        (
+            "550-5.7.1 [203.0.113.5] The IP you're using to send mail is not authorized to\n550-5.7.1 send email directly to our servers. Please use the SMTP relay at your\n550 5.7.1 service provider instead.",
+            "blocklisted-client-ip",
+        ),
+    ],
+)
+def test_escaped_breaks_and_server_wordings(
+    real_kb: KnowledgeBase, text: str, reply_id: str
+) -> None:
+    matches = explain_text(real_kb, text).matches
+    assert matches and matches[0].reply_id == reply_id
+
+
+def test_an_escaped_break_not_before_a_code_stays_text() -> None:
+    """Only an escaped break before a reply code is a line break: C:\\new stays a path."""
+    (reply,) = split_replies("saved to C:\\new\\mail.log")
+    assert reply.text == "saved to C:\\new\\mail.log"
