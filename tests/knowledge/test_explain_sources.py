@@ -1377,3 +1377,41 @@ def test_an_escaped_break_not_before_a_code_stays_text() -> None:
     """Only an escaped break before a reply code is a line break: C:\\new stays a path."""
     (reply,) = split_replies("saved to C:\\new\\mail.log")
     assert reply.text == "saved to C:\\new\\mail.log"
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id"),
+    [
+        # Postfix smtpd.c reject_non_fqdn_helo_hostname / reject_invalid_helo_hostname
+        (
+            "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname",
+            "helo-rejected",
+        ),
+        # Exchange Online NDR reference: 5.7.700-5.7.750 tenant-level blocks
+        (
+            "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains",
+            "m365-account-blocked",
+        ),
+        # Google Workspace "Gmail SMTP errors and codes" (support.google.com/a/answer/3726730)
+        ("550 5.7.1 Daily SMTP relay limit exceeded for user.", "gmail-daily-sending-limit"),
+        (
+            "550 5.7.0 Mail relay denied [203.0.113.5]. Invalid credentials for relay for one of the domains in: example.com",
+            "relaying-denied",
+        ),
+    ],
+)
+def test_provider_reference_wordings(real_kb: KnowledgeBase, text: str, reply_id: str) -> None:
+    matches = explain_text(real_kb, text).matches
+    assert matches and matches[0].reply_id == reply_id
+
+
+def test_a_dropped_connection_gives_its_causes_and_the_test_between_them(
+    real_kb: KnowledgeBase,
+) -> None:
+    """'Connection unexpectedly closed' is a TLS-mode mismatch or the network: say both."""
+    match = explain_text(
+        real_kb, "smtplib.SMTPServerDisconnected: Connection unexpectedly closed"
+    ).matches[0]
+    assert match.articles[:2] == ("tls-mode-mismatch", "firewall-antivirus")
+    assert "465" in match.cause and "security software" in match.cause
+    assert "openssl s_client" in match.cause
