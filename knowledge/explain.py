@@ -43,6 +43,12 @@ _RESPONSE_EQUALS: Final = re.compile(r"\b(response|reply)=(?=[2-5][0-9]{2}\b)", 
 # A log that escaped the reply's line breaks: JSON's "...Learn more at\\n535 5.7.8 ...",
 # a browser console's "↵534-5.7.14". Only before a reply code: a path such as C:\\new stays.
 _ESCAPED_BREAK: Final = re.compile(r"(?:\\r)?\\n(?=[2-5][0-9]{2}[ -])|↵")
+# cpython Lib/traceback.py: the texts that join the parts of a chained exception
+_PY_CHAIN: Final = re.compile(
+    r"^\s*(?:During handling of the above exception, another exception occurred"
+    r"|The above exception was the direct cause of the following exception):?\s*$",
+    re.M,
+)
 # What a server offers or a library is willing to try is not evidence of what was used:
 # an EHLO reply advertising XOAUTH2 (every Gmail and Microsoft 365 debug transcript),
 # JavaMail's debug list of mechanisms, Symfony's list of the authenticators it tried.
@@ -270,6 +276,17 @@ def _best_first(found: Iterable[tuple[int, Match]]) -> tuple[Match, ...]:
     return tuple(match for _, match in ranked)
 
 
+def _root_cause_last(text: str) -> str:
+    """Python prints a chained traceback root cause first ("During handling of the above
+    exception, another exception occurred"), unlike Java's "Caused by:" and .NET's
+    " ---> ", which print it last. Later replies win ties, so put Python's parts in the
+    order the others use: the exception that started it all at the end."""
+    if "above exception" not in text:
+        return text
+    parts = _PY_CHAIN.split(text)
+    return "\n\n".join(reversed(parts)) if len(parts) > 1 else text
+
+
 def explain_text(
     kb: KnowledgeBase, text: str, *, provider: str | None = None, broad: bool = True
 ) -> Explanation:
@@ -286,7 +303,7 @@ def explain_text(
     hinted = _hinted_providers(kb, text)
     if provider is not None and provider in kb.providers and provider not in hinted:
         hinted = (provider, *hinted)
-    replies = split_replies(text)
+    replies = split_replies(_root_cause_last(text))
     evidence: dict[str, bool] = {}  # one search of the paste per evidence pattern
     # what the paste shows was used, not merely offered (the substring test skips the scan)
     shown = _OFFERED_ONLY.sub(" ", text) if "AUTH" in text or "uthenticat" in text else text

@@ -207,3 +207,41 @@ def test_has_code_tells_an_unknown_coded_reply_from_prose(real_kb: KnowledgeBase
     """has_code lets the 'nothing found' reply avoid asking for a code that is there."""
     assert explain_text(real_kb, "452 4.3.1 Insufficient system storage").has_code
     assert not explain_text(real_kb, "it just does not send").has_code
+
+
+PY_CHAINED = """\
+Traceback (most recent call last):
+  File "/usr/lib/python3.11/ssl.py", line 1342, in do_handshake
+ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: \
+self-signed certificate (_ssl.c:1006)
+
+{joint}
+
+Traceback (most recent call last):
+  File "/app/notify.py", line 20, in send
+RuntimeError: mail failed: Connection unexpectedly closed"""
+
+
+@pytest.mark.parametrize(
+    "joint",
+    [
+        "During handling of the above exception, another exception occurred:",
+        "The above exception was the direct cause of the following exception:",
+    ],
+)
+def test_python_chained_exception_root_cause_wins(real_kb: KnowledgeBase, joint: str) -> None:
+    """cpython prints the first exception first (Lib/traceback.py); that one is the cause."""
+    ids = [m.reply_id for m in explain_text(real_kb, PY_CHAINED.format(joint=joint)).matches]
+    assert ids[0] == "tls-cert-untrusted"
+    assert "connection-lost" in ids[1:]
+
+
+def test_java_caused_by_keeps_the_last_cause_first(real_kb: KnowledgeBase) -> None:
+    """Java prints the root cause last ("Caused by:"): later still wins there."""
+    text = (
+        "org.springframework.mail.MailSendException: Mail server connection failed; "
+        "nested exception is javax.mail.MessagingException: Exception reading response\n"
+        "Caused by: javax.net.ssl.SSLHandshakeException: PKIX path building failed: "
+        "unable to find valid certification path to requested target"
+    )
+    assert explain_text(real_kb, text).matches[0].reply_id == "tls-cert-untrusted-runtimes"
