@@ -193,12 +193,15 @@ _ROLE_RANK: Final = {
 }
 
 
-def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
-    """Most specific first: a hinted provider's own wording, then data order.
+def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int, int]:
+    """What a pattern tells first, then a hinted provider's own wording, then data order.
 
-    replies.yaml lists patterns from most to least specific (provider wording, then
-    server software, then enhanced codes, then bare codes, then catch-alls), so among
-    patterns that match, the earlier one is the more specific explanation.
+    One reply unit often holds a client's wrapper and the server's words together
+    (Thunderbird's "An error occurred while sending mail. The mail server responded:
+    Sender address rejected. ..."), so a named cause beats a wrapper inside one reply
+    as it does across replies. replies.yaml lists patterns from most to least specific
+    (provider wording, then server software, then enhanced codes, then bare codes, then
+    catch-alls), so among patterns of one role the earlier one is the more specific.
     """
     # A fallback's provider comes from evidence elsewhere in the paste, so the hint that
     # lifts a provider's own wording must not lift it over a reply's more specific pattern.
@@ -207,7 +210,7 @@ def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[i
         and pattern.provider in hinted
         and pattern.role is not PatternRole.FALLBACK
     )
-    return (int(provider_hinted), -order)
+    return (_ROLE_RANK[pattern.role], int(provider_hinted), -order)
 
 
 def match_reply(
@@ -230,7 +233,7 @@ def match_reply(
     # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
     line = reply.line
     texts = (reply.raw,) if line == reply.raw else (reply.raw, line)  # one search when alike
-    best: tuple[tuple[int, int], ReplyPattern] | None = None
+    best: tuple[tuple[int, int, int], ReplyPattern] | None = None
     for order, pattern in enumerate(kb.replies):
         if pattern.role is PatternRole.FAMILY and not broad:
             continue

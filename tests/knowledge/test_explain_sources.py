@@ -1415,3 +1415,37 @@ def test_a_dropped_connection_gives_its_causes_and_the_test_between_them(
     assert match.articles[:2] == ("tls-mode-mismatch", "firewall-antivirus")
     assert "465" in match.cause and "security software" in match.cause
     assert "openssl s_client" in match.cause
+
+
+# NSS, the TLS library of Thunderbird and other Mozilla-based clients, names its errors
+# (nss lib/util/SECerrs.h, lib/ssl/SSLerrs.h, mozilla::pkix); Thunderbird's own compose
+# errors are in comm-central mailnews/compose/composeMsgs.properties.
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        ("SEC_ERROR_UNKNOWN_ISSUER", "tls-certificate"),
+        ("Peer's Certificate issuer is not recognized.", "tls-certificate"),
+        ("MOZILLA_PKIX_ERROR_SELF_SIGNED_CERT", "tls-certificate"),
+        ("Error code: SSL_ERROR_BAD_CERT_DOMAIN", "tls-certificate"),
+        ("SEC_ERROR_EXPIRED_CERTIFICATE", "tls-certificate"),
+        ("SSL_ERROR_RX_RECORD_TOO_LONG", "tls-mode-mismatch"),
+        ("SSL_ERROR_NO_CYPHER_OVERLAP", "devices-and-apps"),
+        (
+            "smtp.example.com uses an invalid security certificate. The certificate is only valid for the following names: *.sharedhost.example",
+            "tls-certificate",
+        ),
+        (
+            "The message could not be sent using Outgoing server (SMTP) smtp.example.org for an unknown reason. Please verify that your Outgoing server (SMTP) settings are correct and try again.",
+            "client-thunderbird",
+        ),
+        # the server's words inside the wrapper's sentence win within one reply unit
+        (
+            "An error occurred while sending mail. The mail server responded: Sender address rejected. Please verify that your email address is correct in your account settings and try again.",
+            "sender-permissions",
+        ),
+        # wneessen/go-mail smtp/auth_plain.go
+        ("failed to authenticate: server does not support SMTP AUTH type: PLAIN", "auth-method"),
+    ],
+)
+def test_nss_and_thunderbird_wordings(real_kb: KnowledgeBase, text: str, article: str) -> None:
+    assert _first_article(real_kb, text) == article
