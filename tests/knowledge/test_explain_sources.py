@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import KnowledgeBase, get_knowledge
+from knowledge import KnowledgeBase, explain_reply, get_knowledge
 from knowledge.explain import explain_text, split_replies
 
 
@@ -1449,3 +1449,30 @@ def test_a_dropped_connection_gives_its_causes_and_the_test_between_them(
 )
 def test_nss_and_thunderbird_wordings(real_kb: KnowledgeBase, text: str, article: str) -> None:
     assert _first_article(real_kb, text) == article
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id"),
+    [
+        ("发送失败：用户名或密码错误", "family-login-localized"),
+        (
+            "Anmeldung beim Server smtp.example.de mit Benutzername x fehlgeschlagen.",
+            "family-login-localized",
+        ),
+        ("No se pudo establecer la conexión con el servidor.", "family-connect-localized"),
+        ("证书验证失败", "family-certificate-localized"),
+        ("인증서가 유효하지 않습니다", "family-certificate-localized"),
+        ("451 4.3.0 Mail server temporarily rejected message.", "generic-4xx"),
+    ],
+)
+def test_pastes_in_other_languages_and_unknown_4xx_get_a_subject(
+    real_kb: KnowledgeBase, text: str, reply_id: str
+) -> None:
+    """A paste the bot cannot read word for word still gets its subject, never silence."""
+    matches = explain_text(real_kb, text).matches
+    assert matches and matches[0].reply_id == reply_id
+
+
+def test_localized_families_do_not_read_prose(real_kb: KnowledgeBase) -> None:
+    """Families answer pastes only: a question in German is not an error."""
+    assert not explain_reply(real_kb, "Wie ändere ich das Passwort für die Anmeldung?")
