@@ -1476,3 +1476,23 @@ def test_pastes_in_other_languages_and_unknown_4xx_get_a_subject(
 def test_localized_families_do_not_read_prose(real_kb: KnowledgeBase) -> None:
     """Families answer pastes only: a question in German is not an error."""
     assert not explain_reply(real_kb, "Wie ändere ich das Passwort für die Anmeldung?")
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        # providers.yaml: Yandex wants an app password; GMX, WEB.DE and Xfinity an access switch
+        ("535 5.7.0 Invalid login or password\nhost: smtp.yandex.com", "app-passwords"),
+        ("Login to server smtp.web.de with username a@web.de failed.", "enable-smtp-access"),
+        (
+            "Error: Invalid login: 535 Authentication failed\nhost: smtp.comcast.net",
+            "enable-smtp-access",
+        ),
+        # without the provider's host the bare refusal names no provider
+        ("Error: Invalid login: 535 Authentication failed", "check-credentials"),
+    ],
+)
+def test_refused_login_follows_the_provider_rule(
+    real_kb: KnowledgeBase, text: str, article: str
+) -> None:
+    assert _first_article(real_kb, text) == article
