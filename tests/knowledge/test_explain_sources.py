@@ -1496,3 +1496,31 @@ def test_refused_login_follows_the_provider_rule(
     real_kb: KnowledgeBase, text: str, article: str
 ) -> None:
     assert _first_article(real_kb, text) == article
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        # a web host's path or a cloud's name says the timeout happened on a server
+        (
+            '[2024-01-01 10:00:00] production.ERROR: Connection timed out {"exception":"[object] (Exception at /home/site/public_html/vendor/mailer.php:120)"}',
+            "hosting-blocks-smtp",
+        ),
+        (
+            "Error: Connection timed out\n    at /app/node_modules/mailer/index.js:10:5",
+            "hosting-blocks-smtp",
+        ),
+        # Symfony AbstractStream::readLine / Swift StreamBuffer: a READ timeout, plain on 465
+        ('Connection to "smtp.gmail.com:465" timed out.', "tls-mode-mismatch"),
+        (
+            "Swift_IoException: Connection to tcp://smtp.gmail.com:465 Timed Out",
+            "tls-mode-mismatch",
+        ),
+        # a mail program's timeout on a desktop: the generic connection article
+        ("Error: Connection timed out", "cannot-connect"),
+    ],
+)
+def test_where_a_timeout_happened_decides_its_article(
+    real_kb: KnowledgeBase, text: str, article: str
+) -> None:
+    assert _first_article(real_kb, text) == article
