@@ -1524,3 +1524,29 @@ def test_where_a_timeout_happened_decides_its_article(
     real_kb: KnowledgeBase, text: str, article: str
 ) -> None:
     assert _first_article(real_kb, text) == article
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        # a library that got "authentication required" had credentials that never reached it
+        (
+            "Error: Mail command failed: 530 5.5.1 Authentication Required.\n    at SMTPConnection._formatError (/app/node_modules/nodemailer/lib/smtp-connection/index.js:790:19)",
+            "app-smtp-config",
+        ),
+        (
+            "smtplib.SMTPSenderRefused: (530, b'5.7.0 Authentication Required. Learn more at\\n5.7.0  https://support.google.com/mail/?p=WantAuthError x - gsmtp', 'me@example.com')",
+            "app-smtp-config",
+        ),
+        # a mail program or device: the switch that turns SMTP authentication on
+        (
+            "Send test e-mail message: Cannot send the message. The server responded: 530 5.7.0 Authentication Required",
+            "enable-smtp-auth-in-client",
+        ),
+        ("530 5.5.1 Authentication Required", "enable-smtp-auth-in-client"),
+    ],
+)
+def test_authentication_required_in_an_app_is_its_config(
+    real_kb: KnowledgeBase, text: str, article: str
+) -> None:
+    assert _first_article(real_kb, text) == article
