@@ -1550,3 +1550,19 @@ def test_authentication_required_in_an_app_is_its_config(
     real_kb: KnowledgeBase, text: str, article: str
 ) -> None:
     assert _first_article(real_kb, text) == article
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # php-src win32/sendmail.c via ext/standard/mail.c: PHP's mail() with no SMTP set up
+        'Warning: mail(): Failed to connect to mailserver at "localhost" port 25, verify your "SMTP" and "smtp_port" setting in php.ini or use ini_set()',
+        # nodemailer lib/sendmail-transport: no sendmail binary in the container
+        "Error: spawn /usr/sbin/sendmail ENOENT",
+        "sh: 1: /usr/sbin/sendmail: not found",
+    ],
+)
+def test_local_mail_function_without_a_server_is_app_config(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first_article(real_kb, text) == "app-smtp-config"
