@@ -203,14 +203,17 @@ def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[i
     (provider wording, then server software, then enhanced codes, then bare codes, then
     catch-alls), so among patterns of one role the earlier one is the more specific.
     """
+    return (_ROLE_RANK[pattern.role], int(_provider_hinted(pattern, hinted)), -order)
+
+
+def _provider_hinted(pattern: ReplyPattern, hinted: tuple[str, ...]) -> bool:
     # A fallback's provider comes from evidence elsewhere in the paste, so the hint that
     # lifts a provider's own wording must not lift it over a reply's more specific pattern.
-    provider_hinted = (
+    return (
         pattern.provider is not None
         and pattern.provider in hinted
         and pattern.role is not PatternRole.FALLBACK
     )
-    return (_ROLE_RANK[pattern.role], int(provider_hinted), -order)
 
 
 def match_reply(
@@ -234,17 +237,28 @@ def match_reply(
     line = reply.line
     texts = (reply.raw,) if line == reply.raw else (reply.raw, line)  # one search when alike
     best: tuple[tuple[int, int, int], ReplyPattern] | None = None
+    cache = evidence if evidence is not None else {}
+    top = (_ROLE_RANK[PatternRole.REPLY], int(bool(hinted)))  # no pattern can rank above
     for order, pattern in enumerate(kb.replies):
         if pattern.role is PatternRole.FAMILY and not broad:
             continue
-        if not _matches(pattern, reply.code, texts):
-            continue
+        if best is not None:
+            # Ranks fall with data order, so a later pattern wins only with a higher role
+            # or a provider hint the best lacks: skip the search of any that cannot.
+            if best[0][:2] == top:
+                break
+            could = (_ROLE_RANK[pattern.role], int(_provider_hinted(pattern, hinted)))
+            if could <= best[0][:2]:
+                continue
+        # evidence first: one search per paste (cached), and most pastes lack a given
+        # provider's host, so its wording is never searched reply by reply
         if pattern.evidence is not None:
-            cache = evidence if evidence is not None else {}
             if pattern.id not in cache:
                 cache[pattern.id] = pattern.evidence.search(paste or reply.raw) is not None
             if not cache[pattern.id]:
                 continue
+        if not _matches(pattern, reply.code, texts):
+            continue
         rank = _rank(order, pattern, hinted)
         if best is None or rank > best[0]:
             best = (rank, pattern)

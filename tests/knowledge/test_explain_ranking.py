@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from knowledge import KnowledgeBase, explain_reply, get_knowledge
-from knowledge.explain import MAX_INPUT, explain_text
+from knowledge.explain import (
+    MAX_INPUT,
+    ReplyText,
+    _matches,
+    _rank,
+    explain_text,
+    match_reply,
+    split_replies,
+)
 from knowledge.model import PatternRole
 
 
@@ -245,3 +253,36 @@ def test_java_caused_by_keeps_the_last_cause_first(real_kb: KnowledgeBase) -> No
         "unable to find valid certification path to requested target"
     )
     assert explain_text(real_kb, text).matches[0].reply_id == "tls-cert-untrusted-runtimes"
+
+
+def _exhaustive_best(
+    kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...], paste: str
+) -> str | None:
+    """match_reply without its pruning: every pattern searched, the highest rank kept."""
+    best: tuple[tuple[int, int, int], str] | None = None
+    for order, pattern in enumerate(kb.replies):
+        if not _matches(pattern, reply.code, (reply.raw, reply.line)):
+            continue
+        if pattern.evidence is not None and not pattern.evidence.search(paste):
+            continue
+        rank = _rank(order, pattern, hinted)
+        if best is None or rank > best[0]:
+            best = (rank, pattern.id)
+    return best[1] if best else None
+
+
+@pytest.mark.parametrize("hinted", [(), ("gmail",), ("microsoft365", "outlook-com")])
+def test_pruned_matching_equals_exhaustive_matching(
+    real_kb: KnowledgeBase, hinted: tuple[str, ...]
+) -> None:
+    """Skipping patterns that cannot outrank the best so far changes no answer."""
+    from tests.knowledge.test_explain_sources import LIBRARY_WORDINGS, SERVER_AND_PROGRAM_WORDINGS
+
+    texts = [str(param.values[0]) for param in (*LIBRARY_WORDINGS, *SERVER_AND_PROGRAM_WORDINGS)]
+    checked = 0
+    for text in texts:
+        for reply in split_replies(text):
+            got = match_reply(real_kb, reply, hinted, text, broad=True)
+            assert (got.reply_id if got else None) == _exhaustive_best(real_kb, reply, hinted, text)
+            checked += 1
+    assert checked > 200
