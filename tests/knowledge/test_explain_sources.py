@@ -1566,3 +1566,25 @@ def test_local_mail_function_without_a_server_is_app_config(
     real_kb: KnowledgeBase, text: str
 ) -> None:
     assert _first_article(real_kb, text) == "app-smtp-config"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # PHP openssl (ext/openssl/xp_ssl.c), node tls.checkServerIdentity, Go crypto/x509, MailKit
+        "stream_socket_enable_crypto(): Peer certificate CN=`server.sharedhost.example' did not match expected CN=`smtp.sendgrid.net'",
+        "Error: Hostname/IP does not match certificate's altnames: Host: smtp.postmarkapp.com. is not in the cert's altnames: DNS:*.sharedhost.example",
+        "x509: certificate is valid for *.sharedhost.example, sharedhost.example, not smtp-relay.brevo.com",
+        "MailKit.Security.SslHandshakeException: An error occurred while attempting to establish an SSL or TLS connection.\nThe host name (smtp.office365.com) did not match the name given in the server's SSL certificate (*.sharedhost.example).",
+    ],
+)
+def test_a_sending_service_host_with_another_servers_certificate_is_interception(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """Big providers' certificates always carry their own names: a mismatch is a middlebox."""
+    assert _first_article(real_kb, text) == "hosting-blocks-smtp"
+
+
+def test_a_mismatch_for_your_own_domain_is_a_certificate_problem(real_kb: KnowledgeBase) -> None:
+    text = "Error: Hostname/IP does not match certificate's altnames: Host: mail.example.com. is not in the cert's altnames: DNS:*.sharedhost.example"
+    assert _first_article(real_kb, text) == "tls-certificate"
