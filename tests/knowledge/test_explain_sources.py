@@ -1588,3 +1588,16 @@ def test_a_sending_service_host_with_another_servers_certificate_is_interception
 def test_a_mismatch_for_your_own_domain_is_a_certificate_problem(real_kb: KnowledgeBase) -> None:
     text = "Error: Hostname/IP does not match certificate's altnames: Host: mail.example.com. is not in the cert's altnames: DNS:*.sharedhost.example"
     assert _first_article(real_kb, text) == "tls-certificate"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SMTP ERROR: Password command failed: 535 Incorrect authentication data\nHost: smtp-relay.brevo.com",
+        "stream_socket_client(): unable to connect to smtp.postmarkapp.com:587 (Connection refused)",
+    ],
+)
+def test_exim_answers_or_refusals_for_a_sending_service_are_the_web_host(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first_article(real_kb, text) == "hosting-blocks-smtp"
