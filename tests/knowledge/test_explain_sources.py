@@ -1601,3 +1601,13 @@ def test_exim_answers_or_refusals_for_a_sending_service_are_the_web_host(
     real_kb: KnowledgeBase, text: str
 ) -> None:
     assert _first_article(real_kb, text) == "hosting-blocks-smtp"
+
+
+def test_microsoft_365_account_lock_is_a_lockout(real_kb: KnowledgeBase) -> None:
+    text = "535 5.7.139 Authentication unsuccessful, account locked. [SN6PR01CA0001.namprd01.prod.outlook.com]"
+    match = explain_text(real_kb, text).matches[0]
+    assert (match.reply_id, match.articles[0], match.provider) == (
+        "m365-account-locked",
+        "account-lockout",
+        "microsoft365",
+    )
