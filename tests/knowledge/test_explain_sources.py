@@ -1611,3 +1611,18 @@ def test_microsoft_365_account_lock_is_a_lockout(real_kb: KnowledgeBase) -> None
         "account-lockout",
         "microsoft365",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # SendGrid's SMTP username is literally "apikey"; SES SMTP users start with AKIA
+        "Error: Invalid login: 535 Authentication failed\nauth: { user: 'apikey', pass: '***' }",
+        "535 5.7.8 Authentication failed\nSMTP_USER=AKIAIOSFODNN7EXAMPLE",
+        "Error: Invalid login: 535 Authentication failed (transport: postmark)",
+    ],
+)
+def test_a_sending_service_named_by_its_username_or_brand_is_evidence(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first_article(real_kb, text) == "relay-service"
