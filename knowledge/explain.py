@@ -43,6 +43,13 @@ _RESPONSE_EQUALS: Final = re.compile(r"\b(response|reply)=(?=[2-5][0-9]{2}\b)", 
 # A log that escaped the reply's line breaks: JSON's "...Learn more at\\n535 5.7.8 ...",
 # a browser console's "↵534-5.7.14". Only before a reply code: a path such as C:\\new stays.
 _ESCAPED_BREAK: Final = re.compile(r"(?:\\r)?\\n(?=[2-5][0-9]{2}[ -])|↵")
+# A mail program quoting a reply without its code: "An error occurred while sending mail.
+# The mail server responded: Sender address rejected. ..." (Thunderbird's
+# composeMsgs.properties). The server's words become a unit of their own, so they outrank
+# the program's wrapper as a server reply does.
+_SERVER_WORDS: Final = re.compile(
+    r"(The (?:mail )?server responded:)[ \t]*(?![2-5][0-9]{2}[ -])(?=\S)", re.I
+)
 # cpython Lib/traceback.py: the texts that join the parts of a chained exception
 _PY_CHAIN: Final = re.compile(
     r"^\s*(?:During handling of the above exception, another exception occurred"
@@ -157,6 +164,7 @@ def split_replies(text: str) -> tuple[ReplyText, ...]:
     text = _expand_python_tuples(text[:MAX_INPUT].replace("\r\n", "\n").replace("\r", "\n"))
     text = _RESPONSE_EQUALS.sub(r"\1= ", text)
     text = _ESCAPED_BREAK.sub("\n", text)
+    text = _SERVER_WORDS.sub("\\1\n\n", text)
     splitter = _Splitter()
     for raw_line in text.split("\n"):
         line = _QUOTE_PREFIX.sub("", raw_line).strip()
@@ -193,17 +201,15 @@ _ROLE_RANK: Final = {
 }
 
 
-def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int, int]:
-    """What a pattern tells first, then a hinted provider's own wording, then data order.
+def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
+    """Most specific first: a hinted provider's own wording, then data order.
 
-    One reply unit often holds a client's wrapper and the server's words together
-    (Thunderbird's "An error occurred while sending mail. The mail server responded:
-    Sender address rejected. ..."), so a named cause beats a wrapper inside one reply
-    as it does across replies. replies.yaml lists patterns from most to least specific
-    (provider wording, then server software, then enhanced codes, then bare codes, then
-    catch-alls), so among patterns of one role the earlier one is the more specific.
+    replies.yaml lists patterns from most to least specific (provider wording, then
+    server software, then enhanced codes, then bare codes, then catch-alls), so among
+    patterns that match, the earlier one is the more specific explanation. (Roles rank
+    matches across replies, in ``_best_first``; inside one reply data order decides.)
     """
-    return (_ROLE_RANK[pattern.role], int(_provider_hinted(pattern, hinted)), -order)
+    return (int(_provider_hinted(pattern, hinted)), -order)
 
 
 def _provider_hinted(pattern: ReplyPattern, hinted: tuple[str, ...]) -> bool:
@@ -236,19 +242,18 @@ def match_reply(
     # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
     line = reply.line
     texts = (reply.raw,) if line == reply.raw else (reply.raw, line)  # one search when alike
-    best: tuple[tuple[int, int, int], ReplyPattern] | None = None
+    best: tuple[tuple[int, int], ReplyPattern] | None = None
     cache = evidence if evidence is not None else {}
-    top = (_ROLE_RANK[PatternRole.REPLY], int(bool(hinted)))  # no pattern can rank above
+    top = int(bool(hinted))  # no pattern can rank above a match with this hint flag
     for order, pattern in enumerate(kb.replies):
         if pattern.role is PatternRole.FAMILY and not broad:
             continue
         if best is not None:
-            # Ranks fall with data order, so a later pattern wins only with a higher role
-            # or a provider hint the best lacks: skip the search of any that cannot.
-            if best[0][:2] == top:
+            # Ranks fall with data order, so a later pattern wins only with a provider
+            # hint the best lacks: stop, or skip the search of any pattern that cannot.
+            if best[0][0] == top:
                 break
-            could = (_ROLE_RANK[pattern.role], int(_provider_hinted(pattern, hinted)))
-            if could <= best[0][:2]:
+            if not _provider_hinted(pattern, hinted):
                 continue
         # evidence first: one search per paste (cached), and most pastes lack a given
         # provider's host, so its wording is never searched reply by reply

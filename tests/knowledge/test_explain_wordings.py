@@ -118,7 +118,7 @@ def test_timeout_on_465_without_tls_gives_both_causes(real_kb: KnowledgeBase) ->
         # node net: the TCP connect itself timed out (nodemailer passes the socket error on)
         "Error: connect ETIMEDOUT 142.250.102.108:465",
         # nodemailer lib/smtp-connection/index.js: connectionTimeout, cleared in _onConnect
-        "Error: Connection timeout\n code: 'ETIMEDOUT', command: 'CONN'\nport: 465",
+        "Error: Connection timeout\n    at /app/node_modules/nodemailer/lib/smtp-connection/index.js:784:19\nport: 465",
         # Go net: dial (TCP connect) deadline
         "dial tcp 142.250.4.109:465: i/o timeout",
     ],
