@@ -1625,3 +1625,16 @@ def test_a_sending_service_named_by_its_username_or_brand_is_evidence(
     real_kb: KnowledgeBase, text: str
 ) -> None:
     assert _first_article(real_kb, text) == "relay-service"
+
+
+def test_the_project_labelled_replies_stay_first(real_kb: KnowledgeBase) -> None:
+    """No wording added for real pastes may move a reply the project labelled itself
+    (knowledge/eval/replies.yaml; the quality gate allows 5% there, this does not)."""
+    from knowledge.evaluation import load_replies
+
+    misses = [
+        (item.text[:60], [m.reply_id for m in explain_reply(real_kb, item.text)[:2]])
+        for item in load_replies(real_kb)
+        if [m.reply_id for m in explain_reply(real_kb, item.text)[:1]] != [item.reply_id]
+    ]
+    assert not misses
