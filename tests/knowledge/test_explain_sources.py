@@ -1638,3 +1638,21 @@ def test_the_project_labelled_replies_stay_first(real_kb: KnowledgeBase) -> None
         if [m.reply_id for m in explain_reply(real_kb, item.text)[:1]] != [item.reply_id]
     ]
     assert not misses
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # php-src main/streams/transports.c: PHP built or configured without openssl
+        'fsockopen(): unable to connect to ssl://smtp.gmail.com:465 (Unable to find the socket transport "ssl" - did you forget to enable it when you configured PHP?)',
+        # PHPMailer src/PHPMailer.php 'extension_missing'
+        "Extension missing: openssl",
+        # .NET System.Net.Mail.MailAddress with an empty or unread setting
+        "System.FormatException: The specified string is not in the form required for an e-mail address.",
+        "System.ArgumentException: The parameter 'address' cannot be an empty string.",
+    ],
+)
+def test_runtime_set_up_and_unread_settings_are_app_config(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first_article(real_kb, text) == "app-smtp-config"
