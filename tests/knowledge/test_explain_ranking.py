@@ -259,7 +259,7 @@ def _exhaustive_best(
     kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...], paste: str
 ) -> str | None:
     """match_reply without its pruning: every pattern searched, the highest rank kept."""
-    best: tuple[tuple[int, int, int], str] | None = None
+    best: tuple[tuple[int, int], str] | None = None
     for order, pattern in enumerate(kb.replies):
         if not _matches(pattern, reply.code, (reply.raw, reply.line)):
             continue
