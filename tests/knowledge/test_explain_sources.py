@@ -1656,3 +1656,11 @@ def test_runtime_set_up_and_unread_settings_are_app_config(
     real_kb: KnowledgeBase, text: str
 ) -> None:
     assert _first_article(real_kb, text) == "app-smtp-config"
+
+
+def test_proton_bridge_login_wants_the_bridge_password(real_kb: KnowledgeBase) -> None:
+    """Bridge listens on 127.0.0.1:1025 like a mail catcher; Proton named decides."""
+    text = "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Error: authentication failed: invalid username or password')\nhost 127.0.0.1 port 1025 (Proton Mail Bridge)"
+    assert _first_article(real_kb, text) == "app-passwords"
+    docker = "Error: Invalid login: 535 Authentication failed\nnetwork: bridge, host 127.0.0.1:1025"
+    assert _first_article(real_kb, docker) == "app-smtp-config"
