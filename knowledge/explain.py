@@ -37,6 +37,34 @@ _PY_TUPLE: Final = re.compile(
     r"\((?P<code>[2-5][0-9]{2}),\s*b?(?P<q>['\"])(?P<body>.*?)(?P=q)\)", re.S
 )
 _QUOTE_PREFIX: Final = re.compile(r"^(?:\s*>)+\s?")
+# A library quoting the server's reply after "=": nodemailer's "Invalid greeting.
+# response=554 ...". A config echo ("port=465", "timeout=300") has no such word before it.
+_RESPONSE_EQUALS: Final = re.compile(r"\b(response|reply)=(?=[2-5][0-9]{2}\b)", re.I)
+# A log that escaped the reply's line breaks: JSON's "...Learn more at\\n535 5.7.8 ...",
+# a browser console's "↵534-5.7.14". Only before a reply code: a path such as C:\\new stays.
+_ESCAPED_BREAK: Final = re.compile(r"(?:\\r)?\\n(?=[2-5][0-9]{2}[ -])|↵")
+# A mail program quoting a reply without its code: "An error occurred while sending mail.
+# The mail server responded: Sender address rejected. ..." (Thunderbird's
+# composeMsgs.properties). The server's words become a unit of their own, so they outrank
+# the program's wrapper as a server reply does.
+_SERVER_WORDS: Final = re.compile(
+    r"(The (?:mail )?server responded:)[ \t]*(?![2-5][0-9]{2}[ -])(?=\S)", re.I
+)
+# cpython Lib/traceback.py: the texts that join the parts of a chained exception
+_PY_CHAIN: Final = re.compile(
+    r"^\s*(?:During handling of the above exception, another exception occurred"
+    r"|The above exception was the direct cause of the following exception):?\s*$",
+    re.M,
+)
+# What a server offers or a library is willing to try is not evidence of what was used:
+# an EHLO reply advertising XOAUTH2 (every Gmail and Microsoft 365 debug transcript),
+# JavaMail's debug list of mechanisms, Symfony's list of the authenticators it tried.
+_OFFERED_ONLY: Final = re.compile(
+    r"^.*\b250[- ]AUTH\b.*$|^.*Found extension \W?AUTH\b.*$|^.*SASL mechanisms allowed.*$"
+    r"|^.*Attempt to authenticate using mechanisms.*$|^.*mechanism \S+ not supported by server.*$"
+    r"|authenticators: (?:\\?\"[\w-]+\\?\",? ?)+",
+    re.I | re.M,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +162,9 @@ class _Splitter:
 def split_replies(text: str) -> tuple[ReplyText, ...]:
     """Cut pasted text into replies; continuation lines of one reply are joined."""
     text = _expand_python_tuples(text[:MAX_INPUT].replace("\r\n", "\n").replace("\r", "\n"))
+    text = _RESPONSE_EQUALS.sub(r"\1= ", text)
+    text = _ESCAPED_BREAK.sub("\n", text)
+    text = _SERVER_WORDS.sub("\\1\n\n", text)
     splitter = _Splitter()
     for raw_line in text.split("\n"):
         line = _QUOTE_PREFIX.sub("", raw_line).strip()
@@ -175,16 +206,20 @@ def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[i
 
     replies.yaml lists patterns from most to least specific (provider wording, then
     server software, then enhanced codes, then bare codes, then catch-alls), so among
-    patterns that match, the earlier one is the more specific explanation.
+    patterns that match, the earlier one is the more specific explanation. (Roles rank
+    matches across replies, in ``_best_first``; inside one reply data order decides.)
     """
+    return (int(_provider_hinted(pattern, hinted)), -order)
+
+
+def _provider_hinted(pattern: ReplyPattern, hinted: tuple[str, ...]) -> bool:
     # A fallback's provider comes from evidence elsewhere in the paste, so the hint that
     # lifts a provider's own wording must not lift it over a reply's more specific pattern.
-    provider_hinted = (
+    return (
         pattern.provider is not None
         and pattern.provider in hinted
         and pattern.role is not PatternRole.FALLBACK
     )
-    return (int(provider_hinted), -order)
 
 
 def match_reply(
@@ -205,19 +240,30 @@ def match_reply(
     """
     # No union-of-all-patterns prefilter: with wording families one always matches, and
     # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
-    texts = (reply.raw, reply.line)
+    line = reply.line
+    texts = (reply.raw,) if line == reply.raw else (reply.raw, line)  # one search when alike
     best: tuple[tuple[int, int], ReplyPattern] | None = None
+    cache = evidence if evidence is not None else {}
+    top = int(bool(hinted))  # no pattern can rank above a match with this hint flag
     for order, pattern in enumerate(kb.replies):
         if pattern.role is PatternRole.FAMILY and not broad:
             continue
-        if not _matches(pattern, reply.code, texts):
-            continue
+        if best is not None:
+            # Ranks fall with data order, so a later pattern wins only with a provider
+            # hint the best lacks: stop, or skip the search of any pattern that cannot.
+            if best[0][0] == top:
+                break
+            if not _provider_hinted(pattern, hinted):
+                continue
+        # evidence first: one search per paste (cached), and most pastes lack a given
+        # provider's host, so its wording is never searched reply by reply
         if pattern.evidence is not None:
-            cache = evidence if evidence is not None else {}
             if pattern.id not in cache:
                 cache[pattern.id] = pattern.evidence.search(paste or reply.raw) is not None
             if not cache[pattern.id]:
                 continue
+        if not _matches(pattern, reply.code, texts):
+            continue
         rank = _rank(order, pattern, hinted)
         if best is None or rank > best[0]:
             best = (rank, pattern)
@@ -252,6 +298,17 @@ def _best_first(found: Iterable[tuple[int, Match]]) -> tuple[Match, ...]:
     return tuple(match for _, match in ranked)
 
 
+def _root_cause_last(text: str) -> str:
+    """Python prints a chained traceback root cause first ("During handling of the above
+    exception, another exception occurred"), unlike Java's "Caused by:" and .NET's
+    " ---> ", which print it last. Later replies win ties, so put Python's parts in the
+    order the others use: the exception that started it all at the end."""
+    if "above exception" not in text:
+        return text
+    parts = _PY_CHAIN.split(text)
+    return "\n\n".join(reversed(parts)) if len(parts) > 1 else text
+
+
 def explain_text(
     kb: KnowledgeBase, text: str, *, provider: str | None = None, broad: bool = True
 ) -> Explanation:
@@ -268,12 +325,14 @@ def explain_text(
     hinted = _hinted_providers(kb, text)
     if provider is not None and provider in kb.providers and provider not in hinted:
         hinted = (provider, *hinted)
-    replies = split_replies(text)
+    replies = split_replies(_root_cause_last(text))
     evidence: dict[str, bool] = {}  # one search of the paste per evidence pattern
+    # what the paste shows was used, not merely offered (the substring test skips the scan)
+    shown = _OFFERED_ONLY.sub(" ", text) if "AUTH" in text or "uthenticat" in text else text
     found = (
         (position, match)
         for position, reply in enumerate(replies)
-        if (match := match_reply(kb, reply, hinted, text, broad=broad, evidence=evidence))
+        if (match := match_reply(kb, reply, hinted, shown, broad=broad, evidence=evidence))
         is not None
     )
     return Explanation(

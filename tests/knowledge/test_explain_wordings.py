@@ -98,12 +98,37 @@ def test_missing_greeting_gives_both_causes_and_the_test(real_kb: KnowledgeBase)
 
 
 def test_timeout_on_465_without_tls_gives_both_causes(real_kb: KnowledgeBase) -> None:
-    """A hang on 465 with no TLS asked for: mode mismatch first, the block second."""
-    text = "SMTP_PORT=465\nSMTP_ENABLE_STARTTLS=always\nNet::OpenTimeout: execution expired"
+    """A hang on 465 with no TLS asked for: mode mismatch first, the block second.
+
+    Waiting for the greeting is what a plain client does on 465 (ruby net-smtp
+    lib/net/smtp.rb do_start: ``recv_response`` under ``read_timeout``), so a read
+    timeout there is the mode mismatch."""
+    text = "SMTP_PORT=465\nSMTP_ENABLE_STARTTLS=always\nTimeoutError: timed out"
     match = explain_text(real_kb, text).matches[0]
     assert match.articles[:2] == ("tls-mode-mismatch", "hosting-blocks-smtp")
     ssl = "Connection: opening to ssl://smtp.example.org:465\nConnection timed out (110)"
     assert explain_text(real_kb, ssl).matches[0].articles[0] != "tls-mode-mismatch"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # ruby net-smtp lib/net/smtp.rb do_start: Net::OpenTimeout wraps tcp_socket only
+        "SMTP_PORT=465\nSMTP_ENABLE_STARTTLS=always\nNet::OpenTimeout: execution expired",
+        # node net: the TCP connect itself timed out (nodemailer passes the socket error on)
+        "Error: connect ETIMEDOUT 142.250.102.108:465",
+        # nodemailer lib/smtp-connection/index.js: connectionTimeout, cleared in _onConnect
+        "Error: Connection timeout\n    at /app/node_modules/nodemailer/lib/smtp-connection/index.js:784:19\nport: 465",
+        # Go net: dial (TCP connect) deadline
+        "dial tcp 142.250.4.109:465: i/o timeout",
+    ],
+)
+def test_a_connect_timeout_on_465_is_a_block_not_a_tls_mode(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """The TCP connection never opened, so the TLS mode was never tried: the port is blocked."""
+    match = explain_text(real_kb, text).matches[0]
+    assert match.articles[0] == "hosting-blocks-smtp"
 
 
 MAIL_PROGRAMS_AND_DEVICES = [
