@@ -4,6 +4,7 @@ stage finishes, with a spinner for the running one; pipes keep the one-piece rep
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pty
 import re
@@ -116,3 +117,19 @@ async def test_piped_output_is_the_report_in_one_piece() -> None:
     text = out.decode()
     assert text.startswith("smtpcheck probe 127.0.0.1 port")
     assert "Verdict: REACHABLE" in text
+
+
+async def test_json_on_a_terminal_is_the_json_document_alone() -> None:
+    """--json on a tty: no spinner, no stage lines, no escape codes; one JSON document
+    (the pty turns \\n into \\r\\n, nothing else may differ)."""
+    async with fault_server(Script(ehlo=b"250-fault.test\r\n250 AUTH PLAIN\r\n")) as server:
+        args = ["probe", "127.0.0.1", "--port", str(server.port), "--security", "none", "--json"]
+        terminal = Terminal(args, _env(server.port))
+        code = await terminal.finish()
+    assert code == 0
+    assert b"\x1b" not in terminal.seen
+    text = terminal.seen.decode("utf-8").replace("\r\n", "\n")
+    assert "\r" not in text
+    data = json.loads(text)
+    assert data["outcome"] == "reachable"
+    assert [step["stage"] for step in data["steps"]][-1] == "auth"
