@@ -288,6 +288,7 @@ class ProbeReport:
             "tls": self.tls.as_dict() if self.tls else None,
             "refused_addresses": list(self.refused_addresses),
             "finding": self.finding.value if self.finding else None,
+            "possible_failed_attempt": self.possible_failed_attempt,
             "elapsed_ms": round(self.elapsed_ms, 1),
             "steps": [step.as_dict() for step in self.steps],
             "transcript": list(self.transcript),

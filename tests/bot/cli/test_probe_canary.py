@@ -97,6 +97,8 @@ async def test_canary_absent_on_each_failure_path(certs: Certs, case: str, as_js
         data = json.loads(out)
         assert data["outcome"] == outcome
         assert data["transcript"]  # the transcript is there, and clean
+        # what a script needs to back off: the server may have counted this login
+        assert data["possible_failed_attempt"] is (case in ("unanswered-auth", "rejected"))
     else:
         assert "Verdict:" in out
 
