@@ -45,7 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env(os.environ)
     except ConfigError as exc:
-        print(f"smtpcheck: configuration error: {exc}", file=sys.stderr)
+        message = f"configuration error: {exc}"
+        print(f"smtpcheck: {message}", file=sys.stderr)
+        if getattr(args, "json", False):  # a script asked for JSON: it gets a document too
+            import json
+
+            error = {"field": exc.name, "message": message}
+            print(json.dumps({"outcome": "invalid_input", "error": error}, indent=2))
         return EXIT_INVALID
     # A terminal tool stays quiet unless LOG_LEVEL asks for more.
     setup_logging(settings.log_level if "LOG_LEVEL" in os.environ else "WARNING")

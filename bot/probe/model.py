@@ -256,9 +256,14 @@ class ProbeReport:
 
     @property
     def possible_failed_attempt(self) -> bool:
-        """Whether the server may count this probe as a failed login: a refusal, or an
-        AUTH it never answered (a penalty delay may mean it already counted it)."""
-        return self.outcome is Outcome.AUTH_REJECTED or self.finding is Finding.AUTH_NO_REPLY
+        """Whether the server may count this probe as a failed login: an AUTH went out
+        (``mechanism`` is set right before the credentials are written) and did not
+        succeed: refused, never answered (a penalty delay may mean it already counted
+        it), or cut off by a dropped connection. The same rule as the bot's lockout
+        budget, which keeps every such AUTH booked."""
+        if self.outcome is Outcome.AUTH_REJECTED or self.finding is Finding.AUTH_NO_REPLY:
+            return True
+        return self.mechanism is not None and self.outcome is not Outcome.AUTHENTICATED
 
     @property
     def failed_step(self) -> StepResult | None:
@@ -288,6 +293,7 @@ class ProbeReport:
             "tls": self.tls.as_dict() if self.tls else None,
             "refused_addresses": list(self.refused_addresses),
             "finding": self.finding.value if self.finding else None,
+            "possible_failed_attempt": self.possible_failed_attempt,
             "elapsed_ms": round(self.elapsed_ms, 1),
             "steps": [step.as_dict() for step in self.steps],
             "transcript": list(self.transcript),

@@ -37,6 +37,7 @@ async def run_check(bot: Running, port: int, *, user: str, host: str, view_id: s
 
 HOSTILE = {
     "answers-late": Script(auth_delay=5.0),
+    "never-answers": Script(answer_auth=False),  # a tarpit: AUTH read, never answered
     "drops-after-auth": Script(drop_on_auth=True),
     "answers-334": Script(auth=b"334 UGFzc3dvcmQ6\r\n"),
     "refuses": Script(),
@@ -105,3 +106,32 @@ async def test_an_address_and_a_name_of_one_server_share_the_budget() -> None:
             ]
     assert server.auth_commands == BUDGET  # the name got as far as AUTH, and no further
     assert len(withheld) == 1 and "failed to sign in 3 times" in withheld[0]
+
+
+async def test_an_unanswered_auth_is_told_as_a_server_delay_not_to_retry_at_once() -> None:
+    """The real diagnosis in Slack for an AUTH the server never answers: a server-side
+    delay that may have counted as a failed login, with advice not to retry at once,
+    never "cannot connect"; and the attempt stays booked (the next check is refused)."""
+    store = MemoryStore()
+    limiter = RateLimiter(store, limits=RateLimits(auth_failures=1))
+    async with (
+        fault_server(HOSTILE["never-answers"]) as server,
+        running_bot(
+            store,
+            probe=None,
+            advise=None,  # the real diagnosis
+            limiter=limiter,
+            extra_ports=(server.port,),
+            deadline=2.0,
+        ) as bot,
+    ):
+        assert await run_check(bot, server.port, user="U0A", host="127.0.0.1", view_id="V1") is None
+        verdict = json.dumps([call.params for call in bot.slack.of("chat.postMessage")])
+        again = await run_check(bot, server.port, user="U0B", host="127.0.0.1", view_id="V2")
+        said = bot.slack.everything()
+    assert server.auth_commands == 1
+    assert "did not answer the login" in verdict
+    assert "Do not retry at once" in verdict
+    assert "firewall" not in verdict.lower() and "cannot connect" not in verdict.lower()
+    assert again is not None and "failed to sign in 1 times" in json.dumps(again)
+    assert CANARY not in said

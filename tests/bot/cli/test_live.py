@@ -4,11 +4,13 @@ stage finishes, with a spinner for the running one; pipes keep the one-piece rep
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pty
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.support.smtp_server import Script, fault_server
@@ -116,3 +118,36 @@ async def test_piped_output_is_the_report_in_one_piece() -> None:
     text = out.decode()
     assert text.startswith("smtpcheck probe 127.0.0.1 port")
     assert "Verdict: REACHABLE" in text
+
+
+async def test_json_on_a_terminal_is_the_json_document_alone() -> None:
+    """--json on a tty: no spinner, no stage lines, no escape codes; one JSON document
+    (the pty turns \\n into \\r\\n, nothing else may differ)."""
+    async with fault_server(Script(ehlo=b"250-fault.test\r\n250 AUTH PLAIN\r\n")) as server:
+        args = ["probe", "127.0.0.1", "--port", str(server.port), "--security", "none", "--json"]
+        terminal = Terminal(args, _env(server.port))
+        code = await terminal.finish()
+    assert code == 0
+    assert b"\x1b" not in terminal.seen
+    text = terminal.seen.decode("utf-8").replace("\r\n", "\n")
+    assert "\r" not in text
+    data = json.loads(text)
+    assert data["outcome"] == "reachable"
+    assert [step["stage"] for step in data["steps"]][-1] == "auth"
+
+
+async def test_verdict_is_printed_before_the_unanswered_quit_ends() -> None:
+    """The verdict is on the terminal while QUIT is still unanswered; the process then
+    ends by the QUIT limit (2 s), not by the server."""
+    script = Script(ehlo=b"250-fault.test\r\n250 AUTH PLAIN\r\n", answer_quit=False)
+    async with fault_server(script) as server:
+        args = ["probe", "127.0.0.1", "--port", str(server.port), "--security", "none"]
+        terminal = Terminal(args, _env(server.port))
+        await terminal.read_until(b"Read more")  # the last line of the report
+        assert terminal.process.poll() is None  # still saying goodbye
+        started = time.monotonic()
+        code = await terminal.finish()
+        waited = time.monotonic() - started
+        assert server.quits == 1
+    assert code == 0
+    assert waited < 5.0

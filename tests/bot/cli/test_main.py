@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,27 @@ def test_bad_configuration_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "SMTPCHECK_ALLOWED_PORTS" in err
+
+
+@pytest.mark.parametrize("command", [["probe", "127.0.0.1"], ["ask", "app password"]])
+def test_bad_ca_file_setting_with_json_is_one_line_exit_2_and_a_json_document(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: list[str],
+) -> None:
+    """SMTPCHECK_CA_FILE not PEM (the setting behind --ca-file): one stderr line, exit 2,
+    and with --json a document naming the setting, as a bad --ca-file gets."""
+    bad = tmp_path / "key.pem"
+    bad.write_text("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")
+    monkeypatch.setenv("SMTPCHECK_CA_FILE", str(bad))
+    assert main([*command, "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert "SMTPCHECK_CA_FILE" in captured.err and "holds no PEM certificate" in captured.err
+    data = json.loads(captured.out)
+    assert data["outcome"] == "invalid_input"
+    assert data["error"]["field"] == "SMTPCHECK_CA_FILE"
 
 
 def test_closed_stdout_ends_quietly() -> None:

@@ -234,6 +234,7 @@ async def test_unoffered_mechanism_is_named(probe: Probe, certs: Certs, kb: Know
         )
     assert report.finding is Finding.MECHANISM_NOT_OFFERED
     assert server.recorder.commands == []
+    assert not report.possible_failed_attempt  # nothing was sent
     advice = diagnose(report, kb)
     assert "login method CRAM-MD5 (it offers: LOGIN, PLAIN)" in advice.summary
     assert "AUTO" not in advice.summary

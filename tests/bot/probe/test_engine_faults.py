@@ -60,6 +60,7 @@ async def test_drop_mid_auth(probe: Probe, certs: Certs) -> None:
     assert report.finding is Finding.CONNECTION_LOST
     assert report.failed_step is not None and report.failed_step.stage is Stage.AUTH
     assert server.auth_commands == 1
+    assert report.possible_failed_attempt  # the server had the credentials, then hung up
 
 
 async def test_over_long_reply(probe: Probe) -> None:

@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 import pytest
 
 from bot.logs import install_redaction
-from bot.probe import Limits, Outcome
+from bot.probe import DEFAULT_LIMITS, Finding, Limits, Outcome
 from tests.bot.probe.conftest import Probe
 from tests.support.smtp_server import USER, Certs, Script, fault_server, smtp_server
 
@@ -44,7 +44,38 @@ def _servers(certs: Certs) -> dict[str, Callable[[], AbstractAsyncContextManager
         ),
         "dropping": lambda: fault_server(Script(tls=certs.good, drop_on_auth=True)),
         "silent": lambda: fault_server(Script(banner=None)),
+        # the failure paths of issue 13: an unanswered AUTH, wrong TLS modes, auto
+        # switching mode, a mechanism that is not offered, no password mechanism at all
+        "unanswered-auth": lambda: fault_server(Script(tls=certs.good, answer_auth=False)),
+        "starttls-to-implicit": lambda: smtp_server(tls="implicit", context=certs.good),
+        "tls-to-plain-only": lambda: smtp_server(tls="none", auth_in_clear=True),
+        "auto-switch-to-tls": lambda: smtp_server(
+            tls="implicit", context=certs.good, users={USER: CANARY}
+        ),
+        "unoffered-mechanism": lambda: smtp_server(context=certs.good, mechanisms=("PLAIN",)),
+        "only-xoauth2": lambda: fault_server(
+            Script(tls=certs.good, ehlo_after_tls=b"250-fault.test\r\n250 AUTH XOAUTH2\r\n")
+        ),
     }
+
+
+# Request fields a case needs besides the credentials (the default is security auto).
+_FIELDS: dict[str, dict[str, str]] = {
+    "starttls-to-implicit": {"security": "starttls"},
+    "tls-to-plain-only": {"security": "tls"},
+    "auto-switch-to-tls": {},
+    "unoffered-mechanism": {"mechanism": "cram-md5"},
+}
+# What each of those cases must have reached, so the test proves it took that path.
+_EXPECTED: dict[str, Finding | Outcome] = {
+    "accepted": Outcome.AUTHENTICATED,
+    "unanswered-auth": Finding.AUTH_NO_REPLY,
+    "starttls-to-implicit": Finding.STARTTLS_ON_TLS_PORT,
+    "tls-to-plain-only": Finding.TLS_ON_PLAIN_PORT,
+    "auto-switch-to-tls": Outcome.AUTHENTICATED,  # after switching to implicit TLS
+    "unoffered-mechanism": Finding.MECHANISM_NOT_OFFERED,
+    "only-xoauth2": Finding.NO_USABLE_MECHANISM,
+}
 
 
 def _assert_clean(text: str) -> None:
@@ -65,6 +96,12 @@ def _assert_clean(text: str) -> None:
         "echoing-login",
         "dropping",
         "silent",
+        "unanswered-auth",
+        "starttls-to-implicit",
+        "tls-to-plain-only",
+        "auto-switch-to-tls",
+        "unoffered-mechanism",
+        "only-xoauth2",
     ],
 )
 async def test_canary_never_appears(
@@ -78,10 +115,12 @@ async def test_canary_never_appears(
             port=server.port,  # type: ignore[attr-defined]
             username=USER,
             password=CANARY,
-            limits=QUICK,
+            limits=DEFAULT_LIMITS if case == "auto-switch-to-tls" else QUICK,
+            **_FIELDS.get(case, {}),
         )
-    if case == "accepted":
-        assert report.outcome is Outcome.AUTHENTICATED
+    expected = _EXPECTED.get(case)
+    if expected is not None:
+        assert expected in (report.outcome, report.finding), report.steps
     _assert_clean(json.dumps(report.as_dict()))
     _assert_clean(repr(report))
     _assert_clean("\n".join(report.transcript))
