@@ -87,6 +87,11 @@ class _Parser:
 
     def escaped(self) -> str:
         char = self.take()
+        if char == "u":  # \uXXXX: one character, spelt as an escape so it can be read
+            code = "".join(self.take() for _ in range(4))
+            if len(code) != 4 or any(c not in "0123456789abcdefABCDEF" for c in code):
+                raise _Unsupported(f"escape \\u{code}")
+            return chr(int(code, 16))
         if char.isalnum() or char == "_":
             raise _Unsupported(f"escape \\{char}")  # \b, \d, \w...: classes, not characters
         return char

@@ -97,7 +97,8 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"servidor|serveur|server|sunucu", "server"),
     (r"konto|cuenta|conta|compte|hesap", "account"),
     (
-        r"zwei[ -]?faktor|zweistufig(?:e|en|er|es|em)?|doble factor|dois fatores|double authentification"
+        r"zwei[ -]?faktor|zweistufig(?:e|en|er|es|em)?|doble factor|dois fatores"
+        r"|double authentification"
         r"|verificaci[oó]n en (?:dos|2) pasos|verifica[cç][aã]o em (?:duas|2) etapas"
         r"|validation en (?:deux|2) [ée]tapes|verifica in (?:due|2) passaggi",
         "twofactor",
@@ -107,23 +108,23 @@ SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
         r"|autenticazione|kimlik do[gğ]rulama",
         "authentication",
     ),
-    (r"verbindung|conexi[oó]n|conex[aã]o|connessione|ba[gğ]lant[ıi]", "connect"),
+    (r"verbindung|conexi[oó]n|conex[aã]o|connessione|ba[gğ]lant[\u0131i]", "connect"),
     (r"gesperrt|bloqueado|bloqueada|bloqu[ée]e?|bloccato|engellendi", "block"),
     (r"abgelehnt|rechazad[oa]|rejeitad[oa]|refus[ée]e?|rifiutat[oa]|reddedildi", "reject"),
     (r"empfangen|recibir|receber|recevoir|ricevere", "receive"),
-    (r"drucker|impresora|impressora|imprimante|stampante|yaz[ıi]c[ıi]", "printer"),
+    (r"drucker|impresora|impressora|imprimante|stampante|yaz[\u0131i]c[\u0131i]", "printer"),
     (r"postfach|buz[oó]n|caixa de correio|bo[iî]te (?:mail|aux lettres)", "mailbox"),
     (r"correo(?: electr[oó]nico)?|courriel|posta elettronica|e[ -]?posta", "email"),
     (r"puerto|porta|porte|anschluss", "port"),
     (
         r"antwortet nicht|reagiert nicht|nicht (?:antwortet|reagiert)|no responde"
-        r"|n[aã]o responde|ne r[ée]pond pas|non risponde|yan[ıi]t vermiyor",
+        r"|n[aã]o responde|ne r[ée]pond pas|non risponde|yan[\u0131i]t vermiyor",
         "timeout",
     ),
     (
         r"funktioniert nicht|geht nicht|klappt nicht|nicht (?:funktioniert|geht|klappt)"
         r"|no funciona|n[aã]o funciona|ne (?:fonctionne|marche) pas|non funziona|werkt niet"
-        r"|[cç]al[ıi][sş]m[ıi]yor",
+        r"|[cç]al[\u0131i][sş]m[\u0131i]yor",
         "fail",
     ),
     (r"time[sd]?[ -]?out|timing out|hangs?|hanging|not responding|no response", "timeout"),

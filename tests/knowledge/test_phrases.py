@@ -60,6 +60,7 @@ def test_same_result_as_the_regex_on_phrases_run_together() -> None:
         ("outgoing (?:mail )?server|smtp", ["outgoing mail server", "outgoing server", "smtp"]),
         (r"mail\.app|g ?mail", ["mail.app", "g mail", "gmail"]),
         ("[ -]x", [" x", "-x"]),
+        (r"yaz[\u0131i]c", ["yaz\u0131c", "yazic"]),  # a \uXXXX escape is one character
     ],
 )
 def test_expand_lists_strings_in_the_regex_engine_order(pattern: str, strings: list[str]) -> None:
@@ -67,7 +68,7 @@ def test_expand_lists_strings_in_the_regex_engine_order(pattern: str, strings: l
 
 
 @pytest.mark.parametrize(
-    "pattern", ["pass+", "a*", r"\d+", "[a-z]", "(x)", "a??", "a{2}", ".", "a)"]
+    "pattern", ["pass+", "a*", r"\d+", "[a-z]", "(x)", "a??", "a{2}", ".", "a)", r"\u01", r"\u01zz"]
 )
 def test_expand_refuses_what_it_does_not_understand(pattern: str) -> None:
     assert expand(pattern) is None
