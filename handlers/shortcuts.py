@@ -55,6 +55,17 @@ def explanation(kb: KnowledgeBase, text: str) -> str:
     return kit.clip("\n\n".join([*cut, *parts]), kit.SECTION_MAX)
 
 
+def explain_message(
+    kb: KnowledgeBase, pasted: str, token: str | None = None
+) -> tuple[str, list[kit.Block], bool]:
+    """The private answer (fallback text, blocks with Helpful / Not helpful carrying
+    ``token``) and whether any reply in ``pasted`` was recognised."""
+    text = explanation(kb, pasted)
+    found = explain_text(kb, redact_credentials(pasted).text).matches
+    article = next((a for m in found for a in m.articles if a in kb.articles), None)
+    return text, [kit.section(text), turns.feedback(article, token)], bool(found)
+
+
 async def handle_explain_message(
     ack: AsyncAck,
     shortcut: dict[str, Any],
@@ -68,17 +79,14 @@ async def handle_explain_message(
     await ack()
     deps = deps_of(context)
     pasted = str(shortcut.get("message", {}).get("text", ""))
-    text = explanation(deps.kb, pasted)
-    redacted = redact_credentials(pasted).text
-    found = explain_text(deps.kb, redacted).matches
-    article = next((a for m in found for a in m.articles if a in deps.kb.articles), None)
     token = new_answer_token()
+    text, blocks, found = explain_message(deps.kb, pasted, token)
+    redacted = redact_credentials(pasted).text
     with contextlib.suppress(StoreUnavailable):  # the answer matters more than the list
         feedback = Feedback(deps.store)
         await feedback.remember_answered(token, redacted)
         if not found and redacted.strip():
             await feedback.review(redacted, ReviewReason.NOT_CONFIDENT)
-    blocks = [kit.section(text), turns.feedback(article, token)]
     await tell_privately(respond, client, str(shortcut["user"]["id"]), text, blocks)
 
 
