@@ -12,6 +12,7 @@ acts on it; anyone else is told, privately, how to start a conversation of their
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import conversation, messages
 from bot.conversation.asker import asker_of, remember_asker
 from bot.conversation.turns import Offer
-from bot.errors import InputError
+from bot.errors import InputError, StoreUnavailable
 from bot.helpdesk.feedback import QUESTION_MAX
 from bot.helpdesk.threads import HelpThreads
 from bot.runtime.deps import Deps, deps_of
@@ -196,7 +197,8 @@ async def handle_open_article(
         await threads.post(client, key, messages.THREAD_GONE, [kit.section(messages.THREAD_GONE)])
         return
     if faq or fresh:  # the common question picked is the thread's: "Not helpful" lists it
-        await deps.store.update_thread(key, {threads.QUESTION_FIELD: question[:QUESTION_MAX]})
+        with contextlib.suppress(StoreUnavailable):  # the answer matters more than the list
+            await deps.store.update_thread(key, {threads.QUESTION_FIELD: question[:QUESTION_MAX]})
     await deps.helpdesk.record_activity(user)
     await threads.post_turn(client, deps, key, turn)
 

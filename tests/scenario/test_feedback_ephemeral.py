@@ -189,3 +189,24 @@ async def test_not_helpful_on_a_triage_reply_and_a_common_question(store: Memory
         await bot.slack.wait_for("response_url", 2)
         newest = (await review_list(bot, store))[0]
         assert newest["r"] == "not_helpful" and newest["q"].endswith("?")
+
+
+async def test_without_the_store_the_answer_and_the_thanks_still_come() -> None:
+    """Redis unreachable: `/smtpcheck <question>` still answers with its thumbs (the token
+    is made before the store is asked), and a vote on it is still thanked."""
+    from bot.config import Settings
+    from bot.secret import Secret
+    from bot.store import make_store
+    from tests.bot.store.support import closed_port
+
+    dead = make_store(Settings(redis_url=Secret(f"redis://127.0.0.1:{closed_port()}/0")))
+    try:
+        async with running_bot(dead) as bot:
+            status, body = await bot.command("outlook keeps asking for my password")
+            assert status == 200
+            down = thumbs(json.loads(body)["blocks"])["negative_button"]["value"]
+            await vote_ephemeral(bot, down)
+            thanks = (await bot.slack.wait_for("response_url"))[0].params
+            assert thanks["text"] == messages.FEEDBACK_THANKS_DOWN
+    finally:
+        await dead.close()
