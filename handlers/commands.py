@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import InputError, LookupFailed, StoreUnavailable
-from bot.helpdesk.feedback import Feedback, ReviewReason
+from bot.helpdesk.feedback import Feedback, ReviewReason, new_answer_token
 from bot.redaction import redact_credentials
 from bot.runtime.deps import DISCOVERY_BUDGET, Deps, deps_of
 from bot.runtime.private import trusted_response_url
@@ -123,11 +123,16 @@ async def handle_smtpcheck(
         return
     if args.kind == "question":
         redacted = redact_credentials(args.value)
-        text, body = answer(deps.kb, redacted.text)
+        # An ephemeral answer has no thread: its "Not helpful" finds the question by a
+        # random token, kept once the answer is out (the ack must not wait for the store).
+        token = new_answer_token()
+        text, body = answer(deps.kb, redacted.text, token=token)
         if redacted.hidden:
             body.insert(0, kit.context(messages.REDACTED_NOTE))
         await ack(text=text, blocks=body)
         with contextlib.suppress(StoreUnavailable):  # the answer matters more than the count
+            if kit.has_feedback(body):
+                await Feedback(deps.store).remember_answered(token, redacted.text)
             await deps.helpdesk.record_question(str(command["user_id"]))
             if not_confident(deps, redacted.text):
                 await Feedback(deps.store).review(redacted.text, ReviewReason.NOT_CONFIDENT)

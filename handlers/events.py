@@ -12,6 +12,7 @@ in a message never reaches the engine, the store or a reply.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, Final
 
@@ -21,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import conversation, messages
 from bot.conversation.asker import remember_asker
 from bot.errors import StoreUnavailable
+from bot.helpdesk.feedback import QUESTION_MAX
 from bot.redaction import redact_credentials
 from bot.runtime.deps import Deps, deps_of
 from bot.store import keys
@@ -111,6 +113,9 @@ async def triage(event: dict[str, Any], client: AsyncWebClient, context: dict[st
         return
     await remember_asker(deps.store, key, str(event["user"]))
     turn = await conversation.respond(deps.kb, deps.store, key, redacted.text)
+    # The paste is the thread's question: a "Not helpful" on the reply lists it.
+    with contextlib.suppress(StoreUnavailable):  # the reply matters more than the list
+        await deps.store.update_thread(key, {threads.QUESTION_FIELD: redacted.text[:QUESTION_MAX]})
     # Unasked-for help stays short: the cause, one line, and "Explain more".
     text, body = turns.triage_message(turn, key, redacted.text)
     if redacted.hidden:

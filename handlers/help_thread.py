@@ -244,9 +244,12 @@ async def thread_summary(
     return kit.clip(text, kit.FALLBACK_TEXT_MAX), [kit.section(text)]
 
 
-def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[kit.Block]]:
+def answer(
+    kb: KnowledgeBase, question: str, *, token: str | None = None
+) -> tuple[str, list[kit.Block]]:
     """The best article's summary and steps (provider/client variant when the
-    question names one), the meaning of any pasted error, and other candidates."""
+    question names one), the meaning of any pasted error, and other candidates;
+    ``token`` goes into its feedback buttons (see ``Feedback.remember_answered``)."""
     result = search(kb, question, limit=4)
     if not result.answers:
         return messages.NO_ANSWER, [kit.section(messages.NO_ANSWER)]
@@ -258,6 +261,7 @@ def answer(kb: KnowledgeBase, question: str) -> tuple[str, list[kit.Block]]:
         unsure=result.confidence < CONFIDENCE_FLOOR,
         article_id=best.id,
         more=[(a.article.id, a.article.title) for a in result.answers[1:]],
+        token=token,
     )
     if result.matches:
         cause = kit.escape(result.matches[0].cause)

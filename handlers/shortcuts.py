@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import StoreUnavailable
-from bot.helpdesk.feedback import Feedback, ReviewReason
+from bot.helpdesk.feedback import Feedback, ReviewReason, new_answer_token
 from bot.redaction import redact_credentials
 from bot.runtime.deps import deps_of
 from bot.runtime.private import tell_privately
@@ -55,6 +55,17 @@ def explanation(kb: KnowledgeBase, text: str) -> str:
     return kit.clip("\n\n".join([*cut, *parts]), kit.SECTION_MAX)
 
 
+def explain_message(
+    kb: KnowledgeBase, pasted: str, token: str | None = None
+) -> tuple[str, list[kit.Block], bool]:
+    """The private answer (fallback text, blocks with Helpful / Not helpful carrying
+    ``token``) and whether any reply in ``pasted`` was recognised."""
+    text = explanation(kb, pasted)
+    found = explain_text(kb, redact_credentials(pasted).text).matches
+    article = next((a for m in found for a in m.articles if a in kb.articles), None)
+    return text, [kit.section(text), turns.feedback(article, token)], bool(found)
+
+
 async def handle_explain_message(
     ack: AsyncAck,
     shortcut: dict[str, Any],
@@ -63,18 +74,19 @@ async def handle_explain_message(
     context: dict[str, Any],
 ) -> None:
     """The explanation privately, with Helpful / Not helpful like every answer; a paste
-    nothing explains goes on the admins' review list (redacted, no names)."""
+    nothing explains goes on the admins' review list (redacted, no names). The answer is
+    ephemeral (no thread): its "Not helpful" finds the paste by a random token."""
     await ack()
     deps = deps_of(context)
     pasted = str(shortcut.get("message", {}).get("text", ""))
-    text = explanation(deps.kb, pasted)
+    token = new_answer_token()
+    text, blocks, found = explain_message(deps.kb, pasted, token)
     redacted = redact_credentials(pasted).text
-    found = explain_text(deps.kb, redacted).matches
-    article = next((a for m in found for a in m.articles if a in deps.kb.articles), None)
-    if not found and redacted.strip():
-        with contextlib.suppress(StoreUnavailable):  # the answer matters more than the list
-            await Feedback(deps.store).review(redacted, ReviewReason.NOT_CONFIDENT)
-    blocks = [kit.section(text), turns.feedback(article)]
+    with contextlib.suppress(StoreUnavailable):  # the answer matters more than the list
+        feedback = Feedback(deps.store)
+        await feedback.remember_answered(token, redacted)
+        if not found and redacted.strip():
+            await feedback.review(redacted, ReviewReason.NOT_CONFIDENT)
     await tell_privately(respond, client, str(shortcut["user"]["id"]), text, blocks)
 
 

@@ -10,6 +10,7 @@ normalised text, newest first, capped, each addition one atomic store operation.
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,17 @@ REVIEW_TTL: Final = 30 * 24 * 3600.0
 REVIEW_KEPT: Final = 40  # entries kept: four pages of the admins' list
 QUESTION_MAX: Final = 200
 DEDUPE_MAX: Final = 200
+# An answer with no thread (``/smtpcheck <question>``, the message shortcut) keeps its
+# redacted question under a random token its "Not helpful" button carries: a vote finds
+# the question without any typed text in the button, for as long as a vote is likely.
+ANSWERED_TTL: Final = 7 * 24 * 3600.0
+ANSWERED_FIELD: Final = "q"
+_TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{16,43}")
+
+
+def new_answer_token() -> str:
+    """A fresh random token for one answer (16 URL-safe characters, 96 bits)."""
+    return secrets.token_urlsafe(12)
 
 
 class ReviewReason(StrEnum):
@@ -72,6 +84,11 @@ def _normal(text: str) -> str:
     return re.sub(r"\W+", " ", text).strip().lower()
 
 
+def _clean(question: str) -> str:
+    """One line, credentials redacted (before anything is stored), clipped."""
+    return redact_credentials(" ".join(question.split())).text[:QUESTION_MAX]
+
+
 def _day(at: float) -> date:
     return datetime.fromtimestamp(at, tz=UTC).date()
 
@@ -91,12 +108,30 @@ class Feedback:
     async def escalated(self) -> None:
         await self._store.record_event(ESCALATED, None, _day(self._clock()))
 
+    async def remember_answered(
+        self, token: str, question: str, *, ttl: float = ANSWERED_TTL
+    ) -> None:
+        """Keep ``question`` (redacted, clipped) under ``token`` for ``ttl`` seconds, for
+        a "Not helpful" vote on an answer that has no thread to find it in."""
+        text = _clean(question)
+        if _TOKEN.fullmatch(token) and _normal(text):
+            await self._store.update_thread(
+                keys.answered_question(token), {ANSWERED_FIELD: text}, ttl=ttl
+            )
+
+    async def answered(self, token: str) -> str | None:
+        """The question kept under ``token`` (None: unknown, expired or not a token)."""
+        if not _TOKEN.fullmatch(token):
+            return None
+        value = (await self._store.get_thread(keys.answered_question(token))).get(ANSWERED_FIELD)
+        return value if isinstance(value, str) and value else None
+
     async def review(self, question: str, reason: ReviewReason) -> None:
         """Put ``question`` on the list (newest first, once per wording), secrets removed.
 
         One atomic store step (``push_entry``): two processes listing questions at the
         same moment both keep theirs, and the same wording twice stays one entry."""
-        text = redact_credentials(" ".join(question.split())).text[:QUESTION_MAX]
+        text = _clean(question)
         normal = _normal(text)
         if not normal:
             return

@@ -2,11 +2,14 @@
 
 ``chat.postEphemeral`` fails in every channel the bot has not joined and in DMs between
 people; a payload's ``response_url`` (Bolt's ``respond``) works in all of them. When a
-payload has none, or the hook fails, the person's DM with the bot is the fallback.
+payload has none, or the hook fails (an error status, or no answer within
+``HOOK_WITHIN``: Slack's hooks answer in well under a second), the person's DM with the
+bot is the fallback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 SLACK_HOOK_HOSTS: Final = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 _HOOK_PATH: Final = re.compile(r"/[A-Za-z0-9/_.%-]{1,400}")
 RESPONSE_URL_MAX: Final = 500
+HOOK_WITHIN: Final = 5.0  # seconds; a stalled hook must not keep the person waiting
 
 
 def trusted_response_url(url: object, api_url: str) -> str | None:
@@ -53,10 +57,11 @@ async def tell_privately(
     """Ephemeral through ``response_url``; the user's DM with the bot when that fails."""
     if respond is not None and respond.response_url:
         try:
-            sent = await respond(
-                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
-            )
-        except Exception as exc:  # an unreachable or expired hook: the DM still reaches them
+            async with asyncio.timeout(HOOK_WITHIN):
+                sent = await respond(
+                    text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+                )
+        except Exception as exc:  # an unreachable, stalled or expired hook: the DM still works
             log.info("response_url failed (%s): answering in the DM", type(exc).__name__)
         else:
             if sent.status_code == 200:

@@ -106,6 +106,12 @@ def feedback_review() -> str:
     return "feedback:review"
 
 
+def answered_question(token: str) -> str:
+    """The redacted question behind an answer with no thread (an ephemeral answer), by
+    the random token its "Not helpful" button carries (a document)."""
+    return f"answered:{token}"
+
+
 def webhook_failures() -> str:
     """The escalation webhook's recent failed deliveries (a journal)."""
     return "webhook:failures"

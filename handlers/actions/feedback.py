@@ -1,5 +1,8 @@
 """Helpful / Not helpful under an answer: counted, and a "Not helpful" puts the
-thread's question (redacted, no name) on the admins' review list."""
+answer's question (redacted, no name) on the admins' review list: the question kept
+under the button's token for an answer outside a thread (``/smtpcheck <question>``, the
+message shortcut), else the thread's last question. An unknown or expired token lists
+nothing (the vote still counts)."""
 
 from __future__ import annotations
 
@@ -30,14 +33,19 @@ async def handle_vote(
 ) -> None:
     await ack()
     deps, user = deps_of(context), str(body["user"]["id"])
-    vote, _ = kit.parse_menu_value(str(body["actions"][0].get("value", "")))
+    vote, _, token = kit.parse_feedback_value(str(body["actions"][0].get("value", "")))
     if vote not in (kit.VOTE_UP, kit.VOTE_DOWN):
         return
     helpful = vote == kit.VOTE_UP
     key = thread_of_click(body)
+    feedback = Feedback(deps.store)
     try:
-        question = await threads.last_question(deps.store, key) if key else None
-        await Feedback(deps.store).vote(helpful=helpful, question=question)
+        question = None
+        if not helpful and token is not None:  # never the thread's question instead
+            question = await feedback.answered(token)
+        elif not helpful and key:
+            question = await threads.last_question(deps.store, key)
+        await feedback.vote(helpful=helpful, question=question)
     except StoreUnavailable:
         pass  # the thanks still goes out; a lost vote is not worth an error
     thanks = messages.FEEDBACK_THANKS if helpful else messages.FEEDBACK_THANKS_DOWN

@@ -12,6 +12,7 @@ acts on it; anyone else is told, privately, how to start a conversation of their
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,7 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import conversation, messages
 from bot.conversation.asker import asker_of, remember_asker
 from bot.conversation.turns import Offer
-from bot.errors import InputError
+from bot.errors import InputError, StoreUnavailable
+from bot.helpdesk.feedback import QUESTION_MAX
 from bot.helpdesk.threads import HelpThreads
 from bot.runtime.deps import Deps, deps_of
 from bot.runtime.private import tell_privately, trusted_response_url
@@ -181,8 +183,9 @@ async def handle_open_article(
     if article is None or article not in deps.kb.articles:
         return
     faq = str(body["actions"][0]["action_id"]).startswith(turns.ACTION_FAQ)
+    question = conversation.faq_question(deps.kb, deps.kb.articles[article]).text
+    fresh = key is None
     if key is None:  # from App Home or an ephemeral list: start a thread in the DM
-        question = conversation.faq_question(deps.kb, deps.kb.articles[article]).text
         channel = await open_dm(client, user)
         asked = messages.FAQ_ASKED.format(question=kit.escape(question))
         parent = await client.chat_postMessage(channel=channel, text=asked)
@@ -193,6 +196,9 @@ async def handle_open_article(
     except InputError:
         await threads.post(client, key, messages.THREAD_GONE, [kit.section(messages.THREAD_GONE)])
         return
+    if faq or fresh:  # the common question picked is the thread's: "Not helpful" lists it
+        with contextlib.suppress(StoreUnavailable):  # the answer matters more than the list
+            await deps.store.update_thread(key, {threads.QUESTION_FIELD: question[:QUESTION_MAX]})
     await deps.helpdesk.record_activity(user)
     await threads.post_turn(client, deps, key, turn)
 

@@ -182,15 +182,38 @@ VOTE_UP: Final = "up"
 VOTE_DOWN: Final = "down"
 
 
-def feedback_block(article_id: str | None, *, helpful: str, not_helpful: str) -> Block:
+def feedback_value(vote: str, article_id: str | None, token: str | None = None) -> str:
+    """``vote[#article[#token]]``: the token (last, never clipped) names the question of
+    an answer that has no thread (``bot.helpdesk.feedback.remember_answered``)."""
+    tail = f"{MENU_SEPARATOR}{token}" if token else ""
+    room = OPTION_VALUE_MAX - len(vote) - len(tail) - len(MENU_SEPARATOR)
+    middle = f"{MENU_SEPARATOR}{(article_id or '')[: max(room, 0)]}" if article_id or tail else ""
+    return f"{vote}{middle}{tail}"[:OPTION_VALUE_MAX]
+
+
+def parse_feedback_value(value: str) -> tuple[str, str | None, str | None]:
+    """(vote, article id, token) of a feedback button (None where absent)."""
+    vote, _, rest = value.partition(MENU_SEPARATOR)
+    article, _, token = rest.partition(MENU_SEPARATOR)
+    return vote, article or None, token or None
+
+
+def has_feedback(body: list[Block]) -> bool:
+    """Whether a message carries Helpful / Not helpful."""
+    return any(b.get("type") == "context_actions" for b in body)
+
+
+def feedback_block(
+    article_id: str | None, *, helpful: str, not_helpful: str, token: str | None = None
+) -> Block:
     """Slack's native thumbs (``feedback_buttons`` in a ``context_actions`` block): they
-    sit under the answer without counting as one of its buttons."""
-    suffix = f"{MENU_SEPARATOR}{article_id}" if article_id else ""
+    sit under the answer without counting as one of its buttons. ``token`` names the
+    question of an answer outside a thread (kept in the store, never in the button)."""
 
     def side(vote: str, label: str) -> Block:
         return {
             "text": plain_text(label),
-            "value": (vote + suffix)[:OPTION_VALUE_MAX],
+            "value": feedback_value(vote, article_id, token),
             "accessibility_label": label,
         }
 

@@ -57,9 +57,10 @@ def parse_value(value: str) -> tuple[str | None, str | None]:
     return (key or None), (article if sep and article else None)
 
 
-def feedback(article_id: str | None) -> Block:
+def feedback(article_id: str | None, token: str | None = None) -> Block:
+    """Helpful / Not helpful; ``token`` for an answer outside a thread."""
     return kit.feedback_block(
-        article_id, helpful=messages.HELPFUL, not_helpful=messages.NOT_HELPFUL
+        article_id, helpful=messages.HELPFUL, not_helpful=messages.NOT_HELPFUL, token=token
     )
 
 
@@ -266,9 +267,11 @@ def answer_message(
     unsure: bool,
     article_id: str,
     more: Iterable[tuple[str, str]] = (),
+    token: str | None = None,
 ) -> tuple[str, list[Block]]:
     """A knowledge answer: the best article's summary and first three steps, "Show all
-    steps" and "Also see" as buttons that open the articles."""
+    steps" and "Also see" as buttons that open the articles; ``token`` names its
+    question for a "Not helpful" vote (an ephemeral answer has no thread)."""
     blocks: list[Block] = []
     if unsure:
         blocks.append(context(messages.UNSURE_ANSWER))
@@ -292,7 +295,7 @@ def answer_message(
             button["action_id"] = f"{article.ACTION_OPEN}_{n}"
         blocks.append({"type": "actions", "block_id": "answer-articles", "elements": buttons})
     blocks = kit.compact_buttons(blocks, label=messages.MORE_OPTIONS)
-    blocks.append(feedback(article_id))
+    blocks.append(feedback(article_id, token))
     return clip(f"{title}: {summary}", FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]
 
 

@@ -134,3 +134,28 @@ async def test_socket_mode_against_a_dead_endpoint_stops_on_sigterm(tmp_path: Pa
         assert "xapp-startup-test" not in text
     finally:
         await slack.stop()
+
+
+async def test_a_healthy_http_start_logs_no_warnings(tmp_path: Path) -> None:
+    """Against a Slack that answers, an HTTP-mode start and SIGTERM log no WARNING at
+    all: not slack_bolt's "will be unused" token warning, nothing else misleading."""
+    slack = await FakeSlack().start()
+    port = free_port()
+    log = tmp_path / "bot.log"
+    try:
+        async with bot_process(environment(slack.api_url, port), log) as process:
+            await wait_until(lambda: "listening on" in log.read_text(), "listening", within=30)
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{port}/healthz") as response,
+            ):
+                assert response.status == 200
+            assert slack.of("auth.test")
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), 30) == 0
+        text = log.read_text()
+        warnings = [line for line in text.splitlines() if " WARNING " in line or "ERROR" in line]
+        assert warnings == [], text
+        assert "Traceback" not in text and "will be unused" not in text, text
+    finally:
+        await slack.stop()

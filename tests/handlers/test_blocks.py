@@ -250,3 +250,19 @@ def test_triage_quotes_the_reply_line_short_redacted_and_inert() -> None:
     assert quote.startswith("`535 5.7.8 'x' password=[redacted] y") and quote.endswith("…`")
     assert quote.count("`") == 2 and "hunter2" not in quote
     assert len(quote) == TRIAGE_QUOTE_MAX + 2
+
+
+def test_feedback_value_keeps_the_token_whole_and_parses_back() -> None:
+    """``vote#article#token``: a long article id is clipped, never the token, and the
+    value stays within Slack's limit; old values without a token still parse."""
+    from handlers.blocks import kit
+
+    token = "Abc-_0123456789xy"
+    long_id = "a" * 300
+    value = kit.feedback_value(kit.VOTE_DOWN, long_id, token)
+    assert len(value) <= kit.OPTION_VALUE_MAX and value.endswith("#" + token)
+    vote, article, parsed = kit.parse_feedback_value(value)
+    assert (vote, parsed) == ("down", token) and article and long_id.startswith(article)
+    assert kit.parse_feedback_value(kit.feedback_value("up", None, token)) == ("up", None, token)
+    assert kit.parse_feedback_value("down#app-passwords") == ("down", "app-passwords", None)
+    assert kit.parse_feedback_value("up") == ("up", None, None)

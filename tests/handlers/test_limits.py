@@ -17,7 +17,13 @@ from bot import conversation, messages
 from bot.checks.advice import Advice
 from bot.conversation.context import ThreadContext
 from bot.conversation.turns import Turn, TurnKind
-from bot.helpdesk.feedback import REVIEW_KEPT, FeedbackSummary, ReviewItem, ReviewReason
+from bot.helpdesk.feedback import (
+    REVIEW_KEPT,
+    FeedbackSummary,
+    ReviewItem,
+    ReviewReason,
+    new_answer_token,
+)
 from bot.helpdesk.model import ThreadOutcomes
 from bot.helpdesk.recorder import HelpdeskMetrics
 from bot.helpdesk.webhook import FAILURES_KEPT, Failure
@@ -27,7 +33,7 @@ from bot.store import MemoryStore
 from bot.store.base import CheckRecord, CheckState
 from handlers.blocks import check, home, kit, modal, turns
 from handlers.help_thread import answer
-from handlers.shortcuts import explanation
+from handlers.shortcuts import explain_message, explanation
 from knowledge import KnowledgeBase, get_knowledge
 from knowledge.evaluation import EVAL_ROOT
 from knowledge.model import ArticleRef
@@ -50,6 +56,12 @@ def check_blocks(where: str, body: list[dict[str, Any]], surface: str = "message
             assert len(block["text"]["text"]) <= 3000, where
         if kind == "context":
             assert all(len(e["text"]) <= 3000 for e in block["elements"]), where
+        if kind == "context_actions":  # Helpful / Not helpful
+            assert 0 < len(block["elements"]) <= 5, where
+            for element in block["elements"]:
+                sides = [element["positive_button"], element["negative_button"]]
+                assert all(0 < len(b["text"]["text"]) <= 75 for b in sides), where
+                assert all(0 < len(b["value"]) <= 2000 for b in sides), where
         if kind == "input":
             element = block["element"]
             if "initial_value" in element and "max_length" in element:
@@ -205,11 +217,16 @@ def test_modal_and_check_messages_fit() -> None:
     )
     check_message("escalation", check.escalation_message(record(), HUGE))
     kb = get_knowledge()
+    token = new_answer_token()
     for text in ("outlook keeps asking for my password", "what's for lunch", HUGE):
-        check_message(f"/smtpcheck {text[:20]}", answer(kb, text))
+        check_message(f"/smtpcheck {text[:20]}", answer(kb, text, token=token))
     assert (
         len(explanation(kb, HUGE + " 535 5.7.8 Username and Password not accepted " * 40)) <= 3000
     )
+    for pasted in (HUGE + " 535 5.7.8 Username and Password not accepted " * 40, HUGE, "hi"):
+        text, blocks, _ = explain_message(kb, pasted, token)
+        check_message(f"shortcut {pasted[-20:]!r}", (text, blocks))
+        assert blocks[-1]["type"] == "context_actions", "the shortcut's answer has thumbs"
 
 
 def test_scripted_report_renders() -> None:

@@ -241,7 +241,8 @@ async def test_shortcut_answers_through_response_url_everywhere(store: MemorySto
             assert "535" in private["text"] and "Read:" in private["text"]
             thumbs = private["blocks"][-1]["elements"][0]  # Helpful / Not helpful
             assert thumbs["type"] == "feedback_buttons"
-            assert thumbs["negative_button"]["value"] == "down#app-passwords"
+            vote, article, token = thumbs["negative_button"]["value"].split("#")
+            assert (vote, article) == ("down", "app-passwords") and len(token) == 16
         assert not bot.slack.of("chat.postEphemeral")
         assert not bot.slack.of("chat.postMessage")
         await bot.interact(signing.message_shortcut("the copier says E-77 when scanning to email"))

@@ -194,10 +194,21 @@ class FakeSlack:
         return ws
 
     async def _hook(self, request: web.Request) -> web.Response:
-        """A ``response_url`` POST (JSON), recorded as method ``response_url``."""
+        """A ``response_url`` POST (JSON), recorded as method ``response_url``;
+        ``error_next("response_url")`` and ``stall_next("response_url", s)`` apply."""
         body = await request.text()
         params = json.loads(body) if body else {}
         params["_path"] = request.match_info["path"]
+        if self._stalls.get("response_url"):
+            seconds = self._stalls["response_url"].pop(0)
+            self.calls.append(Call("response_url#stalled", params, body, time.perf_counter()))
+            with contextlib.suppress(TimeoutError):  # stop() ends every stall
+                await asyncio.wait_for(self._stopping.wait(), seconds)
+            return web.Response(text="ok")  # too late: the bot gave up on it
+        if self._errors.get("response_url"):
+            status = self._errors["response_url"].pop(0)
+            self.calls.append(Call(f"response_url#{status}", params, body, time.perf_counter()))
+            return web.Response(status=status, text="expired_url")
         self.calls.append(Call("response_url", params, body, time.perf_counter()))
         assert self._changed is not None
         async with self._changed:
