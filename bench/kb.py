@@ -4,20 +4,22 @@ Runs our search and, in the same process, a plain BM25 baseline (knowledge.bm25 
 each article's concatenated text, lower-cased whitespace tokens, no synonyms,
 typo correction, field weights or explain) so the gain is measured, not claimed.
 
-Three columns: ``own`` (knowledge/eval/questions.yaml and replies.yaml, written by the
+Four columns: ``own`` (knowledge/eval/questions.yaml and replies.yaml, written by the
 project), ``dev`` and ``test`` (knowledge/eval/real, the held-out ``test`` split is
-reported as aggregate figures only). Explain top-1 on the real corpus is the first
+reported as aggregate figures only) and ``wild`` (knowledge/eval/real/wild.yaml, pastes
+from other public threads, tuning material like dev). Explain top-1 on the real corpus is the first
 match's first article being acceptable (see knowledge/evaluation.py); on ``own`` it is
 the first match being the labelled reply.
 With ``dev``, a ``reader`` block follows the table: the reader baseline
 (knowledge/eval/real/reader.yaml, one support person's picks from the question text and
 the article list alone; dev only) scored against the labels, the share of questions the
 reader marked unclear, and our search's top-1 on the clear and the unclear ones apart.
-The last line is JSON: {"own": {...}, "dev": {...}, "test": {...}, "reader": {...}}.
+The last line is JSON: {"own": {...}, "dev": {...}, "test": {...}, "wild": {...},
+"reader": {...}}.
 
-    python bench/kb.py [--repeat N] [--dev-misses] [--splits own,dev,test]
+    python bench/kb.py [--repeat N] [--dev-misses] [--wild-misses] [--splits own,dev,test,wild]
 
-``--splits own,dev`` leaves the held-out split out (for tuning runs: look at test
+``--splits own,dev,wild`` leaves the held-out split out (for tuning runs: look at test
 only when reporting).
 """
 
@@ -82,23 +84,26 @@ def main() -> None:
         "--dev-misses", action="store_true", help="list dev misses (never test ones)"
     )
     parser.add_argument(
+        "--wild-misses", action="store_true", help="list wild misses (tuning material)"
+    )
+    parser.add_argument(
         "--splits",
-        default="own,dev,test",
-        help="comma-separated columns to run: own, dev, test (default: all)",
+        default="own,dev,test,wild",
+        help="comma-separated columns to run: own, dev, test, wild (default: all)",
     )
     args = parser.parse_args()
     repeat = max(1, args.repeat)
     wanted = {name.strip() for name in args.splits.split(",") if name.strip()}
     unknown = wanted - {"own", *(split.value for split in Split)}
     if unknown or not wanted:
-        parser.error(f"--splits takes own, dev, test; got {args.splits!r}")
+        parser.error(f"--splits takes own, dev, test, wild; got {args.splits!r}")
     kb = get_knowledge()
     baseline = plain_bm25(kb)
 
     own_questions = load_questions(kb)
     for question in own_questions[:20]:  # warm caches the way a running bot has them
         search(kb, question.question)
-    figures: dict[str, dict[str, float]] = {}
+    figures: dict[str, dict[str, float | None]] = {}
     counts: dict[str, str] = {}
     reader: ReaderScore | None = None
     if "own" in wanted:
@@ -116,24 +121,25 @@ def main() -> None:
         ours = _ask(kb, questions, repeat)
         base = score_search(questions, baseline)
         figures[split.value] = _column(
-            explained.top1, explained.unexplained, ours, base, explained.p99_ms
+            explained.top1, explained.unexplained, ours, base, explained.p99_ms, bool(questions)
         )
         counts[split.value] = f"{len(items) - len(questions)} errors, {len(questions)} questions"
         if split is Split.DEV:
             reader = score_reader(
                 items, load_reader(kb), lambda q: [a.article.id for a in search(kb, q).answers]
             )
-        if args.dev_misses and split is Split.DEV:
+        wants_misses = {Split.DEV: args.dev_misses, Split.WILD: args.wild_misses}
+        if wants_misses.get(split):  # tuning splits only, never the held-out one
             for item_id, shown in explained.misses:
-                print(f"dev explain miss {item_id}: first article {shown}")
+                print(f"{split.value} explain miss {item_id}: first article {shown}")
             for asked, got in ours.misses[: len(ours.misses) // repeat]:
-                print(f"dev ask miss {asked[:70]!r} -> {list(got)}")
+                print(f"{split.value} ask miss {asked[:70]!r} -> {list(got)}")
     for name, text in counts.items():
         print(f"{name}: {text} (questions x{repeat} passes)")
     print(f"{'':16}" + "".join(f"{name:>10}" for name in figures))
     for row in ROWS:
-        print(f"{row:16}" + "".join(f"{column[row]:10.3f}" for column in figures.values()))
-    output: dict[str, dict[str, float]] = dict(figures)
+        print(f"{row:16}" + "".join(_cell(column[row]) for column in figures.values()))
+    output: dict[str, dict[str, float | None]] = dict(figures)
     if reader is not None:
         output["reader"] = _reader_rows(reader)
         print(
@@ -145,7 +151,7 @@ def main() -> None:
     print(json.dumps(output))
 
 
-def _reader_rows(reader: ReaderScore) -> dict[str, float]:
+def _reader_rows(reader: ReaderScore) -> dict[str, float | None]:
     values = (
         reader.top1,
         reader.top3,
@@ -156,9 +162,19 @@ def _reader_rows(reader: ReaderScore) -> dict[str, float]:
     return {row: round(value, 3) for row, value in zip(READER_ROWS, values, strict=True)}
 
 
+def _cell(value: float | None) -> str:
+    return f"{'-':>10}" if value is None else f"{value:10.3f}"
+
+
 def _column(
-    explain: float, unexplained: float, ours: SearchScore, base: SearchScore, explain_p99: float
-) -> dict[str, float]:
+    explain: float,
+    unexplained: float,
+    ours: SearchScore,
+    base: SearchScore,
+    explain_p99: float,
+    has_questions: bool = True,
+) -> dict[str, float | None]:
+    """One column; a split without questions (wild: pastes only) shows "-" for ask rows."""
     values = (
         explain,
         unexplained,
@@ -170,7 +186,11 @@ def _column(
         ours.p99_ms,
         explain_p99,
     )
-    return {row: round(value, 3) for row, value in zip(ROWS, values, strict=True)}
+    asks = {"ask top-1", "ask top-3", "BM25 top-1", "BM25 top-3", "ask p50 ms", "ask p99 ms"}
+    return {
+        row: None if (row in asks and not has_questions) else round(value, 3)
+        for row, value in zip(ROWS, values, strict=True)
+    }
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ class LabelledReply:
 class Split(StrEnum):
     DEV = "dev"
     TEST = "test"  # held out: report its aggregate numbers only, never tune on it
+    WILD = "wild"  # tuning material like dev: pastes from other public threads (README)
 
 
 class ItemKind(StrEnum):

@@ -201,15 +201,22 @@ _ROLE_RANK: Final = {
 }
 
 
-def _rank(order: int, pattern: ReplyPattern, hinted: tuple[str, ...]) -> tuple[int, int]:
-    """Most specific first: a hinted provider's own wording, then data order.
+def _outranks(pattern: ReplyPattern, best: ReplyPattern, hinted: tuple[str, ...]) -> bool:
+    """Whether ``pattern``, listed after ``best`` in the data, explains the reply better.
 
     replies.yaml lists patterns from most to least specific (provider wording, then
     server software, then enhanced codes, then bare codes, then catch-alls), so among
-    patterns that match, the earlier one is the more specific explanation. (Roles rank
-    matches across replies, in ``_best_first``; inside one reply data order decides.)
+    patterns that match, the earlier one is the more specific explanation. Two
+    exceptions: a hinted provider's own wording wins, and a code-class fallback ("some
+    554 5.7.1") gives way to a reply wording listed after it that names the cause ("554
+    5.7.1 Sender address rejected: Access denied"). A client's wrapper message never
+    displaces a fallback: "Invalid login" says no more than the code does.
+    (Roles rank matches across replies, in ``_best_first``; inside one reply this does.)
     """
-    return (int(_provider_hinted(pattern, hinted)), -order)
+    mine, theirs = _provider_hinted(pattern, hinted), _provider_hinted(best, hinted)
+    if mine != theirs:
+        return mine
+    return best.role is PatternRole.FALLBACK and pattern.role is PatternRole.REPLY
 
 
 def _provider_hinted(pattern: ReplyPattern, hinted: tuple[str, ...]) -> bool:
@@ -242,18 +249,19 @@ def match_reply(
     # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
     line = reply.line
     texts = (reply.raw,) if line == reply.raw else (reply.raw, line)  # one search when alike
-    best: tuple[tuple[int, int], ReplyPattern] | None = None
+    best: ReplyPattern | None = None
     cache = evidence if evidence is not None else {}
-    top = int(bool(hinted))  # no pattern can rank above a match with this hint flag
-    for order, pattern in enumerate(kb.replies):
+    for pattern in kb.replies:
         if pattern.role is PatternRole.FAMILY and not broad:
             continue
         if best is not None:
-            # Ranks fall with data order, so a later pattern wins only with a provider
-            # hint the best lacks: stop, or skip the search of any pattern that cannot.
-            if best[0][0] == top:
+            # A later pattern wins only with a provider hint or a named cause the best
+            # lacks: stop when nothing can, or skip the search of any pattern that cannot.
+            if best.role is not PatternRole.FALLBACK and (
+                not hinted or _provider_hinted(best, hinted)
+            ):
                 break
-            if not _provider_hinted(pattern, hinted):
+            if not _outranks(pattern, best, hinted):
                 continue
         # evidence first: one search per paste (cached), and most pastes lack a given
         # provider's host, so its wording is never searched reply by reply
@@ -264,12 +272,10 @@ def match_reply(
                 continue
         if not _matches(pattern, reply.code, texts):
             continue
-        rank = _rank(order, pattern, hinted)
-        if best is None or rank > best[0]:
-            best = (rank, pattern)
+        best = pattern
     if best is None:
         return None
-    pattern = best[1]
+    pattern = best
     provider = pattern.provider
     if provider is None and len(hinted) == 1:
         provider = hinted[0]

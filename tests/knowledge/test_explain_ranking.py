@@ -10,12 +10,12 @@ from knowledge.explain import (
     MAX_INPUT,
     ReplyText,
     _matches,
-    _rank,
+    _outranks,
     explain_text,
     match_reply,
     split_replies,
 )
-from knowledge.model import PatternRole
+from knowledge.model import PatternRole, ReplyPattern
 
 
 @pytest.fixture(scope="module")
@@ -258,17 +258,17 @@ def test_java_caused_by_keeps_the_last_cause_first(real_kb: KnowledgeBase) -> No
 def _exhaustive_best(
     kb: KnowledgeBase, reply: ReplyText, hinted: tuple[str, ...], paste: str
 ) -> str | None:
-    """match_reply without its pruning: every pattern searched, the highest rank kept."""
-    best: tuple[tuple[int, int], str] | None = None
-    for order, pattern in enumerate(kb.replies):
+    """match_reply without its pruning: every pattern searched in data order, a later one
+    kept only when it outranks the best so far."""
+    best: ReplyPattern | None = None
+    for pattern in kb.replies:
         if not _matches(pattern, reply.code, (reply.raw, reply.line)):
             continue
         if pattern.evidence is not None and not pattern.evidence.search(paste):
             continue
-        rank = _rank(order, pattern, hinted)
-        if best is None or rank > best[0]:
-            best = (rank, pattern.id)
-    return best[1] if best else None
+        if best is None or _outranks(pattern, best, hinted):
+            best = pattern
+    return best.id if best else None
 
 
 @pytest.mark.parametrize("hinted", [(), ("gmail",), ("microsoft365", "outlook-com")])

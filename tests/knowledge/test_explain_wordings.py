@@ -192,7 +192,8 @@ PROVIDERS = [
     ("454 Throttling failure: Maximum sending rate exceeded.", "rate-limited"),
     (
         "554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: app@example.org",
-        "sender-permissions",
+        # relay-service: right whether the From address or (in the sandbox) a recipient failed
+        "relay-service",
     ),
     ("AADSTS7000215: Invalid client secret provided.", "oauth-token-errors"),
     ("invalid_grant: Token has been expired or revoked.", "oauth-token-errors"),

@@ -39,6 +39,9 @@ OVER_BM25 = 0.15
 # What the held-out split reached when the corpus was made (2026-12-01), less two points:
 # a regression gate while the targets above are still open.
 FLOORS = {"explain": 0.775, "top1": 0.63, "top3": 0.76}
+# Explain top-1 on the wild pastes (eval/real/wild.yaml, tuning material) when the floor was
+# set (2026-12-01: 0.882 on 51 pastes), less two points.
+WILD_EXPLAIN_FLOOR = 0.86
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +108,12 @@ def test_held_out_meets_the_targets(held_out: dict[str, float]) -> None:
     assert held_out["top1"] >= REAL_TOP1
     assert held_out["top3"] >= REAL_TOP3
     assert held_out["top1"] >= held_out["bm25"] + OVER_BM25
+
+
+def test_wild_explain_does_not_regress(real_kb: KnowledgeBase) -> None:
+    """Wild is tuning material, so its misses may be listed (never the held-out ones)."""
+    score = score_explain_real(real_kb, load_real(real_kb, Split.WILD))
+    assert score.top1 >= WILD_EXPLAIN_FLOOR, f"wild explain {score.top1:.3f}; misses {score.misses}"
 
 
 def _write(root: Path, items: list[dict[str, object]]) -> None:

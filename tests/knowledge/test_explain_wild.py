@@ -1,0 +1,125 @@
+"""Explain on wordings met in the wild pastes (knowledge/eval/real/wild.yaml): a code-class
+fallback gives way to a reply wording that names the cause, providers only on evidence,
+and client-side wordings (lettre, Cyrus SASL, curl, Grafana, libraries on old TLS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge import KnowledgeBase, get_knowledge
+from knowledge.explain import explain_text
+
+
+@pytest.fixture(scope="module")
+def real_kb() -> KnowledgeBase:
+    return get_knowledge()
+
+
+def _first(kb: KnowledgeBase, text: str) -> tuple[str, str, str | None]:
+    """(reply id, first article, provider) of the best match."""
+    match = explain_text(kb, text).matches[0]
+    return match.reply_id, match.articles[0], match.provider
+
+
+def test_a_fallback_gives_way_to_a_wording_listed_after_it(real_kb: KnowledgeBase) -> None:
+    """ "554 5.7.1" alone is a class fallback; the sender wording after it names the cause."""
+    reply_id, article, _ = _first(real_kb, "554 5.7.1 Sender address rejected: Access denied")
+    assert reply_id == "sender-address-refused"
+    assert article == "sender-permissions"
+    # the code alone still gets its honest fallback
+    assert _first(real_kb, "554 5.7.1 nope")[0] == "generic-554-5-7-1"
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id"),
+    [
+        ("535 Authentication Failed", "generic-535"),  # "Authentication failed": a wrapper
+        ("535 5.7.8 Authentication credentials invalid", "generic-535-5-7-8"),
+    ],
+)
+def test_a_wrapper_or_catch_all_never_displaces_a_code_fallback(
+    real_kb: KnowledgeBase, text: str, reply_id: str
+) -> None:
+    assert _first(real_kb, text)[0] == reply_id
+
+
+def test_gmail_refusing_direct_delivery_points_to_a_relay(real_kb: KnowledgeBase) -> None:
+    text = (
+        "550-5.7.1 [203.0.113.7] The IP you're using to send mail is not authorized to\n"
+        "550-5.7.1 send email directly to our servers. Please use the SMTP relay at your\n"
+        "550-5.7.1 service provider instead. Learn more at\n"
+        "550 5.7.1  https://support.google.com/mail/?p=NotAuthorizedError f64si1223417pfg - gsmtp"
+    )
+    assert _first(real_kb, text) == ("gmail-direct-delivery-refused", "relay-service", "gmail")
+
+
+def test_the_same_words_without_google_evidence_name_no_provider(real_kb: KnowledgeBase) -> None:
+    text = "554 not authorized to send email directly to our servers"
+    reply_id, _, provider = _first(real_kb, text)
+    assert reply_id != "gmail-direct-delivery-refused"
+    assert provider is None
+
+
+def test_ses_region_wording_is_ses_and_lists_the_relay_article_first(
+    real_kb: KnowledgeBase,
+) -> None:
+    """The failed identity may be the From address or, in the sandbox, a recipient:
+    relay-service covers both, so it comes first."""
+    text = (
+        "MessageRejected: Email address is not verified. The following identities failed "
+        "the check in region US-WEST-2: someone@example.org"
+    )
+    assert _first(real_kb, text) == ("ses-identity-not-verified", "relay-service", "amazon-ses")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"),
+    [
+        (
+            "[vaultwarden::mail][ERROR] SMTP Client error: internal client error: "
+            "No compatible authentication mechanism was found",
+            "auth-not-offered",
+            "auth-not-offered",
+        ),
+        (
+            # the relay's host is in the line, yet the cause is the sending host's SASL setup
+            "postfix/smtp[39474]: BBFC982148: to=<a@example.org>, relay=smtp-relay.brevo.com"
+            "[192.0.2.8]:587, dsn=4.7.0, status=deferred (SASL authentication failed; cannot "
+            "authenticate to server smtp-relay.brevo.com[192.0.2.8]: no mechanism available)",
+            "sasl-client-no-mechanism",
+            "auth-method",
+        ),
+        (
+            'msg="Failed to send alert notification email" logger=alerting.notifier.email '
+            'error="Grafana mailing/smtp options not configured, contact your Grafana admin"',
+            "app-smtp-not-configured",
+            "app-smtp-config",
+        ),
+        (
+            "URL using bad/illegal format or missing URL",
+            "curl-smtp-url-malformed",
+            "app-smtp-config",
+        ),
+        (
+            "smtplib.SMTPNotSupportedError: STARTTLS extension not supported by server.",
+            "starttls-not-offered",
+            "tls-mode-mismatch",
+        ),
+    ],
+)
+def test_client_side_wordings(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    assert _first(real_kb, text)[:2] == (reply_id, article)
+
+
+def test_old_tls_from_a_library_is_the_apps_setting_from_a_device_the_devices(
+    real_kb: KnowledgeBase,
+) -> None:
+    reply = (
+        "421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to "
+        "support TLS 1.2. Visit https://aka.ms/smtp_auth_tls."
+    )
+    library = f"javax.mail.AuthenticationFailedException: {reply}"
+    assert _first(real_kb, library)[:2] == ("m365-tls-version-library", "app-smtp-config")
+    assert _first(real_kb, reply)[:2] == ("m365-tls-version-unsupported", "devices-and-apps")
