@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Final
 from yarl import URL
 
 from bot.errors import FetchFailed, LookupFailed, PolicyError
+from bot.probe.addresses import IPAddress
 from bot.probe.egress import EgressPolicy, resolve_target
-from bot.probe.request import IPAddress
 from bot.resolver import DNS_LIFETIME  # per name, as for discovery's own lookups
 
 if TYPE_CHECKING:

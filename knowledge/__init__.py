@@ -13,9 +13,10 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from knowledge.default import get_knowledge
     from knowledge.discover import discover_settings, provider_for_domain, provider_for_host
     from knowledge.explain import explain_reply
-    from knowledge.loader import get_knowledge, load_knowledge
+    from knowledge.loader import load_knowledge
     from knowledge.model import (
         Answer,
         Article,
@@ -43,7 +44,7 @@ _HOME: dict[str, str] = {
     "provider_for_domain": "knowledge.discover",
     "provider_for_host": "knowledge.discover",
     "explain_reply": "knowledge.explain",
-    "get_knowledge": "knowledge.loader",
+    "get_knowledge": "knowledge.default",
     "load_knowledge": "knowledge.loader",
 }
 

@@ -113,12 +113,26 @@ def _glob_order(kb: KnowledgeBase) -> tuple[tuple[str, Provider], ...]:
     return ordered
 
 
+_GLOB_CHARS: Final = frozenset("*?[")
+
+
+def glob_matches(name: str, glob: str) -> bool:
+    """``fnmatch.fnmatchcase(name, glob)``, without compiling a pattern for the usual
+    shapes (a plain name, ``*.example.com``): an MX look-up tries some 60 globs, and
+    compiling each costs more than the rest of the look-up."""
+    suffix = glob[1:] if glob.startswith("*") else None
+    plain = glob if suffix is None else suffix
+    if _GLOB_CHARS.isdisjoint(plain):
+        return name == glob if suffix is None else name.endswith(suffix)
+    return fnmatch.fnmatchcase(name, glob)
+
+
 def provider_for_mx(kb: KnowledgeBase, mx_host: str) -> Provider | None:
     """Match an MX host to a provider (globs first, then Thunderbird-style base domains)."""
     ordered = _glob_order(kb)
     for name in base_domains(mx_host):
         for glob, provider in ordered:
-            if fnmatch.fnmatchcase(name, glob) or glob.removeprefix("*.") == name:
+            if glob_matches(name, glob) or glob.removeprefix("*.") == name:
                 return provider
         found = provider_for_domain(kb, name)
         if found is not None:

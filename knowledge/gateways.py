@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 from bot.errors import KnowledgeError
+from knowledge.directory import glob_matches
 from knowledge.entries import HOST, Entry, read_yaml
 from knowledge.model import DiscoveryWording, Gateway, Problem
 
@@ -67,6 +67,6 @@ def gateway_for_mx(gateways: Sequence[Gateway], mx_host: str) -> Gateway | None:
     host = mx_host.lower().rstrip(".")
     for gateway in gateways:
         for glob in gateway.mx:
-            if fnmatch.fnmatchcase(host, glob) or host == glob[2:]:
+            if glob_matches(host, glob) or host == glob[2:]:
                 return gateway
     return None

@@ -8,7 +8,6 @@ reason in one sentence, so a content author can fix it without reading code.
 from __future__ import annotations
 
 import datetime
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -16,8 +15,9 @@ from types import MappingProxyType
 from typing import Final, cast
 
 from bot.errors import KnowledgeError
-from knowledge import cache
 from knowledge.asked import with_asked
+from knowledge.default import DEFAULT_ROOT as DEFAULT_ROOT
+from knowledge.default import get_knowledge as get_knowledge  # the API this module had
 from knowledge.directory import build_directory
 from knowledge.entries import ENHANCED, HOST, URL, Entry, T, read_yaml
 from knowledge.faq import load_faq
@@ -35,8 +35,6 @@ from knowledge.model import (
     Submission,
     Wording,
 )
-
-DEFAULT_ROOT: Final = Path(__file__).resolve().parent / "data"
 
 # A group that repeats something already repeated: the classic catastrophic shape,
 # e.g. "(a+)+" or "(.*)*". Our patterns are ours, but a typo must not hang explain.
@@ -358,40 +356,6 @@ def load_knowledge(root: Path | None = None, *, index: bool = True) -> Knowledge
     )
     if index:
         _warm_up(kb)
-    return kb
-
-
-@functools.cache
-def _cache_key() -> str | None:
-    """The fingerprint the default knowledge is cached under; None: no cache."""
-    if cache.cache_dir() is None:
-        return None
-    try:
-        return cache.fingerprint(DEFAULT_ROOT)
-    except OSError:
-        return None
-
-
-@functools.cache
-def _default_knowledge() -> KnowledgeBase:
-    key = _cache_key()
-    kb = None if key is None else cache.load("knowledge", key, KnowledgeBase)
-    if kb is None:
-        kb = load_knowledge(index=False)
-        if key is not None:
-            cache.store("knowledge", key, kb)
-    return kb
-
-
-def get_knowledge(*, index: bool = True) -> KnowledgeBase:
-    """The default knowledge base, loaded and validated once per process; with its
-    search index built unless ``index=False`` (a later call with ``True`` builds it).
-
-    Both come from the user's knowledge cache when it holds them for exactly these data
-    files and sources (``knowledge.cache``), and are written there otherwise."""
-    kb = _default_knowledge()
-    if index:
-        _warm_up(kb, cache_key=_cache_key())
     return kb
 
 

@@ -24,8 +24,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Final
 
-from rapidfuzz import fuzz, process
-
 from knowledge.bm25 import term_scores
 from knowledge.directory import provider_for_domain
 from knowledge.explain import explain_reply
@@ -214,6 +212,8 @@ def warm_up(kb: KnowledgeBase, *, cache_key: str | None = None) -> None:
 @lru_cache(maxsize=4096)
 def _is_stop_word_typo(token: str) -> bool:
     """ "shoud", "wich": a misspelt filler word, dropped rather than "corrected" into content."""
+    from rapidfuzz import fuzz, process  # only for a word no index knows: most never do
+
     found = process.extractOne(token, _STOP_LIST, scorer=fuzz.ratio, score_cutoff=85.0)
     return found is not None
 
@@ -223,6 +223,8 @@ def _correct(token: str, vocabulary: tuple[str, ...]) -> tuple[str, float] | Non
     """The vocabulary word a misspelt token most likely meant, with a trust in 0..1."""
     if len(token) < FUZZY_MIN_LENGTH or not token.isalpha():
         return None
+    from rapidfuzz import fuzz, process  # loaded on the first unknown word only
+
     cutoff = 75.0 if len(token) <= 5 else 80.0
     found = process.extractOne(token, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
     # A typo changes a letter or two, not the length: "kiosk" is not "ios".

@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -65,3 +66,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     return code
+
+
+def run() -> NoReturn:
+    """The ``smtpcheck`` program: ``main``, then exit without tearing the interpreter down.
+
+    Once the command has finished (its event loop closed, its threads joined), freeing the
+    knowledge base, the search index and every module object one by one costs 20-50 ms
+    that the user waits for and nothing needs (mypy ends the same way). What exiting
+    normally would still do is done here first: the log handlers flushed and closed,
+    stdout and stderr flushed. A flush that fails (a reader gone away) exits the normal
+    way, so that case reads exactly as before.
+    """
+    code = main()
+    import logging
+
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from bot.cli import EXIT_INVALID
 from bot.config import Settings
 from bot.errors import InputError, KnowledgeError
-from knowledge.loader import get_knowledge
+from knowledge.default import get_knowledge
 
 if TYPE_CHECKING:
     import dns.asyncresolver

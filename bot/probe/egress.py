@@ -26,7 +26,7 @@ import dns.asyncresolver
 import dns.resolver
 
 from bot.errors import LookupFailed, PolicyError
-from bot.probe.request import IPAddress, is_numeric_name, parse_ip_literal
+from bot.probe.addresses import IPAddress, is_numeric_name, parse_ip_literal
 from bot.resolver import LookupProblem, lookup
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

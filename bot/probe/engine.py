@@ -110,6 +110,7 @@ class _Probe:
         self.in_sync = False  # the SMTP dialogue is at a point where QUIT makes sense
         self.before_auth: BeforeAuth | None = None
         self.switch_to: Security | None = None  # auto: the mode the evidence showed
+        self._announcing: asyncio.Task[None] | None = None  # steps published mid-stage
         self.extensions: tuple[str, ...] = ()  # EHLO keywords, as shown
         self._actions: dict[Action, Callable[[], Awaitable[bool]]] = {
             Action.RESOLVE: self._resolve,
@@ -137,6 +138,7 @@ class _Probe:
             handed_off = self._hand_off_quit()
         except TimeoutError:
             if self.draft.outcome is None:  # the backstop fired (a slow on_step, say)
+                await self._announced()
                 await self._record_failure(self.current.classify(TimeoutError()))
         finally:
             if not handed_off:
@@ -161,6 +163,7 @@ class _Probe:
             failure = stop.failure
         except STAGE_ERRORS as exc:
             failure = self.current.classify(exc)
+        await self._announced()
         for step in running.earlier:
             await self.draft.add(step)
         if failure is not None:
@@ -168,6 +171,24 @@ class _Probe:
             await self._record_failure(failure)
         elif running.step is not None:
             await self.draft.add(running.step)
+
+    def _announce(self, running: StageRun) -> None:
+        """Publish the steps ``running`` has finished now, while it goes on (the ``tls``
+        line of implicit TLS shows when the handshake ends, not with the greeting); in a
+        task of its own, so a slow ``on_step`` still never counts against the server."""
+        steps, running.earlier = running.earlier, []
+
+        async def publish() -> None:
+            for step in steps:
+                await self.draft.add(step)
+
+        self._announcing = asyncio.ensure_future(publish())
+
+    async def _announced(self) -> None:
+        """Wait for what ``_announce`` publishes: it comes before any later step."""
+        announcing, self._announcing = self._announcing, None
+        if announcing is not None:
+            await announcing
 
     def _run_of(self, stage: Stage, *, started: float) -> StageRun:
         return StageRun(
@@ -263,6 +284,7 @@ class _Probe:
                 self.draft.tls_established(ssl_object)
                 tls_step = self.draft.tls_step(stage.started, time.monotonic())
                 stage.advance(Stage.BANNER, finished=tls_step)
+                self._announce(stage)
                 guard.reschedule(loop.time() + stage.budget())
 
             token = handshake_clock.set(HandshakeClock(handshake_done))

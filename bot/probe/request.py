@@ -23,10 +23,14 @@ from typing import Final, TypeVar
 import idna
 
 from bot.errors import InputError
+
+# Re-exported: the probe's modules and callers have always found these here.
+from bot.probe.addresses import IPAddress as IPAddress
+from bot.probe.addresses import is_numeric_name as is_numeric_name
+from bot.probe.addresses import parse_ip_literal as parse_ip_literal
 from bot.probe.model import Mechanism, ProbeRequest, Security
 from bot.secret import Secret
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _Choice = TypeVar("_Choice", Security, Mechanism)
 
 SUBMISSION_PORT: Final = 587
@@ -42,8 +46,6 @@ MAX_OAUTH_TOKEN: Final = 16384
 _SCHEME: Final = re.compile(r"^[a-z][a-z0-9+.-]*:/", re.IGNORECASE)
 _HOST_WITH_PORT: Final = re.compile(r"^(?P<host>[^:]+):(?P<port>[0-9]+)$")
 _LDH_LABEL: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-# A label inet_aton would read as a number: decimal, octal (leading 0) or hex.
-_NUMERIC_LABEL: Final = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
 _ASCII_DIGITS: Final = frozenset("0123456789")
 
 
@@ -138,27 +140,6 @@ def normalise_host(raw: object) -> str:
     if literal is not None:
         return str(literal)
     return _hostname(text)
-
-
-def parse_ip_literal(text: str) -> IPAddress | None:
-    """An IPv4 dotted quad or IPv6 literal (brackets optional) in canonical form, else None."""
-    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
-    if "%" in inner:  # zone index: meaningless off-link and not something we probe
-        return None
-    try:
-        return ipaddress.ip_address(inner)
-    except ValueError:
-        return None
-
-
-def is_numeric_name(text: str) -> bool:
-    """True when ``text`` ends in a label ``inet_aton`` reads as a number (``127.1``, ``0x7f``).
-
-    No top-level domain is numeric, so such a string is never a real server name;
-    it would only ever be read as an address in a non-canonical spelling.
-    """
-    labels = text.rstrip(".").split(".")
-    return bool(_NUMERIC_LABEL.match(labels[-1]))
 
 
 def _check_characters(text: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 
 import pytest
 
 from knowledge import KnowledgeBase, load_knowledge
+from knowledge.directory import glob_matches
 from knowledge.gateways import DISCOVERY_FILE, gateway_for_mx
 from knowledge.loader import DEFAULT_ROOT
 
@@ -80,3 +82,29 @@ def test_every_gateway_cites_the_page_that_confirms_it() -> None:
             )
             comments = []
     assert cited and all(cited.values()), cited
+
+
+GLOBS = ["*.google.com", "*", "mx.example.com", "*.ex?mple.com", "mx[12].example.com", "*x*", ""]
+NAMES = ["aspmx.l.google.com", "google.com", ".google.com", "mx.example.com", "mx1.example.com",
+         "a.exemple.com", "x", "", "MX.EXAMPLE.COM"]  # fmt: skip
+
+
+@pytest.mark.parametrize("glob", GLOBS)
+def test_glob_matches_is_fnmatchcase(glob: str) -> None:
+    for name in NAMES:
+        assert glob_matches(name, glob) is fnmatch.fnmatchcase(name, glob), (name, glob)
+
+
+def test_glob_matches_every_shipped_mx_glob_like_fnmatchcase(shipped: KnowledgeBase) -> None:
+    """The fast path (plain names, ``*.suffix``) answers as fnmatch would for every MX
+    glob of the shipped providers, ISPDB and gateways, on hosts they do and do not match."""
+    providers = (*shipped.providers.values(), *shipped.directory.ispdb.values())
+    globs = {g for p in providers for g in p.mx} | {
+        g for w in shipped.directory.gateways for g in w.mx
+    }
+    assert len(globs) > 20
+    names = {g.replace("*", "mx1") for g in globs} | {g.lstrip("*.") for g in globs}
+    names |= {"mx.example.test", "google.com.evil.test", "evilgoogle.com"}
+    for glob in globs:
+        for name in names:
+            assert glob_matches(name, glob) is fnmatch.fnmatchcase(name, glob), (name, glob)

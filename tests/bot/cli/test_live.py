@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.smtp_server import Script, fault_server
+from tests.support.slow_tls import slow_greeting_tls_server
+from tests.support.smtp_server import Script, fault_server, make_certs
 
 REPO = Path(__file__).resolve().parents[3]
 SPINNER = re.compile(rb"\r\x1b\[K  \S+ +\d+\.\d s")
@@ -151,3 +152,21 @@ async def test_verdict_is_printed_before_the_unanswered_quit_ends() -> None:
         assert server.quits == 1
     assert code == 0
     assert waited < 5.0
+
+
+async def test_implicit_tls_shows_its_tls_line_before_the_greeting(tmp_path: Path) -> None:
+    """With implicit TLS the ``tls`` line appears when the handshake ends, while the
+    greeting is still awaited (it used to wait and come with the ``banner`` line)."""
+    certs = make_certs(tmp_path)
+    async with slow_greeting_tls_server(certs.good, delay=3.0) as port:
+        args = ["probe", "127.0.0.1", "--port", str(port), "--security", "tls",
+                "--ca-file", str(certs.ca_file), "--timeout", "8"]  # fmt: skip
+        terminal = Terminal(args, _env(port))
+        try:
+            seen = await terminal.read_until(b" tls ")
+            assert b"slow.test" not in seen  # the greeting has not come yet
+            await terminal.read_until(b"slow.test")
+        finally:
+            await terminal.finish()
+    text = terminal.seen.decode("utf-8", errors="replace")
+    assert text.index(" tls ") < text.index("220 slow.test") < text.index("Verdict")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,56 @@ def test_closed_stdout_ends_quietly() -> None:
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=60) == 141
     assert "Traceback" not in stderr
+
+
+def _program(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bot.cli ARGV`` (the program, exiting through ``bot.cli.run``)."""
+    return subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-m", "bot.cli", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["explain", "535 5.7.8 Error: authentication failed"],  # a match: 0
+        ["explain", "nothing that looks like an error"],  # no match: 1
+        ["article", "Bad Id"],  # invalid input, a line on stderr: 2
+        ["ask", "gmail app password", "--json", "--limit", "20"],  # a long document
+    ],
+)
+def test_the_program_prints_and_exits_as_main_returns(
+    argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Ending without the interpreter's teardown loses nothing: same stdout, stderr and
+    exit code as ``main`` run in this process."""
+    expected = main(argv)
+    captured = capsys.readouterr()
+    ran = _program(*argv, SMTPCHECK_CACHE_DIR=str(tmp_path))
+    assert (ran.returncode, ran.stdout, ran.stderr) == (expected, captured.out, captured.err)
+    if "--json" in argv:
+        assert len(json.loads(ran.stdout)["answers"]) > 3
+
+
+def test_the_program_skips_the_teardown_but_flushes_the_logs(tmp_path: Path) -> None:
+    """Handlers registered for the interpreter's exit do not run (the teardown is what is
+    skipped), yet what was logged is written out."""
+    script = (
+        "import atexit, sys; atexit.register(print, 'TEARDOWN'); "
+        "sys.argv = ['smtpcheck', 'explain', '535 5.7.8 Error: authentication failed']; "
+        "from bot.cli import run; run()"
+    )
+    ran = subprocess.run(  # noqa: S603 (our own interpreter, fixed script)
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LOG_LEVEL": "DEBUG", "SMTPCHECK_CACHE_DIR": str(tmp_path)},
+        timeout=60,
+    )
+    assert ran.returncode == 0 and "535" in ran.stdout
+    assert "TEARDOWN" not in ran.stdout
+    assert "DEBUG" in ran.stderr  # the log handler's line reached stderr

@@ -48,10 +48,18 @@ def test_explain_imports_no_probe_slack_metrics_search_or_dns(tmp_path: Path) ->
 
 
 def test_ask_imports_no_probe_slack_metrics_or_dns(tmp_path: Path) -> None:
-    """`smtpcheck ask` searches: rapidfuzz, but no aiosmtplib, aiohttp, Slack or dnspython."""
+    """`smtpcheck ask` loads no aiosmtplib, aiohttp, Slack or dnspython; rapidfuzz only
+    for a word the index does not know (a typo to correct), and answers the same."""
     run = _run(ASK, (*HEAVY, "rapidfuzz"), SMTPCHECK_CACHE_DIR=str(tmp_path))
     assert run["code"] == 0
-    assert run["loaded"] == ["rapidfuzz"]
+    assert run["loaded"] == []
+    typo = _run(
+        ["ask", "outlook keeps asking for my pasword"],
+        ("rapidfuzz",),
+        SMTPCHECK_CACHE_DIR=str(tmp_path),
+    )
+    assert typo["loaded"] == ["rapidfuzz"]
+    assert typo["out"] == run["out"]  # "pasword" read as "password"
 
 
 @pytest.mark.parametrize("argv", [EXPLAIN, ASK])
@@ -102,3 +110,33 @@ def test_search_stays_the_function_however_its_module_was_imported() -> None:
     from knowledge import search
 
     assert callable(search) and search is module.search
+
+
+def test_a_warm_start_loads_none_of_the_parsing_modules(tmp_path: Path) -> None:
+    """Served from the cache, the knowledge base needs neither the loader nor its readers
+    (``knowledge.default`` imports them on a miss only)."""
+    parsing = ("knowledge.loader", "knowledge.entries", "knowledge.asked", "knowledge.faq")
+    script = (
+        "import sys; from knowledge.default import get_knowledge; kb = get_knowledge(); "
+        f"print(sorted(set(sys.modules) & {set(parsing)!r}), len(kb.articles))"
+    )
+
+    def start() -> str:
+        return subprocess.run(  # noqa: S603 (our own interpreter, fixed script)
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={
+                "PYTHONPATH": str(REPO),
+                "PATH": "/usr/bin:/bin",
+                "SMTPCHECK_CACHE_DIR": str(tmp_path),
+            },
+            check=True,
+        ).stdout
+
+    cold, warm = start(), start()
+    assert cold.startswith(
+        "['knowledge.asked', 'knowledge.entries', 'knowledge.faq', 'knowledge.loader']"
+    )
+    assert warm.startswith("[] ") and warm.split()[-1] == cold.split()[-1]
