@@ -227,7 +227,22 @@ _STOP_WORDS_TEXT: Final = """
     any some all no yes s t d ll re ve m im ive dont doesnt didnt isnt arent wasnt whats
     hows one someone something anything way like now again keep keeps kept try tried trying
     whether either neither other another back"""
-STOP_WORDS: Final = frozenset(_STOP_WORDS_TEXT.split())
+# Function words of the other languages people write in, and single letters (what is left
+# of an accented word, "não" -> "n o", or of "c'est"): without them a question in German or
+# French matched whichever article has an example question in that language, on "die",
+# "und", "les" alone.
+_FOREIGN_STOP_WORDS_TEXT: Final = """
+    der die das dem den des ein eine einen einem einer und oder aber ist sind nicht kein mit
+    auf bei von zu zum zur im ich mein meine meinen mir mich wir sie es auch noch wie wenn
+    dass beim nach seit schon immer
+    le la les un une et est sont pas avec pour sur dans du au aux ce cette qui que qu je mon
+    ma mes on ne depuis
+    el los las que por para una con como pero mi mis esta hay del al se lo y
+    uma com meu minha voce tambem do da dos das em na
+    il che non per sono della di
+    het een niet ik mijn maar en van
+    b c e f g h j k l n o p q r u v w x y z"""
+STOP_WORDS: Final = frozenset((_STOP_WORDS_TEXT + _FOREIGN_STOP_WORDS_TEXT).split())
 
 _TOKEN: Final = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
 _APOSTROPHE: Final = re.compile(r"['\u2019`]")
