@@ -238,11 +238,14 @@ _FOREIGN_STOP_WORDS_TEXT: Final = """
     le la les un une et est sont pas avec pour sur dans du au aux ce cette qui que qu je mon
     ma mes on ne depuis
     el los las que por para una con como pero mi mis esta hay del al se lo y
-    uma com meu minha voce tambem do da dos das em na
+    uma meu minha voce tambem do da dos das na
     il che non per sono della di
     het een niet ik mijn maar en van
-    b c e f g h j k l n o p q r u v w x y z"""
-STOP_WORDS: Final = frozenset((_STOP_WORDS_TEXT + _FOREIGN_STOP_WORDS_TEXT).split())
+    b c f g h j l n o p q r u v w y z"""
+ENGLISH_STOP_WORDS: Final = frozenset(_STOP_WORDS_TEXT.split())
+# not "com", "em", "e", "k", "x": they are words of names (outlook com, eM Client, K-9, ...)
+FOREIGN_STOP_WORDS: Final = frozenset(_FOREIGN_STOP_WORDS_TEXT.split()) - ENGLISH_STOP_WORDS
+STOP_WORDS: Final = ENGLISH_STOP_WORDS | FOREIGN_STOP_WORDS
 
 _TOKEN: Final = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")
 _APOSTROPHE: Final = re.compile(r"['\u2019`]")

@@ -10,7 +10,13 @@ import pytest
 from knowledge import KnowledgeBase, get_knowledge, text
 from knowledge.evaluation import load_questions, load_replies
 from knowledge.phrases import at_boundary, expand, phrase_table
-from knowledge.text import SYNONYMS, fold_synonyms, normalise, synonym_pattern
+from knowledge.text import (
+    FOREIGN_STOP_WORDS,
+    SYNONYMS,
+    fold_synonyms,
+    normalise,
+    synonym_pattern,
+)
 
 
 def _regex_fold(value: str) -> str:
@@ -88,3 +94,17 @@ def test_at_boundary_is_regex_word_boundary() -> None:
     value = "ab c_d-ñ 1"
     word_boundaries = {m.start() for m in re.finditer(r"\b", value)}
     assert {i for i in range(len(value) + 1) if at_boundary(value, i)} == word_boundaries
+
+
+def test_stop_words_never_swallow_a_provider_or_client_name() -> None:
+    """A name phrase keeps every word: "outlook com" (the provider id) read as "outlook"
+    would make the Outlook client a provider, as happened once "com" (Portuguese "with")
+    was a stop word."""
+    kb = get_knowledge()
+    phrases = [p.id.replace("-", " ") for p in kb.providers.values()]
+    phrases += [alias for p in kb.providers.values() for alias in p.aliases]
+    phrases += [c.name for c in kb.clients.values()]
+    phrases += [alias for c in kb.clients.values() for alias in c.aliases]
+    words = {word for phrase in phrases for word in re.findall(r"[a-z0-9]+", phrase.lower())}
+    swallowed = sorted(words & FOREIGN_STOP_WORDS)
+    assert swallowed == []

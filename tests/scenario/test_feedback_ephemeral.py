@@ -84,7 +84,8 @@ async def test_not_helpful_on_a_slash_command_answer_lists_its_question(
         assert [(e["q"], e["r"]) for e in listed] == [
             ("outlook keeps asking for my password, password=[redacted]", "not_helpful")
         ]
-        _, other = await bot.command("my email keeps saying authentication failed")
+        # answered confidently (a recognised reply), so only its vote counts
+        _, other = await bot.command("gmail says 534-5.7.9 application-specific password required")
         await vote_ephemeral(bot, thumbs(json.loads(other)["blocks"])["positive_button"]["value"])
         _, third = await bot.command("thunderbird cannot send mail after the update")
         await vote_ephemeral(bot, thumbs(json.loads(third)["blocks"])["negative_button"]["value"])
@@ -94,7 +95,7 @@ async def test_not_helpful_on_a_slash_command_answer_lists_its_question(
             "thunderbird cannot send mail after the update",
             "outlook keeps asking for my password, password=[redacted]",
         ]
-        assert not any("authentication failed" in e["q"] for e in listed)
+        assert not any("5.7.9" in e["q"] for e in listed)
         shown = await stats(bot)
         assert "rated helpful: *1* · not helpful: *3*" in shown
         assert "voted not helpful" in shown and CANARY not in shown
