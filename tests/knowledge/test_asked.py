@@ -70,3 +70,10 @@ def test_thread_key_merges_spellings_of_one_thread() -> None:
     assert thread_key("https://github.com/o/r/issues/5/") != thread_key(
         "https://github.com/o/r/issues/6"
     )
+
+
+def test_asked_threads_are_each_used_once() -> None:
+    """One question per thread: parallel collectors once wrote 35 threads twice (some with
+    different labels), which counted those threads double in the index."""
+    keys = [thread_key(source) for source in _sources(DEFAULT_ROOT / ASKED_FILE)]
+    assert len(keys) == len(set(keys)), f"{len(keys) - len(set(keys))} thread(s) used twice"
