@@ -14,8 +14,11 @@ With ``dev``, a ``reader`` block follows the table: the reader baseline
 (knowledge/eval/real/reader.yaml, one support person's picks from the question text and
 the article list alone; dev only) scored against the labels, the share of questions the
 reader marked unclear, and our search's top-1 on the clear and the unclear ones apart.
+With ``dev``, also the 5-fold cross-validation on ``knowledge/data/asked.yaml``: each
+fold's real questions are left out of the index and asked (tuning material, the figure
+weights may be chosen on; ``knowledge.evaluation.cross_validate_asked``).
 The last line is JSON: {"own": {...}, "dev": {...}, "test": {...}, "wild": {...},
-"reader": {...}}.
+"reader": {...}, "asked cv": {...}}.
 
     python bench/kb.py [--repeat N] [--dev-misses] [--wild-misses] [--splits own,dev,test,wild]
 
@@ -38,6 +41,8 @@ from knowledge.evaluation import (
     LabelledQuestion,
     SearchScore,
     Split,
+    asked_questions,
+    cross_validate_asked,
     load_questions,
     load_real,
     load_replies,
@@ -47,6 +52,7 @@ from knowledge.evaluation import (
     score_explain_real,
     score_search,
 )
+from knowledge.loader import DEFAULT_ROOT
 from knowledge.reader import ReaderScore, load_reader, score_reader
 
 ROWS = (
@@ -148,6 +154,16 @@ def main() -> None:
         )
         for row, value in output["reader"].items():
             print(f"{row:18}{value:8.3f}")
+    if "dev" in wanted:
+        crossed = cross_validate_asked(kb, asked_questions(DEFAULT_ROOT))
+        output["asked cv"] = {
+            "ask top-1": round(crossed.top1, 3),
+            "ask top-3": round(crossed.top3, 3),
+        }
+        print(
+            f"asked.yaml, 5-fold cross-validation (each fold left out of the index): "
+            f"ask top-1 {crossed.top1:.3f}, top-3 {crossed.top3:.3f}"
+        )
     print(json.dumps(output))
 
 

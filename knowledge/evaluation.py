@@ -16,6 +16,7 @@ items are the first one/three ids of ``search`` answers.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -247,3 +248,42 @@ def plain_bm25(kb: KnowledgeBase) -> Ranker:
         return [ids[i] for i in sorted(range(len(ids)), key=lambda i: -scores[i])[:5]]
 
     return rank
+
+
+def asked_questions(root: Path) -> tuple[LabelledQuestion, ...]:
+    """The ``asked.yaml`` entries of knowledge ``root`` as labelled questions, in file order."""
+    from knowledge.asked import ASKED_FILE
+
+    return tuple(
+        LabelledQuestion(str(item["question"]), frozenset({str(item["article"])}))
+        for item in _load(root / ASKED_FILE)
+    )
+
+
+def cross_validate_asked(
+    kb: KnowledgeBase, entries: Sequence[LabelledQuestion], folds: int = 5
+) -> SearchScore:
+    """Ask each ``asked.yaml`` question with its fold's questions left out of the index.
+
+    Fold k holds every k-th entry. These are real questions the index has not seen, like
+    the held-out split's, but tuning material: weights may be chosen on this figure,
+    never on the held-out one. (Questions are unique: the loader refuses duplicates.)
+    """
+    from knowledge.search import search
+
+    folds = max(2, folds)
+    index_for: dict[str, KnowledgeBase] = {}
+    for k in range(folds):
+        left_out = {entry.question for entry in entries[k::folds]}
+        articles = {
+            article_id: dataclasses.replace(
+                article, questions=tuple(q for q in article.questions if q not in left_out)
+            )
+            for article_id, article in kb.articles.items()
+        }
+        trained = dataclasses.replace(kb, articles=articles)
+        index_for.update(dict.fromkeys(left_out, trained))
+    return score_search(
+        entries,
+        lambda question: [a.article.id for a in search(index_for[question], question).answers],
+    )
