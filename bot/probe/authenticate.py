@@ -11,7 +11,7 @@ from bot.probe import failures, words
 from bot.probe.draft import ReportDraft
 from bot.probe.model import AuthAttempt, AuthWithheld, BeforeAuth, Mechanism, ProbeRequest
 from bot.probe.plan import choose_mechanism
-from bot.probe.replies import format_reply, parse_reply
+from bot.probe.replies import format_reply
 from bot.probe.request import IPAddress
 from bot.probe.session import TappedSMTP
 from bot.probe.stage_run import StageRun
@@ -64,7 +64,7 @@ async def authenticate(
             raise
         draft.transcript.note(f"XOAUTH2 error challenge: {challenge.describe()}")
         stage.fail(failures.xoauth2_refused(stage.classify(exc), challenge))
-    reply = parse_reply(response.code, response.message, draft.secrets)
+    reply = smtp.reply(response, secrets=draft.secrets)
     detail = words.AUTH_OK.format(mechanism=draft.mechanism, reply=format_reply(reply))
     stage.ok(detail, reply)
 
