@@ -26,7 +26,6 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Final
 
 import aiosmtplib
@@ -114,6 +113,7 @@ class _Probe:
         self.before_auth: BeforeAuth | None = None
         self.switch_to: Security | None = None  # auto: the mode the evidence showed
         self._announcing: asyncio.Task[None] | None = None  # steps published mid-stage
+        self._got_bytes = False  # the banner stage saw the server's first bytes
         self.extensions: tuple[str, ...] = ()  # EHLO keywords, as shown
 
     # -- the run -------------------------------------------------------------------------
@@ -217,27 +217,25 @@ class _Probe:
                 window, port = self.limits.greeting_window, self.request.port
                 stage.ok(words.AUTO_FOUND_TLS.format(seconds=window, port=port))
                 return False
-            got_bytes = head is not None
-
-            async def greet() -> aiosmtplib.SMTPResponse:
-                nonlocal got_bytes
-                seen = head if head is not None else await first_bytes(sock)
-                got_bytes = True
-                if not seen:
-                    raise aiosmtplib.SMTPServerDisconnected("closed before the greeting")
-                if looks_like_tls(seen):
-                    raise ImplicitTlsPort()
-                return await self._client(sock, use_tls=False).greet()
-
-            result = await stage.attempt(greet)
+            self._got_bytes = head is not None
+            result = await stage.attempt(self._greet(sock, head))
             if isinstance(result, Failure):
-                if result.finding is Finding.BANNER_TIMEOUT and not got_bytes:
+                if result.finding is Finding.BANNER_TIMEOUT and not self._got_bytes:
                     result = await self._sniff(sock, result)
                 stage.fail(result)
             reply = self._live_client().reply(result)
             stage.ok(words.BANNER_OK.format(reply=format_reply(reply)), reply)
         self.in_sync = stage.passed
         return stage.passed
+
+    async def _greet(self, sock: socket.socket, head: bytes | None) -> aiosmtplib.SMTPResponse:
+        seen = head if head is not None else await first_bytes(sock)
+        self._got_bytes = True
+        if not seen:
+            raise aiosmtplib.SMTPServerDisconnected("closed before the greeting")
+        if looks_like_tls(seen):
+            raise ImplicitTlsPort()
+        return await self._client(sock, use_tls=False).greet()
 
     async def _answers_tls(self, sock: socket.socket, stage: StageRun) -> tuple[bool, bytes | None]:
         """No greeting within a short window: does the port want TLS (``mode``)?"""
@@ -303,7 +301,7 @@ class _Probe:
         smtp = self._live_client()
         with self._stage(Stage.EHLO) as stage:
             # local_hostname (our address literal) was set at connect
-            response = await stage.run(smtp.ehlo)
+            response = await stage.run(smtp.ehlo())
             offered = self.draft.offered = keywords(smtp.server_auth_methods, _MAX_SHOWN)
             shown = keywords(smtp.esmtp_extensions, _MAX_SHOWN)
             self.extensions = tuple(
@@ -315,16 +313,11 @@ class _Probe:
         return stage.passed
 
     async def _starttls(self) -> bool:
-        smtp = self._live_client()
-        upgrade = partial(
-            smtp.upgrade,
-            server_hostname=self.request.host,
-            context=self.collaborators.tls_context,
-        )
+        smtp, host, context = self._live_client(), self.request.host, self.collaborators.tls_context
         with self._stage(Stage.TLS) as stage:
             if not smtp.supports_extension("starttls"):
                 stage.fail(failures.starttls_missing_offering(self.request.port, self.extensions))
-            await stage.run(upgrade)
+            await stage.run(smtp.upgrade(server_hostname=host, context=context))
             transport = smtp.transport
             self.draft.tls_established(
                 transport.get_extra_info("ssl_object") if transport else None

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Coroutine
 from types import TracebackType
-from typing import Final, NoReturn, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 import aiosmtplib
 
@@ -187,16 +187,19 @@ class StageRun:
         """Seconds this stage may still take: its own limit, capped by the time left."""
         return self._deadline.budget(self.limit, time.monotonic())
 
-    async def run(self, action: Callable[[], Awaitable[_T]]) -> _T:
-        """``action()`` under ``budget()``; what it raises ends the stage as its failure."""
+    async def run(self, action: Coroutine[Any, Any, _T]) -> _T:
+        """``action`` under ``budget()`` (not started when none is left); what it raises
+        ends the stage as its failure. A coroutine, not a callable: no closure or partial
+        per action."""
         budget = self.budget()
         try:
             if budget <= 0:
+                action.close()
                 raise TimeoutError
             alarm = self._alarm
             alarm.bound(budget)
             try:
-                return await action()
+                return await action
             except asyncio.CancelledError as cancelled:
                 if alarm.rang():
                     raise TimeoutError from cancelled
@@ -208,7 +211,7 @@ class StageRun:
                 self._draft.transcript.garbage(exc.message)
             raise
 
-    async def attempt(self, action: Callable[[], Awaitable[_T]]) -> _T | Failure:
+    async def attempt(self, action: Coroutine[Any, Any, _T]) -> _T | Failure:
         """Like ``run``, but the failure is returned for the caller to weigh, not recorded."""
         try:
             return await self.run(action)
