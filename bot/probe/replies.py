@@ -53,7 +53,16 @@ def clean_text(raw: str, *, max_chars: int = MAX_REPLY_TEXT) -> str:
 
 def reply_lines(message: str, *, max_chars: int = MAX_LINE) -> list[str]:
     """The lines of a (multi-line) reply message, each cleaned and bounded."""
-    return [clean_text(line, max_chars=max_chars) for line in message.split("\n")]
+    return [
+        line  # clean_text's own shortcut, without the call: most reply lines are clean
+        if len(line) <= max_chars
+        and line.isascii()
+        and line.isprintable()
+        and "  " not in line
+        and line[:1] != " " != line[-1:]
+        else clean_text(line, max_chars=max_chars)
+        for line in message.split("\n")
+    ]
 
 
 def parse_reply(code: int, message: str, secrets: Sequence[str] = ()) -> Reply:
