@@ -1,4 +1,4 @@
-"""One stage under way: ``StageRun``, which the engine's ``_stage()`` hands to a stage's code.
+"""One stage under way: ``StageRun``, which the engine's ``_stage()`` begins for a stage's code.
 
 A run knows its stage, when it began and its own timeout (``Limits.for_stage``).
 The stage's code ends it one of three ways:
@@ -7,7 +7,7 @@ The stage's code ends it one of three ways:
 - ``fail(failure)``: a decision of ours (STARTTLS missing...) or a failure the
   code weighed itself; raises ``StageFailed`` so nothing after it runs;
 - letting ``run``'s exception through: network and server behaviour, which
-  ``_stage()`` reads with ``classify`` (the one translation of foreign exceptions).
+  ``StageRun.__exit__`` reads with ``classify`` (the one translation of foreign exceptions).
 
 ``run`` bounds one action by ``min(limit, time left)`` and refuses to start it
 when no time is left; ``attempt`` is ``run`` returning the ``Failure`` instead,
