@@ -1,9 +1,9 @@
 """The report of one probe while it is being written: ``ReportDraft``.
 
-The engine does the talking; the draft keeps what it found: the steps (each
-handed to ``on_step`` as it is added), the outcome, the transcript, the TLS
-facts, the mechanisms offered and tried, and the secret forms to scrub from
-server text. ``report()`` turns it into the frozen ``ProbeReport``.
+The engine does the talking; the draft keeps what it found: the steps (handed to
+``on_step`` by ``publish``, which the engine awaits after each stage), the outcome,
+the transcript, the TLS facts, the mechanisms offered and tried, and the secret forms
+to scrub from server text. ``report()`` turns it into the frozen ``ProbeReport``.
 
 No network I/O and no aiosmtplib here.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
 from bot.probe import words
@@ -57,18 +58,26 @@ class ReportDraft:
         self.mechanism: str | None = None  # as shown: upper case
         self.offered: tuple[str, ...] = ()  # AUTH mechanisms in the last EHLO
         self.refused: tuple[str, ...] = ()  # addresses the egress policy refused
+        self._unpublished: deque[StepResult] = deque()  # added, not yet handed to on_step
 
-    async def add(self, step: StepResult) -> None:
-        """Keep ``step`` and await ``on_step`` with it; the callback's errors are only logged."""
+    def add(self, step: StepResult) -> None:
+        """Keep ``step``; ``on_step`` gets it at the next ``publish``."""
         self.steps.append(step)
-        if self.on_step is None:
-            return
-        try:
-            await self.on_step(step)
-        except Exception:  # a progress callback (Slack) must never break the probe
-            logger.exception("on_step callback failed after stage %s", step.stage.value)
+        if self.on_step is not None:
+            self._unpublished.append(step)
 
-    async def add_failure(self, stage: Stage, started: float, failure: Failure) -> None:
+    async def publish(self) -> None:
+        """Await ``on_step`` with each step added since the last call, in order; the
+        callback's errors are only logged."""
+        on_step, waiting = self.on_step, self._unpublished
+        while on_step is not None and waiting:
+            step = waiting.popleft()
+            try:
+                await on_step(step)
+            except Exception:  # a progress callback (Slack) must never break the probe
+                logger.exception("on_step callback failed after stage %s", step.stage.value)
+
+    def add_failure(self, stage: Stage, started: float, failure: Failure) -> None:
         """The step that decides the outcome: ``failure`` during ``stage``, begun at ``started``."""
         self.outcome = failure.outcome
         self.refused = failure.refused
@@ -81,7 +90,7 @@ class ReportDraft:
             reply=failure.reply,
             finding=failure.finding,
         )
-        await self.add(step)
+        self.add(step)
 
     def tls_established(self, ssl_object: ssl.SSLObject | None) -> None:
         """Record the TLS facts; from here on the transcript marks lines as inside TLS."""

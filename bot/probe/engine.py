@@ -25,9 +25,7 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from functools import partial
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 import aiosmtplib
@@ -56,10 +54,10 @@ from bot.probe.plan import (
     actions,
     keeps_dialogue,
 )
-from bot.probe.replies import clean_text, format_reply, parse_reply
+from bot.probe.replies import format_reply, keywords
 from bot.probe.request import IPAddress
 from bot.probe.session import TappedSMTP, first_bytes
-from bot.probe.stage_run import STAGE_ERRORS, StageFailed, StageRun
+from bot.probe.stage_run import STAGE_ERRORS, Alarm, StageRun
 from bot.probe.tls import HandshakeClock, handshake_clock, looks_like_tls
 
 _MAX_SHOWN: Final = 12
@@ -103,7 +101,11 @@ class _Probe:
         self.limits = limits
         self.deadline = Deadline.starting(deadline, now=started)
         self.draft = ReportDraft(request, on_step=on_step, started=started)
-        self.current = self._run_of(Stage.RESOLVE, started=started)
+        self.alarm = Alarm()
+        self.current = StageRun(
+            Stage.RESOLVE, started=started, limits=limits, deadline=self.deadline,
+            draft=self.draft, alarm=self.alarm,
+        )  # fmt: skip
         self.addresses: tuple[IPAddress, ...] = ()
         self.sock: socket.socket | None = None
         self.smtp: TappedSMTP | None = None
@@ -111,17 +113,8 @@ class _Probe:
         self.before_auth: BeforeAuth | None = None
         self.switch_to: Security | None = None  # auto: the mode the evidence showed
         self._announcing: asyncio.Task[None] | None = None  # steps published mid-stage
+        self._got_bytes = False  # the banner stage saw the server's first bytes
         self.extensions: tuple[str, ...] = ()  # EHLO keywords, as shown
-        self._actions: dict[Action, Callable[[], Awaitable[bool]]] = {
-            Action.RESOLVE: self._resolve,
-            Action.CONNECT: self._connect,
-            Action.BANNER: self._banner,
-            Action.IMPLICIT_TLS: self._implicit_tls,
-            Action.EHLO: self._ehlo,
-            Action.STARTTLS: self._starttls,
-            Action.TLS_OFF: self._tls_off,
-            Action.AUTH: self._auth,
-        }
 
     # -- the run -------------------------------------------------------------------------
 
@@ -132,68 +125,56 @@ class _Probe:
                 plan = actions(self.draft.security)
                 while plan:
                     for action in plan:
-                        if not await self._actions[action]():
+                        passed = await _ACTIONS[action](self)
+                        if self.current.failure is not None:
+                            self._out_of_step(self.current.failure)
+                        if self.draft.on_step is not None:  # after the stage's timeout
+                            await self._announced()
+                            await self.draft.publish()
+                        if not passed:
                             break
                     plan = await self._switched_plan()
             handed_off = self._hand_off_quit()
         except TimeoutError:
             if self.draft.outcome is None:  # the backstop fired (a slow on_step, say)
                 await self._announced()
-                await self._record_failure(self.current.classify(TimeoutError()))
+                running = self.current
+                failure = running.classify(TimeoutError())
+                self._out_of_step(failure)
+                self.draft.add_failure(running.stage, running.started, failure)
+                await self.draft.publish()
         finally:
+            self.alarm.close()
             if not handed_off:
                 await self._close()
         return self.draft.report()
 
-    @asynccontextmanager
-    async def _stage(self, stage: Stage) -> AsyncIterator[StageRun]:
+    def _stage(self, stage: Stage) -> StageRun:
         """Time ``stage`` and record how it ended: the one place a stage's step is added.
 
         The code inside ends the stage with ``ok``/``finish`` or ``fail``; what
         ``run`` lets through (network and server behaviour) is classified and
-        becomes the failure. Steps are added after the stage's timeout is over,
-        so a slow ``on_step`` never counts against the server.
+        becomes the failure (``StageRun.__exit__``). Steps reach ``on_step`` after
+        the action, outside the stage's timeout, so a slow ``on_step`` never counts
+        against the server.
         """
-        running = self._run_of(stage, started=time.monotonic())
-        self.current = running
-        failure: Failure | None = None
-        try:
-            yield running
-        except StageFailed as stop:
-            failure = stop.failure
-        except STAGE_ERRORS as exc:
-            failure = self.current.classify(exc)
-        await self._announced()
-        for step in running.earlier:
-            await self.draft.add(step)
-        if failure is not None:
-            running.step = None
-            await self._record_failure(failure)
-        elif running.step is not None:
-            await self.draft.add(running.step)
+        return self.current.begin(stage, started=time.monotonic())
 
     def _announce(self, running: StageRun) -> None:
         """Publish the steps ``running`` has finished now, while it goes on (the ``tls``
         line of implicit TLS shows when the handshake ends, not with the greeting); in a
         task of its own, so a slow ``on_step`` still never counts against the server."""
-        steps, running.earlier = running.earlier, []
-
-        async def publish() -> None:
-            for step in steps:
-                await self.draft.add(step)
-
-        self._announcing = asyncio.ensure_future(publish())
+        for step in running.earlier:
+            self.draft.add(step)
+        running.earlier.clear()
+        if self.draft.on_step is not None:
+            self._announcing = asyncio.ensure_future(self.draft.publish())
 
     async def _announced(self) -> None:
         """Wait for what ``_announce`` publishes: it comes before any later step."""
         announcing, self._announcing = self._announcing, None
         if announcing is not None:
             await announcing
-
-    def _run_of(self, stage: Stage, *, started: float) -> StageRun:
-        return StageRun(
-            stage, started=started, limits=self.limits, deadline=self.deadline, draft=self.draft
-        )
 
     async def _switched_plan(self) -> tuple[Action, ...]:
         """With ``security auto``, the rest of the plan for the mode the evidence showed
@@ -210,14 +191,14 @@ class _Probe:
     # -- actions, in the order plan.actions takes them ------------------------------------
 
     async def _resolve(self) -> bool:
-        async with self._stage(Stage.RESOLVE) as stage:
+        with self._stage(Stage.RESOLVE) as stage:
             self.addresses = await reach.resolve(
                 stage, self.request.host, self.collaborators, self.deadline, self.limits
             )
         return stage.passed
 
     async def _connect(self) -> bool:
-        async with self._stage(Stage.CONNECT) as stage:
+        with self._stage(Stage.CONNECT) as stage:
             self.sock = await reach.connect(
                 stage, self.addresses, self.request, self.draft, self.deadline
             )
@@ -226,41 +207,41 @@ class _Probe:
     async def _banner(self) -> bool:
         """Plaintext greeting (STARTTLS and none): peek first, then let aiosmtplib read it."""
         sock = self._own_socket()
-        got_bytes = False
 
-        async def greet() -> aiosmtplib.SMTPResponse:
-            nonlocal got_bytes
-            head = await first_bytes(sock)
-            got_bytes = True
-            if not head:
-                raise aiosmtplib.SMTPServerDisconnected("closed before the greeting")
-            if looks_like_tls(head):
-                raise ImplicitTlsPort()
-            return await self._client(sock, use_tls=False).greet()
-
-        async with self._stage(Stage.BANNER) as stage:
-            if await self._answers_tls(sock, stage):
+        with self._stage(Stage.BANNER) as stage:
+            tls, head = await self._answers_tls(sock, stage)
+            if tls:
                 if self.request.security is not Security.AUTO:
                     stage.fail(self.current.classify(ImplicitTlsPort()))
                 self.switch_to = Security.TLS
                 window, port = self.limits.greeting_window, self.request.port
                 stage.ok(words.AUTO_FOUND_TLS.format(seconds=window, port=port))
                 return False
-            result = await stage.attempt(greet)
+            self._got_bytes = head is not None
+            result = await stage.attempt(self._greet(sock, head))
             if isinstance(result, Failure):
-                if result.finding is Finding.BANNER_TIMEOUT and not got_bytes:
+                if result.finding is Finding.BANNER_TIMEOUT and not self._got_bytes:
                     result = await self._sniff(sock, result)
                 stage.fail(result)
-            reply = parse_reply(result.code, result.message)
+            reply = self._live_client().reply(result)
             stage.ok(words.BANNER_OK.format(reply=format_reply(reply)), reply)
         self.in_sync = stage.passed
         return stage.passed
 
-    async def _answers_tls(self, sock: socket.socket, stage: StageRun) -> bool:
+    async def _greet(self, sock: socket.socket, head: bytes | None) -> aiosmtplib.SMTPResponse:
+        seen = head if head is not None else await first_bytes(sock)
+        self._got_bytes = True
+        if not seen:
+            raise aiosmtplib.SMTPServerDisconnected("closed before the greeting")
+        if looks_like_tls(seen):
+            raise ImplicitTlsPort()
+        return await self._client(sock, use_tls=False).greet()
+
+    async def _answers_tls(self, sock: socket.socket, stage: StageRun) -> tuple[bool, bytes | None]:
         """No greeting within a short window: does the port want TLS (``mode``)?"""
         window, budget = self.limits.greeting_window, stage.budget()
         race = min(self.limits.sniff, max(0.0, budget - window))
-        return await mode.greeting_or_tls(sock, self._port(), window=min(window, budget), race=race)
+        return await mode.greeting_or_tls(sock, self._port, window=min(window, budget), race=race)
 
     async def _sniff(self, sock: socket.socket, timed_out: Failure) -> Failure:
         """No greeting at all: does the port answer a TLS ClientHello (an implicit-TLS port)?"""
@@ -277,7 +258,7 @@ class _Probe:
         """
         sock = self._own_socket()
         loop = asyncio.get_running_loop()
-        async with self._stage(Stage.TLS) as stage:
+        with self._stage(Stage.TLS) as stage:
             guard = asyncio.timeout(loop.time() + stage.budget())
 
             def handshake_done(ssl_object: ssl.SSLObject) -> None:
@@ -304,7 +285,7 @@ class _Probe:
                 handshake_clock.reset(token)
             # A greeting over TLS implies a finished handshake.
             assert stage.stage is Stage.BANNER
-            reply = parse_reply(response.code, response.message)
+            reply = self._live_client().reply(response)
             stage.ok(words.BANNER_OK.format(reply=format_reply(reply)), reply)
         self.in_sync = stage.passed
         return stage.passed
@@ -318,34 +299,25 @@ class _Probe:
 
     async def _ehlo(self) -> bool:
         smtp = self._live_client()
-        async with self._stage(Stage.EHLO) as stage:
+        with self._stage(Stage.EHLO) as stage:
             # local_hostname (our address literal) was set at connect
-            response = await stage.run(smtp.ehlo)
-            self.draft.offered = tuple(
-                clean_text(method.upper(), max_chars=30) for method in smtp.server_auth_methods
-            )[:_MAX_SHOWN]
-            offered = self.draft.offered
-            keywords = [clean_text(k.upper(), max_chars=30) for k in smtp.esmtp_extensions]
+            response = await stage.run(smtp.ehlo())
+            offered = self.draft.offered = keywords(smtp.server_auth_methods, _MAX_SHOWN)
+            shown = keywords(smtp.esmtp_extensions, _MAX_SHOWN)
             self.extensions = tuple(
-                f"AUTH {' '.join(offered)}" if k == "AUTH" and offered else k
-                for k in keywords[:_MAX_SHOWN]
+                f"AUTH {' '.join(offered)}" if k == "AUTH" and offered else k for k in shown
             )
             extensions = ", ".join(self.extensions)
-            reply = parse_reply(response.code, response.message.split("\n", 1)[0])
+            reply = smtp.reply(response, lines=1)
             stage.ok(words.EHLO_OK.format(extensions=extensions or "none"), reply)
         return stage.passed
 
     async def _starttls(self) -> bool:
-        smtp = self._live_client()
-        upgrade = partial(
-            smtp.upgrade,
-            server_hostname=self.request.host,
-            context=self.collaborators.tls_context,
-        )
-        async with self._stage(Stage.TLS) as stage:
+        smtp, host, context = self._live_client(), self.request.host, self.collaborators.tls_context
+        with self._stage(Stage.TLS) as stage:
             if not smtp.supports_extension("starttls"):
                 stage.fail(failures.starttls_missing_offering(self.request.port, self.extensions))
-            await stage.run(upgrade)
+            await stage.run(smtp.upgrade(server_hostname=host, context=context))
             transport = smtp.transport
             self.draft.tls_established(
                 transport.get_extra_info("ssl_object") if transport else None
@@ -354,7 +326,7 @@ class _Probe:
         return stage.passed
 
     async def _tls_off(self) -> bool:
-        async with self._stage(Stage.TLS) as stage:
+        with self._stage(Stage.TLS) as stage:
             if self.request.has_credentials:
                 stage.finish(Status.WARN, words.TLS_OFF_IN_CLEAR, finding=Finding.PLAINTEXT_AUTH)
             else:
@@ -363,7 +335,7 @@ class _Probe:
 
     async def _auth(self) -> bool:
         draft, request = self.draft, self.request
-        async with self._stage(Stage.AUTH) as stage:
+        with self._stage(Stage.AUTH) as stage:
             if not draft.offered:
                 stage.fail(failures.auth_not_offered(over_tls=draft.tls is not None))
             if request.username is None or request.password is None:
@@ -401,12 +373,15 @@ class _Probe:
         return True
 
     async def _quit(self, smtp: TappedSMTP, budget: float) -> None:
+        # Past the budget the connection is dropped, which ends the wait for the reply:
+        # a plain timer rather than a cancelling timeout.
+        timer = asyncio.get_running_loop().call_later(budget, smtp.close)
         try:
-            async with asyncio.timeout(budget):
-                await smtp.quit()
+            await smtp.quit()
         except (OSError, aiosmtplib.SMTPException):
             pass  # no goodbye, or a broken one: nothing left to report
         finally:
+            timer.cancel()
             await self._close()
 
     # -- helpers -------------------------------------------------------------------------
@@ -431,12 +406,10 @@ class _Probe:
         assert self.smtp is not None
         return self.smtp
 
-    async def _record_failure(self, failure: Failure) -> None:
-        """The current stage failed with ``failure``: that step decides the outcome."""
+    def _out_of_step(self, failure: Failure) -> None:
+        """After ``failure`` (the step that decides the outcome), is QUIT still in order?"""
         if not keeps_dialogue(failure.finding, has_reply=failure.reply is not None):
             self.in_sync = False
-        running = self.current
-        await self.draft.add_failure(running.stage, running.started, failure)
 
     async def _close(self) -> None:
         smtp, sock = self.smtp, self.sock
@@ -447,3 +420,17 @@ class _Probe:
         if smtp is not None or sock is not None:
             self.draft.transcript.note("Connection closed with remote host.")
             await asyncio.sleep(0)  # let the transport's connection_lost run and drop the fd
+
+
+# Looked up per run rather than bound in each _Probe: a dict of bound methods on the
+# instance would be a reference cycle, leaving every probe's objects to the cyclic GC.
+_ACTIONS: Final[dict[Action, Callable[[_Probe], Awaitable[bool]]]] = {
+    Action.RESOLVE: _Probe._resolve,
+    Action.CONNECT: _Probe._connect,
+    Action.BANNER: _Probe._banner,
+    Action.IMPLICIT_TLS: _Probe._implicit_tls,
+    Action.EHLO: _Probe._ehlo,
+    Action.STARTTLS: _Probe._starttls,
+    Action.TLS_OFF: _Probe._tls_off,
+    Action.AUTH: _Probe._auth,
+}

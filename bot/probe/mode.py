@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -53,28 +54,30 @@ class Offer:
     auth: tuple[str, ...]
 
 
-async def greeting_or_tls(sock: socket.socket, target: Port, *, window: float, race: float) -> bool:
-    """True when the port answers TLS (an implicit-TLS port); False when it greets in
-    plaintext or the question stays open (then the caller waits for the greeting).
+async def greeting_or_tls(
+    sock: socket.socket, target: Callable[[], Port], *, window: float, race: float
+) -> tuple[bool, bytes | None]:
+    """Whether the port answers TLS (an implicit-TLS port), and the first bytes of the
+    greeting when they came within ``window`` (b"": closed). Not TLS and no bytes: the
+    question stays open, and the caller waits for the greeting.
 
     Waits ``window`` seconds for the greeting on ``sock``; then races it for up
-    to ``race`` seconds against a ClientHello on a second connection.
+    to ``race`` seconds against a ClientHello on a second connection to ``target()``.
     """
-    try:
-        async with asyncio.timeout(window):
-            await first_bytes(sock)
-        return False
-    except TimeoutError:
-        pass
-    if target.port in NO_RACE_PORTS or race <= 0:
-        return False
+    head = await first_bytes(sock, within=window)
+    if head is not None:
+        return False, head
+    port = target()
+    if port.port in NO_RACE_PORTS or race <= 0:
+        return False, None
     greeting = asyncio.ensure_future(first_bytes(sock))
-    hello = asyncio.ensure_future(_tls_answers(target))
+    hello = asyncio.ensure_future(_tls_answers(port))
     try:
         done, _ = await asyncio.wait({greeting, hello}, timeout=race, return_when="FIRST_COMPLETED")
-        return (
+        tls = (
             hello in done and not hello.cancelled() and hello.exception() is None and hello.result()
         )
+        return tls, None
     finally:
         for task in (greeting, hello):
             task.cancel()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Sequence
-from functools import partial
 
 from bot.probe import words
 from bot.probe.collaborators import Collaborators
@@ -28,7 +27,7 @@ async def resolve(
     stage: StageRun, host: str, collaborators: Collaborators, deadline: Deadline, limits: Limits
 ) -> tuple[IPAddress, ...]:
     """Resolve ``host`` once (every answer checked); the addresses the probe may try."""
-    resolver, policy = collaborators.resolver, collaborators.policy
+    policy = collaborators.policy
     literal = parse_ip_literal(host)
     if literal is not None:  # what resolve_target does for one, without a lookup's timer
         if stage.budget() <= 0:
@@ -37,11 +36,7 @@ async def resolve(
         stage.ok(words.LITERAL.format(host=host))
         return (literal,)
 
-    async def lookup() -> Resolution:
-        lifetime = deadline.dns_lifetime(limits.dns, time.monotonic())
-        return await resolve_target(host, resolver=resolver, policy=policy, lifetime=lifetime)
-
-    resolution = await stage.run(lookup)
+    resolution = await stage.run(_lookup(host, collaborators, deadline, limits))
     addresses = resolution.addresses
     shown = ", ".join(str(ip) for ip in addresses[:4])
     more = ", ..." if len(addresses) > 4 else ""
@@ -51,6 +46,15 @@ async def resolve(
     ]
     stage.ok("; ".join([words.RESOLVED.format(host=host, addresses=shown + more), *notes]))
     return addresses
+
+
+async def _lookup(
+    host: str, collaborators: Collaborators, deadline: Deadline, limits: Limits
+) -> Resolution:
+    lifetime = deadline.dns_lifetime(limits.dns, time.monotonic())  # as the lookup starts
+    return await resolve_target(
+        host, resolver=collaborators.resolver, policy=collaborators.policy, lifetime=lifetime
+    )
 
 
 async def connect(
@@ -68,7 +72,7 @@ async def connect(
     failure: Failure | None = None
     for address in addresses:
         draft.address = address
-        result = await stage.attempt(partial(open_socket, address, port))
+        result = await stage.attempt(open_socket(address, port))
         if not isinstance(result, Failure):
             transcript.note(f"Connected to {address}.")
             stage.ok("; ".join([*earlier, words.CONNECTED.format(address=address, port=port)]))

@@ -33,7 +33,12 @@ def clean_text(raw: str, *, max_chars: int = MAX_REPLY_TEXT) -> str:
     become U+FFFD.
     """
     text = raw[: max_chars * 4]
-    if not (text.isascii() and text.isprintable()):  # the common case skips the per-character pass
+    if text.isascii() and text.isprintable():  # the common case: no per-character pass
+        # Printable ASCII has no whitespace but the space: with no run of spaces and none
+        # at either end, collapsing would change nothing.
+        if len(text) <= max_chars and "  " not in text and text[:1] != " " != text[-1:]:
+            return text
+    else:
         text = text.encode("utf-8", "replace").decode("utf-8")
         text = "".join(
             " " if ch.isspace() else ch
@@ -48,7 +53,16 @@ def clean_text(raw: str, *, max_chars: int = MAX_REPLY_TEXT) -> str:
 
 def reply_lines(message: str, *, max_chars: int = MAX_LINE) -> list[str]:
     """The lines of a (multi-line) reply message, each cleaned and bounded."""
-    return [clean_text(line, max_chars=max_chars) for line in message.split("\n")]
+    return [
+        line  # clean_text's own shortcut, without the call: most reply lines are clean
+        if len(line) <= max_chars
+        and line.isascii()
+        and line.isprintable()
+        and "  " not in line
+        and line[:1] != " " != line[-1:]
+        else clean_text(line, max_chars=max_chars)
+        for line in message.split("\n")
+    ]
 
 
 def parse_reply(code: int, message: str, secrets: Sequence[str] = ()) -> Reply:
@@ -58,14 +72,19 @@ def parse_reply(code: int, message: str, secrets: Sequence[str] = ()) -> Reply:
     the start of later lines (``535-5.7.8 ...`` / ``535 5.7.8 ...``) is removed so
     the text reads as one sentence.
     """
-    lines = reply_lines(scrub(message, secrets))
+    return reply_from_lines(code, reply_lines(scrub(message, secrets)), secrets)
+
+
+def reply_from_lines(code: int, lines: Sequence[str], secrets: Sequence[str] = ()) -> Reply:
+    """``parse_reply`` for a message already split by ``reply_lines`` (the transcript has
+    cleaned them: ``session.TappedSMTP.reply`` hands its lines on instead of cleaning twice)."""
     enhanced: str | None = None
     if lines and (match := _ENHANCED.match(lines[0])):
         enhanced = match.group(0)
-    if enhanced is not None:
         lines = [_drop_prefix(line, enhanced) for line in lines]
-    text = scrub(clean_text(" ".join(line for line in lines if line)), secrets)
-    return Reply(code=code, enhanced=enhanced, text=text)
+    joined = lines[0] if len(lines) == 1 else " ".join(line for line in lines if line)
+    text = clean_text(joined)
+    return Reply(code=code, enhanced=enhanced, text=scrub(text, secrets) if secrets else text)
 
 
 def _drop_prefix(line: str, enhanced: str) -> str:
@@ -91,3 +110,15 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 def format_reply(reply: Reply) -> str:
     """``535 5.7.8 text`` on one line, for details and human output."""
     return " ".join(part for part in (str(reply.code), reply.enhanced, reply.text) if part)
+
+
+def keywords(names: Iterable[str], limit: int) -> tuple[str, ...]:
+    """EHLO keywords or AUTH mechanisms as shown: upper case, cleaned, at most 30
+    characters, the first ``limit``. A plain token (ASCII letters and digits) is clean
+    already: no ``clean_text`` pass for it."""
+    return tuple(
+        name.upper()
+        if len(name) <= 30 and name.isascii() and name.isalnum()
+        else clean_text(name.upper(), max_chars=30)
+        for name in names
+    )[:limit]

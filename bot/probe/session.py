@@ -18,16 +18,19 @@ import asyncio
 import ipaddress
 import socket
 import ssl
+from collections.abc import Sequence
 from typing import Any, Final, Literal
 
 import aiosmtplib
 from aiosmtplib.typing import Default
 
-from bot.probe.model import ReplyCode
+from bot.probe.model import Reply, ReplyCode
+from bot.probe.replies import parse_reply, reply_from_lines
 from bot.probe.request import IPAddress
 from bot.probe.transcript import Transcript
 
 PEEK_BYTES: Final = 8
+_PEEK_NOW: Final = socket.MSG_PEEK | socket.MSG_DONTWAIT
 
 
 async def open_socket(address: IPAddress, port: int) -> socket.socket:
@@ -44,24 +47,34 @@ async def open_socket(address: IPAddress, port: int) -> socket.socket:
     return sock
 
 
-async def first_bytes(sock: socket.socket) -> bytes:
+async def first_bytes(sock: socket.socket, *, within: float | None = None) -> bytes | None:
     """Wait for the server to send something; return up to 8 bytes without consuming them.
 
-    ``b""`` means the server closed the connection. The caller bounds the wait.
+    ``b""`` means the server closed the connection; None that ``within`` seconds passed
+    with nothing sent (a plain timer, not a cancelling timeout). Without ``within`` the
+    caller bounds the wait.
     """
-    try:  # already there (the banner stage's second look): no reader, no loop iteration
-        return sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    try:  # already there: no reader, no timer, no loop iteration
+        return sock.recv(PEEK_BYTES, _PEEK_NOW)
     except BlockingIOError:
         pass
     loop = asyncio.get_running_loop()
-    readable: asyncio.Future[None] = loop.create_future()
     fd = sock.fileno()
-    loop.add_reader(fd, _wake, readable)
-    try:
-        await readable
-    finally:
-        loop.remove_reader(fd)
-    return sock.recv(PEEK_BYTES, socket.MSG_PEEK)
+    while True:
+        readable: asyncio.Future[None] = loop.create_future()
+        loop.add_reader(fd, _wake, readable)
+        timer = None if within is None else loop.call_later(within, _wake, readable)
+        try:
+            await readable
+        finally:
+            loop.remove_reader(fd)
+            if timer is not None:
+                timer.cancel()
+        try:
+            return sock.recv(PEEK_BYTES, _PEEK_NOW)
+        except BlockingIOError:
+            if within is not None:
+                return None
 
 
 def _wake(future: asyncio.Future[None]) -> None:
@@ -94,6 +107,8 @@ class TappedSMTP(aiosmtplib.SMTP):
         super().__init__(**kwargs)
         self.transcript = transcript
         self.challenge: str | None = None  # the last 334 text (an XOAUTH2 error, say)
+        # The last reply recorded, as (message, the lines the transcript made of it).
+        self._heard: tuple[str, list[str]] | None = None
 
     @classmethod
     def on_socket(
@@ -123,7 +138,7 @@ class TappedSMTP(aiosmtplib.SMTP):
     ) -> aiosmtplib.SMTPResponse:
         self.transcript.client(args)
         response = await super().execute_command(*args, timeout=timeout)
-        self.transcript.server(response.code, response.message)
+        self._hear(response)
         if response.code == ReplyCode.AUTH_CONTINUE:
             self.challenge = response.message
         return response
@@ -136,7 +151,7 @@ class TappedSMTP(aiosmtplib.SMTP):
             if exc.code >= 0:  # a negative code is garbage, not a reply: the caller shows it
                 self.transcript.server(exc.code, exc.message)
             raise
-        self.transcript.server(response.code, response.message)
+        self._hear(response)
         return response
 
     async def upgrade(self, *, server_hostname: str, context: ssl.SSLContext) -> None:
@@ -147,7 +162,24 @@ class TappedSMTP(aiosmtplib.SMTP):
         except aiosmtplib.SMTPResponseException as exc:
             self.transcript.server(exc.code, exc.message)
             raise
-        self.transcript.server(response.code, response.message)
+        self._hear(response)
+
+    def _hear(self, response: aiosmtplib.SMTPResponse) -> None:
+        message = response.message
+        self._heard = (message, self.transcript.server(response.code, message))
+
+    def reply(
+        self, response: aiosmtplib.SMTPResponse, *, secrets: Sequence[str] = (), lines: int = 0
+    ) -> Reply:
+        """``replies.parse_reply`` of ``response`` (its first ``lines`` lines, 0: all); the
+        last reply heard is built from the lines its transcript entry cleaned already."""
+        heard = self._heard
+        if heard is None or heard[0] is not response.message:
+            message = response.message
+            if lines:
+                message = "\n".join(message.split("\n", lines)[:lines])
+            return parse_reply(response.code, message, secrets)
+        return reply_from_lines(response.code, heard[1][:lines] if lines else heard[1], secrets)
 
     def close(self) -> None:
         """Abort rather than close: a closing TLS transport would keep the socket open for a

@@ -64,15 +64,26 @@ class Transcript:
         text = b" ".join(args).decode("ascii", "replace")
         self._add(arrow + clean_text(text, max_chars=200))
 
-    def server(self, code: int, message: str) -> None:
-        """Record one reply, one transcript line per reply line."""
+    def server(self, code: int, message: str) -> list[str]:
+        """Record one reply, one transcript line per reply line; returns those lines'
+        text (``replies.reply_lines``, secrets scrubbed) for ``replies.reply_from_lines``."""
         if code != ReplyCode.AUTH_CONTINUE:
             self._in_auth = False
         arrow = "<~  " if self.encrypted else "<-  "
-        lines = reply_lines(scrub(message, self._secrets))
-        for index, line in enumerate(lines):
-            separator = "-" if index < len(lines) - 1 else " "
-            self._add(f"{arrow}{code}{separator}{scrub(line, self._secrets)}".rstrip())
+        secrets = self._secrets
+        if secrets:
+            lines = [scrub(line, secrets) for line in reply_lines(scrub(message, secrets))]
+        else:
+            lines = reply_lines(message)
+        more = f"{arrow}{code}-"
+        shown = [more + line for line in lines[:-1]]
+        shown.append(f"{arrow}{code} {lines[-1]}".rstrip())
+        room = MAX_LINES - len(self._lines)
+        if room < len(shown):
+            self._dropped += len(shown) - max(room, 0)
+            shown = shown[: max(room, 0)]
+        self._lines += shown
+        return lines
 
     def garbage(self, text: str) -> None:
         """Bytes from the server that are not SMTP, shown cleaned and short."""
