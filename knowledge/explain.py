@@ -31,6 +31,13 @@ _CODE: Final = re.compile(
     r"(?<![\w.:/@#=+-])(?P<code>[2-5][0-5][0-9])(?P<sep>[ \t]+|-|$)"
     r"(?:(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9.]))?"
 )
+# A number after a setting's name is the setting, not a reply: "timeout: 300" in a config
+# dump, nodemailer's "responseCode: 535" (the reply itself is in its "response" field).
+_ECHO_KEY: Final = re.compile(
+    r"\b(?:responseCode|\w*timeout|port|size|limit|max\w*|retries|interval|delay)"
+    r"[\"']?\s*:\s*$",
+    re.I,
+)
 _ENHANCED_ONLY: Final = re.compile(r"^\s*(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})\s")
 # smtplib: SMTPAuthenticationError: (535, b'5.7.8 Username ...\n5.7.8  https://...')
 _PY_TUPLE: Final = re.compile(
@@ -135,7 +142,15 @@ class _Splitter:
         self.raw.append(piece)
 
     def line(self, line: str) -> None:
-        found = list(_CODE.finditer(line))
+        found = [
+            match
+            for match in _CODE.finditer(line)
+            if not _ECHO_KEY.search(line[max(0, match.start() - 40) : match.start()])
+        ]
+        if self.code is not None and self.code < 400 and not self.open and not found:
+            # "250 OK", "235 2.7.0 Accepted", "334 UGFzc3dvcmQ6": a finished success or
+            # intermediate reply wraps nothing; the next log line stands on its own
+            self.flush()
         if found:
             if self.code is None:
                 self.flush()  # codeless text before a reply is a unit of its own
@@ -293,11 +308,14 @@ def match_reply(
 
 def _best_first(found: Iterable[tuple[int, Match]]) -> tuple[Match, ...]:
     """Most telling match first: a named cause beats a code-class fallback, which beats a
-    client's wrapper message; then a reply with a code beats a codeless log line; then the
-    later reply (the failure at the end of a log) beats the context before it."""
+    client's wrapper message; then a failure reply with a code (4xx, 5xx) beats a codeless
+    log line, which beats a success or intermediate reply (2xx, 3xx: an EHLO listing that
+    advertises STARTTLS is context, not the failure); then the later reply (the failure at
+    the end of a log) beats the context before it."""
     best: dict[str, tuple[tuple[int, int, int], Match]] = {}
     for position, match in found:
-        key = (_ROLE_RANK[match.role], int(match.code is not None), position)
+        coded = 1 if match.code is None else 2 if match.code >= 400 else 0
+        key = (_ROLE_RANK[match.role], coded, position)
         if match.reply_id not in best or key > best[match.reply_id][0]:
             best[match.reply_id] = (key, match)
     ranked = sorted(best.values(), key=lambda item: item[0], reverse=True)
