@@ -68,3 +68,188 @@ def test_an_ehlo_listing_is_context_not_the_failure(real_kb: KnowledgeBase) -> N
     replies = split_replies(text)
     assert replies[-1].code is None and "login was refused" in replies[-1].text
     assert _first(real_kb, text)[0] == "family-login"
+
+
+# --- server wordings shared by many servers ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "smtplib.SMTPDataError: (451, b'4.7.1 Error: too much mail from 198.51.100.20')",
+        "452 4.5.3 Error: too many recipients",
+        "550 5.7.1 Daily sending quota exceeded for this account (limit 500)",
+        "421 4.7.0 Too many concurrent SMTP connections from this IP; try again later",
+        "Error: Data command failed: 550 5.4.6 You have exceeded your hourly sending limit",
+        "554 5.7.0 Sender rejected: no more than 20 messages per hour are allowed",
+        "450 4.7.1 Message throttled, please slow down",
+    ],
+)
+def test_sending_limits_in_any_wording_are_rate_limits(real_kb: KnowledgeBase, text: str) -> None:
+    assert _first(real_kb, text) == ("sending-limit-reached", "rate-limited")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "552 5.3.4 Message size exceeds fixed maximum message size",
+        "452 4.2.2 The email account that you tried to reach is over quota",
+        "552 5.2.2 Mailbox quota exceeded",
+    ],
+)
+def test_size_and_mailbox_quotas_are_not_sending_limits(real_kb: KnowledgeBase, text: str) -> None:
+    assert _first(real_kb, text)[0] != "sending-limit-reached"
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"),
+    [
+        (
+            "535 5.7.8 Error: authentication failed: account temporarily locked after too "
+            "many failed login attempts",
+            "account-locked",
+            "account-lockout",
+        ),
+        (
+            "554 5.7.1 Your account has been suspended due to suspected outbound spam",
+            "account-suspended",
+            "account-restricted",
+        ),
+        ("535 Authentication failed: user disabled", "account-suspended", "account-restricted"),
+        (
+            "smtplib.SMTPSenderRefused: (550, b'5.7.1 Mailbox blocked for sending', "
+            "'a@example.org')",
+            "account-suspended",
+            "account-restricted",
+        ),
+    ],
+)
+def test_a_locked_or_suspended_account_is_not_a_wrong_password(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    assert _first(real_kb, text) == (reply_id, article)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 5.2.1 The email account that you tried to reach is disabled.",
+        "535 5.7.8 SMTP access is disabled for this account",
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for "
+        "the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.",
+    ],
+)
+def test_a_disabled_recipient_or_smtp_switch_is_not_a_suspended_sender(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first(real_kb, text)[0] != "account-suspended"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "smtplib.SMTPSenderRefused: (550, b'The sender and the authenticated user must be "
+        "the same address', 'noreply@localhost')",
+        "553 5.7.1 <billing@shop.example>: From header does not correspond to the logged-in "
+        "account",
+        "Error: Mail command failed: 550 Sender email must match your SMTP username",
+        "SMTP Error: 553 Sending from this domain is not permitted for your account",
+    ],
+)
+def test_a_sender_that_is_not_the_login_is_a_sender_permission(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first(real_kb, text)[1] == "sender-permissions"
+
+
+# --- client wordings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SMTP Error (250): Authentication failed.",
+        "Erreur SMTP (250) : échec de l'authentification.",
+    ],
+)
+def test_roundcube_auth_failure_after_ehlo_means_no_auth_offered(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """Roundcube prints the last reply code: 250 is the EHLO reply, which offered no AUTH
+    (usually because the connection was not switched to TLS first)."""
+    assert _first(real_kb, text) == ("auth-not-offered", "auth-not-offered")
+
+
+def test_roundcube_with_a_real_refusal_code_stays_a_login_failure(real_kb: KnowledgeBase) -> None:
+    assert _first(real_kb, "SMTP Error (535): Authentication failed.")[1] != "auth-not-offered"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "postfix/smtp[4411]: 9C1D2E3F4A: to=<ops@example.net>, relay=smtp.example.net"
+        "[198.51.100.7]:587, delay=0.9, dsn=4.7.0, status=deferred (SASL authentication "
+        "failed; cannot authenticate to server smtp.example.net[198.51.100.7]: transient "
+        "failure (e.g., weak key))",
+        "postfix/smtp[812]: warning: SASL authentication failed; cannot authenticate to "
+        "server smtp.example.net[198.51.100.7]: bad protocol / cancel",
+    ],
+)
+def test_postfix_sasl_client_failures_point_at_the_oauth_token(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """Cyrus SASL's own error strings: the client plugin failed, not the server's check."""
+    assert _first(real_kb, text) == ("sasl-client-plugin-failed", "oauth-token-errors")
+
+
+def test_postfix_with_no_usable_mechanism_is_an_auth_method_problem(
+    real_kb: KnowledgeBase,
+) -> None:
+    text = (
+        "postfix/smtp[3301]: 51AC2B: SASL authentication failed: server relay.example.net"
+        "[198.51.100.9] offered no compatible authentication mechanisms for this type of "
+        "connection security"
+    )
+    assert _first(real_kb, text) == ("sasl-client-no-mechanism", "auth-method")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Error: network error: received corrupt message of type InvalidContentType",
+        "lettre::transport::smtp::Error { kind: Network, source: Custom { kind: InvalidData, "
+        "error: CorruptMessage } }",
+    ],
+)
+def test_rustls_reading_a_plain_greeting_is_a_tls_mode_mismatch(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first(real_kb, text) == ("tls-wrong-version", "tls-mode-mismatch")
+
+
+def test_dotnet_timeout_on_465_is_the_implicit_tls_limit(real_kb: KnowledgeBase) -> None:
+    text = (
+        "SmtpClient: Host=mail.example.net Port=465 EnableSsl=True\n"
+        "System.Net.Mail.SmtpException: The operation has timed out.\n"
+        "   at System.Net.Mail.SmtpClient.Send(MailMessage message)"
+    )
+    assert _first(real_kb, text) == ("dotnet-timeout-on-465", "tls-mode-mismatch")
+
+
+def test_dotnet_timeout_elsewhere_is_a_connection_problem(real_kb: KnowledgeBase) -> None:
+    text = (
+        "System.Net.Mail.SmtpException: The operation has timed out.\n"
+        "   at System.Net.Mail.SmtpClient.Send(MailMessage message)"
+    )
+    assert _first(real_kb, text)[0] != "dotnet-timeout-on-465"
+
+
+def test_a_temporary_reply_in_unknown_words_gets_an_honest_answer(
+    real_kb: KnowledgeBase,
+) -> None:
+    text = "450 4.2.1 Please come back a bit later"
+    assert _first(real_kb, text) == ("generic-4xx", "rate-limited")
+    # prose scanned for replies never gets a bare family
+    from knowledge.explain import explain_reply
+
+    assert explain_reply(real_kb, text) == ()
