@@ -72,6 +72,20 @@ _OFFERED_ONLY: Final = re.compile(
     r"|authenticators: (?:\\?\"[\w-]+\\?\",? ?)+",
     re.I | re.M,
 )
+# A recipient's address says where the mail was going, not whose server refused it: "TO:
+# ['x@gmail.com']", Postfix's "to=<x@hotmail.com>", "RCPT TO:<...>", a DSN's
+# "Final-Recipient: rfc822; ...". Such an address is no evidence of the sending provider.
+_RECIPIENT: Final = re.compile(
+    r"\b(?:rcpt to|to|cc|bcc|recipients?|final-recipient|original-recipient)\b"
+    r"(?P<gap>\W{0,12}?(?:rfc822;\s*)?)[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    re.I,
+)
+
+
+def _without_recipients(text: str) -> str:
+    if "@" not in text:
+        return text
+    return _RECIPIENT.sub(lambda found: found[0][: found.start("gap") - found.start()] + " ", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,13 +360,18 @@ def explain_text(
     """
     truncated = len(text) > MAX_INPUT
     text = text[:MAX_INPUT]
-    hinted = _hinted_providers(kb, text)
+    sender_side = _without_recipients(text)  # what may name the provider (hints, evidence)
+    hinted = _hinted_providers(kb, sender_side)
     if provider is not None and provider in kb.providers and provider not in hinted:
         hinted = (provider, *hinted)
     replies = split_replies(_root_cause_last(text))
     evidence: dict[str, bool] = {}  # one search of the paste per evidence pattern
     # what the paste shows was used, not merely offered (the substring test skips the scan)
-    shown = _OFFERED_ONLY.sub(" ", text) if "AUTH" in text or "uthenticat" in text else text
+    shown = (
+        _OFFERED_ONLY.sub(" ", sender_side)
+        if "AUTH" in sender_side or "uthenticat" in sender_side
+        else sender_side
+    )
     found = (
         (position, match)
         for position, reply in enumerate(replies)

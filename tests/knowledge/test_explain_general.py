@@ -70,6 +70,35 @@ def test_an_ehlo_listing_is_context_not_the_failure(real_kb: KnowledgeBase) -> N
     assert _first(real_kb, text)[0] == "family-login"
 
 
+# --- provider attribution ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-03-02 09:14:11 DEBUG :: HOST: mail.example.net; PORT: 587; USER: shop@example.net;"
+        " TO: ['customer@gmail.com']\nERROR: (535, '5.7.8 Authentication failed')",
+        "postfix/smtp[2207]: 7F3A: to=<friend@hotmail.com>, relay=mail.example.net"
+        "[198.51.100.2]:587, dsn=5.7.3, status=bounced (host mail.example.net[198.51.100.2] "
+        "said: 535 5.7.3 Authentication unsuccessful (in reply to AUTH command))",
+    ],
+)
+def test_a_recipient_address_is_no_evidence_of_the_sending_provider(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """Where the mail was going says nothing about whose server refused the login."""
+    for match in explain_text(real_kb, text).matches:
+        assert match.provider not in {"gmail", "outlook-com"}
+
+
+def test_the_login_address_still_names_the_provider(real_kb: KnowledgeBase) -> None:
+    text = (
+        "HOST: mail.example.net; PORT: 587; USER: shop@gmail.com; TO: ['a@example.org']\n"
+        "ERROR: (535, '5.7.8 Authentication failed')"
+    )
+    assert explain_text(real_kb, text).matches[0].provider == "gmail"
+
+
 # --- server wordings shared by many servers ---------------------------------------------------
 
 
