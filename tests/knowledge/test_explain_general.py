@@ -282,3 +282,31 @@ def test_a_temporary_reply_in_unknown_words_gets_an_honest_answer(
     from knowledge.explain import explain_reply
 
     assert explain_reply(real_kb, text) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        (
+            "Task 'info@example.org - Sending' reported error (0x800CCC79) : 'The server "
+            "rejected one or more recipient addresses.'",
+            "enable-smtp-auth-in-client",
+        ),
+        (
+            "Task 'info@example.org - Sending' reported error (0x800CCC0D) : 'Cannot locate "
+            "the server. If this problem continues, contact your server administrator or "
+            "Internet service provider (ISP).'",
+            "cannot-connect",
+        ),
+        (
+            "Task 'mail.example.org - Sending' reported error (0x800CCC18) : 'Logon attempt "
+            "failed.'",
+            "auth-method",
+        ),
+    ],
+)
+def test_outlook_error_numbers_name_their_cause(
+    real_kb: KnowledgeBase, text: str, article: str
+) -> None:
+    """Outlook's IMN error numbers (relay refused, host not found, SPA logon failed)."""
+    assert _first(real_kb, text)[1] == article
