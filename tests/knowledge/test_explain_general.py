@@ -174,6 +174,16 @@ def test_a_disabled_recipient_or_smtp_switch_is_not_a_suspended_sender(
     assert _first(real_kb, text)[0] != "account-suspended"
 
 
+def test_a_question_about_blocked_ports_is_not_a_suspended_account(
+    real_kb: KnowledgeBase,
+) -> None:
+    """Prose is scanned for pasted replies too: "blocked" alone is not a sending block."""
+    from knowledge.explain import explain_reply
+
+    text = "my cloud host closed port 25, is every user account blocked now? mail sits in the queue"
+    assert all(match.reply_id != "account-suspended" for match in explain_reply(real_kb, text))
+
+
 @pytest.mark.parametrize(
     "text",
     [
