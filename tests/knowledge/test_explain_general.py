@@ -320,3 +320,38 @@ def test_outlook_error_numbers_name_their_cause(
 ) -> None:
     """Outlook's IMN error numbers (relay refused, host not found, SPA logon failed)."""
     assert _first(real_kb, text)[1] == article
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        # Node prints OpenSSL's reason as a code: ERR_SSL_<REASON>
+        ("Error: send failed { code: 'ERR_SSL_PACKET_LENGTH_TOO_LONG' }", "tls-mode-mismatch"),
+        ("Error: send failed { code: 'ERR_SSL_UNSUPPORTED_PROTOCOL' }", "devices-and-apps"),
+        (
+            "ssl.SSLError: [SSL: UNEXPECTED_EOF_WHILE_READING] (_ssl.c:1006)",
+            "tls-mode-mismatch",
+        ),
+        # GnuTLS (msmtp, curl builds, git-send-email) reading a plain greeting
+        (
+            "msmtp: TLS handshake failed: An unexpected TLS packet was received.",
+            "tls-mode-mismatch",
+        ),
+        # OkHttp / Apache HttpClient style name check
+        (
+            "javax.net.ssl.SSLPeerUnverifiedException: Hostname smtp.example.net not verified",
+            "tls-certificate",
+        ),
+        # Postfix's client on 465 without smtp_tls_wrappermode
+        (
+            "postfix/smtp[991]: SSL_connect error to smtp.example.net[198.51.100.4]:465: "
+            "lost connection",
+            "tls-mode-mismatch",
+        ),
+        ("ssmtp: Cannot open smtp.example.net:587", "cannot-connect"),
+    ],
+)
+def test_tls_and_connect_wordings_across_runtimes(
+    real_kb: KnowledgeBase, text: str, article: str
+) -> None:
+    assert _first(real_kb, text)[1] == article
