@@ -355,3 +355,31 @@ def test_tls_and_connect_wordings_across_runtimes(
     real_kb: KnowledgeBase, text: str, article: str
 ) -> None:
     assert _first(real_kb, text)[1] == article
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Job log (TASKalfa 3253ci): Send e-mail: Unable to connect to the SMTP server "
+        "smtp.example.net:587",
+        "Scanner (LaserJet MFP M428): The e-mail server connection failed. Check the SMTP "
+        "settings.",
+    ],
+)
+def test_a_device_that_cannot_send_points_at_scan_to_email(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first(real_kb, text)[1] == "scan-to-email"
+
+
+def test_the_same_words_from_an_app_are_not_a_device(real_kb: KnowledgeBase) -> None:
+    text = "Send e-mail: Unable to connect to the SMTP server smtp.example.net:587"
+    assert _first(real_kb, text)[1] != "scan-to-email"
+
+
+def test_a_device_with_a_named_server_cause_keeps_that_cause(real_kb: KnowledgeBase) -> None:
+    text = (
+        "Scan to e-mail (imageRUNNER C3226): SMTP error 535 5.7.139 Authentication "
+        "unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
+    )
+    assert _first(real_kb, text)[1] == "m365-smtp-auth-disabled"
