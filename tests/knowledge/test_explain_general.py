@@ -383,3 +383,37 @@ def test_a_device_with_a_named_server_cause_keeps_that_cause(real_kb: KnowledgeB
         "unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
     )
     assert _first(real_kb, text)[1] == "m365-smtp-auth-disabled"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[2025-04-01 10:00:00] DEBUG [Xy12] C: AUTH PLAIN AHVuZGVmaW5lZAB1bmRlZmluZWQ=\n"
+        "[2025-04-01 10:00:00] DEBUG [Xy12] S: 535 5.7.8 Error: authentication failed: "
+        "UGFzc3dvcmQ6",
+        "EMAIL_HOST_USER = None\nEMAIL_HOST_PASSWORD = None\n"
+        "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Error: authentication failed')",
+        "mailer options: { host: 'smtp.example.net', port: 587, auth: { user: undefined, "
+        "pass: undefined } }\nError: Invalid login: 535 Authentication failed",
+    ],
+)
+def test_credentials_that_never_reached_the_library_are_an_app_setting(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """An empty or "undefined" login (also base64 in AUTH PLAIN) is the app's settings not
+    being loaded, not a wrong password."""
+    assert _first(real_kb, text) == ("credentials-not-loaded", "app-smtp-config")
+
+
+def test_a_real_username_is_not_an_unloaded_setting(real_kb: KnowledgeBase) -> None:
+    text = (
+        "mailer options: { host: 'smtp.example.net', auth: { user: 'shop@example.net' } }\n"
+        "Error: Invalid login: 535 Authentication failed"
+    )
+    assert _first(real_kb, text)[0] != "credentials-not-loaded"
+
+
+def test_starttls_not_offered_is_first_the_apps_tls_setting(real_kb: KnowledgeBase) -> None:
+    """Only a client that asked for STARTTLS can get this: the app's setting is the fix."""
+    text = "smtplib.SMTPNotSupportedError: STARTTLS extension not supported by server."
+    assert _first(real_kb, text) == ("starttls-not-offered", "app-smtp-config")
