@@ -320,16 +320,26 @@ def match_reply(
     )
 
 
+_LOGIN_REFUSED: Final = frozenset({534, 535, 538})  # the server refused the AUTH itself
+_NOT_LOGGED_IN: Final = "enable-smtp-auth-in-client"  # the article for "you did not log in"
+
+
 def _best_first(found: Iterable[tuple[int, Match]]) -> tuple[Match, ...]:
     """Most telling match first: a named cause beats a code-class fallback, which beats a
     client's wrapper message; then a failure reply with a code (4xx, 5xx) beats a codeless
     log line, which beats a success or intermediate reply (2xx, 3xx: an EHLO listing that
     advertises STARTTLS is context, not the failure); then the later reply (the failure at
-    the end of a log) beats the context before it."""
-    best: dict[str, tuple[tuple[int, int, int], Match]] = {}
+    the end of a log) beats the context before it. Before all that, "you did not log in"
+    after a refused login is a consequence of the refusal and ranks below it."""
+    best: dict[str, tuple[tuple[int, int, int, int], Match]] = {}
+    found = tuple(found)
+    # A client that goes on after its login was refused gets "530 Authentication required"
+    # or "relay denied" for MAIL FROM: the refused login is the cause, the rest follows.
+    refused = any(match.code in _LOGIN_REFUSED for _, match in found)
     for position, match in found:
         coded = 1 if match.code is None else 2 if match.code >= 400 else 0
-        key = (_ROLE_RANK[match.role], coded, position)
+        follows = refused and match.articles[:1] == (_NOT_LOGGED_IN,)
+        key = (int(not follows), _ROLE_RANK[match.role], coded, position)
         if match.reply_id not in best or key > best[match.reply_id][0]:
             best[match.reply_id] = (key, match)
     ranked = sorted(best.values(), key=lambda item: item[0], reverse=True)

@@ -70,6 +70,26 @@ def test_an_ehlo_listing_is_context_not_the_failure(real_kb: KnowledgeBase) -> N
     assert _first(real_kb, text)[0] == "family-login"
 
 
+def test_not_logged_in_after_a_refused_login_is_a_consequence(real_kb: KnowledgeBase) -> None:
+    """A client that carries on after "535" gets "530 Authentication required" for MAIL
+    FROM; the later reply is not the cause, the refused login is."""
+    text = (
+        "C: AUTH LOGIN\nS: 334 VXNlcm5hbWU6\nS: 334 UGFzc3dvcmQ6\n"
+        "S: 535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6\n"
+        "C: MAIL FROM:<shop@example.net>\nS: 530 5.7.0 Authentication required\n"
+        "C: QUIT\nS: 221 2.0.0 Bye"
+    )
+    assert _first(real_kb, text)[1] == "check-credentials"
+
+
+def test_not_logged_in_without_a_refused_login_stays_first(real_kb: KnowledgeBase) -> None:
+    text = (
+        "C: EHLO app\nS: 250-mail.example.net\nS: 250 AUTH PLAIN LOGIN\n"
+        "C: MAIL FROM:<shop@example.net>\nS: 530 5.7.0 Authentication required"
+    )
+    assert _first(real_kb, text)[1] == "enable-smtp-auth-in-client"
+
+
 # --- provider attribution ------------------------------------------------------------------
 
 
