@@ -119,6 +119,20 @@ def test_the_login_address_still_names_the_provider(real_kb: KnowledgeBase) -> N
     assert explain_text(real_kb, text).matches[0].provider == "gmail"
 
 
+def test_a_generic_quota_wording_names_no_provider(real_kb: KnowledgeBase) -> None:
+    """ "Daily message quota exceeded" is SES's wording but not only SES's: SES is named on
+    evidence (its host, its own "Throttling failure" prefix)."""
+    plain = explain_text(real_kb, "451 4.7.1 Daily message quota exceeded").matches[0]
+    assert plain.articles[0] == "rate-limited"
+    assert plain.provider is None
+    ses = explain_text(
+        real_kb,
+        "Connecting to email-smtp.eu-west-1.amazonaws.com:587\n"
+        "454 Throttling failure: Daily message quota exceeded.",
+    ).matches[0]
+    assert ses.provider == "amazon-ses"
+
+
 # --- server wordings shared by many servers ---------------------------------------------------
 
 
