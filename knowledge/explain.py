@@ -88,6 +88,14 @@ def _without_recipients(text: str) -> str:
     return _RECIPIENT.sub(lambda found: found[0][: found.start("gap") - found.start()] + " ", text)
 
 
+# A stack trace's line numbers are not reply codes: 'File "smtplib.py", line 530',
+# "index.js:535:19", "(SMTP.php:501)". Patterns see them with a letter glued on.
+_LINE_NUMBER: Final = re.compile(
+    r"(?P<pre>\.(?:js|mjs|cjs|ts|py|java|kt|php|rb|go|cs|pl)\)?:|\bline )"
+    r"(?P<num>[2-5][0-9]{2})(?![\w.])"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ReplyText:
     """One reply found in pasted text (``code`` None for codeless text such as a log line)."""
@@ -276,8 +284,13 @@ def match_reply(
     """
     # No union-of-all-patterns prefilter: with wording families one always matches, and
     # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
-    line = reply.line
-    texts = (reply.raw,) if line == reply.raw else (reply.raw, line)  # one search when alike
+    line, raw = reply.line, reply.raw
+    if reply.code is None and (":" in raw or "line " in raw):
+        line, raw = (
+            _LINE_NUMBER.sub(r"\g<pre>n\g<num>", line),
+            _LINE_NUMBER.sub(r"\g<pre>n\g<num>", raw),
+        )
+    texts = (raw,) if line == raw else (raw, line)  # one search when alike
     best: ReplyPattern | None = None
     cache = evidence if evidence is not None else {}
     for pattern in kb.replies:

@@ -451,3 +451,48 @@ def test_starttls_not_offered_is_first_the_apps_tls_setting(real_kb: KnowledgeBa
     """Only a client that asked for STARTTLS can get this: the app's setting is the fix."""
     text = "smtplib.SMTPNotSupportedError: STARTTLS extension not supported by server."
     assert _first(real_kb, text) == ("starttls-not-offered", "app-smtp-config")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3.11/smtplib.py", line 530, in sendmail\n'
+        "    raise SMTPDataError(code, resp)\nmailer: giving up",
+        "Error: something broke\n    at SMTPConnection._formatError "
+        "(/srv/app/node_modules/nodemailer/lib/smtp-connection/index.js:535:19)",
+        "PHP Fatal error: Uncaught exception in /var/www/lib/SMTP.php:501",
+    ],
+)
+def test_a_stack_trace_line_number_is_not_a_reply_code(real_kb: KnowledgeBase, text: str) -> None:
+    matches = explain_text(real_kb, text).matches
+    assert not any(match.reply_id.startswith("generic-5") for match in matches)
+
+
+def test_a_helo_or_argument_refusal_in_unknown_words_is_the_apps_setting(
+    real_kb: KnowledgeBase,
+) -> None:
+    text = "smtplib.SMTPHeloError: (501, b'5.5.4 Invalid domain name')"
+    assert _first(real_kb, text) == ("generic-501", "app-smtp-config")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Error: Unexpected response from server: "* OK [CAPABILITY IMAP4rev1 SASL-IR '
+        'LOGIN-REFERRALS ID ENABLE IDLE AUTH=PLAIN] Dovecot ready."',
+        "Invalid greeting: +OK Dovecot ready. (POP3 on port 110)",
+    ],
+)
+def test_an_imap_or_pop_greeting_means_the_smtp_port_is_an_incoming_one(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first(real_kb, text) == ("imap-pop-greeting", "server-settings")
+
+
+def test_wordpress_without_an_smtp_plugin(real_kb: KnowledgeBase) -> None:
+    text = (
+        "Error: The email could not be sent. Possible reason: your host may have disabled "
+        "the mail() function."
+    )
+    assert _first(real_kb, text) == ("wordpress-mail-function", "wordpress-smtp")
