@@ -14,6 +14,7 @@ the reply that names the cause, not the first line that happens to match.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ def _without_recipients(text: str) -> str:
     return _RECIPIENT.sub(lambda found: found[0][: found.start("gap") - found.start()] + " ", text)
 
 
+_HTML_ENTITY: Final = re.compile(r"&(?:gt|lt|quot|amp|apos|#[0-9]{2,4}|#x[0-9a-f]{2,4});", re.I)
 # A stack trace's line numbers are not reply codes: 'File "smtplib.py", line 530',
 # "index.js:535:19", "(SMTP.php:501)". Patterns see them with a letter glued on.
 _LINE_NUMBER: Final = re.compile(
@@ -383,6 +385,8 @@ def explain_text(
     """
     truncated = len(text) > MAX_INPUT
     text = text[:MAX_INPUT]
+    if "&" in text and _HTML_ENTITY.search(text):
+        text = html.unescape(text)  # a log copied from a web page: "CLIENT -&gt; SERVER"
     sender_side = _without_recipients(text)  # what may name the provider (hints, evidence)
     hinted = _hinted_providers(kb, sender_side)
     if provider is not None and provider in kb.providers and provider not in hinted:

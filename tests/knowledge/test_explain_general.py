@@ -496,3 +496,12 @@ def test_wordpress_without_an_smtp_plugin(real_kb: KnowledgeBase) -> None:
         "the mail() function."
     )
     assert _first(real_kb, text) == ("wordpress-mail-function", "wordpress-smtp")
+
+
+def test_a_log_copied_from_a_web_page_is_read_unescaped(real_kb: KnowledgeBase) -> None:
+    """HTML entities from a web page (&gt;, &#39;) must not hide the wording."""
+    text = (
+        "2025-05-02 08:00:01 CLIENT -&gt; SERVER: EHLO web01\n"
+        "gitea: mailer: smtp: server doesn&#39;t support AUTH"
+    )
+    assert _first(real_kb, text) == ("auth-not-offered", "auth-not-offered")
