@@ -505,3 +505,18 @@ def test_a_log_copied_from_a_web_page_is_read_unescaped(real_kb: KnowledgeBase) 
         "gitea: mailer: smtp: server doesn&#39;t support AUTH"
     )
     assert _first(real_kb, text) == ("auth-not-offered", "auth-not-offered")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 5.7.1 Not authorized to send mail as shared@example.org",
+        "550 5.7.1 Sending as another user is not permitted",
+        "550 5.7.1 Envelope sender does not match header From",
+        "553 5.7.1 Unauthorized sender address",
+    ],
+)
+def test_send_as_refusals_in_other_words_are_sender_permissions(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    assert _first(real_kb, text) == ("sender-send-as-refused", "sender-permissions")
