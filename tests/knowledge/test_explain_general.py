@@ -520,3 +520,9 @@ def test_send_as_refusals_in_other_words_are_sender_permissions(
     real_kb: KnowledgeBase, text: str
 ) -> None:
     assert _first(real_kb, text) == ("sender-send-as-refused", "sender-permissions")
+
+
+def test_an_http_client_error_is_not_a_temporary_smtp_reply(real_kb: KnowledgeBase) -> None:
+    """Mailers that use an HTTP API print HTTP statuses (401, 403, 404): not SMTP 4xx."""
+    matches = explain_text(real_kb, "HTTP Error 404 Not Found from the mail API").matches
+    assert all(match.reply_id != "generic-4xx" for match in matches)
