@@ -14,6 +14,7 @@ the reply that names the cause, not the first line that happens to match.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,13 @@ MAX_REPLIES: Final = 20
 _CODE: Final = re.compile(
     r"(?<![\w.:/@#=+-])(?P<code>[2-5][0-5][0-9])(?P<sep>[ \t]+|-|$)"
     r"(?:(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9.]))?"
+)
+# A number after a setting's name is the setting, not a reply: "timeout: 300" in a config
+# dump, nodemailer's "responseCode: 535" (the reply itself is in its "response" field).
+_ECHO_KEY: Final = re.compile(
+    r"\b(?:responseCode|\w*timeout|port|size|limit|max\w*|retries|interval|delay)"
+    r"[\"']?\s*:\s*$",
+    re.I,
 )
 _ENHANCED_ONLY: Final = re.compile(r"^\s*(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})\s")
 # smtplib: SMTPAuthenticationError: (535, b'5.7.8 Username ...\n5.7.8  https://...')
@@ -64,6 +72,29 @@ _OFFERED_ONLY: Final = re.compile(
     r"|^.*Attempt to authenticate using mechanisms.*$|^.*mechanism \S+ not supported by server.*$"
     r"|authenticators: (?:\\?\"[\w-]+\\?\",? ?)+",
     re.I | re.M,
+)
+# A recipient's address says where the mail was going, not whose server refused it: "TO:
+# ['x@gmail.com']", Postfix's "to=<x@hotmail.com>", "RCPT TO:<...>", a DSN's
+# "Final-Recipient: rfc822; ...". Such an address is no evidence of the sending provider.
+_RECIPIENT: Final = re.compile(
+    r"\b(?:rcpt to|to|cc|bcc|recipients?|final-recipient|original-recipient)\b"
+    r"(?P<gap>\W{0,12}?(?:rfc822;\s*)?)[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    re.I,
+)
+
+
+def _without_recipients(text: str) -> str:
+    if "@" not in text:
+        return text
+    return _RECIPIENT.sub(lambda found: found[0][: found.start("gap") - found.start()] + " ", text)
+
+
+_HTML_ENTITY: Final = re.compile(r"&(?:gt|lt|quot|amp|apos|#[0-9]{2,4}|#x[0-9a-f]{2,4});", re.I)
+# A stack trace's line numbers are not reply codes: 'File "smtplib.py", line 530',
+# "index.js:535:19", "(SMTP.php:501)". Patterns see them with a letter glued on.
+_LINE_NUMBER: Final = re.compile(
+    r"(?P<pre>\.(?:js|mjs|cjs|ts|py|java|kt|php|rb|go|cs|pl)\)?:|\bline )"
+    r"(?P<num>[2-5][0-9]{2})(?![\w.])"
 )
 
 
@@ -135,7 +166,15 @@ class _Splitter:
         self.raw.append(piece)
 
     def line(self, line: str) -> None:
-        found = list(_CODE.finditer(line))
+        found = [
+            match
+            for match in _CODE.finditer(line)
+            if not _ECHO_KEY.search(line[max(0, match.start() - 40) : match.start()])
+        ]
+        if self.code is not None and self.code < 400 and not self.open and not found:
+            # "250 OK", "235 2.7.0 Accepted", "334 UGFzc3dvcmQ6": a finished success or
+            # intermediate reply wraps nothing; the next log line stands on its own
+            self.flush()
         if found:
             if self.code is None:
                 self.flush()  # codeless text before a reply is a unit of its own
@@ -247,8 +286,13 @@ def match_reply(
     """
     # No union-of-all-patterns prefilter: with wording families one always matches, and
     # one alternation of ~170 bounded patterns scans slower than the patterns one by one.
-    line = reply.line
-    texts = (reply.raw,) if line == reply.raw else (reply.raw, line)  # one search when alike
+    line, raw = reply.line, reply.raw
+    if reply.code is None and (":" in raw or "line " in raw):
+        line, raw = (
+            _LINE_NUMBER.sub(r"\g<pre>n\g<num>", line),
+            _LINE_NUMBER.sub(r"\g<pre>n\g<num>", raw),
+        )
+    texts = (raw,) if line == raw else (raw, line)  # one search when alike
     best: ReplyPattern | None = None
     cache = evidence if evidence is not None else {}
     for pattern in kb.replies:
@@ -291,13 +335,26 @@ def match_reply(
     )
 
 
+_LOGIN_REFUSED: Final = frozenset({534, 535, 538})  # the server refused the AUTH itself
+_NOT_LOGGED_IN: Final = "enable-smtp-auth-in-client"  # the article for "you did not log in"
+
+
 def _best_first(found: Iterable[tuple[int, Match]]) -> tuple[Match, ...]:
     """Most telling match first: a named cause beats a code-class fallback, which beats a
-    client's wrapper message; then a reply with a code beats a codeless log line; then the
-    later reply (the failure at the end of a log) beats the context before it."""
-    best: dict[str, tuple[tuple[int, int, int], Match]] = {}
+    client's wrapper message; then a failure reply with a code (4xx, 5xx) beats a codeless
+    log line, which beats a success or intermediate reply (2xx, 3xx: an EHLO listing that
+    advertises STARTTLS is context, not the failure); then the later reply (the failure at
+    the end of a log) beats the context before it. Before all that, "you did not log in"
+    after a refused login is a consequence of the refusal and ranks below it."""
+    best: dict[str, tuple[tuple[int, int, int, int], Match]] = {}
+    found = tuple(found)
+    # A client that goes on after its login was refused gets "530 Authentication required"
+    # or "relay denied" for MAIL FROM: the refused login is the cause, the rest follows.
+    refused = any(match.code in _LOGIN_REFUSED for _, match in found)
     for position, match in found:
-        key = (_ROLE_RANK[match.role], int(match.code is not None), position)
+        coded = 1 if match.code is None else 2 if match.code >= 400 else 0
+        follows = refused and match.articles[:1] == (_NOT_LOGGED_IN,)
+        key = (int(not follows), _ROLE_RANK[match.role], coded, position)
         if match.reply_id not in best or key > best[match.reply_id][0]:
             best[match.reply_id] = (key, match)
     ranked = sorted(best.values(), key=lambda item: item[0], reverse=True)
@@ -328,13 +385,20 @@ def explain_text(
     """
     truncated = len(text) > MAX_INPUT
     text = text[:MAX_INPUT]
-    hinted = _hinted_providers(kb, text)
+    if "&" in text and _HTML_ENTITY.search(text):
+        text = html.unescape(text)  # a log copied from a web page: "CLIENT -&gt; SERVER"
+    sender_side = _without_recipients(text)  # what may name the provider (hints, evidence)
+    hinted = _hinted_providers(kb, sender_side)
     if provider is not None and provider in kb.providers and provider not in hinted:
         hinted = (provider, *hinted)
     replies = split_replies(_root_cause_last(text))
     evidence: dict[str, bool] = {}  # one search of the paste per evidence pattern
     # what the paste shows was used, not merely offered (the substring test skips the scan)
-    shown = _OFFERED_ONLY.sub(" ", text) if "AUTH" in text or "uthenticat" in text else text
+    shown = (
+        _OFFERED_ONLY.sub(" ", sender_side)
+        if "AUTH" in sender_side or "uthenticat" in sender_side
+        else sender_side
+    )
     found = (
         (position, match)
         for position, reply in enumerate(replies)
