@@ -36,13 +36,14 @@ REAL_EXPLAIN = 0.92
 REAL_TOP1 = 0.90
 REAL_TOP3 = 0.98
 OVER_BM25 = 0.15
-# What the held-out split reached on 2026-12-02 (explain 0.808, ask 0.652 / 0.870), less
-# two points: a regression gate while the targets above are still open. Raised from the
-# figures the first round landed with (0.795, 0.652 / 0.783); never lowered.
-FLOORS = {"explain": 0.785, "top1": 0.63, "top3": 0.85}
+# What the held-out split reached on 2026-12-02, second session (explain 0.808, ask 0.681 /
+# 0.913), less two points: a regression gate while the targets above are still open. Raised
+# from the figures earlier rounds landed with (0.795, 0.652 / 0.783; 0.808, 0.638 / 0.870);
+# never lowered.
+FLOORS = {"explain": 0.788, "top1": 0.66, "top3": 0.89}
 # Explain top-1 on the wild pastes (eval/real/wild.yaml, tuning material) when the floor was
-# set (2026-12-01: 0.882 on 51 pastes), less two points.
-WILD_EXPLAIN_FLOOR = 0.86
+# set (2026-12-02: 0.933 on 105 pastes; 2026-12-01: 0.882 on 51), less two points.
+WILD_EXPLAIN_FLOOR = 0.91
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ def held_out(real_kb: KnowledgeBase) -> dict[str, float]:
 
 def test_held_out_does_not_regress(held_out: dict[str, float]) -> None:
     """On the held-out split, no figure falls below what was reached on 2026-12-02
-    (explain 0.808, ask 0.652 / 0.870), less two points of slack."""
+    (explain 0.808, ask 0.681 / 0.913), less two points of slack."""
     for name, floor in FLOORS.items():
         assert held_out[name] >= floor, f"held-out {name} {held_out[name]:.3f} < {floor}"
 
