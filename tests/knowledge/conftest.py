@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge import KnowledgeBase, load_knowledge
+from knowledge import KnowledgeBase, get_knowledge, load_knowledge
+from knowledge.explain import explain_text
 
 FIXTURE_ROOT = Path(__file__).parent / "fixtures" / "data"
 
@@ -24,3 +25,15 @@ def data_root(tmp_path: Path) -> Path:
     root = tmp_path / "data"
     shutil.copytree(FIXTURE_ROOT, root)
     return root
+
+
+@pytest.fixture(scope="session")
+def real_kb() -> KnowledgeBase:
+    """The shipped knowledge base (``knowledge/data``), loaded once."""
+    return get_knowledge()
+
+
+def first_match(kb: KnowledgeBase, text: str) -> tuple[str, str]:
+    """(reply id, first article) of the best match ``explain`` finds in ``text``."""
+    match = explain_text(kb, text).matches[0]
+    return match.reply_id, match.articles[0]

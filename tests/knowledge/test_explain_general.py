@@ -6,20 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import KnowledgeBase, get_knowledge
+from knowledge import KnowledgeBase
 from knowledge.explain import explain_text, split_replies
-
-
-@pytest.fixture(scope="module")
-def real_kb() -> KnowledgeBase:
-    return get_knowledge()
-
-
-def _first(kb: KnowledgeBase, text: str) -> tuple[str, str]:
-    """(reply id, first article) of the best match."""
-    match = explain_text(kb, text).matches[0]
-    return match.reply_id, match.articles[0]
-
+from tests.knowledge.conftest import first_match as _first
 
 # --- ranking inside a log -------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import KnowledgeBase, explain_reply, get_knowledge
+from knowledge import KnowledgeBase, explain_reply
 from knowledge.explain import (
     MAX_INPUT,
     ReplyText,
@@ -16,18 +16,7 @@ from knowledge.explain import (
     split_replies,
 )
 from knowledge.model import PatternRole, ReplyPattern
-
-
-@pytest.fixture(scope="module")
-def real_kb() -> KnowledgeBase:
-    return get_knowledge()
-
-
-def _first(kb: KnowledgeBase, text: str) -> tuple[str, str]:
-    """(reply id, first article) of the best match."""
-    match = explain_text(kb, text).matches[0]
-    return match.reply_id, match.articles[0]
-
+from tests.knowledge.conftest import first_match as _first
 
 # -- log noise ---------------------------------------------------------------------------
 

@@ -31,13 +31,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import KnowledgeBase, explain_reply, get_knowledge
+from knowledge import KnowledgeBase, explain_reply
 from knowledge.explain import explain_text, split_replies
-
-
-@pytest.fixture(scope="module")
-def real_kb() -> KnowledgeBase:
-    return get_knowledge()
 
 
 def _first_article(kb: KnowledgeBase, text: str) -> str | None:

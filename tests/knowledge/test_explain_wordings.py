@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import KnowledgeBase, get_knowledge
+from knowledge import KnowledgeBase
 from knowledge.explain import explain_text
-
-
-@pytest.fixture(scope="module")
-def real_kb() -> KnowledgeBase:
-    return get_knowledge()
 
 
 def _first_article(kb: KnowledgeBase, text: str) -> str | None:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bot.errors import KnowledgeError
-from knowledge import KnowledgeBase, explain_reply, get_knowledge, search
+from knowledge import KnowledgeBase, explain_reply, search
 from knowledge.evaluation import (
     EVAL_ROOT,
     REAL_FIELDS,
@@ -44,11 +44,6 @@ FLOORS = {"explain": 0.788, "top1": 0.66, "top3": 0.89}
 # Explain top-1 on the wild pastes (eval/real/wild.yaml, tuning material) when the floor was
 # set (2026-12-02: 0.933 on 105 pastes; 2026-12-01: 0.882 on 51), less two points.
 WILD_EXPLAIN_FLOOR = 0.91
-
-
-@pytest.fixture(scope="module")
-def real_kb() -> KnowledgeBase:
-    return get_knowledge()
 
 
 @pytest.mark.skipif(not (EVAL_ROOT / "questions.yaml").exists(), reason="no eval questions yet")

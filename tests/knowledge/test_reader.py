@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.errors import KnowledgeError
-from knowledge import KnowledgeBase, get_knowledge
+from knowledge import KnowledgeBase
 from knowledge.evaluation import ItemKind, RealItem, Split, load_real
 from knowledge.reader import (
     READER_FILE,
@@ -19,11 +19,6 @@ from knowledge.reader import (
     question_sheet,
     score_reader,
 )
-
-
-@pytest.fixture(scope="module")
-def real_kb() -> KnowledgeBase:
-    return get_knowledge()
 
 
 def test_reader_covers_exactly_the_dev_questions(real_kb: KnowledgeBase) -> None:

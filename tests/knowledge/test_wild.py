@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
 import yaml
 
-from knowledge import KnowledgeBase, get_knowledge
+from knowledge import KnowledgeBase
 from knowledge.asked import ASKED_FILE
 from knowledge.evaluation import REAL_ROOT, ItemKind, Split, load_real
 from knowledge.loader import DEFAULT_ROOT
@@ -32,11 +31,6 @@ def _split_hash(source: str) -> int:
 def _sources(path: Path) -> list[str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return [str(item["source"]) for item in data if isinstance(item, dict) and "source" in item]
-
-
-@pytest.fixture(scope="module")
-def real_kb() -> KnowledgeBase:
-    return get_knowledge()
 
 
 def test_wild_sources_are_never_held_out_or_other_corpus_threads() -> None:
