@@ -4,7 +4,7 @@ Ranking = BM25 (``knowledge.bm25``, plain Python) over each article's fields wit
 + BM25 over the articles' example questions taken one by one (the closest
 example question speaks for its article) + a strong boost for the articles of
 any SMTP reply recognised in the question (pasted errors go through explain); then a
-naive Bayes classifier trained on all example questions (``_Bayes``) reorders the best
+naive Bayes classifier trained on all example questions (``knowledge.classifier``) reorders the best
 few, and provider/client steering (``knowledge.steering``) has the last word.
 Typos are corrected against the index vocabulary with rapidfuzz; synonyms are
 folded by ``knowledge.text``. Every per-token score vector is computed once per
@@ -18,7 +18,6 @@ almost no informative token with any article and land near zero.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import weakref
@@ -28,6 +27,7 @@ from functools import lru_cache
 from typing import Final
 
 from knowledge.bm25 import term_scores
+from knowledge.classifier import NaiveBayes, add_classifier
 from knowledge.directory import provider_for_domain
 from knowledge.explain import explain_reply
 from knowledge.mentions import EMAIL, find_mentions
@@ -79,86 +79,7 @@ MAX_QUESTION: Final = 2_000  # characters searched; pasted bounces are explained
 FUZZY_MIN_LENGTH: Final = 4
 # A question in a language we have no vocabulary for gets at most this (below the floor).
 FOREIGN_CONFIDENCE: Final = 0.3
-# Naive Bayes (``_Bayes``): additive smoothing, and the classifier's share beside the
-# ranked score (1.0 for the best). Chosen by 5-fold cross-validation on asked.yaml
-# (each fold's questions left out of the index and asked): see bench/kb.py --cross.
-BAYES_ALPHA: Final = 0.5
-CLASSIFIER_WEIGHT: Final = 0.3
-CLASSIFIER_REORDERS: Final = 5  # it reorders the best few only, never lifts an outsider
 _STOP_LIST: Final = tuple(sorted(w for w in STOP_WORDS if len(w) >= 4))
-
-
-@dataclass(frozen=True, slots=True)
-class _Bayes:
-    """Multinomial naive Bayes over the example questions, titles and summaries.
-
-    BM25 finds the article whose words the question shares; the classifier learns which
-    words (and word pairs) tell one article from the others across all of its example
-    questions, most of them real ones (``asked.yaml``). Each training text is a set of
-    features weighted 1/sqrt(n), so a long text does not outvote short ones. Every article
-    is equally likely beforehand: how many questions an article has says what collectors
-    found, not what people ask (a prior from those counts cost own top-1 and helped nothing).
-    """
-
-    unseen: tuple[float, ...]  # log P(feature | article) of a feature the article never had
-    idf: Mapping[str, float]
-    log_likelihood: Mapping[str, Mapping[int, float]]  # feature -> article -> log P - unseen
-
-    @classmethod
-    def train(cls, texts: Sequence[tuple[int, list[str]]], n: int) -> _Bayes:
-        mass = [0.0] * n
-        counts: dict[str, dict[int, float]] = {}
-        featured = [(owner, _features(words)) for owner, words in texts]
-        df: dict[str, int] = {}
-        for _, found in featured:
-            for f in found:
-                df[f] = df.get(f, 0) + 1
-        idf = {f: math.log(len(featured) / d) for f, d in df.items()}
-        for owner, found in featured:
-            if not found:
-                continue
-            norm = math.sqrt(sum(idf[f] ** 2 for f in found)) or 1.0
-            for feature in found:
-                weight = idf[feature] / norm
-                mass[owner] += weight
-                row = counts.setdefault(feature, {})
-                row[owner] = row.get(owner, 0.0) + weight
-        size = len(counts)
-        denominator = [math.log(mass[c] + BAYES_ALPHA * size) for c in range(n)]
-        unseen = tuple(math.log(BAYES_ALPHA) - denominator[c] for c in range(n))
-        return cls(
-            unseen=unseen,
-            idf=idf,
-            log_likelihood={
-                feature: {
-                    c: math.log(value + BAYES_ALPHA) - denominator[c] - unseen[c]
-                    for c, value in row.items()
-                }
-                for feature, row in counts.items()
-            },
-        )
-
-    def probabilities(self, words: Sequence[str]) -> list[float]:
-        """P(article | words) relative to the most likely article (0..1), or all 0."""
-        found = [f for f in _features(words) if f in self.log_likelihood]
-        if not found:
-            return [0.0] * len(self.unseen)
-        norm = math.sqrt(sum(self.idf[f] ** 2 for f in found)) or 1.0
-        total = sum(self.idf[f] for f in found) / norm
-        log_p = [total * u for u in self.unseen]
-        for feature in found:
-            weight = self.idf[feature] / norm
-            for c, value in self.log_likelihood[feature].items():
-                log_p[c] += weight * value
-        top = max(log_p)
-        return [math.exp(value - top) for value in log_p]
-
-
-def _features(words: Sequence[str]) -> set[str]:
-    """The classifier's features: the tokens and each pair of neighbours."""
-    found = set(words)
-    found.update(f"{a} {b}" for a, b in itertools.pairwise(words))
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +94,7 @@ class _Index:
     anchors: frozenset[str]  # topical tokens: tags, provider/client names, synonym targets
     article_tokens: tuple[frozenset[str], ...]
     vocabulary: tuple[str, ...]
-    classifier: _Bayes
+    classifier: NaiveBayes
 
 
 _indexes: weakref.WeakKeyDictionary[KnowledgeBase, _Index] = weakref.WeakKeyDictionary()
@@ -242,7 +163,7 @@ def _build(kb: KnowledgeBase) -> _Index:
     ]
     return _Index(
         articles=articles,
-        classifier=_Bayes.train(texts, len(articles)),
+        classifier=NaiveBayes.train(texts, len(articles)),
         article_vectors=article_vectors,
         question_vectors=question_vectors,
         question_owner=owner,
@@ -418,20 +339,6 @@ def _boost_matches(
                 score[position] += boost * weight
 
 
-def _add_classifier(classifier: _Bayes, score: list[float], words: Sequence[str]) -> None:
-    """Scores relative to the best, the best few with the classifier's probability added."""
-    ranked = sorted(range(len(score)), key=lambda i: -score[i])[:CLASSIFIER_REORDERS]
-    top = score[ranked[0]] if ranked else 0.0
-    if top <= 0:
-        return
-    probabilities = classifier.probabilities(words)
-    for i in range(len(score)):
-        score[i] /= top
-    for i in ranked:
-        if score[i] > 0:
-            score[i] += CLASSIFIER_WEIGHT * probabilities[i]
-
-
 def _without_addresses(kb: KnowledgeBase, text: str) -> str:
     """``text`` with each address reduced to what it tells: a mailbox, at a known provider.
 
@@ -465,7 +372,7 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
         )
     score = _scores(index, words)
     _boost_matches(index, score, matches, question)
-    _add_classifier(index.classifier, score, words)
+    add_classifier(index.classifier, score, words)
     chinese = chinese_text(question)
     steer(
         kb,
