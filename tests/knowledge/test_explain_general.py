@@ -516,3 +516,16 @@ def test_an_http_client_error_is_not_a_temporary_smtp_reply(real_kb: KnowledgeBa
     """Mailers that use an HTTP API print HTTP statuses (401, 403, 404): not SMTP 4xx."""
     matches = explain_text(real_kb, "HTTP Error 404 Not Found from the mail API").matches
     assert all(match.reply_id != "generic-4xx" for match in matches)
+
+
+def test_mailkit_with_no_usable_mechanism_is_an_auth_method_problem(
+    real_kb: KnowledgeBase,
+) -> None:
+    """MailKit's NotSupportedException when the server offers only mechanisms it will not
+    pick by itself (NTLM, GSSAPI): the server does offer AUTH, unlike auth-not-offered."""
+    text = (
+        "Unhandled exception. System.NotSupportedException: No compatible authentication "
+        "mechanisms found.\n   at MailKit.Net.Smtp.SmtpClient.Authenticate(Encoding encoding, "
+        "ICredentials credentials, CancellationToken cancellationToken)"
+    )
+    assert _first(real_kb, text) == ("mailkit-no-usable-mechanism", "auth-method")
