@@ -529,3 +529,38 @@ def test_mailkit_with_no_usable_mechanism_is_an_auth_method_problem(
         "ICredentials credentials, CancellationToken cancellationToken)"
     )
     assert _first(real_kb, text) == ("mailkit-no-usable-mechanism", "auth-method")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"),
+    [
+        (
+            "smtp[26254]: warning: SASL authentication failure: GSSAPI Error: Unspecified GSS "
+            "failure.  Minor code may provide more information (Credentials cache file "
+            "'/tmp/krb5cc_89' not found)",
+            "sasl-client-no-mechanism",
+            "auth-method",
+        ),
+        (
+            "failed to send email: dial failed: server does not support SMTP AUTH",
+            "auth-not-offered",
+            "auth-not-offered",
+        ),
+        (
+            "InternalError: No SMTP server has been configured for this app",
+            "app-smtp-not-configured",
+            "app-smtp-config",
+        ),
+        (
+            "ArgumentError: SMTP-AUTH requested but missing user name",
+            "client-missing-credentials",
+            "app-smtp-config",
+        ),
+    ],
+)
+def test_client_side_wordings_of_a_login_that_cannot_start(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    """Wordings of Postfix's SASL client, Go mail libraries, app servers and Ruby's
+    net-smtp for a login that never reaches the server's password check."""
+    assert _first(real_kb, text) == (reply_id, article)
