@@ -564,3 +564,20 @@ def test_client_side_wordings_of_a_login_that_cannot_start(
     """Wordings of Postfix's SASL client, Go mail libraries, app servers and Ruby's
     net-smtp for a login that never reaches the server's password check."""
     assert _first(real_kb, text) == (reply_id, article)
+
+
+def test_a_class_named_bad_credentials_is_not_gmail(real_kb: KnowledgeBase) -> None:
+    """Gmail's reply links to ``?p=BadCredentials``; RainLoop's and SnappyMail's exception
+    class ``LoginBadCredentialsException`` wraps any server's 535 (here Postfix's own
+    wording), which is no evidence of Gmail."""
+    text = (
+        "Next MailSo\\Smtp\\Exceptions\\LoginBadCredentialsException: 535 5.7.8 Error: "
+        "authentication failed: authentication failure in /var/www/rainloop/app/libraries/"
+        "MailSo/Smtp/SmtpClient.php:273"
+    )
+    assert _first(real_kb, text)[1] == "check-credentials"
+    gmail = (
+        "535-5.7.8 Username and Password not accepted. For more information, go to "
+        "https://support.google.com/mail/?p=BadCredentials"
+    )
+    assert _first(real_kb, gmail) == ("gmail-bad-credentials", "app-passwords")
