@@ -297,6 +297,12 @@ def match_reply(
             _LINE_NUMBER.sub(r"\g<pre>n\g<num>", raw),
         )
     texts = (raw,) if line == raw else (raw, line)  # one search when alike
+    # A success or intermediate reply ("220 2.0.0 Ready to start TLS", "250-AUTH PLAIN
+    # LOGIN") names a subject but no failure: a family may only answer for the log lines
+    # without a code that a still-open reply swallowed ("250-AUTH ..." then the error).
+    family_texts = texts
+    if reply.code is not None and reply.code < 400:
+        family_texts = ("\n".join(x for x in raw.split("\n") if not _CODE.search(x)),)
     best: ReplyPattern | None = None
     cache = evidence if evidence is not None else {}
     for pattern in kb.replies:
@@ -318,7 +324,8 @@ def match_reply(
                 cache[pattern.id] = pattern.evidence.search(paste or reply.raw) is not None
             if not cache[pattern.id]:
                 continue
-        if not _matches(pattern, reply.code, texts):
+        family = pattern.role is PatternRole.FAMILY
+        if not _matches(pattern, reply.code, family_texts if family else texts):
             continue
         best = pattern
     if best is None:
