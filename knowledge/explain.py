@@ -33,10 +33,12 @@ _CODE: Final = re.compile(
     r"(?:(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9.]))?"
 )
 # A number after a setting's name is the setting, not a reply: "timeout: 300" in a config
-# dump, nodemailer's "responseCode: 535" (the reply itself is in its "response" field).
+# dump, nodemailer's "responseCode: 535" (the reply itself is in its "response" field),
+# "timeout = 300", "Timeout 300", "timeout set to 300 seconds". Only a setting written with
+# ":" or "=" may be followed by an enhanced code ("Connection timeout 421 4.4.2 ..." is a reply).
 _ECHO_KEY: Final = re.compile(
     r"\b(?:responseCode|\w*timeout|port|size|limit|max\w*|retries|interval|delay)"
-    r"[\"']?\s*:\s*$",
+    r"[\"']?\s*(?P<set>=>|[:=]|\bset to\b|\bof\b)?\s*$",
     re.I,
 )
 _ENHANCED_ONLY: Final = re.compile(r"^\s*(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})\s")
@@ -126,6 +128,12 @@ def _expand_python_tuples(text: str) -> str:
     return _PY_TUPLE.sub(replace, text)
 
 
+def _echoed(line: str, match: re.Match[str]) -> bool:
+    """Whether the number ``match`` found is a setting's value rather than a reply code."""
+    echo = _ECHO_KEY.search(line[max(0, match.start() - 40) : match.start()])
+    return echo is not None and (echo["set"] is not None or match["enhanced"] is None)
+
+
 class _Splitter:
     """Accumulates lines into replies; a reply ends where a different one starts."""
 
@@ -166,11 +174,7 @@ class _Splitter:
         self.raw.append(piece)
 
     def line(self, line: str) -> None:
-        found = [
-            match
-            for match in _CODE.finditer(line)
-            if not _ECHO_KEY.search(line[max(0, match.start() - 40) : match.start()])
-        ]
+        found = [match for match in _CODE.finditer(line) if not _echoed(line, match)]
         if self.code is not None and self.code < 400 and not self.open and not found:
             # "250 OK", "235 2.7.0 Accepted", "334 UGFzc3dvcmQ6": a finished success or
             # intermediate reply wraps nothing; the next log line stands on its own
@@ -293,6 +297,12 @@ def match_reply(
             _LINE_NUMBER.sub(r"\g<pre>n\g<num>", raw),
         )
     texts = (raw,) if line == raw else (raw, line)  # one search when alike
+    # A success or intermediate reply ("220 2.0.0 Ready to start TLS", "250-AUTH PLAIN
+    # LOGIN") names a subject but no failure: a family may only answer for the log lines
+    # without a code that a still-open reply swallowed ("250-AUTH ..." then the error).
+    family_texts = texts
+    if reply.code is not None and reply.code < 400:
+        family_texts = ("\n".join(x for x in raw.split("\n") if not _CODE.search(x)),)
     best: ReplyPattern | None = None
     cache = evidence if evidence is not None else {}
     for pattern in kb.replies:
@@ -314,7 +324,8 @@ def match_reply(
                 cache[pattern.id] = pattern.evidence.search(paste or reply.raw) is not None
             if not cache[pattern.id]:
                 continue
-        if not _matches(pattern, reply.code, texts):
+        family = pattern.role is PatternRole.FAMILY
+        if not _matches(pattern, reply.code, family_texts if family else texts):
             continue
         best = pattern
     if best is None:

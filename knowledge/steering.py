@@ -247,7 +247,7 @@ def foreign_text(text: str, names: Vocabulary) -> bool:
     Chinese is read where it uses the terms in ``knowledge.text.CJK_TERMS`` or a
     provider's Chinese name; Japanese and Korean only where those terms cover at least
     ``READ_SHARE`` of their characters (the ranking still uses the terms it knows);
-    Cyrillic is not read. Latin-script
+    Cyrillic, other scripts and mis-decoded text are not read. Latin-script
     questions count function words of other languages against English ones.
     """
     unread = len(_UNREAD_SCRIPT.findall(text))
@@ -258,7 +258,13 @@ def foreign_text(text: str, names: Vocabulary) -> bool:
         # Japanese, Korean: read only as far as known terms cover it; "메일" inside a
         # Korean sentence is one word of twelve, not a question we understood.
         return _covered(text, names) < READ_SHARE * unread
-    found = [w.lower() for w in _WORD.findall(text)]
+    words = _WORD.findall(text)
+    if letters and sum(ord(char) > 0x7F for word in words for char in word) > letters / 2:
+        # Mostly letters outside ASCII in no script above: Greek, Arabic, Thai, or
+        # mis-decoded text ("Ð¿Ð°Ñ€Ð¾Ð»ÑŒ", UTF-8 read as Windows-1252) whose fractions
+        # and symbols fold into digits that articles happen to share.
+        return True
+    found = [w.lower() for w in words]
     foreign = sum(w in _FOREIGN_WORDS for w in found)
     english = sum(w in _ENGLISH_WORDS for w in found)
     return foreign >= 2 and foreign > english

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import json
 import re
 import sys
@@ -112,6 +113,15 @@ def _print_json(data: dict[str, Any]) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _refuse(args: argparse.Namespace, field: str, message: str) -> int:
+    """Bad input: one line on stderr, exit 2, and with ``--json`` the same document as
+    every other command's (``{"outcome": "invalid_input", "error": ...}``) on stdout."""
+    print(f"smtpcheck: {message}", file=sys.stderr)
+    if args.json:
+        _print_json({"outcome": "invalid_input", "error": {"field": field, "message": message}})
+    return EXIT_INVALID
+
+
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.search import search
 
@@ -119,8 +129,7 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     if kb is None:
         return EXIT_DATA
     if not 1 <= args.limit <= 20:
-        print("smtpcheck: --limit must be between 1 and 20", file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(args, "limit", "--limit must be between 1 and 20")
     result = search(kb, args.question, limit=args.limit)
     if args.json:
         _print_json(result.as_dict())
@@ -158,26 +167,28 @@ def _render_answers(kb: KnowledgeBase, result: SearchResult) -> str:
 async def article_command(args: argparse.Namespace, settings: Settings) -> int:
     article_id = str(args.id).strip().lower()
     if not _ARTICLE_ID.fullmatch(article_id):
-        print(
-            f"smtpcheck: {args.id!r} is not an article id (lower-case words joined by dashes, "
+        return _refuse(
+            args,
+            "id",
+            f"{args.id!r} is not an article id (lower-case words joined by dashes, "
             "e.g. app-passwords)",
-            file=sys.stderr,
         )
-        return EXIT_INVALID
     kb = knowledge_base()
     if kb is None:
         return EXIT_DATA
     audience = args.audience.strip().lower() if args.audience else None
     if audience is not None and audience not in kb.providers and audience not in kb.clients:
-        print(f"smtpcheck: --for {args.audience!r} is not a provider or client id", file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(args, "for", f"--for {args.audience!r} is not a provider or client id")
     article = kb.articles.get(article_id)
     if article is None:
-        print(
-            f"smtpcheck: no article with id {article_id!r}; "
-            'find one with: smtpcheck ask "your question"',
-            file=sys.stderr,
+        close = difflib.get_close_matches(article_id, list(kb.articles), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        message = (
+            f'no article with id {article_id!r}; {hint}find one with: smtpcheck ask "your question"'
         )
+        print(f"smtpcheck: {message}", file=sys.stderr)
+        if args.json:
+            _print_json({"outcome": "not_found", "error": {"field": "id", "message": message}})
         return EXIT_NOTHING
     steps = article.steps_for(audience)
     related = [kb.articles[r] for r in article.related if r in kb.articles]

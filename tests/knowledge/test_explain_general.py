@@ -577,3 +577,28 @@ def test_a_class_named_bad_credentials_is_not_gmail(real_kb: KnowledgeBase) -> N
         "https://support.google.com/mail/?p=BadCredentials"
     )
     assert _first(real_kb, gmail) == ("gmail-bad-credentials", "app-passwords")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "530 5.7.0 Must issue a STARTTLS command first\n220 2.0.0 Ready to start TLS\n"
+        "535 5.7.8 Error: authentication failed: authentication failure",
+        "220 mail.example.net ESMTP\n250-mail.example.net\n250 AUTH PLAIN LOGIN\n"
+        "535 5.7.8 Error: authentication failed: authentication failure",
+    ],
+)
+def test_a_success_reply_is_no_failure_of_its_subject(real_kb: KnowledgeBase, text: str) -> None:
+    """ "220 2.0.0 Ready to start TLS" is TLS that worked, "250 AUTH PLAIN LOGIN" a login
+    offered: neither is explained as "the encrypted connection could not be set up" or "the
+    login went wrong"."""
+    assert all(m.code is None or m.code >= 400 for m in explain_text(real_kb, text).matches)
+
+
+def test_a_failure_swallowed_by_an_open_success_reply_still_counts(real_kb: KnowledgeBase) -> None:
+    """A log line without a code after an open "250-" reply is still the paste's failure."""
+    text = (
+        "250-mail.example.net\n250-AUTH PLAIN LOGIN\n"
+        "Connection failed: SSL operation failed, handshake error"
+    )
+    assert "family-tls" in [m.reply_id for m in explain_text(real_kb, text).matches]

@@ -54,6 +54,33 @@ def test_config_echoes_alone_explain_nothing_about_timeouts(
     assert not any("timeout" in i or "timed-out" in i for i in ids)
 
 
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "timeout = 300",
+        "Timeout 300",
+        "smtp_timeout => 300",
+        "Connection timeout set to 300 seconds",
+        "socket timeout of 30 seconds",
+        "port: 25\ntimeout 300",
+    ],
+)
+def test_a_spelled_out_timeout_setting_is_no_timeout_and_not_the_first_match(
+    real_kb: KnowledgeBase, echo: str
+) -> None:
+    """However a log writes the setting ("=", a space, "set to"), 300 is its value, not a
+    reply code, and the refused login after it is what the paste is about."""
+    text = f"host: smtp.example.com\n{echo}\n535 5.7.8 Error: authentication failed"
+    ids = [m.reply_id for m in explain_text(real_kb, text).matches]
+    assert ids == ["generic-535-5-7-8"]
+
+
+def test_a_reply_after_a_timeout_wording_keeps_its_code() -> None:
+    """Only a setting written with ":" or "=" may be followed by a full reply's codes."""
+    text = "Connection timeout 421 4.4.2 mail.example.com Error: timeout exceeded"
+    assert [reply.code for reply in split_replies(text)] == [421]
+
+
 def test_coded_server_reply_beats_codeless_wrapper(real_kb: KnowledgeBase) -> None:
     """The library's 'Could not authenticate' is context; the server's 535 names the cause."""
     text = (

@@ -154,6 +154,26 @@ def test_unreadable_language_is_never_confident(real: KnowledgeBase, question: s
     assert foreign_text(question, vocabulary(real))
 
 
+def _mis_decoded(text: str) -> str:
+    """``text`` as a Windows-1252 reader shows its UTF-8 bytes."""
+    return text.encode("utf-8").decode("cp1252", errors="replace")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        _mis_decoded("не могу отправить письмо"),  # "Ð½Ðµ Ð¼Ð¾Ð³Ñƒ ..."
+        _mis_decoded("пароль не подходит"),
+        "ο κωδικός μου δεν λειτουργεί",  # noqa: RUF001 (Greek is meant)
+    ],
+)
+def test_mis_decoded_or_unread_script_text_is_never_confident(
+    real: KnowledgeBase, question: str
+) -> None:
+    """Mojibake keeps no word we read, only the digits its "½" and "¾" fold into."""
+    assert search(real, question).confidence < CONFIDENCE_FLOOR
+
+
 def test_english_is_not_taken_for_foreign(real: KnowledgeBase) -> None:
     names = vocabulary(real)
     assert not foreign_text("my outlook will not send, the server says 535", names)

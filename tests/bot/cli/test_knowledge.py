@@ -213,6 +213,30 @@ def test_article_unknown_and_invalid(capsys: pytest.CaptureFixture[str]) -> None
     assert "is not a provider or client id" in capsys.readouterr().err
 
 
+def test_article_unknown_id_suggests_close_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    """A near miss ("app-password") names the ids it probably meant."""
+    assert _main(["article", "app-password"]) == 1
+    assert "did you mean app-passwords" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "outcome", "field"),
+    [
+        (["article", "tls-certificat"], 1, "not_found", "id"),
+        (["article", "Bad Id!"], 2, "invalid_input", "id"),
+        (["article", "app-passwords", "--for", "nobody"], 2, "invalid_input", "for"),
+        (["ask", "why", "--limit", "0"], 2, "invalid_input", "limit"),
+    ],
+)
+def test_refusals_with_json_are_json_documents(
+    capsys: pytest.CaptureFixture[str], argv: list[str], code: int, outcome: str, field: str
+) -> None:
+    """A script that asked for --json gets a document on stdout, not an empty one."""
+    got, data = _json(capsys, argv)
+    assert got == code
+    assert data["outcome"] == outcome and data["error"]["field"] == field  # type: ignore[index]
+
+
 def test_ask_names_the_article_command_for_the_rest(capsys: pytest.CaptureFixture[str]) -> None:
     """When steps are left out, ask says which command prints them, and that command works."""
     assert _main(["ask", "qq mail smtp says please enter your authorization code"]) == 0
