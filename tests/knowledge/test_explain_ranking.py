@@ -155,6 +155,33 @@ def test_exim_wording_for_a_gmail_host_is_the_web_host_intercepting(
     assert _first(real_kb, hosted) == ("hosting-exim-answers-for-provider", "hosting-blocks-smtp")
 
 
+POSTFIX_REFUSED = "535 5.7.8 Error: authentication failed: authentication failure"
+SENDGRID_REFUSED = "535 Authentication failed: Bad username / password"
+
+
+@pytest.mark.parametrize(
+    ("paste", "provider", "unnamed"),
+    [
+        (f"in-v3.mailjet.com: {POSTFIX_REFUSED}", "mailjet", POSTFIX_REFUSED),
+        (f"smtp.postmarkapp.com:587 {POSTFIX_REFUSED}", "postmark", POSTFIX_REFUSED),
+        (f"{SENDGRID_REFUSED} (smtp.mailgun.org)", "mailgun", SENDGRID_REFUSED),
+    ],
+)
+def test_a_named_sending_service_explains_a_refused_login_by_its_conventions(
+    real_kb: KnowledgeBase, paste: str, provider: str, unnamed: str
+) -> None:
+    """The service runs Postfix (or says SendGrid's words): its own login convention is the
+    cause, not "the password did not match", and Mailgun is not told SendGrid's "apikey";
+    with no service named, the server software's own wording explains the same reply."""
+    match = explain_reply(real_kb, paste)[0]
+    assert (match.reply_id, match.provider, match.articles[0]) == (
+        "esp-login-refused",
+        provider,
+        "relay-service",
+    )
+    assert _first(real_kb, unnamed)[0] != "esp-login-refused"
+
+
 def test_certificate_of_another_server_for_a_provider_host_is_interception(
     real_kb: KnowledgeBase,
 ) -> None:
