@@ -41,6 +41,11 @@ _ECHO_KEY: Final = re.compile(
     r"[\"']?\s*(?P<set>=>|[:=]|\bset to\b|\bof\b)?\s*$",
     re.I,
 )
+# An RFC 3463 status code standing alone ("The server response was: 5.0.0 unknown"): a code
+# the "nothing found" answer must not ask for. After a word it is a version ("nodemailer 4.1.2").
+_STATUS_ALONE: Final = re.compile(
+    r"(?:^|[:(\[]\s*|\bwas\s+)[45]\.[0-9]{1,3}\.[0-9]{1,3}(?=\s|$|[)\],;])", re.M
+)
 _ENHANCED_ONLY: Final = re.compile(r"^\s*(?P<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})\s")
 # smtplib: SMTPAuthenticationError: (535, b'5.7.8 Username ...\n5.7.8  https://...')
 _PY_TUPLE: Final = re.compile(
@@ -419,7 +424,8 @@ def explain_text(
     return Explanation(
         matches=_best_first(found)[:MAX_REPLIES],
         truncated=truncated or len(replies) >= MAX_REPLIES * 5,
-        has_code=any(reply.code is not None and reply.code >= 400 for reply in replies),
+        has_code=any(reply.code is not None and reply.code >= 400 for reply in replies)
+        or _STATUS_ALONE.search(text) is not None,
     )
 
 

@@ -258,6 +258,9 @@ def test_has_code_tells_an_unknown_coded_reply_from_prose(real_kb: KnowledgeBase
     """has_code lets the 'nothing found' reply avoid asking for a code that is there."""
     assert explain_text(real_kb, "452 4.3.1 Insufficient system storage").has_code
     assert not explain_text(real_kb, "it just does not send").has_code
+    for status_alone in ("The server response was: 5.0.0 unknown", "Error: 4.4.2 gone", "5.9.9 x"):
+        assert explain_text(real_kb, status_alone).has_code, status_alone
+    assert not explain_text(real_kb, "nodemailer 4.1.2 failed to send").has_code  # a version
 
 
 PY_CHAINED = """\
