@@ -397,8 +397,9 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     confidence = _confidence(index, trust, unknown, order[0])
     if any(match.role is PatternRole.REPLY for match in matches):
         confidence = max(confidence, 0.9)
-    if foreign_text(question, names):
-        # Words we cannot read are not evidence: whatever ranked first is a guess.
+    if foreign_text(question, names) or not (matches or any(c.isalpha() for c in question)):
+        # Words we cannot read are not evidence, nor are numbers with no reply among
+        # them ("3 4 1 2"): whatever ranked first is a guess.
         confidence = min(confidence, FOREIGN_CONFIDENCE)
     return SearchResult(
         answers=answers,

@@ -165,6 +165,7 @@ def _mis_decoded(text: str) -> str:
         _mis_decoded("не могу отправить письмо"),  # "Ð½Ðµ Ð¼Ð¾Ð³Ñƒ ..."
         _mis_decoded("пароль не подходит"),
         "ο κωδικός μου δεν λειτουργεί",  # noqa: RUF001 (Greek is meant)
+        "3 4 1 2",  # numbers, no reply among them
     ],
 )
 def test_mis_decoded_or_unread_script_text_is_never_confident(
@@ -172,6 +173,10 @@ def test_mis_decoded_or_unread_script_text_is_never_confident(
 ) -> None:
     """Mojibake keeps no word we read, only the digits its "½" and "¾" fold into."""
     assert search(real, question).confidence < CONFIDENCE_FLOOR
+
+
+def test_a_bare_reply_code_asked_is_still_confident(real: KnowledgeBase) -> None:
+    assert search(real, "535 5.7.8").confidence >= CONFIDENCE_FLOOR
 
 
 def test_english_is_not_taken_for_foreign(real: KnowledgeBase) -> None:
