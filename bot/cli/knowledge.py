@@ -130,6 +130,8 @@ async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_DATA
     if not 1 <= args.limit <= 20:
         return _refuse(args, "limit", "--limit must be between 1 and 20")
+    if not args.question.strip():
+        return _refuse(args, "question", "the question is empty: ask it in words")
     result = search(kb, args.question, limit=args.limit)
     if args.json:
         _print_json(result.as_dict())
@@ -234,6 +236,10 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
     text: str = args.text
     if text == "-":  # one character past the bound tells that the paste was cut
         text = await asyncio.to_thread(sys.stdin.read, MAX_INPUT + 1)
+    if not text.strip():
+        return _refuse(
+            args, "text", "nothing to explain: paste the error text (or pipe it in with -)"
+        )
     explained = explain_text(kb, text)
     matches = explained.matches
     if args.json:

@@ -226,6 +226,8 @@ def test_article_unknown_id_suggests_close_ids(capsys: pytest.CaptureFixture[str
         (["article", "Bad Id!"], 2, "invalid_input", "id"),
         (["article", "app-passwords", "--for", "nobody"], 2, "invalid_input", "for"),
         (["ask", "why", "--limit", "0"], 2, "invalid_input", "limit"),
+        (["ask", "  "], 2, "invalid_input", "question"),
+        (["explain", ""], 2, "invalid_input", "text"),
     ],
 )
 def test_refusals_with_json_are_json_documents(
