@@ -24,7 +24,7 @@ from bot import messages
 from bot.checks.advice import Advice
 from bot.oauth.errors import SignInFailed
 from bot.oauth.service import SignInPrompt
-from bot.probe.model import ProbeReport, StepResult
+from bot.probe.model import Outcome, ProbeReport, StepResult
 from bot.store.base import CheckRecord
 from handlers.blocks import check, kit
 from knowledge import KnowledgeBase
@@ -105,10 +105,12 @@ class SlackCheckSink:
 
     async def crashed(self, record: CheckRecord, reference: str) -> None:
         await self.plain(record, messages.CHECK_CRASHED.format(ref=reference))
+        await close_parent(self._client, record, Outcome.CRASHED)
 
     async def withheld(self, record: CheckRecord, reason: str) -> None:
         target = kit.escape(kit.target(record.host, record.port))
         await self.plain(record, messages.WITHHELD.format(target=target, reason=reason))
+        await close_parent(self._client, record, Outcome.WITHHELD)
 
     async def plain(self, record: CheckRecord, text: str) -> None:
         if record.channel and record.thread_ts:
@@ -147,5 +149,21 @@ async def notify_interrupted(client: AsyncWebClient, record: CheckRecord) -> Non
     text = wording.format(target=kit.code(kit.target(record.host, record.port)))
     if record.channel and record.thread_ts:
         await client.chat_postMessage(channel=record.channel, thread_ts=record.thread_ts, text=text)
+        await close_parent(client, record, Outcome.INTERRUPTED)
     else:
         await client.chat_postMessage(channel=await open_dm(client, record.user_id), text=text)
+
+
+async def close_parent(client: AsyncWebClient, record: CheckRecord, outcome: Outcome) -> None:
+    """Edit the check's parent message (still "Checking host:port ...") to say how the
+    check ended. Best effort, after the thread got the notice: a failed edit is logged,
+    never retried (that would post the notice twice)."""
+    if not (record.channel and record.thread_ts):
+        return
+    text, body = check.closed_parent(record, outcome)
+    try:
+        await client.chat_update(
+            channel=record.channel, ts=record.thread_ts, text=text, blocks=body
+        )
+    except (SlackApiError, OSError, TimeoutError, aiohttp.ClientError) as exc:
+        log.info("parent of check %s not closed (%s)", record.check_id, type(exc).__name__)

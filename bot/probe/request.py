@@ -264,7 +264,8 @@ def _port(port: str | int | None, security: Security, allowed: frozenset[int]) -
         if number not in allowed:
             raise PortNotAllowed(
                 port=number,
-                reason=f"the default port {number} is not allowed here; {_allowed(allowed)}",
+                reason=f"is not given, and the default port {number} is not allowed here; "
+                f"{_allowed(allowed)}",
             )
         return number
     if isinstance(port, bool):
@@ -354,14 +355,14 @@ def _check_combination(user: str | None, secret: Secret | None, mechanism: Mecha
     if user is not None and secret is None:
         raise InputError(
             field="password",
-            reason="a username was given without a password; give both, or neither to "
-            "check only the connection",
+            reason="is missing: a username was given without a password; give both, or "
+            "neither to check only the connection",
         )
     if user is None and secret is not None:
         raise InputError(
             field="username",
-            reason="a password was given without a username; give both, or neither to "
-            "check only the connection",
+            reason="is missing: a password was given without a username; give both, or "
+            "neither to check only the connection",
         )
     if mechanism is not Mechanism.AUTO and user is None:
         raise InputError(

@@ -67,7 +67,13 @@ def progress_message(record: CheckRecord, steps: Sequence[StepResult]) -> tuple[
 
 def finished_parent(record: CheckRecord, report: ProbeReport) -> tuple[str, list[Block]]:
     """The parent message once the probe is done: the verdict in one line."""
-    verdict = messages.VERDICTS[report.outcome]
+    return closed_parent(record, report.outcome)
+
+
+def closed_parent(record: CheckRecord, outcome: Outcome) -> tuple[str, list[Block]]:
+    """The parent message once the check is over, with or without a report (interrupted,
+    withheld, failed on our side): how it ended in one line, never "Checking ..."."""
+    verdict = messages.VERDICTS[outcome]
     text = messages.CHECKING_DONE.format(
         target=code(target(record.host, record.port)), verdict=verdict
     )

@@ -181,6 +181,28 @@ async def test_invalid_values_come_back_as_field_errors(store: MemoryStore) -> N
     assert probe.requests == []
 
 
+async def test_field_errors_read_as_sentences(store: MemoryStore) -> None:
+    """Each inline error starts "The <field>" and goes on as a sentence: a username
+    without a password says the password is missing, not "The password a username ..."."""
+    async with running_bot(store, probe=ScriptedProbe(), extra_ports=(2526,)) as bot:
+        view = await bot.open_modal()
+        cases = {
+            "password": form_values(host="mail.example.com", username="bob", password=None),
+            "username": form_values(host="mail.example.com", username=None, password=CANARY),
+        }
+        for field, values in cases.items():
+            _, text = await bot.submit(view, values)
+            said = json.loads(text)["errors"][field]
+            assert said.startswith(f"The {field} is missing: "), said
+    async with running_bot(
+        store, probe=ScriptedProbe(), settings_changes={"allowed_ports": frozenset({2526})}
+    ) as bot:
+        view = await bot.open_modal()
+        _, text = await bot.submit(view, form_values(host="mail.example.com", port=None))
+        said = json.loads(text)["errors"]["port"]
+        assert said.startswith("The port is not given, and the default port 587 is"), said
+
+
 async def test_double_submit_runs_one_check(store: MemoryStore) -> None:
     """Two deliveries of the same submission (view id + hash) start one probe."""
     probe = ScriptedProbe()
