@@ -34,8 +34,11 @@ LOCKOUT_REASON: Final = (
     "This account has failed to sign in {limit} times in the last {window}. To avoid "
     "getting it locked by the provider, no more checks for it for now; try again in {retry}."
 )
+# The held slot is freed when the check ends, or, for a check a restart cut off, by the
+# sweep or at the latest when the slot expires (hold_ttl): that is the honest retry time.
 IN_FLIGHT_REASON: Final = (
-    "A check for this account is already running; wait for its result and try again in {retry}."
+    "A check for this account is already running; wait for its result. If none comes "
+    "(a restart can cut a check off), try again in {retry}."
 )
 BUSY_REASON: Final = "Too many checks are running right now; try again in {retry}."
 
@@ -93,7 +96,7 @@ class RateLimits:
     global_cap: int = 20
     # Longer than any probe's deadline: only a crashed holder ever reaches it.
     hold_ttl: float = 120.0
-    # What to suggest when refused for a running check or a full pool (unknown end).
+    # What to suggest when refused for a full pool (unknown end).
     busy_retry: float = 30.0
 
 
@@ -240,7 +243,7 @@ class RateLimiter:
                 LOCKOUT_REASON, limits.auth_failures, limits.auth_window, reserved.retry_after
             )
         if reserved.refused is Refusal.SLOT:
-            raise self._refusal(IN_FLIGHT_REASON, 0, 0, limits.busy_retry)
+            raise self._refusal(IN_FLIGHT_REASON, 0, 0, limits.hold_ttl)
 
     async def _release(self, reservation: Reservation) -> None:
         # Best effort while already failing: held entries expire after hold_ttl anyway.
