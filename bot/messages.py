@@ -201,6 +201,11 @@ UNEXPECTED: Final = (
     "happening, tell your helpdesk and mention the reference."
 )
 
+SLACK_UNAVAILABLE: Final = (
+    "Sorry, Slack did not answer me in time (or asked me to slow down), so that did not work "
+    "(reference {ref}). Please try again in a minute."
+)
+
 # -- conversation in a help thread (rendered from bot.conversation turns) ----------
 TURN_STEP: Final = "*Step {number} of {total}:* {text}"
 TURN_VARIANT: Final = "Steps for {name}."

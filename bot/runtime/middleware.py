@@ -8,10 +8,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -94,7 +96,8 @@ def error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
         user = _id_of(body, "user")
         if user is None:
             return
-        text = messages.UNEXPECTED.format(ref=reference)
+        unexpected = messages.SLACK_UNAVAILABLE if _slack_failed(error) else messages.UNEXPECTED
+        text = unexpected.format(ref=reference)
         try:
             # response_url where the payload has one (ephemeral, works in any channel and
             # while the Web API is down); otherwise the DM: postEphemeral fails where the
@@ -105,6 +108,18 @@ def error_handler(metrics: Metrics) -> Callable[..., Awaitable[None]]:
             log.warning("could not tell %s about error %s", user, reference)
 
     return on_error
+
+
+def _slack_failed(error: Exception) -> bool:
+    """Whether Slack, not our code, failed the request: it stalled past the call's budget
+    (``TimeoutError``: store and probe timeouts never get here as such), could not be
+    reached, asked us to slow down, or answered with a server error."""
+    if isinstance(error, TimeoutError | aiohttp.ClientError):
+        return True
+    if isinstance(error, SlackApiError):
+        status = getattr(error.response, "status_code", 0)
+        return error.response.get("error") == "ratelimited" or status == 429 or status >= 500
+    return False
 
 
 def _id_of(body: dict[str, Any], field: str) -> str | None:

@@ -61,6 +61,9 @@ SLACK_ATTEMPT_TIMEOUT: Final = 10.0
 """Seconds one Slack Web API request may take."""
 SLACK_CALL_BUDGET: Final = 25.0
 """Seconds one Web API call may take in all, retries (5xx, connection, 429) included."""
+TRIGGER_LIFETIME: Final = 3.0
+"""Seconds Slack keeps a trigger_id valid: a views.open still retrying after that is
+waiting for nothing (the user is told at once instead)."""
 # Libraries that log raw request/response payloads (a view_submission holds the
 # typed password) at DEBUG: never below INFO, whatever LOG_LEVEL says.
 CHATTY_LOGGERS: Final = (
@@ -126,7 +129,8 @@ class BoundedWebClient(AsyncWebClient):
         self.budget = budget
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
-        async with asyncio.timeout(self.budget):
+        budget = min(self.budget, TRIGGER_LIFETIME) if api_method == "views.open" else self.budget
+        async with asyncio.timeout(budget):
             return await super().api_call(api_method, **kwargs)
 
 

@@ -85,5 +85,22 @@ async def test_while_the_web_api_is_down_commands_ack_and_apologise_where_they_c
         status, _ = await bot.post(body, content_type=signing.FORM)
         assert status == 200 and time.monotonic() - started < 2.0
         (apology,) = await bot.slack.wait_for("response_url", 1, within=20)
-    assert "went wrong on my side" in apology.params["text"]
+    assert "Slack did not answer me in time" in apology.params["text"]  # not "on my side"
+    assert apology.params["response_type"] == "ephemeral"
+
+
+async def test_a_rate_limited_views_open_is_given_up_when_the_trigger_expires() -> None:
+    """views.open answers 429 with Retry-After 30: the trigger is dead after 3 s, so the
+    bot stops waiting by then and says Slack was busy, instead of 25 s of silence and
+    'something went wrong on my side'."""
+    async with running_bot(MemoryStore(), probe=ScriptedProbe()) as bot:
+        bot.slack.fail_next("views.open", retry_after=30)
+        body = signing.command_body(response_url=bot.slack.response_url)
+        started = time.monotonic()
+        status, _ = await bot.post(body, content_type=signing.FORM)
+        assert status == 200
+        (apology,) = await bot.slack.wait_for("response_url", 1, within=20)
+        told_after = time.monotonic() - started
+    assert told_after < 6, told_after
+    assert "Slack did not answer me in time" in apology.params["text"]
     assert apology.params["response_type"] == "ephemeral"
