@@ -15,7 +15,10 @@ import argparse
 import getpass
 import json
 import math
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -285,7 +288,7 @@ def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
             raise _Invalid("--password-stdin needs --user", field="password-stdin")
         return None
     if password_stdin:
-        line = sys.stdin.readline()
+        line = _interruptible(sys.stdin.readline)
         secret = Secret(line.removesuffix("\n").removesuffix("\r"))
         if not secret:
             raise _Invalid("invalid password: the first line of stdin is empty", field="password")
@@ -296,7 +299,23 @@ def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
             "or pass it on stdin with --password-stdin",
             field="password",
         )
-    return Secret(getpass.getpass(f"Password for {user}: "))
+    return Secret(_interruptible(lambda: getpass.getpass(f"Password for {user}: ")))
+
+
+def _interruptible(read: Callable[[], str]) -> str:
+    """``read()`` with Ctrl-C raising KeyboardInterrupt at once. asyncio.run's own SIGINT
+    handler only cancels the main task, which cannot happen while this blocking read holds
+    the loop: the first Ctrl-C at the password prompt went unnoticed."""
+    if threading.current_thread() is not threading.main_thread():
+        return read()
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None or previous is signal.SIG_IGN:  # Ctrl-C ignored (a background job)
+        return read()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return read()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def render(report: ProbeReport, diagnosis: dict[str, Any], stream: TextIO) -> str:
