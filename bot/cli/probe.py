@@ -85,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--mechanism", default="auto", help="auto|plain|login|cram-md5|xoauth2")
     parser.add_argument(
         "--oauth",
-        choices=[provider.value for provider in Provider],
+        metavar="|".join(provider.value for provider in Provider),
         help="sign in with Microsoft (device code) or Google (browser), then one XOAUTH2 AUTH "
         "with the token (needs --user; no password)",
     )
@@ -110,7 +110,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         deadline = _timeout(args.timeout)
         ca_file = _ca_file(args.ca_file)
-        if args.oauth:
+        if args.oauth is not None:
             return await _run_oauth(args, settings, kb, deadline=deadline, ca_file=ca_file)
         password = _password(args.user, password_stdin=args.password_stdin)
         request = build_request(
@@ -192,7 +192,13 @@ async def _run_oauth(
     """``--oauth``: validate everything first, sign in, then probe with the token."""
     from bot.probe.request import build_request
 
-    provider = Provider(args.oauth)
+    try:
+        provider = Provider(args.oauth.lower())
+    except ValueError:
+        names = " or ".join(provider.value for provider in Provider)
+        raise _Invalid(
+            f"invalid oauth: {args.oauth[:20]!r} is not a choice; use {names}", field="oauth"
+        ) from None
     problem = oauth.missing_client(provider, settings.oauth)
     if problem is None and args.user is None:
         problem = "--oauth needs --user (the mailbox to sign in as)"
