@@ -276,14 +276,16 @@ def _timeout(raw: str) -> float:
 def _ca_file(raw: str | None) -> Path | None:
     if raw is None:
         return None
+    from bot.probe.tls import ca_file_problem, shown_path
+
     path = Path(raw)
     if not path.is_file():
-        raise _Invalid(f"invalid ca-file: {raw[:200]} is not a readable file", field="ca-file")
-    from bot.probe.tls import ca_file_problem
-
+        raise _Invalid(
+            f"invalid ca-file: {shown_path(raw)} is not a readable file", field="ca-file"
+        )
     problem = ca_file_problem(path)
     if problem is not None:
-        raise _Invalid(f"invalid ca-file: {raw[:200]} {problem}", field="ca-file")
+        raise _Invalid(f"invalid ca-file: {shown_path(raw)} {problem}", field="ca-file")
     return path
 
 

@@ -180,6 +180,7 @@ def test_prompt_is_used_on_a_tty(
         (["probe", "smtp.example.com", "--timeout", "301"], "timeout"),
         (["probe", "smtp.example.com", "--password-stdin"], "--user"),
         (["probe", "smtp.example.com", "--ca-file", "/nonexistent.pem"], "ca-file"),
+        (["probe", "smtp.example.com", "--ca-file", "/no\nsuch.pem"], "ca-file"),  # one line
         (["probe", "smtp.example.com", "--oauth", "yahoo", "--user", "a@example.com"], "oauth"),
         (["probe", "smtp.example.com", "--oauth", "", "--user", "a@example.com"], "oauth"),
     ],
