@@ -207,14 +207,14 @@ def _dns_port(text: str, part: str) -> int:
 def _ca_file(value: str | None) -> Path | None:
     if value is None:
         return None
-    path = Path(value)
-    if not path.is_file():
-        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} is not a readable file")
-    from bot.probe.tls import ca_file_problem  # ssl parsing: only when a CA file is set
+    from bot.probe.tls import ca_file_problem, shown_path  # ssl: only when a CA file is set
 
+    path, shown = Path(value), shown_path(value)
+    if not path.is_file():
+        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{shown} is not a readable file")
     problem = ca_file_problem(path)
     if problem is not None:
-        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{value} {problem}")
+        raise ConfigError(name="SMTPCHECK_CA_FILE", reason=f"{shown} {problem}")
     return path
 
 

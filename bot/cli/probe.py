@@ -15,7 +15,10 @@ import argparse
 import getpass
 import json
 import math
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -82,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--mechanism", default="auto", help="auto|plain|login|cram-md5|xoauth2")
     parser.add_argument(
         "--oauth",
-        choices=[provider.value for provider in Provider],
+        metavar="|".join(provider.value for provider in Provider),
         help="sign in with Microsoft (device code) or Google (browser), then one XOAUTH2 AUTH "
         "with the token (needs --user; no password)",
     )
@@ -107,7 +110,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         deadline = _timeout(args.timeout)
         ca_file = _ca_file(args.ca_file)
-        if args.oauth:
+        if args.oauth is not None:
             return await _run_oauth(args, settings, kb, deadline=deadline, ca_file=ca_file)
         password = _password(args.user, password_stdin=args.password_stdin)
         request = build_request(
@@ -189,7 +192,13 @@ async def _run_oauth(
     """``--oauth``: validate everything first, sign in, then probe with the token."""
     from bot.probe.request import build_request
 
-    provider = Provider(args.oauth)
+    try:
+        provider = Provider(args.oauth.lower())
+    except ValueError:
+        names = " or ".join(provider.value for provider in Provider)
+        raise _Invalid(
+            f"invalid oauth: {args.oauth[:20]!r} is not a choice; use {names}", field="oauth"
+        ) from None
     problem = oauth.missing_client(provider, settings.oauth)
     if problem is None and args.user is None:
         problem = "--oauth needs --user (the mailbox to sign in as)"
@@ -267,14 +276,16 @@ def _timeout(raw: str) -> float:
 def _ca_file(raw: str | None) -> Path | None:
     if raw is None:
         return None
+    from bot.probe.tls import ca_file_problem, shown_path
+
     path = Path(raw)
     if not path.is_file():
-        raise _Invalid(f"invalid ca-file: {raw[:200]} is not a readable file", field="ca-file")
-    from bot.probe.tls import ca_file_problem
-
+        raise _Invalid(
+            f"invalid ca-file: {shown_path(raw)} is not a readable file", field="ca-file"
+        )
     problem = ca_file_problem(path)
     if problem is not None:
-        raise _Invalid(f"invalid ca-file: {raw[:200]} {problem}", field="ca-file")
+        raise _Invalid(f"invalid ca-file: {shown_path(raw)} {problem}", field="ca-file")
     return path
 
 
@@ -285,7 +296,7 @@ def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
             raise _Invalid("--password-stdin needs --user", field="password-stdin")
         return None
     if password_stdin:
-        line = sys.stdin.readline()
+        line = _interruptible(sys.stdin.readline)
         secret = Secret(line.removesuffix("\n").removesuffix("\r"))
         if not secret:
             raise _Invalid("invalid password: the first line of stdin is empty", field="password")
@@ -296,7 +307,23 @@ def _password(user: str | None, *, password_stdin: bool) -> Secret | None:
             "or pass it on stdin with --password-stdin",
             field="password",
         )
-    return Secret(getpass.getpass(f"Password for {user}: "))
+    return Secret(_interruptible(lambda: getpass.getpass(f"Password for {user}: ")))
+
+
+def _interruptible(read: Callable[[], str]) -> str:
+    """``read()`` with Ctrl-C raising KeyboardInterrupt at once. asyncio.run's own SIGINT
+    handler only cancels the main task, which cannot happen while this blocking read holds
+    the loop: the first Ctrl-C at the password prompt went unnoticed."""
+    if threading.current_thread() is not threading.main_thread():
+        return read()
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None or previous is signal.SIG_IGN:  # Ctrl-C ignored (a background job)
+        return read()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return read()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def render(report: ProbeReport, diagnosis: dict[str, Any], stream: TextIO) -> str:

@@ -259,7 +259,7 @@ class _Probe:
         sock = self._own_socket()
         loop = asyncio.get_running_loop()
         with self._stage(Stage.TLS) as stage:
-            guard = asyncio.timeout(loop.time() + stage.budget())
+            guard = asyncio.timeout_at(loop.time() + stage.budget())
 
             def handshake_done(ssl_object: ssl.SSLObject) -> None:
                 self.draft.tls_established(ssl_object)

@@ -81,6 +81,12 @@ def _cached_context(ca_files: tuple[str, ...]) -> ssl.SSLContext:
     return context
 
 
+def shown_path(raw: str) -> str:
+    """``raw`` (a CA file's path as given) for a one-line message: at most 200 characters,
+    a newline or other unprintable character escaped (``\\n``) so the line stays one."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in raw[:200])
+
+
 def ca_file_problem(path: Path) -> str | None:
     """Why ``path`` cannot serve as a CA bundle (PEM certificates), or None when it can.
 

@@ -73,6 +73,7 @@ def test_every_variable_is_parsed() -> None:
         ("SMTPCHECK_DNS_SERVERS", "dns.google"),
         ("SMTPCHECK_DNS_SERVERS", "127.0.0.1:99999"),
         ("SMTPCHECK_CA_FILE", "/nonexistent/ca.pem"),
+        ("SMTPCHECK_CA_FILE", "/nonexistent/ca\n.pem"),  # the message stays one line
         ("SMTPCHECK_ADMINS", "not an id"),
         ("SMTPCHECK_HELPDESK_CHANNEL", "#helpdesk"),
     ],

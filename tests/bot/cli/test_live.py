@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -170,3 +171,32 @@ async def test_implicit_tls_shows_its_tls_line_before_the_greeting(tmp_path: Pat
             await terminal.finish()
     text = terminal.seen.decode("utf-8", errors="replace")
     assert text.index(" tls ") < text.index("220 slow.test") < text.index("Verdict")
+
+
+async def test_one_ctrl_c_at_the_password_prompt_ends_the_run() -> None:
+    """The prompt blocks the event loop, where asyncio.run's own SIGINT handler cannot act:
+    the first Ctrl-C used to go unnoticed. Now it ends the run at once, one line, exit 130;
+    and after the password, Ctrl-C during the probe still does the same."""
+    async with fault_server(STALLED_AUTH) as server:
+        args = ["probe", "127.0.0.1", "--port", str(server.port), "--security", "none",
+                "--user", "alice"]  # fmt: skip
+        loop = asyncio.get_running_loop()
+        terminal = Terminal(args, _env(server.port))
+        await terminal.read_until(b"Password for alice")
+        terminal.process.send_signal(signal.SIGINT)
+        code = await loop.run_in_executor(None, terminal.process.wait, 5)
+        await terminal.finish()
+        assert code == 130
+        assert b"smtpcheck: interrupted" in terminal.seen
+        assert b"Traceback" not in terminal.seen
+
+        terminal = Terminal(args, _env(server.port))
+        await terminal.read_until(b"Password for alice")
+        terminal.write(b"not-a-real-password\n")
+        await terminal.read_until(SPINNER)  # AUTH is out and unanswered
+        terminal.process.send_signal(signal.SIGINT)
+        code = await loop.run_in_executor(None, terminal.process.wait, 5)
+        await terminal.finish()
+    assert code == 130
+    assert b"smtpcheck: interrupted" in terminal.seen
+    assert b"Traceback" not in terminal.seen

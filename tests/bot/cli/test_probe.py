@@ -180,6 +180,9 @@ def test_prompt_is_used_on_a_tty(
         (["probe", "smtp.example.com", "--timeout", "301"], "timeout"),
         (["probe", "smtp.example.com", "--password-stdin"], "--user"),
         (["probe", "smtp.example.com", "--ca-file", "/nonexistent.pem"], "ca-file"),
+        (["probe", "smtp.example.com", "--ca-file", "/no\nsuch.pem"], "ca-file"),  # one line
+        (["probe", "smtp.example.com", "--oauth", "yahoo", "--user", "a@example.com"], "oauth"),
+        (["probe", "smtp.example.com", "--oauth", "", "--user", "a@example.com"], "oauth"),
     ],
 )
 @pytest.mark.usefixtures("env")
@@ -192,6 +195,21 @@ def test_invalid_input_is_one_line_exit_2(
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert field in err
+
+
+@pytest.mark.usefixtures("env")
+def test_unknown_oauth_provider_with_json_is_a_json_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--oauth is validated like --security: one line naming the field and, with --json, the
+    invalid_input document (argparse's choices printed its usage and no JSON)."""
+    code = main(["probe", "smtp.example.com", "--oauth", "yahoo", "--user", "a@b.test", "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.strip().splitlines() == [
+        "smtpcheck probe: invalid oauth: 'yahoo' is not a choice; use microsoft or google"
+    ]
+    assert json.loads(captured.out)["error"]["field"] == "oauth"
 
 
 @pytest.mark.usefixtures("env")

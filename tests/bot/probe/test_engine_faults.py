@@ -110,6 +110,23 @@ async def test_stage_timeout_names_the_stage(probe: Probe) -> None:
     assert "during ehlo" in report.failed_step.detail
 
 
+async def test_unanswered_implicit_tls_handshake_ends_at_the_tls_limit(probe: Probe) -> None:
+    """security tls on a port that never answers the ClientHello: the tls stage ends at its
+    own limit, named as such, not at the overall deadline (the handshake used to have no
+    limit of its own: the whole deadline went by, reported as "the overall deadline ran
+    out" and a slow network)."""
+    limits = Limits(tls=1.0)
+    async with fault_server(Script(banner=None)) as server:
+        started = time.monotonic()
+        report = await probe(port=server.port, security="tls", limits=limits, deadline=8.0)
+        elapsed = time.monotonic() - started
+    assert report.outcome is Outcome.TIMEOUT
+    assert report.finding is Finding.STAGE_TIMEOUT
+    assert report.failed_step is not None and report.failed_step.stage is Stage.TLS
+    assert "during tls" in report.failed_step.detail and "1s" in report.failed_step.detail
+    assert elapsed < 4.0
+
+
 async def test_no_quit_after_a_broken_dialogue(probe: Probe) -> None:
     """After garbage the probe does not try QUIT (the dialogue is out of step); it just closes."""
     async with fault_server(Script(ehlo=b"\x16\x03\x01garbage\r\n")) as server:
