@@ -11,7 +11,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -20,17 +20,35 @@ from bot.logs import setup_logging
 EXIT_INVALID = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose refusals (a missing host, an unknown option) also print
+    the ``invalid_input`` document when the command line asked for ``--json``."""
+
+    json_wanted = False  # set by ``main`` from the command line, before parsing
+
+    def error(self, message: str) -> NoReturn:
+        if _Parser.json_wanted:
+            import json
+
+            error = {"field": "arguments", "message": message}
+            print(json.dumps({"outcome": "invalid_input", "error": error}, indent=2))
+        super().error(message)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; for a knowledge ``command`` only the knowledge subcommands, so a
     one-shot ``smtpcheck discover`` does not import the probe engine and aiosmtplib."""
     from . import knowledge
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="smtpcheck",
         description="Troubleshoot SMTP 'authentication failed': probe a server, "
         "discover settings, explain an error, ask a question.",
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser] = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),
+    )
     if command not in knowledge.COMMANDS:
         from . import probe
 
@@ -41,6 +59,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while the parser's modules are still importing
+        print("smtpcheck: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
+    _Parser.json_wanted = "--json" in argv
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:

@@ -248,3 +248,37 @@ def test_ask_names_the_article_command_for_the_rest(capsys: pytest.CaptureFixtur
     assert command[:3] == ["smtpcheck", "article", "authorization-code-cn"]
     assert _main(command[1:]) == 0
     assert "authorization-code-cn" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["probe", "--json"], "the following arguments are required: host"),
+        (["ask", "why", "--bogus", "--json"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_argument_errors_with_json_are_json_documents(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """argparse's own refusals keep the --json contract: exit 2 and the same document."""
+    from bot.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data == {"outcome": "invalid_input", "error": {"field": "arguments", "message": message}}
+
+
+def test_ctrl_c_while_the_command_line_is_still_loading_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C in the first moments (modules importing under build_parser): no traceback."""
+    import bot.cli
+
+    def interrupted(command: str | None = None) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bot.cli, "build_parser", interrupted)
+    assert bot.cli.main(["explain", "535"]) == 130
+    assert capsys.readouterr().err == "smtpcheck: interrupted\n"
