@@ -218,7 +218,8 @@ class _Probe:
                 stage.ok(words.AUTO_FOUND_TLS.format(seconds=window, port=port))
                 return False
             self._got_bytes = head is not None
-            result = await stage.attempt(self._greet(sock, head))
+            # the greeting window already spent counts: "no greeting within 10s" is 10 s
+            result = await stage.attempt(self._greet(sock, head), shared=True)
             if isinstance(result, Failure):
                 if result.finding is Finding.BANNER_TIMEOUT and not self._got_bytes:
                     result = await self._sniff(sock, result)

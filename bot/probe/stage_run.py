@@ -183,15 +183,18 @@ class StageRun:
     def passed(self) -> bool:
         return self.step is not None
 
-    def budget(self) -> float:
-        """Seconds this stage may still take: its own limit, capped by the time left."""
-        return self._deadline.budget(self.limit, time.monotonic())
+    def budget(self, *, shared: bool = False) -> float:
+        """Seconds this stage may still take: its own limit, capped by the time left.
+        ``shared``: what the stage has spent so far counts against the limit too."""
+        now = time.monotonic()
+        limit = self.limit - (now - self.started) if shared else self.limit
+        return self._deadline.budget(limit, now)
 
-    async def run(self, action: Coroutine[Any, Any, _T]) -> _T:
-        """``action`` under ``budget()`` (not started when none is left); what it raises
-        ends the stage as its failure. A coroutine, not a callable: no closure or partial
-        per action."""
-        budget = self.budget()
+    async def run(self, action: Coroutine[Any, Any, _T], *, shared: bool = False) -> _T:
+        """``action`` under ``budget(shared=shared)`` (not started when none is left); what
+        it raises ends the stage as its failure. A coroutine, not a callable: no closure or
+        partial per action."""
+        budget = self.budget(shared=shared)
         try:
             if budget <= 0:
                 action.close()
@@ -211,10 +214,12 @@ class StageRun:
                 self._draft.transcript.garbage(exc.message)
             raise
 
-    async def attempt(self, action: Coroutine[Any, Any, _T]) -> _T | Failure:
+    async def attempt(
+        self, action: Coroutine[Any, Any, _T], *, shared: bool = False
+    ) -> _T | Failure:
         """Like ``run``, but the failure is returned for the caller to weigh, not recorded."""
         try:
-            return await self.run(action)
+            return await self.run(action, shared=shared)
         except STAGE_ERRORS as exc:
             return self.classify(exc)
 

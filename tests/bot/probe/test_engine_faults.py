@@ -18,6 +18,19 @@ async def test_greeting_never_comes(probe: Probe) -> None:
     assert report.failed_step is not None and report.failed_step.stage is Stage.BANNER
 
 
+async def test_a_silent_greeting_waits_the_banner_limit_in_all(probe: Probe) -> None:
+    """auto: the greeting window and the TLS race count against the banner limit, so "no
+    greeting within 2s" is true; only the ClientHello test after it (sniff) comes on top."""
+    limits = Limits(banner=2.0, greeting_window=0.5, sniff=0.5, tls=2.0, quit=1.0)
+    async with fault_server(Script(banner=None)) as server:
+        started = time.monotonic()
+        report = await probe(port=server.port, limits=limits)
+        elapsed = time.monotonic() - started
+    assert report.finding is Finding.BANNER_TIMEOUT
+    assert report.failed_step is not None and "2s" in report.failed_step.detail
+    assert elapsed < limits.banner + limits.sniff + 0.6, elapsed  # was banner + window + race
+
+
 async def test_dripped_reply_is_reassembled(probe: Probe) -> None:
     """Replies sent one byte at a time still parse (within the stage limits)."""
     async with fault_server(
