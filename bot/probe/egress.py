@@ -27,7 +27,7 @@ import dns.resolver
 
 from bot.errors import LookupFailed, PolicyError
 from bot.probe.addresses import IPAddress, is_numeric_name, parse_ip_literal
-from bot.resolver import LookupProblem, lookup
+from bot.resolver import LookupProblem, failure_detail, lookup
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -158,12 +158,13 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
 class Resolution:
     """The checked addresses of a name, and the lookups that failed on the way.
 
-    ``failed`` holds ``(record type, problem)`` for a family whose lookup errored
-    while the other one answered (empty answers are not failures).
+    ``failed`` holds ``(record type, what went wrong)`` for a family whose lookup errored
+    while the other one answered (empty answers are not failures): ``refused``,
+    ``servfail``, ``timeout``... (``bot.resolver.failure_detail``).
     """
 
     addresses: tuple[IPAddress, ...]
-    failed: tuple[tuple[str, LookupProblem], ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()
 
 
 async def resolve_target(
@@ -211,7 +212,7 @@ async def resolve_target(
     if addresses:
         _check_all(host, addresses, policy)
         failed = tuple(
-            (rdtype, LookupProblem(r.reason))
+            (rdtype, failure_detail(r))
             for rdtype, r in zip(rdtypes, results, strict=True)
             if isinstance(r, LookupFailed) and r.reason != LookupProblem.NO_ANSWER
         )

@@ -41,7 +41,7 @@ async def resolve(
     shown = ", ".join(str(ip) for ip in addresses[:4])
     more = ", ..." if len(addresses) > 4 else ""
     notes = [
-        words.RESOLVED_PARTLY.format(rdtype=rdtype, problem=problem.value)
+        words.RESOLVED_PARTLY.format(rdtype=rdtype, problem=problem)
         for rdtype, problem in resolution.failed
     ]
     stage.ok("; ".join([words.RESOLVED.format(host=host, addresses=shown + more), *notes]))

@@ -283,7 +283,7 @@ async def test_a_answer_is_used_when_the_aaaa_lookup_errors(rcode: str) -> None:
             "v4.test", resolver=resolver, policy=EgressPolicy(), lifetime=2.0
         )
     assert resolution.addresses == (ipaddress.ip_address("8.8.8.8"),)
-    assert resolution.failed == (("AAAA", "failure"),)
+    assert resolution.failed == (("AAAA", rcode.lower()),)
 
 
 async def test_aaaa_answer_is_used_when_the_a_lookup_errors() -> None:

@@ -62,7 +62,7 @@ async def test_probe_uses_the_a_answer_when_aaaa_errors(
             )
     assert report.outcome is Outcome.REACHABLE
     assert report.address == "127.0.0.1"
-    assert "the AAAA lookup failed (failure)" in report.steps[0].detail
+    assert f"the AAAA lookup failed ({rcode.lower()})" in report.steps[0].detail
 
 
 @pytest.mark.parametrize("rcode", ["REFUSED", "SERVFAIL"])
