@@ -12,6 +12,7 @@ knowledge data failed to load (then nothing is probed).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import math
@@ -29,7 +30,7 @@ from bot.errors import InputError
 from bot.messages import SIGN_IN_REASONS
 from bot.oauth.errors import Problem, SignInFailed
 from bot.oauth.settings import Provider
-from bot.probe.model import Outcome, ProbeReport, ProbeRequest, Status, StepResult
+from bot.probe.model import AuthAttempt, Outcome, ProbeReport, ProbeRequest, Status, StepResult
 from bot.secret import Secret
 from knowledge import KnowledgeBase
 
@@ -38,6 +39,10 @@ from knowledge import KnowledgeBase
 
 MAX_TIMEOUT: Final = 300.0
 DEFAULT_TIMEOUT: Final = 30.0
+INTERRUPTED_AFTER_AUTH: Final = (
+    "the login had already been sent when the run was interrupted; the server may count it as "
+    "a failed attempt, so wait a few minutes before trying again"
+)
 
 _MARKS: Final = {Status.OK: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIPPED: "-"}
 _ASCII_MARKS: Final = {Status.OK: "+", Status.WARN: "!", Status.FAIL: "x", Status.SKIPPED: "-"}
@@ -155,17 +160,32 @@ async def _probe_and_print(
     if not args.json and sys.stdout.isatty():
         marks = marks_for(sys.stdout)
         live = LiveSteps(sys.stdout, lambda step: step_line(step, marks))
-    if live is None:
-        report = await run_probe(request, collaborators=collaborators, deadline=deadline)
-    else:
-        who = f" as {request.username}" if request.username else ""
-        live.start(header(request.host, request.port, request.effective_security.value, who))
-        try:
+    sent: list[AuthAttempt] = []  # the login is about to go out: a Ctrl-C now may cost one
+
+    async def sending(attempt: AuthAttempt) -> None:
+        sent.append(attempt)
+
+    try:
+        if live is None:
             report = await run_probe(
-                request, collaborators=collaborators, deadline=deadline, on_step=live.on_step
+                request, collaborators=collaborators, deadline=deadline, before_auth=sending
             )
-        finally:
-            await live.stop()
+        else:
+            who = f" as {request.username}" if request.username else ""
+            live.start(header(request.host, request.port, request.effective_security.value, who))
+            try:
+                report = await run_probe(
+                    request, collaborators=collaborators, deadline=deadline,
+                    on_step=live.on_step, before_auth=sending,
+                )  # fmt: skip
+            finally:
+                await live.stop()
+    except asyncio.CancelledError:  # Ctrl-C: main says "interrupted"; say what it may cost
+        if args.json:
+            print(json.dumps({"outcome": "interrupted", "auth_sent": bool(sent)}, indent=2))
+        if sent:
+            print(f"smtpcheck probe: {INTERRUPTED_AFTER_AUTH}", file=sys.stderr)
+        raise
     diagnosis = diagnose(report, kb).as_dict()
     if args.json:
         print(json.dumps({**report.as_dict(), "diagnosis": diagnosis}, indent=2))

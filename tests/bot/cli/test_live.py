@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.e2e.processes import wait_until
 from tests.support.slow_tls import slow_greeting_tls_server
 from tests.support.smtp_server import Script, fault_server, make_certs
 
@@ -189,14 +190,40 @@ async def test_one_ctrl_c_at_the_password_prompt_ends_the_run() -> None:
         assert code == 130
         assert b"smtpcheck: interrupted" in terminal.seen
         assert b"Traceback" not in terminal.seen
+        assert b"failed attempt" not in terminal.seen  # no login was sent
 
         terminal = Terminal(args, _env(server.port))
         await terminal.read_until(b"Password for alice")
         terminal.write(b"not-a-real-password\n")
         await terminal.read_until(SPINNER)  # AUTH is out and unanswered
+        await wait_until(lambda: server.auth_commands >= 1, "the AUTH to arrive", within=10)
         terminal.process.send_signal(signal.SIGINT)
         code = await loop.run_in_executor(None, terminal.process.wait, 5)
         await terminal.finish()
     assert code == 130
     assert b"smtpcheck: interrupted" in terminal.seen
     assert b"Traceback" not in terminal.seen
+    # the login went out before the Ctrl-C: it may have cost an attempt, and the user is told
+    assert b"may count it as a failed attempt" in terminal.seen.replace(b"\r\n", b" ")
+
+
+async def test_ctrl_c_with_json_after_the_login_is_a_json_document() -> None:
+    """A script that asked for --json and interrupts the run still gets a document, which
+    says whether the login had gone out."""
+    async with fault_server(STALLED_AUTH) as server:
+        args = ["probe", "127.0.0.1", "--port", str(server.port), "--security", "none",
+                "--user", "alice", "--password-stdin", "--json"]  # fmt: skip
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *args, env=_env(server.port), cwd=REPO,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert process.stdin is not None
+        process.stdin.write(b"not-a-real-password\n")
+        process.stdin.close()
+        await wait_until(lambda: server.auth_commands >= 1, "the AUTH to arrive", within=15)
+        process.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(process.communicate(), 10)
+    assert process.returncode == 130
+    assert json.loads(out) == {"outcome": "interrupted", "auth_sent": True}
+    assert b"failed attempt" in err and b"Traceback" not in err
