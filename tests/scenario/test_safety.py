@@ -126,7 +126,7 @@ async def test_store_down_refuses_checks_but_answers_questions() -> None:
 
 async def test_interrupted_checks_are_closed_out_and_owners_told_once(store: MemoryStore) -> None:
     """A check a dead process left running is marked interrupted at start-up and its
-    owner told once, even across two start-ups; it is never re-run."""
+    owner told once, even across two start-ups, its parent message closed; never re-run."""
     stale = time.time() - 1000
     record = CheckRecord(
         check_id="chk1",
@@ -160,9 +160,14 @@ async def test_interrupted_checks_are_closed_out_and_owners_told_once(store: Mem
         async with running_bot(store, probe=probe, slack=slack):
             pass
         notices = slack.of("chat.postMessage")
+        updates = slack.of("chat.update")
     assert len(notices) == 1
     assert notices[0].params["thread_ts"] == "1700.5"
     assert "interrupted" in notices[0].params["text"]
+    # and the parent message stops saying "Checking host:port ..."
+    (update,) = updates
+    assert (update.params["channel"], update.params["ts"]) == ("D0ALICE", "1700.5")
+    assert "interrupted" in update.params["text"] and "Checking" not in update.params["text"]
     done = await store.get_check("chk1")
     assert done is not None and done.state is CheckState.INTERRUPTED
     alive = await store.get_check("chk2")  # may belong to a live process: left alone

@@ -174,6 +174,17 @@ async def test_implicit_tls_shows_its_tls_line_before_the_greeting(tmp_path: Pat
     assert text.index(" tls ") < text.index("220 slow.test") < text.index("Verdict")
 
 
+async def _ctrl_c(terminal: Terminal) -> bytes:
+    """One SIGINT: the run ends within seconds, exit 130, one line and no traceback."""
+    terminal.process.send_signal(signal.SIGINT)
+    code = await asyncio.get_running_loop().run_in_executor(None, terminal.process.wait, 5)
+    await terminal.finish()
+    assert code == 130
+    assert b"smtpcheck: interrupted" in terminal.seen
+    assert b"Traceback" not in terminal.seen
+    return terminal.seen.replace(b"\r\n", b" ")
+
+
 async def test_one_ctrl_c_at_the_password_prompt_ends_the_run() -> None:
     """The prompt blocks the event loop, where asyncio.run's own SIGINT handler cannot act:
     the first Ctrl-C used to go unnoticed. Now it ends the run at once, one line, exit 130;
@@ -181,30 +192,17 @@ async def test_one_ctrl_c_at_the_password_prompt_ends_the_run() -> None:
     async with fault_server(STALLED_AUTH) as server:
         args = ["probe", "127.0.0.1", "--port", str(server.port), "--security", "none",
                 "--user", "alice"]  # fmt: skip
-        loop = asyncio.get_running_loop()
         terminal = Terminal(args, _env(server.port))
         await terminal.read_until(b"Password for alice")
-        terminal.process.send_signal(signal.SIGINT)
-        code = await loop.run_in_executor(None, terminal.process.wait, 5)
-        await terminal.finish()
-        assert code == 130
-        assert b"smtpcheck: interrupted" in terminal.seen
-        assert b"Traceback" not in terminal.seen
-        assert b"failed attempt" not in terminal.seen  # no login was sent
+        assert b"failed attempt" not in await _ctrl_c(terminal)  # no login was sent
 
         terminal = Terminal(args, _env(server.port))
         await terminal.read_until(b"Password for alice")
         terminal.write(b"not-a-real-password\n")
         await terminal.read_until(SPINNER)  # AUTH is out and unanswered
         await wait_until(lambda: server.auth_commands >= 1, "the AUTH to arrive", within=10)
-        terminal.process.send_signal(signal.SIGINT)
-        code = await loop.run_in_executor(None, terminal.process.wait, 5)
-        await terminal.finish()
-    assert code == 130
-    assert b"smtpcheck: interrupted" in terminal.seen
-    assert b"Traceback" not in terminal.seen
-    # the login went out before the Ctrl-C: it may have cost an attempt, and the user is told
-    assert b"may count it as a failed attempt" in terminal.seen.replace(b"\r\n", b" ")
+        # the login went out before the Ctrl-C: it may have cost an attempt; the user is told
+        assert b"may count it as a failed attempt" in await _ctrl_c(terminal)
 
 
 async def test_ctrl_c_with_json_after_the_login_is_a_json_document() -> None:
