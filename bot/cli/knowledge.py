@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
 import json
 import re
 import sys
@@ -183,6 +182,8 @@ async def article_command(args: argparse.Namespace, settings: Settings) -> int:
         return _refuse(args, "for", f"--for {args.audience!r} is not a provider or client id")
     article = kb.articles.get(article_id)
     if article is None:
+        import difflib  # only for an unknown id: not on every start
+
         close = difflib.get_close_matches(article_id, list(kb.articles), n=3, cutoff=0.6)
         hint = f"did you mean {', '.join(close)}? " if close else ""
         message = (
