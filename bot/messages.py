@@ -78,6 +78,10 @@ HOST_NEEDED_WITH_EMAIL: Final = (
 
 # -- refusals (the modal turns into this notice) ----------------------------------
 REFUSED_TITLE: Final = "Check not started"
+ADMISSION_SLOW: Final = (
+    "Starting your check is taking longer than usual. The result (or why it could not run) "
+    "will arrive in your messages with me in a moment; there is no need to submit again."
+)
 REFUSED_RATE: Final = "I did not run this check. {reason}"
 REFUSED_STORE: Final = (
     "I cannot run live checks right now because my state store is unreachable, and I do "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import secrets
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Final
@@ -13,14 +15,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.checks.contracts import CheckOrder, CheckRefused
+from bot.checks.contracts import Admission, CheckOrder, CheckRefused
 from bot.errors import InputError, RateLimited, StoreUnavailable
 from bot.oauth.settings import Provider
 from bot.probe.model import ProbeRequest
 from bot.probe.policy_hints import port_hint
 from bot.probe.request import PortNotAllowed, build_request
 from bot.runtime.deps import deps_of
-from bot.runtime.private import trusted_response_url
+from bot.runtime.private import tell_privately, trusted_response_url
 from bot.secret import Secret
 from bot.store.base import CheckRecord
 from handlers.blocks import kit, modal
@@ -28,6 +30,9 @@ from handlers.check_thread import SlackCheckSink
 
 log = logging.getLogger(__name__)
 
+# Slack wants a view submission answered within 3 s; past this the admission (a slow store)
+# finishes behind a modal that says the outcome comes in the DM.
+ADMIT_WITHIN: Final = 2.0
 _HOST_PORT: Final = re.compile(r"(?P<host>[^:\[\]]+):(?P<port>\d{1,5})")
 
 
@@ -163,17 +168,70 @@ async def handle_submit_probe(
         origin_channel=origin_channel(view),
         submission_key=f"{view['id']}:{view.get('hash', '')}",
     )
+    admitting = asyncio.ensure_future(deps.runner.admit(order, request))
     try:
-        admission = await deps.runner.admit(order, request)
+        admission = await asyncio.wait_for(asyncio.shield(admitting), ADMIT_WITHIN)
     except (RateLimited, StoreUnavailable, CheckRefused) as exc:
         await ack(response_action="update", view=modal.notice_modal(refusal_text(exc)))
         return
-    await ack()
-    if admission is None:  # a duplicate delivery of a submission already running
+    except TimeoutError:
+        # A slow store (not a dead one): Slack wants its answer within 3 s, so the modal
+        # says the outcome comes in the DM, and the admission finishes behind it.
+        await ack(response_action="update", view=modal.notice_modal(messages.ADMISSION_SLOW))
+        deps.runner.background(
+            _admitted_late(admitting, body["user"]["id"], client, view, context, provider, request),
+            name="admission",
+        )
         return
+    await ack()
+    _start(admission, client, view, context, provider, request)
+
+
+async def _admitted_late(
+    admitting: asyncio.Future[Admission | None],
+    user: str,
+    client: AsyncWebClient,
+    view: dict[str, Any],
+    context: dict[str, Any],
+    provider: Provider | None,
+    request: ProbeRequest,
+) -> None:
+    """The admission the modal no longer waited for: run the check, or say in the DM why not."""
+    try:
+        admission = await admitting
+    except (RateLimited, StoreUnavailable, CheckRefused) as exc:
+        await _tell(client, user, refusal_text(exc))
+        return
+    except Exception:  # a bug: the user still hears how it ended, the log has the rest
+        reference = secrets.token_hex(4)
+        log.exception("late admission failed (reference %s)", reference)
+        await _tell(client, user, messages.UNEXPECTED.format(ref=reference))
+        return
+    _start(admission, client, view, context, provider, request)
+
+
+async def _tell(client: AsyncWebClient, user: str, text: str) -> None:
+    try:
+        await tell_privately(None, client, user, text)
+    except Exception as failed:  # Slack down too: the log has it
+        log.warning("late admission outcome not delivered (%s)", type(failed).__name__)
+
+
+def _start(
+    admission: Admission | None,
+    client: AsyncWebClient,
+    view: dict[str, Any],
+    context: dict[str, Any],
+    provider: Provider | None,
+    request: ProbeRequest,
+) -> None:
+    """Launch an admitted check; None is a duplicate delivery of one already running."""
+    if admission is None:
+        return
+    deps = deps_of(context)
     sink = SlackCheckSink(
         client,
-        origin_channel=order.origin_channel,
+        origin_channel=origin_channel(view),
         response_url=reply_url(view, deps.settings.slack_api_url),
         kb=deps.kb,
     )

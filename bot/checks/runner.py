@@ -17,9 +17,9 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Any, Final
 
 from bot import messages
 from bot.checks.advice import AdviseFn
@@ -161,6 +161,13 @@ class CheckRunner:
         task = asyncio.create_task(
             self._run(admission, request, sink, sign_in), name=f"check-{admission.record.check_id}"
         )
+        self._track(task)
+        return task
+
+    def background(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        """Run ``work`` (which leads to a check, such as an admission finishing late) in a
+        tracked task: ``drain`` waits for it like for a running check."""
+        task = asyncio.create_task(work, name=name)
         self._track(task)
         return task
 
