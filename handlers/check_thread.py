@@ -113,9 +113,10 @@ class SlackCheckSink:
         await close_parent(self._client, record, Outcome.WITHHELD)
 
     async def plain(self, record: CheckRecord, text: str) -> None:
+        """How the check ended, in its thread and (like the verdict) in the conversation."""
         if record.channel and record.thread_ts:
             await self._client.chat_postMessage(
-                channel=record.channel, thread_ts=record.thread_ts, text=text
+                channel=record.channel, thread_ts=record.thread_ts, text=text, reply_broadcast=True
             )
         else:
             await self._client.chat_postMessage(channel=record.user_id, text=text)
@@ -148,7 +149,9 @@ async def notify_interrupted(client: AsyncWebClient, record: CheckRecord) -> Non
     )
     text = wording.format(target=kit.code(kit.target(record.host, record.port)))
     if record.channel and record.thread_ts:
-        await client.chat_postMessage(channel=record.channel, thread_ts=record.thread_ts, text=text)
+        await client.chat_postMessage(
+            channel=record.channel, thread_ts=record.thread_ts, text=text, reply_broadcast=True
+        )
         await close_parent(client, record, Outcome.INTERRUPTED)
     else:
         await client.chat_postMessage(channel=await open_dm(client, record.user_id), text=text)

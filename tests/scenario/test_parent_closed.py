@@ -36,6 +36,7 @@ async def test_a_withheld_check_closes_its_parent_message() -> None:
         posts = await bot.slack.wait_for("chat.postMessage", 2)
         updates = await bot.slack.wait_for("chat.update", 1)
     assert "did not try to sign in" in posts[-1].params["text"]
+    assert posts[-1].params["reply_broadcast"] in (True, "true", "1")  # seen, like a verdict
     parent = posts[0].params
     assert parent["text"].startswith("Checking")
     last = updates[-1].params

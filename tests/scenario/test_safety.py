@@ -164,6 +164,7 @@ async def test_interrupted_checks_are_closed_out_and_owners_told_once(store: Mem
     assert len(notices) == 1
     assert notices[0].params["thread_ts"] == "1700.5"
     assert "interrupted" in notices[0].params["text"]
+    assert notices[0].params["reply_broadcast"] in (True, "true", "1")  # seen, like a verdict
     # and the parent message stops saying "Checking host:port ..."
     (update,) = updates
     assert (update.params["channel"], update.params["ts"]) == ("D0ALICE", "1700.5")
