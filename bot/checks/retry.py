@@ -1,7 +1,8 @@
-"""Retrying the two things a finished check must not lose: its Slack delivery and its
-store bookkeeping. Slack steps are tried twice (the client bounds each try); store
-writes that fail are retried in the background until the store answers, so a stall
-delays the bookkeeping, never the verdict, and leaves no record "running"."""
+"""Retrying the two things a finished check must not lose: its Slack delivery (a verdict
+falls back to plain text) and its store bookkeeping. Slack steps are tried twice (the
+client bounds each try); store writes that fail are retried in the background until the
+store answers, so a stall delays the bookkeeping, never the verdict, and leaves no record
+"running"."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from bot import messages
+from bot.checks.advice import Advice
+from bot.checks.contracts import CheckSink
 from bot.errors import StoreUnavailable
+from bot.probe.model import ProbeReport
+from bot.store.base import CheckRecord
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,27 @@ async def deliver(send: Callable[[], Awaitable[None]]) -> None:
             if attempt == DELIVERY_ATTEMPTS - 1:
                 raise
             await asyncio.sleep(DELIVERY_PAUSE)
+
+
+async def deliver_verdict(
+    sink: CheckSink, done: CheckRecord, report: ProbeReport, advice: Advice
+) -> None:
+    """Post the verdict; if Slack refuses the rich message, send it as plain text.
+    Never raises: a verdict that cannot be delivered at all is logged."""
+    try:
+        await deliver(lambda: sink.finished(done, report, advice))
+        return
+    except Exception:
+        log.warning("could not post the verdict of check %s; sending it plain", done.check_id)
+    text = messages.VERDICT_PLAIN.format(
+        target=f"{done.host}:{done.port}",
+        verdict=messages.VERDICTS[report.outcome],
+        summary=advice.summary,
+    )
+    try:
+        await deliver(lambda: sink.plain(done, text))
+    except Exception:
+        log.error("the verdict of check %s could not be delivered", done.check_id)
 
 
 class Retrier:

@@ -35,7 +35,7 @@ from bot.checks.contracts import (
 )
 from bot.checks.limits import Booking, RateLimiter, Reservation
 from bot.checks.progress import ProgressCoalescer
-from bot.checks.retry import Retrier, deliver, persist_or_retry
+from bot.checks.retry import Retrier, deliver, deliver_verdict, persist_or_retry
 from bot.checks.sweep import sweep
 from bot.errors import RateLimited, SmtpcheckError, StoreUnavailable
 from bot.helpdesk.recorder import HelpdeskMetrics
@@ -341,19 +341,7 @@ class CheckRunner:
                 log.warning("could not keep the advice of check %s", record.check_id)
         await self._record_helpdesk(record, report, advice.reply_id or finding, auth_counted)
         done = replace(record, state=CheckState.DONE, outcome=report.outcome.value, finding=finding)
-        try:
-            await deliver(lambda: sink.finished(done, report, advice))
-        except Exception:
-            log.warning("could not post the verdict of check %s; sending it plain", record.check_id)
-            text = messages.VERDICT_PLAIN.format(
-                target=f"{record.host}:{record.port}",
-                verdict=messages.VERDICTS[report.outcome],
-                summary=advice.summary,
-            )
-            try:
-                await deliver(lambda: sink.plain(done, text))
-            except Exception:
-                log.error("the verdict of check %s could not be delivered", record.check_id)
+        await deliver_verdict(sink, done, report, advice)
 
     async def _record_helpdesk(
         self, record: CheckRecord, report: ProbeReport, reply_key: str | None, auth_counted: bool
