@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Final
 
 _REDACTED: Final = "***"
+_MIN_ENCODED: Final = 8
 
 _live: weakref.WeakSet[Secret] = weakref.WeakSet()
 
@@ -47,10 +48,24 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
     def forms(self) -> Iterator[str]:
-        """The raw value and the encodings it may travel in on the wire (base64)."""
+        """The raw value and the encodings it may travel in or be echoed back in: base64
+        at each of the three byte alignments (inside an AUTH PLAIN blob the password
+        starts wherever the username ends), and hex. A transformed form shorter than
+        ``_MIN_ENCODED`` is left out: it would redact unrelated text."""
         raw = self._value
         yield raw
-        yield base64.b64encode(raw.encode()).decode()
+        data = raw.encode()
+        yield base64.b64encode(data).decode()
+        for shift in (0, 1, 2):
+            # the base64 characters that depend on the secret's bytes alone (not on
+            # what comes before or after it)
+            encoded = base64.b64encode(b"\0" * shift + data).decode().rstrip("=")
+            core = encoded[-(-8 * shift // 6) : (8 * (shift + len(data))) // 6]
+            if len(core) >= _MIN_ENCODED:
+                yield core
+        if len(data) * 2 >= _MIN_ENCODED:
+            yield data.hex()
+            yield data.hex().upper()
 
 
 def live_secret_forms() -> list[str]:

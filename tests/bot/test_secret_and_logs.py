@@ -39,6 +39,34 @@ def test_redact_removes_live_secret_and_its_base64() -> None:
     del secret
 
 
+@pytest.mark.parametrize("before", [b"", b"\0", b"\0al\0", b"\0alice\0", b"xyz"])
+@pytest.mark.parametrize("after", [b"", b"!", b"\0z", b"tail"])
+def test_redact_removes_the_secret_encoded_anywhere_in_a_blob(before: bytes, after: bytes) -> None:
+    """Inside an AUTH PLAIN blob (or any echo of one) the secret's base64 depends on where
+    it starts; every alignment is masked, and so is its hex."""
+    import base64
+
+    secret = Secret(CANARY)
+    blob = before + CANARY.encode() + after
+    encoded = base64.b64encode(blob).decode()
+    text = redact(f"535 {encoded} {blob.hex()} {blob.hex().upper()}")
+    assert text.count("[redacted]") == 3
+    for shown in (encoded, blob.hex(), blob.hex().upper()):
+        assert shown not in text
+    # what is left of the base64 is the few characters it shares with the bytes around
+    residue = text.split()[1].split("[redacted]")
+    assert sum(map(len, residue)) <= 4 + len(before + after) * 4 // 3
+    del secret
+
+
+def test_a_short_secret_is_not_masked_in_unrelated_text() -> None:
+    """A short password's transformed forms are too short to tell from other text."""
+    secret = Secret("abc")
+    assert list(secret.forms()) == ["abc", "YWJj"]
+    assert redact("user abd logged in") == "user abd logged in"
+    del secret
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -250,7 +250,10 @@ async def fault_server(script: Script) -> AsyncIterator[FaultServer]:
                     if script.auth_delay:
                         await asyncio.sleep(script.auth_delay)
                     if script.echo_auth:
-                        echoed = line.strip() + b" " + b64decode(line.split()[-1] + b"==")
+                        # the blob as sent, decoded, in hex and re-encoded out of step
+                        blob = b64decode(line.split()[-1] + b"==")
+                        moved = b64encode(b"?" + blob)
+                        echoed = b" ".join((line.strip(), blob, blob.hex().encode(), moved))
                         reply = b"535 5.7.8 Rejected: " + echoed.replace(b"\x00", b" ") + b"\r\n"
                     await send(writer, reply)
                 elif verb == b"QUIT":

@@ -23,6 +23,10 @@ CANARY_FORMS = (
     CANARY,
     base64.b64encode(CANARY.encode()).decode(),
     base64.b64encode(f"\0{USER}\0{CANARY}".encode()).decode(),
+    CANARY.encode().hex(),
+    # the password's part of the blob's base64 one byte out of step (the echoing server's
+    # form): after the 20 bytes of "?", NUL, the username and NUL, from character 27 on
+    base64.b64encode(f"?\0{USER}\0{CANARY}".encode()).decode()[28:48],
 )
 
 
