@@ -30,7 +30,15 @@ from bot.errors import InputError
 from bot.messages import SIGN_IN_REASONS
 from bot.oauth.errors import Problem, SignInFailed
 from bot.oauth.settings import Provider
-from bot.probe.model import AuthAttempt, Outcome, ProbeReport, ProbeRequest, Status, StepResult
+from bot.probe.model import (
+    AuthAttempt,
+    Outcome,
+    ProbeReport,
+    ProbeRequest,
+    Security,
+    Status,
+    StepResult,
+)
 from bot.secret import Secret
 from knowledge import KnowledgeBase
 
@@ -172,7 +180,7 @@ async def _probe_and_print(
             )
         else:
             who = f" as {request.username}" if request.username else ""
-            live.start(header(request.host, request.port, request.effective_security.value, who))
+            live.start(header(request.host, request.port, _live_mode(request), who))
             try:
                 report = await run_probe(
                     request, collaborators=collaborators, deadline=deadline,
@@ -354,6 +362,13 @@ def render(report: ProbeReport, diagnosis: dict[str, Any], stream: TextIO) -> st
     lines.extend(step_line(step, marks) for step in report.steps)
     lines.append(render_end(report, diagnosis))
     return "\n".join(lines)
+
+
+def _live_mode(request: ProbeRequest) -> str:
+    """The mode in the live header, printed before the probe knows it: with ``auto``, the
+    one tried first (the port's usual mode), which the evidence may still change."""
+    tried = request.effective_security.value
+    return f"auto, trying {tried} first" if request.security is Security.AUTO else tried
 
 
 def header(host: str, port: int, security: str, who: str) -> str:

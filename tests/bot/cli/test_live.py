@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.e2e.processes import wait_until
 from tests.support.slow_tls import slow_greeting_tls_server
-from tests.support.smtp_server import Script, fault_server, make_certs
+from tests.support.smtp_server import Script, fault_server, make_certs, smtp_server
 
 REPO = Path(__file__).resolve().parents[3]
 SPINNER = re.compile(rb"\r\x1b\[K  \S+ +\d+\.\d s")
@@ -172,6 +172,23 @@ async def test_implicit_tls_shows_its_tls_line_before_the_greeting(tmp_path: Pat
             await terminal.finish()
     text = terminal.seen.decode("utf-8", errors="replace")
     assert text.index(" tls ") < text.index("220 slow.test") < text.index("Verdict")
+
+
+async def test_auto_says_which_mode_it_tries_first_and_which_it_found(tmp_path: Path) -> None:
+    """With ``auto`` the header is printed before the mode is known: it names the mode
+    tried first, not as if it were settled; the switch and the final mode follow."""
+    certs = make_certs(tmp_path)
+    async with smtp_server(tls="implicit", context=certs.good) as server:
+        args = ["probe", "127.0.0.1", "--port", str(server.port),
+                "--ca-file", str(certs.ca_file), "--timeout", "8"]  # fmt: skip
+        terminal = Terminal(args, _env(server.port))
+        code = await terminal.finish()
+    text = terminal.seen.decode("utf-8", errors="replace")
+    first = text.splitlines()[0]
+    assert first == f"smtpcheck probe 127.0.0.1 port {server.port} (auto, trying starttls first)"
+    assert "using implicit TLS (security auto)" in text  # the switch, in the banner line
+    assert text.index(" tls ") < text.index("Verdict: REACHABLE")
+    assert code == 0
 
 
 async def _ctrl_c(terminal: Terminal) -> bytes:
