@@ -306,7 +306,7 @@ class _Probe:
             offered = self.draft.offered = keywords(smtp.server_auth_methods, _MAX_SHOWN)
             shown = keywords(smtp.esmtp_extensions, _MAX_SHOWN)
             self.extensions = tuple(
-                f"AUTH {' '.join(offered)}" if k == "AUTH" and offered else k for k in shown
+                [f"AUTH {' '.join(offered)}" if k == "AUTH" and offered else k for k in shown]
             )
             extensions = ", ".join(self.extensions)
             reply = smtp.reply(response, lines=1)

@@ -165,7 +165,7 @@ class Deadline:
 
     def budget(self, limit: float, now: float) -> float:
         """Seconds a stage with timeout ``limit`` may take from ``now``: never past the end."""
-        return max(0.0, min(limit, self.remaining(now)))
+        return max(0.0, min(limit, self.ends - now))
 
     def dns_lifetime(self, limit: float, now: float) -> float:
         """``budget`` less ``DNS_MARGIN`` for dnspython, which reads 0 as no limit at all."""

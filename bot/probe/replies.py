@@ -109,7 +109,10 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 def format_reply(reply: Reply) -> str:
     """``535 5.7.8 text`` on one line, for details and human output."""
-    return " ".join(part for part in (str(reply.code), reply.enhanced, reply.text) if part)
+    enhanced, text = reply.enhanced, reply.text
+    if enhanced and text:  # the common case, without a generator
+        return f"{reply.code} {enhanced} {text}"
+    return " ".join([part for part in (str(reply.code), enhanced, text) if part])
 
 
 def keywords(names: Iterable[str], limit: int) -> tuple[str, ...]:
@@ -117,8 +120,10 @@ def keywords(names: Iterable[str], limit: int) -> tuple[str, ...]:
     characters, the first ``limit``. A plain token (ASCII letters and digits) is clean
     already: no ``clean_text`` pass for it."""
     return tuple(
-        name.upper()
-        if len(name) <= 30 and name.isascii() and name.isalnum()
-        else clean_text(name.upper(), max_chars=30)
-        for name in names
-    )[:limit]
+        [
+            name.upper()
+            if len(name) <= 30 and name.isascii() and name.isalnum()
+            else clean_text(name.upper(), max_chars=30)
+            for name in names
+        ][:limit]
+    )

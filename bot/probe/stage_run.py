@@ -257,15 +257,13 @@ class StageRun:
     ) -> None:
         """End the stage without a failure: ok, a warning, or skipped."""
         elapsed = (time.monotonic() - self.started) * 1000
-        self.finish_step(
-            StepResult(
-                stage=self.stage,
-                status=status,
-                elapsed_ms=elapsed,
-                detail=detail,
-                reply=reply,
-                finding=finding,
-            )
+        self.step = StepResult(
+            stage=self.stage,
+            status=status,
+            elapsed_ms=elapsed,
+            detail=detail,
+            reply=reply,
+            finding=finding,
         )
 
     def finish_step(self, step: StepResult) -> None:
