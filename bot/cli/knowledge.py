@@ -287,8 +287,7 @@ async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
                 deadline=DISCOVER_DEADLINE,
             )
     except InputError as exc:
-        print(f"smtpcheck: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(args, exc.field, str(exc))
     if args.json:
         _print_json(found.as_dict())
     else:

@@ -228,6 +228,8 @@ def test_article_unknown_id_suggests_close_ids(capsys: pytest.CaptureFixture[str
         (["ask", "why", "--limit", "0"], 2, "invalid_input", "limit"),
         (["ask", "  "], 2, "invalid_input", "question"),
         (["explain", ""], 2, "invalid_input", "text"),
+        (["discover", "not an address"], 2, "invalid_input", "email"),
+        (["discover", "user@-bad-.com"], 2, "invalid_input", "email"),
     ],
 )
 def test_refusals_with_json_are_json_documents(
