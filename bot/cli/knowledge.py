@@ -97,14 +97,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     discover.set_defaults(handler=discover_command)
 
 
-def knowledge_base(*, index: bool = False) -> KnowledgeBase | None:
-    """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``).
+def knowledge_base(args: argparse.Namespace, *, index: bool = False) -> KnowledgeBase | None:
+    """The knowledge base, or None after one line on stderr (the caller exits ``EXIT_DATA``)
+    and, with ``--json``, a ``knowledge_error`` document on stdout.
 
     ``index`` builds the search index too (only ``ask`` searches)."""
     try:
         return get_knowledge(index=index)
     except KnowledgeError as exc:
-        print(f"smtpcheck: knowledge data is invalid: {exc}", file=sys.stderr)
+        message = f"knowledge data is invalid: {exc}"
+        print(f"smtpcheck: {message}", file=sys.stderr)
+        if args.json:
+            _print_json({"outcome": "knowledge_error", "error": {"message": message}})
         return None
 
 
@@ -124,7 +128,7 @@ def _refuse(args: argparse.Namespace, field: str, message: str) -> int:
 async def ask_command(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.search import search
 
-    kb = knowledge_base(index=True)
+    kb = knowledge_base(args, index=True)
     if kb is None:
         return EXIT_DATA
     if not 1 <= args.limit <= 20:
@@ -174,7 +178,7 @@ async def article_command(args: argparse.Namespace, settings: Settings) -> int:
             f"{args.id!r} is not an article id (lower-case words joined by dashes, "
             "e.g. app-passwords)",
         )
-    kb = knowledge_base()
+    kb = knowledge_base(args)
     if kb is None:
         return EXIT_DATA
     audience = args.audience.strip().lower() if args.audience else None
@@ -231,7 +235,7 @@ def _match_line(match: Match) -> str:
 async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.explain import MAX_INPUT, explain_text
 
-    kb = knowledge_base()
+    kb = knowledge_base(args)
     if kb is None:
         return EXIT_DATA
     text: str = args.text
@@ -269,7 +273,7 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
 async def discover_command(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.discover import discover_settings, known_discovery
 
-    kb = knowledge_base()
+    kb = knowledge_base(args)
     if kb is None:
         return EXIT_DATA
     try:

@@ -117,7 +117,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.probe.policy_hints import port_hint
     from bot.probe.request import PortNotAllowed, build_request
 
-    kb = knowledge_base()  # before the password prompt: no diagnosis, no point probing
+    kb = knowledge_base(args)  # before the password prompt: no diagnosis, no point probing
     if kb is None:
         return EXIT_DATA
     try:

@@ -284,3 +284,31 @@ def test_ctrl_c_while_the_command_line_is_still_loading_is_one_line(
     monkeypatch.setattr(bot.cli, "build_parser", interrupted)
     assert bot.cli.main(["explain", "535"]) == 130
     assert capsys.readouterr().err == "smtpcheck: interrupted\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ask", "why does gmail refuse my password"],
+        ["article", "app-passwords"],
+        ["explain", "535 5.7.8 Username and Password not accepted"],
+        ["discover", "alice@example.com"],
+        ["probe", "127.0.0.1", "--port", "587"],
+    ],
+)
+def test_broken_knowledge_with_json_is_a_document_and_exit_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    """Knowledge data that fails to load: exit 3, one stderr line, and a script that asked
+    for --json gets a ``knowledge_error`` document rather than nothing to parse."""
+    from bot.cli import knowledge as cli_knowledge
+    from bot.errors import KnowledgeError
+
+    def broken(**_: object) -> None:
+        raise KnowledgeError(source="replies.yaml", entry="smtp-535", reason="bad pattern")
+
+    monkeypatch.setattr(cli_knowledge, "get_knowledge", broken)
+    code, data = _json(capsys, argv)
+    assert code == 3
+    assert data["outcome"] == "knowledge_error"
+    assert "replies.yaml" in data["error"]["message"]  # type: ignore[index]
