@@ -35,6 +35,24 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed package's version, looked up only when asked for (the
+    metadata lookup would cost every start a few milliseconds)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("smtpcheck")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            found = "unknown (not installed)"
+        print(f"smtpcheck {found}")
+        parser.exit()
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; for a knowledge ``command`` only the knowledge subcommands, so a
     one-shot ``smtpcheck discover`` does not import the probe engine and aiosmtplib."""
@@ -45,6 +63,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Troubleshoot SMTP 'authentication failed': probe a server, "
         "discover settings, explain an error, ask a question.",
     )
+    parser.add_argument("--version", action=_Version)
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser] = cast(
         "argparse._SubParsersAction[argparse.ArgumentParser]",
         parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),

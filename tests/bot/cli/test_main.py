@@ -1,4 +1,4 @@
-"""The smtpcheck entry point: configuration errors and a closed output pipe."""
+"""The smtpcheck entry point: its version, configuration errors and a closed output pipe."""
 
 from __future__ import annotations
 
@@ -11,6 +11,16 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+
+
+def test_version_is_the_installed_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    """``smtpcheck --version`` prints the version pip installed and exits 0."""
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"smtpcheck {version('smtpcheck')}\n"
 
 
 def test_bad_configuration_is_one_line_and_exit_2(
