@@ -2,7 +2,8 @@
 
 - ``client_context(ca_files)``: one verifying ``SSLContext`` per set of extra CA
   files, built once and reused (loading trust stores costs far more than a probe's
-  handshake), with system trust always included.
+  handshake), with system trust always included: from the system's hashed CA
+  directory where that is as complete as its bundle (``system_ca_dir``).
 - ``HandshakeClock``: with implicit TLS, aiosmtplib's ``connect()`` does the
   handshake and reads the banner in one call. The context's SSL objects note
   when their handshake finished on the clock bound in the calling task's context
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
 import socket
 import ssl
 import time
@@ -34,6 +37,10 @@ from bot.probe.replies import clean_text
 _TLS_RECORD_TYPES: Final = frozenset({21, 22})
 _TLS_MAJOR: Final = 3
 _MAX_NAME_CHARS: Final = 120
+_HASHED_NAME: Final = re.compile(r"[0-9a-f]{8}\.\d+")  # c_rehash: subject hash . counter
+_PEM_BODY: Final = re.compile(
+    rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL
+)
 
 
 class HandshakeClock:
@@ -71,9 +78,41 @@ def client_context(ca_files: Iterable[Path]) -> ssl.SSLContext:
     return _cached_context(key)
 
 
+@lru_cache(maxsize=1)
+def system_ca_dir() -> str | None:
+    """The system's hashed CA directory, to trust instead of its CA bundle file, or None
+    (then the platform's default trust is loaded, bundle and all).
+
+    A context that loads the bundle holds its ~150 certificates in memory, and OpenSSL
+    3.0 pays for the store's size at every verification: about 6 % of a probe's client
+    CPU here, and 20 ms to build the context. A hashed directory (``c_rehash``) is read on
+    demand, one file per issuer looked up, and cached in the store. It is used only when
+    it is the same trust: every certificate of the bundle (the default one, or the one
+    ``SSL_CERT_FILE`` names) is in the directory, which the default trust loads too.
+    """
+    paths = ssl.get_default_verify_paths()
+    if not paths.capath:
+        return None
+    try:
+        with os.scandir(paths.capath) as entries:
+            held = set().union(
+                *(_certificates(Path(e.path)) for e in entries if _HASHED_NAME.fullmatch(e.name))
+            )
+        bundled = _certificates(Path(paths.cafile)) if paths.cafile else set()
+    except OSError:
+        return None
+    return paths.capath if held and bundled <= held else None
+
+
+def _certificates(path: Path) -> set[bytes]:
+    """The base64 bodies of the PEM certificates in ``path``, whitespace removed."""
+    return {b"".join(body.split()) for body in _PEM_BODY.findall(path.read_bytes())}
+
+
 @lru_cache(maxsize=8)
 def _cached_context(ca_files: tuple[str, ...]) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    # capath None: create_default_context loads the platform's default trust
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, capath=system_ca_dir())
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     for ca_file in ca_files:
         context.load_verify_locations(cafile=ca_file)
