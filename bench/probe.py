@@ -26,7 +26,8 @@ Prints per-probe latency (median, p99) at concurrency 1 and 50 for both, then a
 last line of JSON:
 {"probe_p50_ms":..,"bare_p50_ms":..,"ratio_c1":..,"probes_per_s_c50":..,"bare_per_s_c50":..,
  "ratio_c50":.. (median of the interleaved rounds' ratios; "ratio_c50_told": the probe
- told --security starttls --mechanism plain, the same work as the bare client),
+ told --security starttls --mechanism plain, the same work as the bare client;
+ "cpu_ratio_c50": bare client CPU per run / probe CPU per run, this process only),
  "round_trips": {"aiosmtpd": {"smtpcheck":..,"aiosmtplib":..,"swaks":..}, ...},
  "startup_ratio":..}
 Targets: round trips <= 6.0 for smtpcheck, ratio_c1 <= 1.1,
@@ -53,6 +54,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -121,12 +123,16 @@ async def _sequential(
     return probe_ms, bare_ms
 
 
-async def _concurrent(
-    total: int, action: Callable[[], Awaitable[None]]
-) -> tuple[float, list[float]]:
-    """``total`` runs with at most 50 in flight; returns (runs per second, latencies).
+class Batch(NamedTuple):
+    rate: float  # runs per second
+    latencies: list[float]  # ms per run
+    cpu_ms: float  # this (client) process's CPU per run, user + system
 
-    The clock stops only when the QUITs said after the verdicts are done too: left
+
+async def _concurrent(total: int, action: Callable[[], Awaitable[None]]) -> Batch:
+    """``total`` runs with at most 50 in flight.
+
+    The clocks stop only when the QUITs said after the verdicts are done too: left
     running, the last batch's goodbyes would be billed to the next client measured.
     """
     gate = asyncio.Semaphore(CONCURRENCY)
@@ -136,10 +142,11 @@ async def _concurrent(
         async with gate:
             latencies.append(await _timed(action))
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one() for _ in range(total)))
     await farewell.settle(30)
-    return total / (time.perf_counter() - started), latencies
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / total
+    return Batch(total / (time.perf_counter() - started), latencies, cpu_ms)
 
 
 async def _run(
@@ -190,30 +197,32 @@ async def _run(
     # per-round ratios is not pulled by one disturbed round.
     ratios: list[float] = []
     told_ratios: list[float] = []
+    cpu_ratios: list[float] = []
     probe_rates: list[float] = []
     bare_rates: list[float] = []
     probe_c50: list[float] = []
     bare_c50: list[float] = []
     per_round = max(CONCURRENCY, total // rounds)
     for number in range(rounds):
-        before, before_latencies = await _concurrent(per_round, bare)
+        before = await _concurrent(per_round, bare)
         # auto and told take turns at going first: with a fixed order, told (always
         # third) came out 0.02-0.03 below auto in two quiet runs, though both do the
         # same work (same calls per probe, same CPU per probe in alternating batches)
         if number % 2 == 0:
-            rate, latencies = await _concurrent(per_round, probe)
-            told_rate, _ = await _concurrent(per_round, probe_told)
+            auto = await _concurrent(per_round, probe)
+            told_batch = await _concurrent(per_round, probe_told)
         else:
-            told_rate, _ = await _concurrent(per_round, probe_told)
-            rate, latencies = await _concurrent(per_round, probe)
-        after, _ = await _concurrent(per_round, bare)
-        bare_rate_round = (before + after) / 2
-        ratios.append(rate / bare_rate_round)
-        told_ratios.append(told_rate / bare_rate_round)
-        probe_rates.append(rate)
+            told_batch = await _concurrent(per_round, probe_told)
+            auto = await _concurrent(per_round, probe)
+        after = await _concurrent(per_round, bare)
+        bare_rate_round = (before.rate + after.rate) / 2
+        ratios.append(auto.rate / bare_rate_round)
+        told_ratios.append(told_batch.rate / bare_rate_round)
+        cpu_ratios.append((before.cpu_ms + after.cpu_ms) / 2 / auto.cpu_ms)
+        probe_rates.append(auto.rate)
         bare_rates.append(bare_rate_round)
-        probe_c50 += latencies
-        bare_c50 += before_latencies
+        probe_c50 += auto.latencies
+        bare_c50 += before.latencies
     probe_rate, bare_rate = statistics.median(probe_rates), statistics.median(bare_rates)
 
     def line(name: str, samples: list[float]) -> str:
@@ -229,6 +238,11 @@ async def _run(
         spread = ", ".join(f"{ratio:.2f}" for ratio in sorted(found))
         median = statistics.median(found)
         print(f"throughput ratio c=50, {label}: median {median:.2f} per round ({spread})")
+    spread = ", ".join(f"{ratio:.2f}" for ratio in sorted(cpu_ratios))
+    print(
+        f"client CPU per probe c=50, bare / auto: median {statistics.median(cpu_ratios):.2f} "
+        f"per round ({spread}); the server process is not counted"
+    )
     probe_p50, bare_p50 = statistics.median(probe_c1), statistics.median(bare_c1)
     return {
         "probe_p50_ms": round(probe_p50, 3),
@@ -238,6 +252,7 @@ async def _run(
         "bare_per_s_c50": round(bare_rate, 1),
         "ratio_c50": round(statistics.median(ratios), 3),
         "ratio_c50_told": round(statistics.median(told_ratios), 3),
+        "cpu_ratio_c50": round(statistics.median(cpu_ratios), 3),
     }
 
 
