@@ -184,8 +184,9 @@ EXPLAIN_NOTHING_WITH_CODE: Final = (
     "`/smtpcheck` to test the settings live."
 )
 EXPLAIN_CUT: Final = (
-    "_That paste was long: I read only its first {limit:,} characters. If the error is "
-    "further down, paste that part on its own._"
+    "_That paste was long, so I read only its beginning and its end (its first {head:,} and "
+    "last {tail:,} characters, at most {replies} replies). If the error is in the middle, "
+    "paste that part on its own._"
 )
 EXPLAIN_MATCH: Final = "*{code}* {excerpt}\n{cause}"
 EXPLAIN_READ: Final = "Read: {titles}"

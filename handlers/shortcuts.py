@@ -23,7 +23,7 @@ from bot.runtime.deps import deps_of
 from bot.runtime.private import tell_privately
 from handlers.blocks import kit, turns
 from knowledge import KnowledgeBase
-from knowledge.explain import MAX_INPUT, explain_text
+from knowledge.explain import HEAD_READ, MAX_REPLIES_READ, TAIL_READ, explain_text
 
 CALLBACK_ID = "explain_error"
 
@@ -33,7 +33,11 @@ def explanation(kb: KnowledgeBase, text: str) -> str:
     redacted = redact_credentials(text)
     explained = explain_text(kb, redacted.text)
     matches = explained.matches
-    cut = [messages.EXPLAIN_CUT.format(limit=MAX_INPUT)] if explained.truncated else []
+    cut = (
+        [messages.EXPLAIN_CUT.format(head=HEAD_READ, tail=TAIL_READ, replies=MAX_REPLIES_READ)]
+        if explained.truncated
+        else []
+    )
     hidden = [messages.REDACTED_NOTE] if redacted.hidden else []
     if not matches:
         nothing = (

@@ -22,9 +22,15 @@ from typing import Final
 
 from knowledge.model import Explanation, KnowledgeBase, Match, PatternRole, ReplyPattern
 
-MAX_INPUT: Final = 20_000  # characters; a pasted bounce is far smaller
+MAX_INPUT: Final = 20_000  # characters read of a paste; a pasted bounce is far smaller
+# Of a longer paste, its beginning (what was being done) and its end, where logs and
+# traces put the failing reply: the middle is what is left out.
+HEAD_READ: Final = 5_000
+TAIL_READ: Final = MAX_INPUT - HEAD_READ
 MAX_REPLY: Final = 2_000  # one reply's text; SMTP caps lines at 512 octets anyway
-MAX_REPLIES: Final = 20
+MAX_REPLIES: Final = 20  # matches returned
+MAX_REPLIES_READ: Final = 100  # replies of one paste weighed: the first 20 and the last 80
+HEAD_REPLIES: Final = 20
 
 # A reply code starts a reply when nothing word-like sticks to its left and a
 # space, a dash or the end of line follows: "535 5.7.8", "535-5.7.8", "'535 ".
@@ -209,7 +215,7 @@ class _Splitter:
 
 def split_replies(text: str) -> tuple[ReplyText, ...]:
     """Cut pasted text into replies; continuation lines of one reply are joined."""
-    text = _expand_python_tuples(text[:MAX_INPUT].replace("\r\n", "\n").replace("\r", "\n"))
+    text = _expand_python_tuples(bounded(text).replace("\r\n", "\n").replace("\r", "\n"))
     text = _RESPONSE_EQUALS.sub(r"\1= ", text)
     text = _ESCAPED_BREAK.sub("\n", text)
     text = _SERVER_WORDS.sub("\\1\n\n", text)
@@ -221,7 +227,10 @@ def split_replies(text: str) -> tuple[ReplyText, ...]:
         else:
             splitter.line(line)
     splitter.flush()
-    return tuple(splitter.replies[: MAX_REPLIES * 5])
+    replies = splitter.replies
+    if len(replies) > MAX_REPLIES_READ:  # the first few for context, the failing ones last
+        replies = replies[:HEAD_REPLIES] + replies[HEAD_REPLIES - MAX_REPLIES_READ :]
+    return tuple(replies)
 
 
 def _hinted_providers(kb: KnowledgeBase, text: str) -> tuple[str, ...]:
@@ -400,7 +409,7 @@ def explain_text(
     pasted reply, as search and triage do through ``explain_reply``, leaves them out.
     """
     truncated = len(text) > MAX_INPUT
-    text = text[:MAX_INPUT]
+    text = bounded(text)
     if "&" in text and _HTML_ENTITY.search(text):
         text = html.unescape(text)  # a log copied from a web page: "CLIENT -&gt; SERVER"
     sender_side = _without_recipients(text)  # what may name the provider (hints, evidence)
@@ -423,10 +432,22 @@ def explain_text(
     )
     return Explanation(
         matches=_best_first(found)[:MAX_REPLIES],
-        truncated=truncated or len(replies) >= MAX_REPLIES * 5,
+        truncated=truncated or len(replies) >= MAX_REPLIES_READ,
         has_code=any(reply.code is not None and reply.code >= 400 for reply in replies)
         or _STATUS_ALONE.search(text) is not None,
     )
+
+
+def bounded(text: str) -> str:
+    """``text`` when it is at most ``MAX_INPUT`` long, else its first ``HEAD_READ`` and
+    last ``TAIL_READ`` characters, each cut back to whole lines, the middle left out."""
+    if len(text) <= MAX_INPUT:
+        return text
+    head, tail = text[:HEAD_READ], text[-TAIL_READ:]
+    head = head[: head.rfind("\n") + 1] or head  # a first line longer than the head stays cut
+    if "\n" in tail:
+        tail = tail[tail.index("\n") + 1 :]
+    return f"{head}\n{tail}"
 
 
 def explain_reply(

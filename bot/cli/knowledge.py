@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from bot.cli import EXIT_INVALID
 from bot.config import Settings
@@ -232,15 +232,30 @@ def _match_line(match: Match) -> str:
     return f"{code or 'no code'}{provider}: {match.cause}"
 
 
+def read_paste(stream: TextIO) -> str:
+    """All of ``stream`` as ``explain`` reads it, in bounded memory: the input's first
+    ``MAX_INPUT`` + 1 characters and its last ``MAX_INPUT``, the middle dropped while reading
+    (``knowledge.explain.bounded`` then keeps the beginning and the end it needs)."""
+    from knowledge.explain import MAX_INPUT
+
+    head = stream.read(MAX_INPUT + 1)
+    if len(head) <= MAX_INPUT:
+        return head
+    tail = ""
+    while chunk := stream.read(1 << 16):
+        tail = (tail + chunk)[-MAX_INPUT:]
+    return head + tail
+
+
 async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.explain import MAX_INPUT, explain_text
+    from knowledge.explain import HEAD_READ, MAX_REPLIES_READ, TAIL_READ, explain_text
 
     kb = knowledge_base(args)
     if kb is None:
         return EXIT_DATA
     text: str = args.text
-    if text == "-":  # one character past the bound tells that the paste was cut
-        text = await asyncio.to_thread(sys.stdin.read, MAX_INPUT + 1)
+    if text == "-":
+        text = await asyncio.to_thread(read_paste, sys.stdin)
     if not text.strip():
         return _refuse(
             args, "text", "nothing to explain: paste the error text (or pipe it in with -)"
@@ -251,7 +266,11 @@ async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(explained.as_dict())
         return EXIT_FOUND if matches else EXIT_NOTHING
     if explained.truncated:
-        print(f"(only the first {MAX_INPUT:,} characters were read; paste the rest separately)")
+        print(
+            f"(the paste was long: only its beginning and its end were read, the first "
+            f"{HEAD_READ:,} and last {TAIL_READ:,} characters and at most {MAX_REPLIES_READ} "
+            "replies; if the error is in the middle, explain that part on its own)"
+        )
     if not matches and explained.has_code:
         print(
             "The text holds an SMTP reply code, but not one whose wording smtpcheck knows, so "

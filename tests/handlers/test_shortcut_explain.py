@@ -13,7 +13,8 @@ def test_cut_paste_is_named_first() -> None:
     kb = get_knowledge()
     text = "535 5.7.8 Username and Password not accepted - gsmtp\n" + "x\n" * MAX_INPUT
     reply = explanation(kb, text)
-    assert reply.startswith(messages.EXPLAIN_CUT.format(limit=MAX_INPUT))
+    assert reply.startswith("_That paste was long, so I read only its beginning and its end")
+    assert "first 5,000 and last 15,000 characters, at most 100 replies" in reply
     assert "535" in reply
 
 

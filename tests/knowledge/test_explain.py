@@ -7,7 +7,7 @@ import re
 import time
 
 from knowledge import KnowledgeBase, ReplyPattern, explain_reply
-from knowledge.explain import MAX_INPUT, split_replies
+from knowledge.explain import MAX_INPUT, bounded, split_replies
 
 GMAIL_MULTILINE = (
     "535-5.7.8 Username and Password not accepted. For more information, go to\n"
@@ -111,12 +111,30 @@ def test_success_code_never_matches_failure_pattern(kb: KnowledgeBase) -> None:
 
 
 def test_long_input_is_bounded_and_fast(kb: KnowledgeBase) -> None:
-    """Megabytes of pasted text are cut to the bound and still answered quickly."""
-    text = ("x" * 5000 + "\n") * 400 + GMAIL_MULTILINE
+    """Megabytes of pasted text are cut to their beginning and end (where a log puts the
+    failing reply) and still answered quickly; only the middle goes unread."""
+    noise = ("x" * 5000 + "\n") * 400
     started = time.perf_counter()
-    assert explain_reply(kb, text) == ()  # the reply lies beyond the bound
+    assert explain_reply(kb, noise + GMAIL_MULTILINE)[0].code == 535  # the end is read
     assert time.perf_counter() - started < 2.0
     assert explain_reply(kb, GMAIL_MULTILINE + "\n" + "y" * (MAX_INPUT * 3))[0].code == 535
+    middle = ("x" * 500 + "\n") * 20 + GMAIL_MULTILINE + "\n" + noise
+    assert explain_reply(kb, middle) == ()  # past the beginning, before the end
+
+
+def test_bounded_keeps_whole_lines_of_the_beginning_and_the_end() -> None:
+    text = "".join(f"line {number:06d}\n" for number in range(10_000))  # 120,000 characters
+    kept = bounded(text)
+    assert kept.startswith("line 000000\n") and kept.endswith("line 009999\n")
+    assert len(kept) <= MAX_INPUT + 1
+    assert all(line.startswith("line ") and len(line) == 11 for line in kept.split("\n") if line)
+    assert bounded("short") == "short"
+
+
+def test_a_log_of_many_replies_still_weighs_the_last(kb: KnowledgeBase) -> None:
+    """Past the number of replies weighed, the first few and the last ones are kept."""
+    log = "".join(f"250 2.1.5 Ok queued as {number}\n\n" for number in range(300))
+    assert explain_reply(kb, log + GMAIL_MULTILINE)[0].code == 535
 
 
 def test_quoted_bounce_lines(kb: KnowledgeBase) -> None:

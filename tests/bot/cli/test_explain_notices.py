@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.cli.knowledge import read_paste
 from knowledge.explain import MAX_INPUT
 from tests.bot.cli.test_knowledge import _main
 
@@ -21,11 +22,26 @@ def test_cut_paste_is_reported(
     monkeypatch.setattr("sys.stdin", io.StringIO(long))
     assert _main(["explain", "-"]) == 0
     out = capsys.readouterr().out
-    assert f"only the first {MAX_INPUT:,} characters were read" in out
+    assert "only its beginning and its end were read, the first 5,000 and last 15,000" in out
     assert "535" in out
     monkeypatch.setattr("sys.stdin", io.StringIO(long))
     assert _main(["explain", "-", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["truncated"] is True
+
+
+def test_a_log_piped_in_is_read_to_its_end(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Megabytes of log on stdin: the failing reply at its end is explained, and what is
+    kept while reading stays bounded."""
+    log = "".join(f"2026-12-03 10:00:{n % 60:02d} DEBUG SMTP: line {n}\n" for n in range(60_000))
+    kept = read_paste(io.StringIO(log + GMAIL_REPLY))
+    assert len(kept) <= 2 * MAX_INPUT + 1 and kept.endswith(GMAIL_REPLY)
+    monkeypatch.setattr("sys.stdin", io.StringIO(log + GMAIL_REPLY))
+    assert _main(["explain", "-"]) == 0
+    out = capsys.readouterr().out
+    assert "beginning and its end were read" in out and "535" in out
+    assert read_paste(io.StringIO(GMAIL_REPLY)) == GMAIL_REPLY
 
 
 def test_short_paste_has_no_cut_notice(capsys: pytest.CaptureFixture[str]) -> None:
