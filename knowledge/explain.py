@@ -86,6 +86,13 @@ _OFFERED_ONLY: Final = re.compile(
     r"|authenticators: (?:\\?\"[\w-]+\\?\",? ?)+",
     re.I | re.M,
 )
+# Symfony Mailer tries every authenticator in turn (CRAM-MD5, LOGIN, PLAIN, then XOAUTH2)
+# with the same secret: after a password one failed, its XOAUTH2 try is that password
+# sent as a token, not evidence that the app uses OAuth.
+_SYMFONY_XOAUTH2_FALLBACK: Final = re.compile(
+    r'(Authenticator \\?"(?:CRAM-MD5|LOGIN|PLAIN)\\?" returned[\s\S]*?)'
+    r'Authenticator \\?"XOAUTH2\\?" returned'
+)
 # A recipient's address says where the mail was going, not whose server refused it: "TO:
 # ['x@gmail.com']", Postfix's "to=<x@hotmail.com>", "RCPT TO:<...>", a DSN's
 # "Final-Recipient: rfc822; ...". Such an address is no evidence of the sending provider.
@@ -419,11 +426,9 @@ def explain_text(
     replies = split_replies(_root_cause_last(text))
     evidence: dict[str, bool] = {}  # one search of the paste per evidence pattern
     # what the paste shows was used, not merely offered (the substring test skips the scan)
-    shown = (
-        _OFFERED_ONLY.sub(" ", sender_side)
-        if "AUTH" in sender_side or "uthenticat" in sender_side
-        else sender_side
-    )
+    shown = sender_side
+    if "AUTH" in shown or "uthenticat" in shown:
+        shown = _SYMFONY_XOAUTH2_FALLBACK.sub(r"\1 ", _OFFERED_ONLY.sub(" ", shown))
     found = (
         (position, match)
         for position, reply in enumerate(replies)

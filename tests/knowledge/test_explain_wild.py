@@ -118,3 +118,63 @@ def test_old_tls_from_a_library_is_the_apps_setting_from_a_device_the_devices(
     library = f"javax.mail.AuthenticationFailedException: {reply}"
     assert _first(real_kb, library)[:2] == ("m365-tls-version-library", "app-smtp-config")
     assert _first(real_kb, reply)[:2] == ("m365-tls-version-unsupported", "devices-and-apps")
+
+
+def test_a_server_log_without_the_asked_mechanism_is_a_mechanism_problem(
+    real_kb: KnowledgeBase,
+) -> None:
+    """Postfix's own log when the client asked for a mechanism it lacks: not a wrong password,
+    though the same lines say "SASL authentication failure"."""
+    log = (
+        "postfix/submission/smtpd[591]: connect from unknown[172.17.0.6]\n"
+        "postfix/submission/smtpd[591]: warning: SASL authentication failure: "
+        "Couldn't find mech LOGIN\n"
+        "postfix/submission/smtpd[591]: warning: unknown[172.17.0.6]: SASL LOGIN "
+        "authentication failed: no mechanism available\n"
+        "postfix/submission/smtpd[591]: lost connection after AUTH from unknown[172.17.0.6]"
+    )
+    assert _first(real_kb, log)[:2] == ("sasl-server-no-mechanism", "auth-method")
+    wrong_password = (
+        "postfix/submission/smtpd[591]: warning: unknown[172.17.0.6]: SASL LOGIN "
+        "authentication failed: UGFzc3dvcmQ6"
+    )
+    assert _first(real_kb, wrong_password)[1] == "check-credentials"
+
+
+def test_mutt_without_sasl_plugins_is_a_mechanism_problem(real_kb: KnowledgeBase) -> None:
+    assert _first(real_kb, "No authenticators available")[:2] == (
+        "sasl-client-no-mechanism",
+        "auth-method",
+    )
+
+
+SYMFONY_M365 = (
+    'Failed to authenticate on SMTP server with username "user@example.com" using the '
+    'following authenticators: "LOGIN", "XOAUTH2". Authenticator "LOGIN" returned "Expected '
+    'response code "235" but got code "535", with message "535 5.7.139 Authentication '
+    "unsuccessful, the request did not meet the criteria to be authenticated successfully. "
+    'Contact your administrator. [FR2P281CA0001.DEUP281.PROD.OUTLOOK.COM]".". Authenticator '
+    '"XOAUTH2" returned "Expected response code "235" but got code "535", with message "535 '
+    '5.7.3 Authentication unsuccessful [FR2P281CA0001.DEUP281.PROD.OUTLOOK.COM]".".'
+)
+
+
+def test_symfony_trying_xoauth2_after_a_password_is_no_oauth_evidence(
+    real_kb: KnowledgeBase,
+) -> None:
+    """Symfony Mailer tries XOAUTH2 with the same secret after LOGIN failed: that 5.7.3 is
+    the password sent as a token, not a refused OAuth token: the answer is the mailbox's
+    SMTP AUTH policy, with the policy reply LOGIN got beside it."""
+    matches = explain_text(real_kb, SYMFONY_M365).matches
+    assert (matches[0].reply_id, matches[0].articles[0]) == (
+        "m365-auth-unsuccessful",
+        "m365-smtp-auth-disabled",
+    )
+    assert "m365-conditional-access" in {match.reply_id for match in matches}
+    only_oauth = (  # an app set up for OAuth alone: its token was refused
+        'Failed to authenticate on SMTP server with username "user@example.com" using the '
+        'following authenticators: "XOAUTH2". Authenticator "XOAUTH2" returned "Expected '
+        'response code "235" but got code "535", with message "535 5.7.3 Authentication '
+        'unsuccessful [FR2P281CA0001.DEUP281.PROD.OUTLOOK.COM]".".'
+    )
+    assert _first(real_kb, only_oauth)[:2] == ("m365-oauth-token-rejected", "oauth-token-errors")

@@ -44,8 +44,9 @@ FLOORS = {"explain": 0.788, "top1": 0.66, "top3": 0.89}
 # Explain top-1 on the wild pastes (eval/real/wild.yaml, tuning material) when the floor was
 # set, less two points: 2026-12-01 0.882 on 51 pastes; 2026-12-02 0.933 on 105; third session
 # 0.899 on 179 (74 new pastes from other stacks, 0.784 on them as collected: the set grew
-# harder, the 105 it held score as before).
-WILD_EXPLAIN_FLOOR = 0.88
+# harder, the 105 it held score as before); sixth session 0.906 on 203 (24 new pastes,
+# 0.833 on them as collected).
+WILD_EXPLAIN_FLOOR = 0.886
 
 
 @pytest.mark.skipif(not (EVAL_ROOT / "questions.yaml").exists(), reason="no eval questions yet")
