@@ -23,7 +23,8 @@ from bot.runtime.deps import deps_of
 from bot.runtime.private import tell_privately
 from handlers.blocks import kit, turns
 from knowledge import KnowledgeBase
-from knowledge.explain import HEAD_READ, MAX_REPLIES_READ, TAIL_READ, explain_text
+from knowledge.explain import explain_text
+from knowledge.paste import HEAD_READ, MAX_REPLIES_READ, TAIL_READ
 
 CALLBACK_ID = "explain_error"
 

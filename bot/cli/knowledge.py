@@ -235,8 +235,8 @@ def _match_line(match: Match) -> str:
 def read_paste(stream: TextIO) -> str:
     """All of ``stream`` as ``explain`` reads it, in bounded memory: the input's first
     ``MAX_INPUT`` + 1 characters and its last ``MAX_INPUT``, the middle dropped while reading
-    (``knowledge.explain.bounded`` then keeps the beginning and the end it needs)."""
-    from knowledge.explain import MAX_INPUT
+    (``knowledge.paste.bounded`` then keeps the beginning and the end it needs)."""
+    from knowledge.paste import MAX_INPUT
 
     head = stream.read(MAX_INPUT + 1)
     if len(head) <= MAX_INPUT:
@@ -248,7 +248,8 @@ def read_paste(stream: TextIO) -> str:
 
 
 async def explain_command(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.explain import HEAD_READ, MAX_REPLIES_READ, TAIL_READ, explain_text
+    from knowledge.explain import explain_text
+    from knowledge.paste import HEAD_READ, MAX_REPLIES_READ, TAIL_READ
 
     kb = knowledge_base(args)
     if kb is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import messages
 from handlers.shortcuts import explanation
 from knowledge import get_knowledge
-from knowledge.explain import MAX_INPUT
+from knowledge.paste import MAX_INPUT
 
 
 def test_cut_paste_is_named_first() -> None:

@@ -7,7 +7,7 @@ import re
 import time
 
 from knowledge import KnowledgeBase, ReplyPattern, explain_reply
-from knowledge.explain import MAX_INPUT, bounded, split_replies
+from knowledge.paste import MAX_INPUT, bounded, split_replies
 
 GMAIL_MULTILINE = (
     "535-5.7.8 Username and Password not accepted. For more information, go to\n"

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge import KnowledgeBase
-from knowledge.explain import explain_text, split_replies
+from knowledge.explain import explain_text
+from knowledge.paste import split_replies
 from tests.knowledge.conftest import first_match as _first
 
 # --- ranking inside a log -------------------------------------------------------------------

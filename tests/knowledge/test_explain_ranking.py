@@ -7,15 +7,13 @@ import pytest
 
 from knowledge import KnowledgeBase, explain_reply
 from knowledge.explain import (
-    MAX_INPUT,
-    ReplyText,
     _matches,
     _outranks,
     explain_text,
     match_reply,
-    split_replies,
 )
 from knowledge.model import PatternRole, ReplyPattern
+from knowledge.paste import MAX_INPUT, ReplyText, split_replies
 from tests.knowledge.conftest import first_match as _first
 
 # -- log noise ---------------------------------------------------------------------------

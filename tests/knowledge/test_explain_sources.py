@@ -32,7 +32,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge import KnowledgeBase, explain_reply
-from knowledge.explain import explain_text, split_replies
+from knowledge.explain import explain_text
+from knowledge.paste import split_replies
 
 
 def _first_article(kb: KnowledgeBase, text: str) -> str | None:

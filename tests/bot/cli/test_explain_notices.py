@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.cli.knowledge import read_paste
-from knowledge.explain import MAX_INPUT
+from knowledge.paste import MAX_INPUT
 from tests.bot.cli.test_knowledge import _main
 
 GMAIL_REPLY = "535-5.7.8 Username and Password not accepted.\n535 5.7.8 BadCredentials - gsmtp"
