@@ -87,9 +87,9 @@ def system_ca_dir() -> str | None:
     keeps them all in its store; a hashed directory (``c_rehash``) is read on demand, one
     file per issuer looked up, and cached in the store (about 11 ms with the check below;
     per verification no measurable difference: callgrind counts the same instructions
-    per probe either way). It is used only when
-    it is the same trust: every certificate of the bundle (the default one, or the one
-    ``SSL_CERT_FILE`` names) is in the directory, which the default trust loads too.
+    per probe either way). It is used only when it is the same trust: every certificate
+    of the bundle (the default one, or the one ``SSL_CERT_FILE`` names) is in the
+    directory, which the default trust loads too.
     """
     paths = ssl.get_default_verify_paths()
     if not paths.capath:
