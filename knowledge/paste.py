@@ -200,10 +200,12 @@ def root_cause_last(text: str) -> str:
 
 def bounded(text: str) -> str:
     """``text`` when it is at most ``MAX_INPUT`` long, else its first ``HEAD_READ`` and
-    last ``TAIL_READ`` characters, each cut back to whole lines, the middle left out."""
+    last ``TAIL_READ`` characters (less one, for the line break between them), each cut
+    back to whole lines, the middle left out: at most ``MAX_INPUT``, so bounding twice
+    changes nothing."""
     if len(text) <= MAX_INPUT:
         return text
-    head, tail = text[:HEAD_READ], text[-TAIL_READ:]
+    head, tail = text[:HEAD_READ], text[1 - TAIL_READ :]
     head = head[: head.rfind("\n") + 1] or head  # a first line longer than the head stays cut
     if "\n" in tail:
         tail = tail[tail.index("\n") + 1 :]

@@ -126,7 +126,9 @@ def test_bounded_keeps_whole_lines_of_the_beginning_and_the_end() -> None:
     text = "".join(f"line {number:06d}\n" for number in range(10_000))  # 120,000 characters
     kept = bounded(text)
     assert kept.startswith("line 000000\n") and kept.endswith("line 009999\n")
-    assert len(kept) <= MAX_INPUT + 1
+    assert len(kept) <= MAX_INPUT and bounded(kept) == kept
+    once = bounded("z" * (3 * MAX_INPUT))  # no line break to cut back to
+    assert len(once) == MAX_INPUT and bounded(once) == once
     assert all(line.startswith("line ") and len(line) == 11 for line in kept.split("\n") if line)
     assert bounded("short") == "short"
 
