@@ -56,6 +56,7 @@ class Split(StrEnum):
     DEV = "dev"
     TEST = "test"  # held out: report its aggregate numbers only, never tune on it
     WILD = "wild"  # tuning material like dev: pastes from other public threads (README)
+    PROGRAMS = "programs"  # tuning material: messages taken from mail programs' source code
 
 
 class ItemKind(StrEnum):
