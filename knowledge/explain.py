@@ -44,12 +44,13 @@ _OFFERED_ONLY: Final = re.compile(
     r"|authenticators: (?:\\?\"[\w-]+\\?\",? ?)+",
     re.I | re.M,
 )
-# Symfony Mailer tries every authenticator in turn (CRAM-MD5, LOGIN, PLAIN, then XOAUTH2)
-# with the same secret: after a password one failed, its XOAUTH2 try is that password
-# sent as a token, not evidence that the app uses OAuth.
+# Symfony Mailer and SwiftMailer try every authenticator in turn (CRAM-MD5, LOGIN, PLAIN,
+# then XOAUTH2) with the same secret: after a password one failed, its XOAUTH2 try is that
+# password sent as a token, not evidence that the app uses OAuth. Symfony quotes the names,
+# SwiftMailer does not.
 _SYMFONY_XOAUTH2_FALLBACK: Final = re.compile(
-    r'(Authenticator \\?"(?:CRAM-MD5|LOGIN|PLAIN)\\?" returned[\s\S]*?)'
-    r'Authenticator \\?"XOAUTH2\\?" returned'
+    r'(Authenticator \\?"?(?:CRAM-MD5|LOGIN|PLAIN)\\?"? returned[\s\S]*?)'
+    r'Authenticator \\?"?XOAUTH2\\?"? returned'
 )
 # A recipient's address says where the mail was going, not whose server refused it: "TO:
 # ['x@gmail.com']", Postfix's "to=<x@hotmail.com>", "RCPT TO:<...>", a DSN's

@@ -1,0 +1,258 @@
+# ruff: noqa: E501, RUF001 - program messages are kept whole (in their languages' punctuation)
+"""Explain on the messages mail programs print, as ``knowledge/eval/real/programs.yaml``
+collected them from their source code (tuning material, see that folder's README).
+
+Each case is one general rule that the programs set showed missing: a wording class,
+with the program it was read from in its id, and the reply entry and first article it
+must get. The set itself is checked here too: it loads like the other splits and every
+item names the file its wording was read from.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from knowledge import KnowledgeBase
+from knowledge.evaluation import REAL_FIELDS, REAL_ROOT, ItemKind, Split, load_real
+from tests.knowledge.conftest import first_match
+
+PROGRAMS_FILE = REAL_ROOT / "programs.yaml"
+_SOURCE = re.compile(r"https://(github\.com/[\w.-]+/[\w.-]+/(blob|tree)/|support\.google\.com/)\S+")
+
+NO_LOGIN_OFFERED = [
+    pytest.param(
+        "aiosmtplib.errors.SMTPException: The SMTP AUTH extension is not supported by this server. Try connecting via TLS (or STARTTLS).",
+        id="aiosmtplib",
+    ),
+    pytest.param("*** Host did not advertise authentication", id="swaks"),
+    pytest.param("* SASL: no auth mechanism was offered or recognized", id="curl"),
+    pytest.param(
+        "Missing server capability\n\nThe server is missing this capability:\nAUTH PLAIN",
+        id="k9-mail",
+    ),
+    pytest.param(
+        "Could not authenticate to the SMTP server because no matching authentication method has been found",
+        id="kmail",
+    ),
+    pytest.param("503 5.3.3 AUTH not available", id="sendmail"),
+    pytest.param("503 5.5.1 AUTH not allowed.", id="stalwart"),
+]
+
+
+@pytest.mark.parametrize("text", NO_LOGIN_OFFERED)
+def test_no_login_offered(real_kb: KnowledgeBase, text: str) -> None:
+    assert first_match(real_kb, text) == ("auth-not-offered", "auth-not-offered")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"),
+    [
+        pytest.param(
+            "SMTP server smtp.example.com does not support PLAIN authentication",
+            "mechanism-not-supported",
+            "auth-method",
+            id="evolution-mechanism",
+        ),
+        pytest.param(
+            "aiosmtplib.errors.SMTPException: oauth_token_generator provided but server does not support XOAUTH2",
+            "mechanism-not-supported",
+            "auth-method",
+            id="aiosmtplib-xoauth2",
+        ),
+        pytest.param(
+            "503 5.5.1 Invalid command: Command not supported",
+            "auth-command-unrecognized",
+            "auth-not-offered",
+            id="opensmtpd-503",
+        ),
+        pytest.param(
+            # the 502 answers STARTTLS, not AUTH
+            "Error upgrading connection with STARTTLS: 502 5.5.1 Unrecognized command",
+            "starttls-not-offered",
+            "tls-mode-mismatch",
+            id="nodemailer-starttls-refused",
+        ),
+        pytest.param(
+            "System.NotSupportedException: The SMTP server does not support the STARTTLS extension.",
+            "starttls-not-offered",
+            "tls-mode-mismatch",
+            id="mailkit-no-starttls",
+        ),
+        pytest.param(
+            "Server does not support secure connections.",
+            "starttls-not-offered",
+            "tls-mode-mismatch",
+            id="dotnet-no-starttls",
+        ),
+        pytest.param(
+            "aiosmtplib.errors.SMTPConnectTimeoutError: Timed out waiting for server ready message",
+            "greeting-never-received",
+            "tls-mode-mismatch",
+            id="aiosmtplib-no-greeting",
+        ),
+        pytest.param(
+            "523 5.7.10 Cleartext authentication disallowed on non-secure (SSL/TLS) connections.",
+            "tls-required-generic",
+            "starttls-required",
+            id="dovecot-cleartext",
+        ),
+        pytest.param(
+            "530 A SSL/TLS-connection is required for authentication.",
+            "tls-required-generic",
+            "starttls-required",
+            id="hmailserver-tls",
+        ),
+        pytest.param(
+            "msmtp: cannot use a secure authentication method",
+            "tls-required-generic",
+            "starttls-required",
+            id="msmtp-no-tls",
+        ),
+        pytest.param(
+            "334 5.7.8 Missing TOTP token, try with 'secret$totp_code'.",
+            "app-password-demanded",
+            "app-passwords",
+            id="stalwart-totp",
+        ),
+        pytest.param(
+            'Could not find the host "smtp.example.com"',
+            "dns-name-not-found",
+            "cannot-connect",
+            id="neomutt-host",
+        ),
+        pytest.param(
+            "SMTP server not found or refused connection (smtp.example.com:587). Please check the IP address, hostname, and availability of your SMTP server",
+            "dns-name-not-found",
+            "cannot-connect",
+            id="home-assistant",
+        ),
+        pytest.param(
+            "The identity of the smtp mail server at smtp.example.com:465 could not be verified.",
+            "tls-cert-untrusted",
+            "tls-certificate",
+            id="geary-certificate",
+        ),
+        pytest.param(
+            "MailKit.Security.SslHandshakeException: An error occurred while attempting to establish an SSL or TLS connection.\n\nThe host name (smtp.example.com) did not match the name given in the server's SSL certificate (*.webhost-mail.net).",
+            "tls-cert-name-mismatch-runtimes",
+            "tls-certificate",
+            id="mailkit-name-mismatch",
+        ),
+        pytest.param(
+            "ValueError: The start_tls and use_tls options are not compatible.",
+            "app-mail-config-invalid",
+            "app-smtp-config",
+            id="aiosmtplib-options",
+        ),
+        pytest.param(
+            "AssertionError: The message does not specify a sender and a default sender has not been configured",
+            "app-mail-config-invalid",
+            "app-smtp-config",
+            id="flask-mail-sender",
+        ),
+        pytest.param(
+            "SMTP ERROR: Failed to connect to server:  (0)",
+            "phpmailer-connect-failed-tls",
+            "tls-mode-mismatch",
+            id="phpmailer-code-0",
+        ),
+        pytest.param(
+            "org.apache.commons.mail2.core.EmailException: Sending the email to the following server failed : smtp.example.com:465",
+            "commons-email-send-failed",
+            "server-settings",
+            id="commons-email",
+        ),
+        pytest.param(
+            "SMTP Error: Could not authenticate.",
+            "phpmailer-could-not-authenticate",
+            "check-credentials",  # PHPMailer is in many PHP apps, not only WordPress
+            id="phpmailer-auth",
+        ),
+        pytest.param(
+            "SMTP 错误：登录失败。",
+            "localized-could-not-authenticate",
+            "check-credentials",
+            id="phpmailer-auth-zh",
+        ),
+    ],
+)
+def test_program_wordings(real_kb: KnowledgeBase, text: str, reply_id: str, article: str) -> None:
+    assert first_match(real_kb, text) == (reply_id, article)
+
+
+def test_a_network_error_with_a_code_is_not_the_tls_case(real_kb: KnowledgeBase) -> None:
+    """PHPMailer's "(0)" is PHP reporting no network error at all; with errno 110 the
+    connection itself timed out."""
+    text = "SMTP ERROR: Failed to connect to server: Connection timed out (110)"
+    assert first_match(real_kb, text)[0] != "phpmailer-connect-failed-tls"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "550 Envelope domain 'example.org' doesn't match AUTH domain 'example.com'",
+            id="haraka",
+        ),
+        pytest.param("553 5.7.0 Unauthorized use of sender address", id="maddy"),
+        pytest.param("501 5.5.4 You are not allowed to send from this address.", id="stalwart"),
+        pytest.param("530 From/Sender name is not valid", id="postal"),
+    ],
+)
+def test_sender_not_owned_by_the_login(real_kb: KnowledgeBase, text: str) -> None:
+    assert first_match(real_kb, text) == ("sender-address-refused", "sender-permissions")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id"),
+    [
+        pytest.param("550 Authentication required", "auth-required", id="haraka"),
+        pytest.param("502 5.7.0 Please authenticate first", "auth-required", id="go-smtp"),
+        pytest.param(
+            "Unauthenticated senders are not allowed.", "auth-required", id="wp-mail-smtp"
+        ),
+        pytest.param("550 5.1.2 Relay not allowed.", "relaying-denied", id="stalwart-relay"),
+    ],
+)
+def test_not_logged_in(real_kb: KnowledgeBase, text: str, reply_id: str) -> None:
+    assert first_match(real_kb, text) == (reply_id, "enable-smtp-auth-in-client")
+
+
+def test_swiftmailer_xoauth2_retry_is_no_oauth_evidence(real_kb: KnowledgeBase) -> None:
+    """SwiftMailer, like Symfony Mailer, tries XOAUTH2 last with the same password; it does
+    not quote the authenticator names."""
+    text = (
+        'Failed to authenticate on SMTP server with username "alice@example.com" using 3 possible '
+        'authenticators. Authenticator LOGIN returned Expected response code 235 but got code "535", '
+        'with message "535-5.7.8 Username and Password not accepted. Learn more at\n'
+        "535 5.7.8  https://support.google.com/mail/?p=BadCredentials q5sm1234567wrx.12 - gsmtp\n"
+        '". Authenticator PLAIN returned Expected response code 235 but got code "535", with message '
+        '"535 5.7.8 Username and Password not accepted. gsmtp". Authenticator XOAUTH2 returned '
+        'Expected response code 250 but got code "535", with message "535-5.7.8 Username and '
+        'Password not accepted. gsmtp".'
+    )
+    assert first_match(real_kb, text) == ("gmail-bad-credentials", "app-passwords")
+
+
+def test_programs_set_loads_like_the_other_splits(real_kb: KnowledgeBase) -> None:
+    items = load_real(real_kb, Split.PROGRAMS)
+    assert len(items) >= 200
+    assert {item.kind for item in items} == {ItemKind.ERROR}
+    normalised = [" ".join(item.text.split()).lower() for item in items]
+    assert len(normalised) == len(set(normalised)), "a wording is in the set twice"
+
+
+def test_every_program_item_names_where_its_wording_was_read() -> None:
+    """A repository file (or, for Gmail, Google's own reply reference), and the code
+    condition that prints it: the set is program sources, not threads."""
+    data = yaml.safe_load(PROGRAMS_FILE.read_text(encoding="utf-8"))
+    unsourced = [
+        item["id"]
+        for item in data
+        if not _SOURCE.fullmatch(str(item["source"])) or not str(item.get("where", "")).strip()
+    ]
+    assert not unsourced, f"items without a source file or code condition: {unsourced}"
+    assert all(field in item for item in data for field in REAL_FIELDS)
