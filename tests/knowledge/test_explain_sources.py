@@ -1383,11 +1383,13 @@ def test_an_escaped_break_not_before_a_code_stays_text() -> None:
             "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname",
             "helo-rejected",
         ),
-        # Exchange Online NDR reference: 5.7.700-5.7.750 tenant-level blocks
+        # Exchange Online NDR reference: 5.7.700-5.7.750 tenant-level blocks; 5.7.750 is
+        # lifted by verifying the From domains in the tenant, a sender question
         (
             "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains",
-            "m365-account-blocked",
+            "m365-unregistered-domain",
         ),
+        ("550 5.7.705 Access denied, tenant has exceeded threshold", "m365-account-blocked"),
         # Google Workspace "Gmail SMTP errors and codes" (support.google.com/a/answer/3726730)
         ("550 5.7.1 Daily SMTP relay limit exceeded for user.", "gmail-daily-sending-limit"),
         (
