@@ -49,7 +49,179 @@ NO_LOGIN_OFFERED = [
     ),
     pytest.param("Authentication not possible (not offered by the service)", id="zammad"),
     pytest.param("SMTP Error (): Authentication failed.", id="roundcube-no-code"),
+    pytest.param("no form of authorization supported", id="emailjs"),
+    pytest.param(
+        "login is required, but no allowed AUTH methods available. You may need to do STARTTLS",
+        id="vertx",
+    ),
+    pytest.param(
+        "Sorry, your SMTP server does not support basic username / password authentication. (SMTP)",
+        id="mailspring",
+    ),
+    pytest.param(
+        '{:error, {:retries_exceeded, {:missing_requirement, ~c"smtp.example.com", :auth}}}',
+        id="gen-smtp",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("failed AUTH: Command unknown: 'AUTH'", id="perl-net-smtp"),
+        pytest.param("SMTP authentication failed: 500, Command unknown: 'AUTH'!", id="znuny"),
+        pytest.param(
+            "AUTH command not recognized or not implemented, SMTP server may not require authentication.",
+            id="cakephp",
+        ),
+        pytest.param(
+            "Unable to initiate AUTH command. Your server might not be configured to use AUTH LOGIN authentication method.",
+            id="codeigniter",
+        ),
+        pytest.param("502 5.5.1 AUTH not supported", id="mailu"),
+    ],
+)
+def test_the_auth_command_itself_refused(real_kb: KnowledgeBase, text: str) -> None:
+    assert first_match(real_kb, text) == ("auth-command-unrecognized", "auth-not-offered")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"),
+    [
+        pytest.param(
+            'Error: SMTP authorization method "cram-md5" is not supported in codeigniter, set either "login" or "plain" authorization method',
+            "sasl-client-no-mechanism",
+            "auth-method",
+            id="codeigniter-mechanism",
+        ),
+        pytest.param(
+            "Mail Error on determining auth type, GSSAPI NTLM is not supported",
+            "sasl-client-no-mechanism",
+            "auth-method",
+            id="go-simple-mail",
+        ),
+        pytest.param(
+            "The server does no support any of the available authentication methods",
+            "sasl-client-no-mechanism",
+            "auth-method",
+            id="mail-send",
+        ),
+        pytest.param(
+            "SMTP authentication requires SASL",
+            "sasl-client-no-mechanism",
+            "auth-method",
+            id="mutt-sasl",
+        ),
+        pytest.param(
+            "STARTTLS required but not supported by server",
+            "starttls-not-offered",
+            "tls-mode-mismatch",
+            id="vertx-starttls",
+        ),
+        pytest.param(
+            "team-mails/email[0]: notify retry canceled after 7 attempts: 'require_tls' is true (default) but \"smtp.example.com:25\" does not advertise the STARTTLS extension",
+            "starttls-not-offered",
+            "tls-mode-mismatch",
+            id="alertmanager",
+        ),
+        pytest.param(
+            "SMTP authentication method not allowed, check if SMTP server requires TLS.",
+            "tls-required-generic",
+            "starttls-required",
+            id="cakephp-tls",
+        ),
+        pytest.param(
+            "550 smtp auth requried", "auth-required", "enable-smtp-auth-in-client", id="vestacp"
+        ),
+        pytest.param(
+            "550 You are not allowed to relay",
+            "relaying-denied",
+            "enable-smtp-auth-in-client",
+            id="haraka-relay",
+        ),
+        pytest.param(
+            "Failure sending mail: The server rejected the sender address. The server response was: 454 5.7.3 Client does not have permission to submit mail to this server",
+            "relaying-denied",
+            "enable-smtp-auth-in-client",
+            id="ssrs-cdo",
+        ),
+        pytest.param(
+            "503 from and auth not the same (#5.5.1)",
+            "sender-not-owned-by-user",
+            "sender-permissions",
+            id="qmail-sender",
+        ),
+        pytest.param(
+            "You (alice) have reached your daily email limit of 1000 emails",
+            "sending-limit-reached",
+            "rate-limited",
+            id="directadmin-limit",
+        ),
+        pytest.param(
+            "timedout while connecting to smtp server",
+            "connection-timed-out",
+            "cannot-connect",
+            id="emailjs-timeout",
+        ),
+        pytest.param(
+            "unable to establish SMTP connection to (smtp.example.com) port 587",
+            "app-cannot-reach-server",
+            "cannot-connect",
+            id="email-sender",
+        ),
+        pytest.param(
+            "Can't connect to server\nCan't connect to host \"ssl://smtp.example.com:465\"",
+            "app-cannot-reach-server",
+            "cannot-connect",
+            id="snappymail",
+        ),
+        pytest.param(
+            "Could not find your mail server.\n\nPlease check your internet connection.",
+            "dns-name-not-found",
+            "cannot-connect",
+            id="delta-chat",
+        ),
+        pytest.param(
+            "Could not get mail server response codes.",
+            "greeting-never-received",
+            "tls-mode-mismatch",
+            id="phpbb",
+        ),
+        pytest.param(
+            "CMailFile::sendfile: mail end error with smtps lib to HOST=tls://smtp.example.com, PORT=587 - Error [130]: Invalid Authentication Credentials.",
+            "credentials-invalid-generic",
+            "check-credentials",
+            id="dolibarr",
+        ),
+        pytest.param(
+            "mutt_account_getoauthbearer: No OAUTH refresh command defined",
+            "oauth-grant-invalid",
+            "oauth-token-errors",
+            id="mutt-oauth",
+        ),
+        pytest.param(
+            "Missing SMTP Server\nPlease define at least one SMTP server, or provide the SMTP parameters explicitly.",
+            "app-smtp-not-configured",
+            "app-smtp-config",
+            id="odoo-no-server",
+        ),
+    ],
+)
+def test_program_wordings_of_more_libraries_servers_and_apps(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    assert first_match(real_kb, text) == (reply_id, article)
+
+
+def test_username_and_password_not_accepted_is_gmail_only_on_evidence(
+    real_kb: KnowledgeBase,
+) -> None:
+    """Google's wording, but nodemailer's smtp-server (WildDuck, ZoneMTA) answers with it too:
+    without a Google host, link or enhanced code it is a refused login, not Gmail."""
+    plain = "Invalid login: 535 Error: Username and Password not accepted"
+    assert first_match(real_kb, plain)[1] == "check-credentials"
+    google = "535-5.7.8 Username and Password not accepted. Learn more at\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials - gsmtp"
+    assert first_match(real_kb, google) == ("gmail-bad-credentials", "app-passwords")
 
 
 @pytest.mark.parametrize("text", NO_LOGIN_OFFERED)

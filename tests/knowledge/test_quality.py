@@ -50,8 +50,10 @@ WILD_EXPLAIN_FLOOR = 0.886
 # Explain top-1 on what mail programs print (eval/real/programs.yaml, from their source code,
 # tuning material) when the floor was set, less two points: seventh session 0.958 on 260
 # wordings (0.788 on them as collected), then 0.913 on 436 (176 more from web apps,
-# self-hosted services, sending services and system mailers; 0.62 on them as collected).
-PROGRAMS_EXPLAIN_FLOOR = 0.893
+# self-hosted services, sending services and system mailers; 0.62 on them as collected),
+# then 0.899 on 622 (186 more libraries, servers, mail apps and business apps; 0.66 as
+# collected).
+PROGRAMS_EXPLAIN_FLOOR = 0.879
 
 
 @pytest.mark.skipif(not (EVAL_ROOT / "questions.yaml").exists(), reason="no eval questions yet")
