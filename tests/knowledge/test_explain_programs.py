@@ -213,6 +213,65 @@ def test_program_wordings_of_more_libraries_servers_and_apps(
     assert first_match(real_kb, text) == (reply_id, article)
 
 
+@pytest.mark.parametrize(
+    ("text", "reply_id"),
+    [
+        pytest.param(
+            "smtp.example.com に接続できなかった (接続を拒否されました)。",
+            "family-connect-localized",
+            id="neomutt-ja",
+        ),
+        pytest.param(
+            "Połączenie z smtp.example.com (Połączenie odrzucone) nie zostało ustanowione",
+            "family-connect-localized",
+            id="neomutt-pl",
+        ),
+        pytest.param(
+            "Kan niet verbinden met smtp.example.com (Verbinding is verlopen)",
+            "family-connect-localized",
+            id="neomutt-nl",
+        ),
+        pytest.param(
+            "msmtp: no se puede localizar al host smtp.example.com: Nombre o servicio desconocido",
+            "family-connect-localized",
+            id="msmtp-es",
+        ),
+        pytest.param(
+            "msmtp: 无法定位主机 smtp.example.com：域名解析出现暂时性错误",
+            "family-connect-localized",
+            id="msmtp-zh",
+        ),
+    ],
+)
+def test_connect_failures_in_other_languages(
+    real_kb: KnowledgeBase, text: str, reply_id: str
+) -> None:
+    assert first_match(real_kb, text) == (reply_id, "cannot-connect")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "无法向发件服务器（SMTP） smtp.example.com 进行认证。请检查密码和验证“账号设置 | 服务器设置”中的“认证方式”。",
+            id="thunderbird-zh",
+        ),
+        pytest.param(
+            "El inicio de sesión en el servidor smtp.example.com con el nombre de usuario alice@example.com ha fallado.",
+            id="thunderbird-es",
+        ),
+        pytest.param("خطأ SMTP : لا يمكن تأكيد الهوية.", id="phpmailer-ar"),
+    ],
+)
+def test_login_failures_in_other_languages(real_kb: KnowledgeBase, text: str) -> None:
+    assert first_match(real_kb, text)[1] == "check-credentials"
+
+
+def test_roundcube_empty_code_in_french_is_no_login_offered(real_kb: KnowledgeBase) -> None:
+    text = "Erreur SMTP () : échec d’authentification."
+    assert first_match(real_kb, text) == ("auth-not-offered", "auth-not-offered")
+
+
 def test_username_and_password_not_accepted_is_gmail_only_on_evidence(
     real_kb: KnowledgeBase,
 ) -> None:
