@@ -267,6 +267,42 @@ def test_login_failures_in_other_languages(real_kb: KnowledgeBase, text: str) ->
     assert first_match(real_kb, text)[1] == "check-credentials"
 
 
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"),
+    [
+        pytest.param(
+            "Falta capacidad en el servidor\n\nAl servidor le falta esta capacidad: \nAUTH PLAIN",
+            "auth-not-offered",
+            "auth-not-offered",
+            id="k9-es",
+        ),
+        pytest.param(
+            "Es kann nicht am SMTP-Server authentifiziert werden, da keine passende Authentifizierungsmethode gefunden wurde.",
+            "sasl-client-no-mechanism",
+            "auth-method",
+            id="kmail-de",
+        ),
+        pytest.param(
+            "Le serveur SMTP smtp.example.com ne prend pas en charge l’authentification PLAIN",
+            "mechanism-not-supported",
+            "auth-method",
+            id="evolution-fr",
+        ),
+        pytest.param("Token expirado", "oauth-grant-invalid", "oauth-token-errors", id="kmail-es"),
+        pytest.param(
+            "curl: (35) schannel: next InitializeSecurityContext failed: SEC_E_INVALID_TOKEN (0x80090308) - The token supplied to the function is invalid",
+            "tls-wrong-version",
+            "tls-mode-mismatch",
+            id="curl-schannel",
+        ),
+    ],
+)
+def test_more_translated_and_runtime_wordings(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    assert first_match(real_kb, text) == (reply_id, article)
+
+
 def test_roundcube_empty_code_in_french_is_no_login_offered(real_kb: KnowledgeBase) -> None:
     text = "Erreur SMTP () : échec d’authentification."
     assert first_match(real_kb, text) == ("auth-not-offered", "auth-not-offered")
