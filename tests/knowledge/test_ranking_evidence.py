@@ -14,7 +14,9 @@ from knowledge.mentions import find_mentions
 from knowledge.names import GENERIC_WORDS, vocabulary
 from knowledge.search import CONFIDENCE_FLOOR
 from knowledge.steering import (
+    APP_CONFIG_ARTICLE,
     OTHER_PROVIDER_FACTOR,
+    app_config_text,
     foreign_text,
     hosted_text,
     mode_conflict,
@@ -107,6 +109,73 @@ def test_a_named_cloud_lifts_the_hosting_article(real: KnowledgeBase) -> None:
     assert rank_hosted[0] == "hosting-blocks-smtp"
     rank_plain = _ids(real, plain, 5)
     assert rank_plain[:1] != ["hosting-blocks-smtp"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the mailer ignores the port I set in the admin panel",
+        "I changed the password but the service still uses the old credentials",
+        "works with a simple password, fails when it has special characters",
+        "my password contains a # and the login fails",
+        "do I have to percent-encode the @ in the smtp url?",
+        "I edited .env and nothing changed",
+        "php artisan config:cache and it keeps the previous mail host",
+        "since updating the plugin every send fails",
+        "it broke after an upgrade of the docker image, rolling back fixes it",
+        "the test email works, the real notifications do not",
+    ],
+)
+def test_app_config_text_is_read(text: str) -> None:
+    assert app_config_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my printer keeps trying the old password and locks me out",
+        "outlook says the password is wrong",
+        "535 authentication failed on port 587",
+        "the environment is a raspberry pi",  # no .env file
+        "how do I set up gmail?",
+    ],
+)
+def test_no_app_config_problem_told(text: str) -> None:
+    assert not app_config_text(text)
+
+
+def test_an_app_not_applying_its_settings_lifts_the_app_config_article(
+    real: KnowledgeBase,
+) -> None:
+    articles = list(real.articles)
+    positions = {article_id: i for i, article_id in enumerate(articles)}
+    tokens_ = [frozenset[str]()] * len(articles)
+    nobody = find_mentions(real, "nothing named here")
+    at = positions[APP_CONFIG_ARTICLE]
+    for text, lifted in (("it still uses the old settings", True), ("it fails to send", False)):
+        score = [1.0] * len(articles)
+        score[at] = 0.4  # behind, but within reach of a lift this specific
+        steer(real, positions, tokens_, {}, score, nobody, [], text=text)
+        assert (score[at] > 1.0) is lifted
+    far = [1.0] * len(articles)
+    far[at] = 0.1  # a question that is not about the app's settings at all
+    steer(real, positions, tokens_, {}, far, nobody, [], text="it ignores the port I set")
+    assert far[at] < 1.0
+
+
+@pytest.mark.parametrize(
+    "told",
+    [
+        "since updating the ticket system to the new version, mail fails with 535 auth failed",
+        "password has a % sign in it and the smtp login from my app fails",
+    ],
+)
+def test_an_app_that_mangles_its_settings_gets_the_app_config_article_first(
+    real: KnowledgeBase, told: str
+) -> None:
+    """Without the lift these rank the credentials article (the 535) or an unrelated
+    provider's article (the password) first."""
+    assert _ids(real, told, 1) == [APP_CONFIG_ARTICLE]
 
 
 def test_another_providers_own_article_is_held_back(real: KnowledgeBase) -> None:
