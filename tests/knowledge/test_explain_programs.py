@@ -669,6 +669,44 @@ def test_swiftmailer_xoauth2_retry_is_no_oauth_evidence(real_kb: KnowledgeBase) 
     assert first_match(real_kb, text) == ("gmail-bad-credentials", "app-passwords")
 
 
+APP_SEND_FAILED = [
+    pytest.param(
+        "Unable to send email. Contact the site administrator if the problem persists.", id="drupal"
+    ),
+    pytest.param("Transport error: Unable to send mail at this time.", id="magento"),
+    pytest.param(
+        "Error occurred sending email. Please check your mail server logs for more details.",
+        id="app-test-mail",
+    ),
+    pytest.param("Email could not be sent. Check your mail server log", id="nextcloud"),
+    pytest.param("Failed to send email, please check your email configuration.", id="halo"),
+]
+
+
+@pytest.mark.parametrize("text", APP_SEND_FAILED)
+def test_an_apps_bare_send_failure_says_where_the_reason_is(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """The app hides the server's reply: an honest answer (find the reply in its log, the
+    usual causes) instead of "nothing recognised"."""
+    assert first_match(real_kb, text) == ("family-send-failed", "server-settings")
+
+
+def test_a_bare_send_failure_never_outranks_the_reason_after_it(real_kb: KnowledgeBase) -> None:
+    text = (
+        "Failed to send email: Invalid login: 535-5.7.8 Username and Password not accepted. gsmtp"
+    )
+    assert first_match(real_kb, text)[0] != "family-send-failed"
+    unencrypted = "gomail: could not send email 1: Auth: unencrypted connection"
+    assert first_match(real_kb, unencrypted)[0] != "family-send-failed"
+
+
+def test_a_question_saying_mail_cannot_be_sent_is_no_pasted_error(real_kb: KnowledgeBase) -> None:
+    from knowledge.explain import explain_reply
+
+    assert explain_reply(real_kb, "why am I unable to send email from my phone?") == ()
+
+
 def test_programs_set_loads_like_the_other_splits(real_kb: KnowledgeBase) -> None:
     items = load_real(real_kb, Split.PROGRAMS)
     assert len(items) >= 200
