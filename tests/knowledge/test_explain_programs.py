@@ -707,6 +707,25 @@ def test_a_question_saying_mail_cannot_be_sent_is_no_pasted_error(real_kb: Knowl
     assert explain_reply(real_kb, "why am I unable to send email from my phone?") == ()
 
 
+def test_an_apps_outbound_smtp_check_that_finds_it_blocked_is_the_host(
+    real_kb: KnowledgeBase,
+) -> None:
+    text = (
+        "Something is blocking connectivity of outbound SMTP connections. Is there a firewall "
+        "blocking your connection to the mail server?"
+    )
+    assert first_match(real_kb, text) == ("hosting-smtp-restricted", "hosting-blocks-smtp")
+
+
+def test_thunderbirds_no_common_cipher_is_a_tls_version_gap(real_kb: KnowledgeBase) -> None:
+    """NSS's SSL_ERROR_NO_CYPHER_OVERLAP as Thunderbird words it, no error name in it."""
+    text = (
+        "Cannot communicate securely with peer: no common encryption algorithm(s).\n"
+        "The configuration related to smtp.example.com must be corrected."
+    )
+    assert first_match(real_kb, text)[0] == "tls-protocol-version"
+
+
 def test_programs_set_loads_like_the_other_splits(real_kb: KnowledgeBase) -> None:
     items = load_real(real_kb, Split.PROGRAMS)
     assert len(items) >= 200
