@@ -2,7 +2,8 @@
 
 bench/probe.py's throughput rounds at concurrency 50 spread widely on a shared machine
 (0.61-1.05 in one run), so a change of a few per cent in what a probe costs cannot be
-seen there. Instruction counts do not move with the machine's load: each client runs in
+seen there. Instruction counts hardly move with the machine's load (1-2 % between runs:
+how often the event loop wakes depends on timing, and TLS keys are random): each client runs in
 a process of its own under ``valgrind --tool=callgrind``, once with ``--runs`` runs and
 once with five times as many, and per run = (many - few) / the extra runs, so start-up
 and imports cancel out. The aiosmtpd server (STARTTLS + AUTH, as in bench/probe.py) runs
@@ -10,8 +11,11 @@ in its own process, not counted.
 
 Clients, one sequential run after another, each waiting for its QUIT: ``smtpcheck`` (the
 default probe: security and mechanism auto), ``told`` (``--security starttls
---mechanism plain``, the same protocol steps as the bare client) and ``aiosmtplib`` (the
-bare client of bench/probe.py).
+--mechanism plain``, the same protocol steps as the bare client), ``parts`` (the probe's
+own parts without its engine: the socket it connects, the first-bytes peek, its TLS
+context, ``TappedSMTP`` and the transcript, doing the same dialogue; what is left between
+it and ``smtpcheck`` is the engine: stages, timers, steps, report) and ``aiosmtplib``
+(the bare client of bench/probe.py).
 
 Callgrind counts user-space instructions only: system calls, cache misses and branch
 mispredictions are not in the figure. Python bytecode costs more time per instruction
@@ -21,8 +25,9 @@ steady figure to compare changes by, not the throughput target.
     python bench/instructions.py [--runs 5]
 
 Prints one line per client and the ratios, then one line of JSON:
-{"smtpcheck_per_run":..,"told_per_run":..,"aiosmtplib_per_run":..,
- "ratio":.. (aiosmtplib / smtpcheck), "ratio_told":..}. Skipped, with a note and exit 0,
+{"smtpcheck_per_run":..,"told_per_run":..,"parts_per_run":..,"aiosmtplib_per_run":..,
+ "ratio":.. (aiosmtplib / smtpcheck), "ratio_told":.., "engine_share":.. ((smtpcheck -
+ parts) / smtpcheck)}. Skipped, with a note and exit 0,
 when valgrind is not installed.
 """
 
@@ -49,9 +54,11 @@ sys.path.insert(0, str(REPO))
 from bench.probe import _bare, _serve  # noqa: E402 (after the path is set)
 from bot.config import Settings  # noqa: E402
 from bot.probe import Collaborators, Outcome, build_request, farewell, run_probe  # noqa: E402
+from bot.probe.session import TappedSMTP, first_bytes, open_socket  # noqa: E402
+from bot.probe.transcript import Transcript  # noqa: E402
 from tests.support.smtp_server import PASSWORD, USER  # noqa: E402
 
-CLIENTS: Final = ("smtpcheck", "told", "aiosmtplib")
+CLIENTS: Final = ("smtpcheck", "told", "parts", "aiosmtplib")
 MORE: Final = 5  # the long run has this many times the short run's runs
 _COLLECTED: Final = re.compile(r"Collected : (\d+)")
 
@@ -90,6 +97,8 @@ def client_action(name: str, port: int, ca_file: Path) -> Callable[[], Awaitable
         allowed_ports=settings.allowed_ports,
     )
     collaborators = Collaborators.from_settings(settings, ca_files=[ca_file])
+    if name == "parts":
+        return lambda: _parts(port, collaborators.tls_context)
 
     async def probe() -> None:
         report = await run_probe(request, collaborators=collaborators, deadline=30)
@@ -98,6 +107,22 @@ def client_action(name: str, port: int, ca_file: Path) -> Callable[[], Awaitable
         await farewell.settle(5)  # the QUIT said after the verdict belongs to this run
 
     return probe
+
+
+async def _parts(port: int, context: ssl.SSLContext) -> None:
+    """The probe's own parts doing the dialogue, without its engine around them."""
+    sock = await open_socket(ipaddress.ip_address("127.0.0.1"), port)
+    await first_bytes(sock, within=5.0)
+    smtp = TappedSMTP.on_socket(sock, "127.0.0.1", context, Transcript([]), use_tls=False)
+    try:
+        await smtp.greet()
+        await smtp.ehlo()
+        await smtp.upgrade(server_hostname="127.0.0.1", context=context)
+        await smtp.ehlo()
+        await smtp.auth_plain(USER, PASSWORD)
+        await smtp.quit()
+    finally:
+        smtp.close()
 
 
 async def _client_runs(name: str, port: int, ca_file: Path, runs: int) -> None:
@@ -152,7 +177,10 @@ def main() -> None:
     bare = figures["aiosmtplib_per_run"]
     figures["ratio"] = round(bare / figures["smtpcheck_per_run"], 3)
     figures["ratio_told"] = round(bare / figures["told_per_run"], 3)
+    probe = figures["smtpcheck_per_run"]
+    figures["engine_share"] = round((probe - figures["parts_per_run"]) / probe, 3)
     print(f"aiosmtplib / smtpcheck: {figures['ratio']:.3f}; / told: {figures['ratio_told']:.3f}")
+    print(f"the engine's share of smtpcheck's instructions: {figures['engine_share']:.3f}")
     print(json.dumps(figures))
 
 
