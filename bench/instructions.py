@@ -37,13 +37,11 @@ import argparse
 import asyncio
 import ipaddress
 import json
-import multiprocessing
 import re
 import shutil
 import ssl
 import subprocess
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
@@ -51,7 +49,7 @@ from typing import Final
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.probe import _bare, _serve  # noqa: E402 (after the path is set)
+from bench.probe import _bare, served  # noqa: E402 (after the path is set)
 from bot.config import Settings  # noqa: E402
 from bot.probe import Collaborators, Outcome, build_request, farewell, run_probe  # noqa: E402
 from bot.probe.session import TappedSMTP, first_bytes, open_socket  # noqa: E402
@@ -160,20 +158,12 @@ def main() -> None:
         print("instructions per probe: skipped (valgrind not installed: apt-get install valgrind)")
         return
     figures: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as directory:
-        ours, theirs = multiprocessing.Pipe()
-        server = multiprocessing.Process(target=_serve, args=(theirs, directory), daemon=True)
-        server.start()
-        port, ca_file = ours.recv()
-        try:
-            for name in CLIENTS:
-                few = _count(valgrind, name, port, Path(ca_file), args.runs)
-                many = _count(valgrind, name, port, Path(ca_file), args.runs * MORE)
-                figures[f"{name}_per_run"] = round(per_run(few, many, args.runs))
-                print(f"{name:<11} {figures[f'{name}_per_run'] / 1e6:6.2f} M instructions per run")
-        finally:
-            ours.send("stop")
-            server.join(10)
+    with served() as (port, ca_file):
+        for name in CLIENTS:
+            few = _count(valgrind, name, port, ca_file, args.runs)
+            many = _count(valgrind, name, port, ca_file, args.runs * MORE)
+            figures[f"{name}_per_run"] = round(per_run(few, many, args.runs))
+            print(f"{name:<11} {figures[f'{name}_per_run'] / 1e6:6.2f} M instructions per run")
     bare = figures["aiosmtplib_per_run"]
     figures["ratio"] = round(bare / figures["smtpcheck_per_run"], 3)
     figures["ratio_told"] = round(bare / figures["told_per_run"], 3)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
@@ -50,7 +51,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -83,6 +84,21 @@ def _serve(pipe: Connection, directory: str) -> None:
             await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
 
     asyncio.run(main())
+
+
+@contextlib.contextmanager
+def served() -> Iterator[tuple[int, Path]]:
+    """The aiosmtpd server (STARTTLS + AUTH) in a process of its own: its port and CA file."""
+    with tempfile.TemporaryDirectory() as directory:
+        ours, theirs = multiprocessing.Pipe()
+        server = multiprocessing.Process(target=_serve, args=(theirs, directory), daemon=True)
+        server.start()
+        port, ca_file = ours.recv()
+        try:
+            yield port, Path(ca_file)
+        finally:
+            ours.send("stop")
+            server.join(10)
 
 
 async def _bare(port: int, context: ssl.SSLContext) -> None:
@@ -377,37 +393,27 @@ def main() -> None:
     parser.add_argument("--only-rtt", action="store_true", help="round trips only")
     parser.add_argument("--startup-runs", type=int, default=7, help="0: skip start-up ratios")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as directory:
-        ours, theirs = multiprocessing.Pipe()
-        server = multiprocessing.Process(target=_serve, args=(theirs, directory), daemon=True)
-        server.start()
-        port, ca_file = ours.recv()
-        try:
-            local = Target("aiosmtpd", port, SERVER_NAME, Path(ca_file), USER, PASSWORD)
-            trips = {local.label: asyncio.run(_round_trips(local, args.rtt_runs))}
-            it = _it_target()
-            if it is None:
-                print(f"round trips, postfix+dovecot: skipped ({IT_ENV} not found)")
-            else:
-                trips[it.label] = asyncio.run(_round_trips(it, args.rtt_runs))
-            figures: dict[str, object] = {}
-            if not args.only_rtt:
-                figures.update(
-                    asyncio.run(
-                        _run(
-                            port, Path(ca_file), args.iterations, args.concurrent_total, args.rounds
-                        )
-                    )
+    with served() as (port, ca_file):
+        local = Target("aiosmtpd", port, SERVER_NAME, ca_file, USER, PASSWORD)
+        trips = {local.label: asyncio.run(_round_trips(local, args.rtt_runs))}
+        it = _it_target()
+        if it is None:
+            print(f"round trips, postfix+dovecot: skipped ({IT_ENV} not found)")
+        else:
+            trips[it.label] = asyncio.run(_round_trips(it, args.rtt_runs))
+        figures: dict[str, object] = {}
+        if not args.only_rtt:
+            figures.update(
+                asyncio.run(
+                    _run(port, ca_file, args.iterations, args.concurrent_total, args.rounds)
                 )
-            figures["round_trips"] = trips
-            if args.startup_runs:
-                startup = measure_startup(args.startup_runs)
-                figures["startup_ratio"] = max(
-                    startup[f"{name}_ratio"] for name in ("explain", "ask", "discover")
-                )
-        finally:
-            ours.send("stop")
-            server.join(10)
+            )
+        figures["round_trips"] = trips
+        if args.startup_runs:
+            startup = measure_startup(args.startup_runs)
+            figures["startup_ratio"] = max(
+                startup[f"{name}_ratio"] for name in ("explain", "ask", "discover")
+            )
     print(json.dumps(figures))
 
 
