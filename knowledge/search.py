@@ -30,9 +30,9 @@ from knowledge.bm25 import term_scores
 from knowledge.classifier import NaiveBayes, add_classifier
 from knowledge.directory import provider_for_domain
 from knowledge.explain import explain_reply
-from knowledge.mentions import EMAIL, find_mentions
+from knowledge.mentions import EMAIL, Mentions, find_mentions
 from knowledge.model import Answer, Article, KnowledgeBase, Match, PatternRole, SearchResult
-from knowledge.names import first_phrase, vocabulary
+from knowledge.names import Vocabulary, first_phrase, vocabulary
 from knowledge.steering import chinese_text, foreign_text, steer
 from knowledge.text import STOP_WORDS, SYNONYMS, tokens
 
@@ -275,7 +275,13 @@ def _relative(scores: list[float]) -> list[float]:
     return [value / top for value in scores] if top > 0 else scores
 
 
-def _confidence(index: _Index, trust: Mapping[str, float], unknown: int, best: int) -> float:
+def _confidence(
+    index: _Index,
+    trust: Mapping[str, float],
+    unknown: int,
+    best: int,
+    named: frozenset[str] = frozenset(),
+) -> float:
     """How much of the question's information the best article covers, in 0..1.
 
     Tokens are weighted by IDF (and by how much a typo correction is trusted); words
@@ -288,7 +294,7 @@ def _confidence(index: _Index, trust: Mapping[str, float], unknown: int, best: i
     total = sum(weights.values()) + unknown * index.mean_idf
     if total <= 0:
         return 0.0
-    covered = [token for token in weights if token in index.article_tokens[best]]
+    covered = [t for t in weights if t in index.article_tokens[best] or t in named]
     topical = sum(weights[t] * trust[t] for t in covered if t in index.anchors)
     other = sum(weights[t] * trust[t] for t in covered if t not in index.anchors)
     coverage = (topical + OTHER_WORD_WEIGHT * other) / total
@@ -352,6 +358,23 @@ def _without_addresses(kb: KnowledgeBase, text: str) -> str:
     return EMAIL.sub(keep, text)
 
 
+def _tailored_names(
+    names: Vocabulary, words: Sequence[str], best: Article, mentions: Mentions
+) -> frozenset[str]:
+    """The words naming the provider or client that ``best`` has a variant for: the answer
+    is written for what they name, so they are covered even where the article's own text
+    never spells them."""
+    named: set[str] = set()
+    for phrases, key in ((names.providers, mentions.provider), (names.clients, mentions.client)):
+        if key is None or key not in best.variants:
+            continue
+        for start, word in enumerate(words):
+            for phrase, owner in phrases.get(word, ()):
+                if owner == key and tuple(words[start : start + len(phrase)]) == phrase:
+                    named.update(phrase)
+    return frozenset(named)
+
+
 def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     """Articles for ``question``, best first, with a confidence in 0..1."""
     index = _index(kb)
@@ -394,7 +417,8 @@ def search(kb: KnowledgeBase, question: str, *, limit: int = 5) -> SearchResult:
     )
     if not answers:
         return SearchResult(answers=(), confidence=0.0, matches=matches)
-    confidence = _confidence(index, trust, unknown, order[0])
+    tailored = _tailored_names(names, words, index.articles[order[0]], mentions)
+    confidence = _confidence(index, trust, unknown, order[0], tailored)
     if any(match.role is PatternRole.REPLY for match in matches):
         confidence = max(confidence, 0.9)
     if foreign_text(question, names) or not (matches or any(c.isalpha() for c in question)):

@@ -142,3 +142,32 @@ def test_search_does_not_import_numpy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_provider_the_answer_is_written_for_counts_as_understood(real_kb: KnowledgeBase) -> None:
+    """ "fastmail smtp settings" gets the settings article with its Fastmail variant: the
+    name is covered by that variant even though the article's own text never spells it,
+    so the answer is given, not offered as "not sure"."""
+    from knowledge.search import CONFIDENCE_FLOOR
+
+    result = search(real_kb, "fastmail smtp settings")
+    assert [a.article.id for a in result.answers[:1]] == ["server-settings"]
+    assert "fastmail" in result.answers[0].article.variants
+    assert result.confidence >= CONFIDENCE_FLOOR
+
+
+def test_a_named_provider_without_a_variant_is_no_evidence(real_kb: KnowledgeBase) -> None:
+    """Naming a provider does not make an untailored answer any surer."""
+    from knowledge.mentions import find_mentions
+    from knowledge.names import vocabulary
+    from knowledge.search import _tailored_names
+    from knowledge.text import tokens
+
+    names = vocabulary(real_kb)
+    words = tokens("my fastmail password does not work")
+    mentions = find_mentions(real_kb, "my fastmail password does not work")
+    assert mentions.provider == "fastmail"
+    settings, lockout = real_kb.articles["server-settings"], real_kb.articles["account-lockout"]
+    assert "fastmail" not in lockout.variants
+    assert _tailored_names(names, words, lockout, mentions) == frozenset()
+    assert _tailored_names(names, words, settings, mentions) == frozenset({"fastmail"})
