@@ -4,12 +4,14 @@ Runs our search and, in the same process, a plain BM25 baseline (knowledge.bm25 
 each article's concatenated text, lower-cased whitespace tokens, no synonyms,
 typo correction, field weights or explain) so the gain is measured, not claimed.
 
-Five columns: ``own`` (knowledge/eval/questions.yaml and replies.yaml, written by the
+Six columns: ``own`` (knowledge/eval/questions.yaml and replies.yaml, written by the
 project), ``dev`` and ``test`` (knowledge/eval/real, the held-out ``test`` split is
 reported as aggregate figures only), ``wild`` (knowledge/eval/real/wild.yaml, pastes
-from other public threads, tuning material like dev) and ``programs``
+from other public threads, tuning material like dev), ``programs``
 (knowledge/eval/real/programs.yaml, the messages mail programs, libraries and servers
-print, taken from their source code; tuning material too). Explain top-1 on the real
+print, taken from their source code; tuning material too) and ``fresh``
+(knowledge/eval/real/fresh.yaml, questions from other public threads that the index has
+never seen; not tuned on, so like the held-out split only its aggregates are printed). Explain top-1 on the real
 corpus is the first match's first article being acceptable (see
 knowledge/evaluation.py); on ``own`` it is the first match being the labelled reply.
 With ``dev``, a ``reader`` block follows the table: the reader baseline
@@ -20,13 +22,13 @@ With ``dev``, also the 5-fold cross-validation on ``knowledge/data/asked.yaml``:
 fold's real questions are left out of the index and asked (tuning material, the figure
 weights may be chosen on; ``knowledge.evaluation.cross_validate_asked``).
 The last line is JSON: {"own": {...}, "dev": {...}, "test": {...}, "wild": {...},
-"programs": {...}, "reader": {...}, "asked cv": {...}}.
+"programs": {...}, "fresh": {...}, "reader": {...}, "asked cv": {...}}.
 
     python bench/kb.py [--repeat N] [--dev-misses] [--wild-misses] [--programs-misses]
-                       [--splits own,dev,test,wild,programs]
+                       [--splits own,dev,test,wild,programs,fresh]
 
-``--splits own,dev,wild,programs`` leaves the held-out split out (for tuning runs: look at test
-only when reporting).
+``--splits own,dev,wild,programs`` leaves the held-out and fresh splits out (for tuning runs:
+run test and fresh only when reporting).
 """
 
 from __future__ import annotations
@@ -135,7 +137,13 @@ def main() -> None:
         ours = _ask(kb, questions, repeat)
         base = score_search(questions, baseline)
         figures[split.value] = _column(
-            explained.top1, explained.unexplained, ours, base, explained.p99_ms, bool(questions)
+            explained.top1,
+            explained.unexplained,
+            ours,
+            base,
+            explained.p99_ms,
+            has_questions=bool(questions),
+            has_errors=len(items) > len(questions),
         )
         counts[split.value] = f"{len(items) - len(questions)} errors, {len(questions)} questions"
         if split is Split.DEV:
@@ -200,9 +208,12 @@ def _column(
     ours: SearchScore,
     base: SearchScore,
     explain_p99: float,
+    *,
     has_questions: bool = True,
+    has_errors: bool = True,
 ) -> dict[str, float | None]:
-    """One column; a split without questions (wild: pastes only) shows "-" for ask rows."""
+    """One column; a split without questions (wild: pastes only) shows "-" for ask rows,
+    one without pastes (fresh: questions only) "-" for explain rows."""
     values = (
         explain,
         unexplained,
@@ -216,7 +227,9 @@ def _column(
     )
     asks = {"ask top-1", "ask top-3", "BM25 top-1", "BM25 top-3", "ask p50 ms", "ask p99 ms"}
     return {
-        row: None if (row in asks and not has_questions) else round(value, 3)
+        row: None
+        if (row in asks and not has_questions) or (row not in asks and not has_errors)
+        else round(value, 3)
         for row, value in zip(ROWS, values, strict=True)
     }
 

@@ -57,6 +57,7 @@ class Split(StrEnum):
     TEST = "test"  # held out: report its aggregate numbers only, never tune on it
     WILD = "wild"  # tuning material like dev: pastes from other public threads (README)
     PROGRAMS = "programs"  # tuning material: messages taken from mail programs' source code
+    FRESH = "fresh"  # questions from other threads, never indexed nor tuned on (README)
 
 
 class ItemKind(StrEnum):

@@ -77,3 +77,17 @@ def test_asked_threads_are_each_used_once() -> None:
     different labels), which counted those threads double in the index."""
     keys = [thread_key(source) for source in _sources(DEFAULT_ROOT / ASKED_FILE)]
     assert len(keys) == len(set(keys)), f"{len(keys) - len(set(keys))} thread(s) used twice"
+
+
+def test_fresh_questions_stay_out_of_the_index_and_the_corpus() -> None:
+    """eval/real/fresh.yaml measures questions the index has never seen: none of its threads
+    may be in asked.yaml (or later be added there), nor be a thread of another split."""
+    fresh = {thread_key(source) for source in _sources(REAL_ROOT / "fresh.yaml")}
+    assert len(fresh) >= 80
+    asked = {thread_key(source) for source in _sources(DEFAULT_ROOT / ASKED_FILE)}
+    others = {
+        thread_key(s)
+        for name in ("dev.yaml", "test.yaml", "wild.yaml")
+        for s in _sources(REAL_ROOT / name)
+    }
+    assert (len(fresh & asked), len(fresh & others)) == (0, 0)
