@@ -11,8 +11,8 @@ from other public threads, tuning material like dev), ``programs``
 (knowledge/eval/real/programs.yaml, the messages mail programs, libraries and servers
 print, taken from their source code; tuning material too) and ``fresh``
 (knowledge/eval/real/fresh.yaml, questions from other public threads that the index has
-never seen; not tuned on, so like the held-out split only its aggregates are printed). Explain top-1 on the real
-corpus is the first match's first article being acceptable (see
+never seen; not tuned on, so like the held-out split only its aggregates are printed).
+Explain top-1 on the real corpus is the first match's first article being acceptable (see
 knowledge/evaluation.py); on ``own`` it is the first match being the labelled reply.
 With ``dev``, a ``reader`` block follows the table: the reader baseline
 (knowledge/eval/real/reader.yaml, one support person's picks from the question text and
