@@ -352,7 +352,7 @@ def test_outlook_error_numbers_name_their_cause(
     [
         # Node prints OpenSSL's reason as a code: ERR_SSL_<REASON>
         ("Error: send failed { code: 'ERR_SSL_PACKET_LENGTH_TOO_LONG' }", "tls-mode-mismatch"),
-        ("Error: send failed { code: 'ERR_SSL_UNSUPPORTED_PROTOCOL' }", "devices-and-apps"),
+        ("Error: send failed { code: 'ERR_SSL_UNSUPPORTED_PROTOCOL' }", "server-settings"),
         (
             "ssl.SSLError: [SSL: UNEXPECTED_EOF_WHILE_READING] (_ssl.c:1006)",
             "tls-mode-mismatch",
@@ -440,16 +440,28 @@ def test_a_real_username_is_not_an_unloaded_setting(real_kb: KnowledgeBase) -> N
 
 def test_starttls_not_offered_is_first_the_mode_and_port(real_kb: KnowledgeBase) -> None:
     """Only a client that asked for STARTTLS can get this: the encryption setting does not fit
-    this server and port (tls-mode-mismatch, then which port takes which), then how the
-    app's own TLS flag reads (app-smtp-config). Labels of such items in wild.yaml and
-    programs.yaml spread over these and server-settings; the mode and the port pairing
-    between them are acceptable for most."""
+    this server and port. Which port takes which encryption comes first (21 of the 29 such
+    pastes of wild.yaml and programs.yaml accept it, 13 the mode mix-up article), then the
+    mode mix-up, then the server's settings and how the app's own TLS flag reads."""
     text = "smtplib.SMTPNotSupportedError: STARTTLS extension not supported by server."
-    assert _first(real_kb, text) == ("starttls-not-offered", "tls-mode-mismatch")
-    assert explain_text(real_kb, text).matches[0].articles[1:3] == (
-        "ports-and-encryption",
+    assert _first(real_kb, text) == ("starttls-not-offered", "ports-and-encryption")
+    assert explain_text(real_kb, text).matches[0].articles[1:4] == (
+        "tls-mode-mismatch",
+        "server-settings",
         "app-smtp-config",
     )
+
+
+def test_who_printed_a_tls_version_mismatch_decides_the_old_side(real_kb: KnowledgeBase) -> None:
+    """An app that prints "no TLS version in common" met an old server (its settings, its
+    operator); a mail server's own log that prints it met an old client, usually a device."""
+    app = "ssl.SSLError: [SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version"
+    assert _first(real_kb, app) == ("tls-protocol-version", "server-settings")
+    log = (
+        "Mar 7 17:34:34 mx postfix/submission/smtpd[7447]: warning: TLS library problem: "
+        "error:1417A0C1:SSL routines:tls_post_process_client_hello:no shared cipher"
+    )
+    assert _first(real_kb, log) == ("tls-protocol-version-server-log", "devices-and-apps")
 
 
 @pytest.mark.parametrize(
@@ -611,3 +623,27 @@ def test_a_failure_swallowed_by_an_open_success_reply_still_counts(real_kb: Know
         "Connection failed: SSL operation failed, handshake error"
     )
     assert "family-tls" in [m.reply_id for m in explain_text(real_kb, text).matches]
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id"),
+    [
+        # Dovecot submission-login: the enhanced code alone says "user account disabled"
+        ("525 5.7.13 Login disabled for this user", "account-disabled-code"),
+        # WildDuck quotes the address it refuses
+        ('550 User "alice@example.com" is currently disabled', "account-suspended"),
+    ],
+)
+def test_a_disabled_account_is_not_a_password_problem(
+    real_kb: KnowledgeBase, text: str, reply_id: str
+) -> None:
+    assert _first(real_kb, text) == (reply_id, "account-restricted")
+
+
+def test_a_disabled_sign_in_method_is_not_a_disabled_account(real_kb: KnowledgeBase) -> None:
+    """5.7.139 "SmtpClientAuthentication is disabled for the Mailbox": a switch, not the account."""
+    text = (
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for "
+        "the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information."
+    )
+    assert _first(real_kb, text)[1] == "m365-smtp-auth-disabled"

@@ -115,13 +115,13 @@ def test_the_auth_command_itself_refused(real_kb: KnowledgeBase, text: str) -> N
         pytest.param(
             "STARTTLS required but not supported by server",
             "starttls-not-offered",
-            "tls-mode-mismatch",
+            "ports-and-encryption",
             id="vertx-starttls",
         ),
         pytest.param(
             "team-mails/email[0]: notify retry canceled after 7 attempts: 'require_tls' is true (default) but \"smtp.example.com:25\" does not advertise the STARTTLS extension",
             "starttls-not-offered",
-            "tls-mode-mismatch",
+            "ports-and-encryption",
             id="alertmanager",
         ),
         pytest.param(
@@ -349,19 +349,19 @@ def test_no_login_offered(real_kb: KnowledgeBase, text: str) -> None:
             # the 502 answers STARTTLS, not AUTH
             "Error upgrading connection with STARTTLS: 502 5.5.1 Unrecognized command",
             "starttls-not-offered",
-            "tls-mode-mismatch",
+            "ports-and-encryption",
             id="nodemailer-starttls-refused",
         ),
         pytest.param(
             "System.NotSupportedException: The SMTP server does not support the STARTTLS extension.",
             "starttls-not-offered",
-            "tls-mode-mismatch",
+            "ports-and-encryption",
             id="mailkit-no-starttls",
         ),
         pytest.param(
             "Server does not support secure connections.",
             "starttls-not-offered",
-            "tls-mode-mismatch",
+            "ports-and-encryption",
             id="dotnet-no-starttls",
         ),
         pytest.param(
@@ -479,19 +479,19 @@ def test_program_wordings(real_kb: KnowledgeBase, text: str, reply_id: str, arti
             # the client insists on TLS and the server has none: not the server insisting
             "status=deferred (TLS is required, but was not offered by host smtp.example.com[203.0.113.10])",
             "starttls-not-offered",
-            "tls-mode-mismatch",
+            "ports-and-encryption",
             id="postfix-client-tls-required",
         ),
         pytest.param(
             "smtpd[41873]: 8d3a1f0c2b4e6a57 mta error reason=TLS required but not supported by remote host",
             "starttls-not-offered",
-            "tls-mode-mismatch",
+            "ports-and-encryption",
             id="opensmtpd-client-tls-required",
         ),
         pytest.param(
             "dma[1a2b3.4c5d6e]: remote delivery deferred: STARTTLS not available: 502 5.5.1 Unrecognized command",
             "starttls-not-offered",
-            "tls-mode-mismatch",
+            "ports-and-encryption",
             id="dma-starttls-refused",
         ),
         pytest.param(

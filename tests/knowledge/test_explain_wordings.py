@@ -63,13 +63,13 @@ TLS_AND_CONNECTION = [
     # connections
     ("Error: connect ECONNREFUSED 203.0.113.7:587", "cannot-connect"),
     ("Error: connect ECONNREFUSED 127.0.0.1:587", "app-smtp-config"),
-    ("OSError: [Errno 101] Network is unreachable", "hosting-blocks-smtp"),
+    ("OSError: [Errno 101] Network is unreachable", "cannot-connect"),
     ("Error: getaddrinfo ENOTFOUND undefined", "app-smtp-config"),
     ("socket.gaierror: [Errno -2] Name or service not known", "cannot-connect"),
     ("dial tcp 198.51.100.4:25: connect: connection timed out", "port-25-blocked"),
     (
         "stream_socket_client(): unable to connect to tcp://smtp.gmail.com:587 (Connection timed out)",
-        "hosting-blocks-smtp",
+        "cannot-connect",
     ),
     ("gomail: could not send email 1: Auth: unencrypted connection", "starttls-required"),
 ]
@@ -121,9 +121,11 @@ def test_timeout_on_465_without_tls_gives_both_causes(real_kb: KnowledgeBase) ->
 def test_a_connect_timeout_on_465_is_a_block_not_a_tls_mode(
     real_kb: KnowledgeBase, text: str
 ) -> None:
-    """The TCP connection never opened, so the TLS mode was never tried: the port is blocked."""
+    """The TCP connection never opened, so the TLS mode was never tried: the connection
+    article, with the host's block of the port right after it, and no TLS mode at all."""
     match = explain_text(real_kb, text).matches[0]
-    assert match.articles[0] == "hosting-blocks-smtp"
+    assert match.articles[:2] == ("cannot-connect", "hosting-blocks-smtp")
+    assert "tls-mode-mismatch" not in match.articles
 
 
 MAIL_PROGRAMS_AND_DEVICES = [
