@@ -35,6 +35,7 @@ from knowledge.model import (
     Submission,
     Wording,
 )
+from knowledge.text import HOSTED_PATTERN
 
 # A group that repeats something already repeated: the classic catastrophic shape,
 # e.g. "(a+)+" or "(.*)*". Our patterns are ours, but a typo must not hang explain.
@@ -42,6 +43,7 @@ _NESTED_QUANTIFIER: Final = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*
 # One wording family per pattern: runtimes spell one error many ways (OpenSSL, Python, Go,
 # .NET, Java, Node), so a family can run long, but past this it is two ideas in one entry.
 _MAX_PATTERN: Final = 800
+HOSTED_PLACEHOLDER: Final = "{hosted}"  # in an evidence pattern: see _compile_evidence
 
 SECURITY_VALUES: Final = frozenset({"starttls", "tls"})
 APP_PASSWORD_VALUES: Final = frozenset({"required", "recommended", "optional", "none"})
@@ -183,6 +185,14 @@ def _compile(entry: Entry, source: str) -> re.Pattern[str]:
         entry.fail(f"'pattern' is not a valid regular expression: {exc}")
 
 
+def _compile_evidence(entry: Entry) -> re.Pattern[str]:
+    """An entry's ``evidence``, with ``{hosted}`` standing for ``knowledge.text``'s clouds
+    and web hosts (the one list the search's steering reads questions with too)."""
+    written = entry.text("evidence")
+    _compile(entry, written.replace(HOSTED_PLACEHOLDER, "hosted"))  # the written part's checks
+    return re.compile(written.replace(HOSTED_PLACEHOLDER, HOSTED_PATTERN), re.IGNORECASE)
+
+
 def _parse_reply(entry: Entry) -> tuple[str, ReplyPattern]:
     code = entry.require("code")  # null: the text carries no code (client dialogs, TLS errors)
     enhanced = entry.optional_text("enhanced")
@@ -197,7 +207,7 @@ def _parse_reply(entry: Entry) -> tuple[str, ReplyPattern]:
         cause=entry.text("cause"),
         articles=entry.texts("articles", min_items=1),
         role=PatternRole(entry.choice("role", _ROLES, entry.data.get("role", "reply"))),
-        evidence=_compile(entry, entry.text("evidence")) if "evidence" in entry.data else None,
+        evidence=_compile_evidence(entry) if "evidence" in entry.data else None,
     )
     return reply.id, reply
 

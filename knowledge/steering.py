@@ -30,7 +30,7 @@ from typing import Final
 from knowledge.mentions import Mentions
 from knowledge.model import KnowledgeBase
 from knowledge.names import Vocabulary, written_name
-from knowledge.text import CJK_TERMS
+from knowledge.text import CJK_TERMS, HOSTED_PATTERN
 
 PROVIDER_LIFT: Final = (0.45, 0.25)  # for a provider's 1st, 2nd article (x score)
 LIFT_REACH: Final = 0.5  # only articles already this close to the best one are lifted
@@ -104,21 +104,7 @@ _IMPLICIT_RE: Final = re.compile(_IMPLICIT, re.I)
 _EXPLICIT_RE: Final = re.compile(_EXPLICIT, re.I)
 _NEAR: Final = 40  # characters either side of the port, within its sentence
 _SENTENCE_END: Final = re.compile(r"[.!?;](?:\s|$)|\n")  # not the dots of a host name
-# Clouds and web hosts known to block or intercept outbound SMTP (the hosting article's
-# subject), and the tell-tale "works locally, not on the server".
-_HOSTS: Final = (
-    r"aws|amazon ec2|ec2|lightsail|google cloud|gcp|compute engine|azure|digital ?ocean"
-    r"|droplet|linode|akamai|hetzner|vultr|ibm cloud|oracle cloud|scaleway|contabo"
-    r"|heroku|render\.com|railway|fly\.io|vercel|netlify|cpanel|whm|godaddy|bluehost"
-    r"|hostgator|namecheap|siteground|dreamhost|hostinger|wp ?engine|kinsta|shared hosting"
-    r"|web ?host(?:ing)?|hosting (?:company|provider)|vps"
-)
-_HOSTED: Final = re.compile(
-    rf"\b(?:{_HOSTS})\b(?!\W{{0,2}}(?:ses|simple email))"
-    r"|\bworks? (?:fine |perfectly |ok |well )?(?:on|from) (?:my|the) (?:local|pc|laptop|computer|"
-    r"machine|mac|dev)|\b(?:works|working|fine) locally\b|\blocal(?:host)? (?:works|is fine)",
-    re.I,
-)
+_HOSTED: Final = re.compile(HOSTED_PATTERN, re.I)
 # The app is not doing what it was told: settings it ignores or keeps from before, a
 # change that came with an update, a password the app mangles (special characters, URL
 # encoding), a cached configuration, or a test mail that works where real mail fails.

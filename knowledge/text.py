@@ -16,6 +16,23 @@ from typing import Final
 
 from knowledge.phrases import at_boundary, phrase_table
 
+# Clouds and web hosts known to block or intercept outbound SMTP (the hosting article's
+# subject), and the tell-tale "works locally, not on the server": a regex source, applied
+# case-insensitively. The search's steering reads questions with it; replies.yaml's
+# evidence patterns name it as ``{hosted}``.
+_HOSTS: Final = (
+    r"aws|amazon ec2|ec2|lightsail|google cloud|gcp|compute engine|azure|digital ?ocean"
+    r"|droplet|linode|akamai|hetzner|vultr|ibm cloud|oracle cloud|scaleway|contabo"
+    r"|heroku|render\.com|railway|fly\.io|vercel|netlify|cpanel|whm|godaddy|bluehost"
+    r"|hostgator|namecheap|siteground|dreamhost|hostinger|wp ?engine|kinsta|shared hosting"
+    r"|web ?host(?:ing)?|hosting (?:company|provider)|vps"
+)
+HOSTED_PATTERN: Final = (
+    rf"\b(?:{_HOSTS})\b(?!\W{{0,2}}(?:ses|simple email))"
+    r"|\bworks? (?:fine |perfectly |ok |well )?(?:on|from) (?:my|the) (?:local|pc|laptop|computer|"
+    r"machine|mac|dev)|\b(?:works|working|fine) locally\b|\blocal(?:host)? (?:works|is fine)"
+)
+
 # Phrase (regex on normalised text) -> canonical token(s). Order matters: longer first.
 SYNONYMS: Final[tuple[tuple[str, str], ...]] = (
     (r"outgoing (?:mail )?server|outbound server|outgoing mail|send(?:ing)? server", "smtp"),

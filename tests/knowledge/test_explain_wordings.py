@@ -69,7 +69,7 @@ TLS_AND_CONNECTION = [
     ("dial tcp 198.51.100.4:25: connect: connection timed out", "port-25-blocked"),
     (
         "stream_socket_client(): unable to connect to tcp://smtp.gmail.com:587 (Connection timed out)",
-        "cannot-connect",
+        "hosting-blocks-smtp",
     ),
     ("gomail: could not send email 1: Auth: unencrypted connection", "starttls-required"),
 ]
@@ -121,11 +121,9 @@ def test_timeout_on_465_without_tls_gives_both_causes(real_kb: KnowledgeBase) ->
 def test_a_connect_timeout_on_465_is_a_block_not_a_tls_mode(
     real_kb: KnowledgeBase, text: str
 ) -> None:
-    """The TCP connection never opened, so the TLS mode was never tried: the connection
-    article, with the host's block of the port right after it, and no TLS mode at all."""
+    """The TCP connection never opened, so the TLS mode was never tried: the port is blocked."""
     match = explain_text(real_kb, text).matches[0]
-    assert match.articles[:2] == ("cannot-connect", "hosting-blocks-smtp")
-    assert "tls-mode-mismatch" not in match.articles
+    assert match.articles[0] == "hosting-blocks-smtp"
 
 
 MAIL_PROGRAMS_AND_DEVICES = [
@@ -203,3 +201,34 @@ def test_provider_and_sending_service_wordings(
 ) -> None:
     """QQ/NetEase, SendGrid, Mailgun, Brevo, SparkPost, Postmark, Resend and OAuth wordings."""
     assert _first_article(real_kb, text) == article
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"),
+    [
+        # no route, and nothing says where the app runs: the connection article
+        ("Error: connect ENETUNREACH 2001:db8::25:587", "network-unreachable", "cannot-connect"),
+        (
+            "dial tcp 203.0.113.10:587: connect: no route to host",
+            "network-unreachable",
+            "cannot-connect",
+        ),
+        # a web host or a PHP app on one (the hosts named in knowledge.text): the host's block
+        (
+            "phpmailer 6.1.8 on my shared host: Connection failed. Error #2: stream_socket_client(): "
+            "unable to connect to smtp.gmail.com:587 (Network is unreachable)",
+            "hosted-network-unreachable",
+            "hosting-blocks-smtp",
+        ),
+        (
+            "OSError: [Errno 101] Network is unreachable\n(the script runs on a DigitalOcean droplet)",
+            "hosted-network-unreachable",
+            "hosting-blocks-smtp",
+        ),
+    ],
+)
+def test_where_an_unreachable_network_is_decides_its_article(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    match = explain_text(real_kb, text).matches[0]
+    assert (match.reply_id, match.articles[0]) == (reply_id, article)

@@ -58,3 +58,19 @@ def test_evidence_gates_the_match(data_root: Path) -> None:
     assert [m.reply_id for m in explain_reply(kb, "535 Acme says no")] == ["generic-535"]
     found = explain_reply(kb, "connecting to smtp.acme.example:587\n\n535 Acme says no")
     assert [m.reply_id for m in found] == ["acme-refused"]
+
+
+def test_hosted_in_evidence_stands_for_the_shared_list_of_hosts(data_root: Path) -> None:
+    """``{hosted}`` is knowledge.text's clouds and web hosts, the list the search's steering
+    reads questions with; the rest of the evidence is still checked as written."""
+    _add_reply(data_root, evidence=r"{hosted}|acme panel")
+    kb = load_knowledge(data_root)
+    for shown in ("on a DigitalOcean droplet", "our cPanel account", "the acme panel"):
+        found = explain_reply(kb, f"{shown}\n\n535 Acme says no")
+        assert [m.reply_id for m in found] == ["acme-refused"], shown
+    assert [m.reply_id for m in explain_reply(kb, "my laptop\n\n535 Acme says no")] == [
+        "generic-535"
+    ]
+    _add_reply(data_root, id="acme-broken", evidence=r"{hosted}|(a+)+")
+    with pytest.raises(KnowledgeError, match=r"acme-broken.*can hang matching"):
+        load_knowledge(data_root)
