@@ -1,9 +1,10 @@
 """What the person told us steers the ranking: provider, client, lookalikes, language.
 
 - A provider named in the question (or inferred from an address or host) lifts the
-  articles about its own sign-in rules (``providers.yaml`` ``articles``): QQ and 163
-  lift the authorization-code article, Outlook.com the OAuth-only one, iCloud and Yahoo
-  the app-password one. Two-step verification mentioned with a provider that has app
+  articles about its own sign-in rules (``providers.yaml`` ``articles``) when the
+  question is about signing in (``SIGN_IN_WORDS``): QQ and 163 lift the
+  authorization-code article, Outlook.com the OAuth-only one, iCloud and Yahoo the
+  app-password one; a question about their ports or TLS is not lifted. Two-step verification mentioned with a provider that has app
   passwords lifts the app-password article.
 - A client named lifts its articles (``clients.yaml`` ``articles``) and holds back the
   articles of every other client: a K-9 user does not get the Apple Mail article.
@@ -63,7 +64,7 @@ OWN_ARTICLES: Final[Mapping[str, tuple[str, ...]]] = {
 }
 APP_PASSWORDS: Final = "app-passwords"
 CHINESE_PROVIDERS_ARTICLE: Final = "authorization-code-cn"
-_AUTH_WORDS: Final = frozenset({"535", "password", "authcode", "login", "authenticat"})
+SIGN_IN_WORDS: Final = frozenset({"535", "password", "authcod", "login", "authenticat"})
 _NO_APP_PASSWORDS: Final = "none"  # providers.yaml app_password value, not a secret
 LOOKALIKES: Final = (
     ("enable-smtp-access", "enable-smtp-auth-in-client"),
@@ -153,17 +154,21 @@ def steer(
         if position is not None and score[position] >= reach * top:
             score[position] *= 1.0 + amount
 
+    # A provider's own sign-in rules (its authorization code, OAuth only, app passwords)
+    # answer a question about signing in, not one about its ports, TLS or sender rules.
+    signing_in = not SIGN_IN_WORDS.isdisjoint(words)
     provider = kb.providers.get(mentions.provider or "")
     if provider is not None:
-        for amount, article_id in zip(PROVIDER_LIFT, provider.articles, strict=False):
-            lift(article_id, amount)
+        if signing_in:
+            for amount, article_id in zip(PROVIDER_LIFT, provider.articles, strict=False):
+                lift(article_id, amount)
         for article_id in _others_own_articles(kb, provider.id):
             position = positions.get(article_id)
             if position is not None:
                 score[position] *= OTHER_PROVIDER_FACTOR
-    elif chinese:
+    elif chinese and signing_in:
         position = positions.get(CHINESE_PROVIDERS_ARTICLE)
-        if position is not None and _AUTH_WORDS.intersection(words):
+        if position is not None:
             # A sign-in failure asked in Chinese with no provider named is, almost always,
             # a Chinese provider's authorization code: reached even from far behind.
             score[position] = max(score[position], LIFT_REACH * top)

@@ -16,6 +16,7 @@ from knowledge.search import CONFIDENCE_FLOOR
 from knowledge.steering import (
     APP_CONFIG_ARTICLE,
     OTHER_PROVIDER_FACTOR,
+    SIGN_IN_WORDS,
     app_config_text,
     foreign_text,
     hosted_text,
@@ -317,3 +318,39 @@ def test_a_chinese_sign_in_failure_reaches_the_authorization_code_article(
 )
 def test_mode_conflict_reads_words_not_parts_of_words(text: str, conflict: bool) -> None:
     assert mode_conflict(text) is conflict
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "QQ邮箱 465端口 SSL 报 wrong version number",
+        "spring boot with qq mail on port 587 and mail.smtp.ssl.enable true gives wrong version "
+        "number",
+    ],
+)
+def test_a_providers_sign_in_rule_is_not_lifted_for_a_tls_question(
+    real: KnowledgeBase, question: str
+) -> None:
+    """QQ's authorization code answers a failed sign-in, not a TLS-mode mix-up on its ports."""
+    assert "authorization-code-cn" not in _ids(real, question, n=1)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "qq mail smtp 535 login fail even with the right password",
+        "用163邮箱发信一直提示密码错误",  # "163 mail keeps saying the password is wrong"
+    ],
+)
+def test_a_providers_sign_in_rule_is_lifted_for_a_sign_in_question(
+    real: KnowledgeBase, question: str
+) -> None:
+    assert _ids(real, question, n=1) == ["authorization-code-cn"]
+
+
+def test_the_authorization_code_counts_as_signing_in() -> None:
+    """授权码 / "authorization code" fold to the token the sign-in words hold."""
+    assert (
+        set(tokens("授权码")) <= SIGN_IN_WORDS
+        and set(tokens("authorization code")) <= SIGN_IN_WORDS
+    )
