@@ -4,8 +4,9 @@
   articles about its own sign-in rules (``providers.yaml`` ``articles``) when the
   question is about signing in (``SIGN_IN_WORDS``): QQ and 163 lift the
   authorization-code article, Outlook.com the OAuth-only one, iCloud and Yahoo the
-  app-password one; a question about their ports or TLS is not lifted. Two-step verification mentioned with a provider that has app
-  passwords lifts the app-password article.
+  app-password one; a question about their ports or TLS is not lifted. Two-step
+  verification mentioned with a provider that has app passwords lifts the app-password
+  article.
 - A client named lifts its articles (``clients.yaml`` ``articles``) and holds back the
   articles of every other client: a K-9 user does not get the Apple Mail article.
 - An article about one provider's own rules (Outlook.com's OAuth-only switch, Google's

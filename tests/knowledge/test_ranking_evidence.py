@@ -354,3 +354,21 @@ def test_the_authorization_code_counts_as_signing_in() -> None:
         set(tokens("授权码")) <= SIGN_IN_WORDS
         and set(tokens("authorization code")) <= SIGN_IN_WORDS
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        # simplified: "connecting to the server over port 465 with encryption times out"
+        ("服务器465端口加密连接超时", "server 465 port encryption connect timeout"),
+        # "the sender is rejected", "certificate error"
+        ("发件人被拒绝", "sender rejected"),
+        ("证书错误", "certificate error"),
+        # traditional: "server connection", "password"
+        ("伺服器連線 密碼", "server connect password"),
+    ],
+)
+def test_chinese_mail_words_become_the_articles_words(text: str, english: str) -> None:
+    """Chinese questions are read through knowledge.text.CJK_TERMS: each known term is the
+    English word the articles use (the server, not the "service" of 服务 inside 服务器)."""
+    assert tokens(text) == tokens(english)
