@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Final
+import sys
+from typing import Any, Final, TextIO
 
 from bot.secret import live_secret_forms
 
@@ -85,11 +86,29 @@ def install_redaction() -> None:
         logging.setLogRecordFactory(_redacting_factory)
 
 
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not when set up.
+
+    A handler holding the stream it was created with keeps writing to a replaced and
+    closed stderr (a test's capture, a CLI run in-process, a daemonised process) and
+    prints "--- Logging error ---" for every later record.
+    """
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # the stream is always the current stderr
+
+
 def setup_logging(level: str = "INFO") -> None:
     """Configure the root logger once for the process."""
     install_redaction()
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[_StderrHandler()],
         force=True,
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import pickle
+import sys
 
 import pytest
 
-from bot.logs import install_redaction, redact
+from bot.logs import install_redaction, redact, setup_logging
 from bot.secret import Secret
 
 CANARY = "Canary-Pa55word-7f3e"
@@ -129,3 +131,26 @@ def test_redact_masks_a_raw_view_state_password(encoding: str) -> None:
     masked = redact(text)
     assert "ary-" not in masked and "9f2" not in masked
     assert "smtp.example.com" in masked
+
+
+def test_logging_follows_stderr_after_it_is_replaced_and_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A CLI run in-process under a captured stderr must not leave the root logger
+    writing to that capture once it is closed (it printed "--- Logging error ---")."""
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    monkeypatch.setattr(logging, "raiseExceptions", True)
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        setup_logging("WARNING")
+        logging.getLogger("smtpcheck.test").warning("to the first")
+        first.close()
+        monkeypatch.setattr(sys, "stderr", second)
+        logging.getLogger("smtpcheck.test").warning("to the second")
+    finally:
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[0])
+    assert "to the second" in second.getvalue()
+    assert "Logging error" not in second.getvalue()
