@@ -726,6 +726,68 @@ def test_thunderbirds_no_common_cipher_is_a_tls_version_gap(real_kb: KnowledgeBa
     assert first_match(real_kb, text)[0] == "tls-protocol-version"
 
 
+TLS_VERSION_REFUSED = [
+    pytest.param(
+        "javax.net.ssl.SSLHandshakeException: The server selected protocol version TLS10 is not accepted by client preferences [TLS13, TLS12]",
+        id="java-jsse",
+    ),
+    pytest.param(
+        "System.Security.Authentication.AuthenticationException: Authentication failed because the remote party sent a TLS alert: 'ProtocolVersion'.",
+        id="dotnet-sslstream",
+    ),
+    pytest.param("tls: server selected unsupported protocol version 301", id="go-crypto-tls"),
+    pytest.param(
+        "Error: write EPROTO 80F8C6E2F17F0000:error:0A000102:SSL routines:ssl_choose_client_version:unsupported protocol:../deps/openssl/openssl/ssl/statem/statem_lib.c:1985:",
+        id="node-openssl3-eproto",
+    ),
+]
+
+
+@pytest.mark.parametrize("text", TLS_VERSION_REFUSED)
+def test_a_refused_tls_version_is_a_version_gap_in_every_runtime(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """Node's EPROTO wrapper says only "protocol error": the OpenSSL reason after it
+    decides, so a version gap is not read as the 465/587 mode mix-up."""
+    assert first_match(real_kb, text) == ("tls-protocol-version", "server-settings")
+
+
+TLS_HANDSHAKE_ALERT = [
+    pytest.param(
+        "ssl.SSLError: [SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert handshake failure (_ssl.c:1006)",
+        id="python-ssl",
+    ),
+    pytest.param(
+        "Error: 40F8C6E2F17F0000:error:0A000410:SSL routines:ssl3_read_bytes:ssl/tls alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:918:SSL alert number 40",
+        id="node",
+    ),
+    pytest.param(
+        "javax.mail.MessagingException: Could not convert socket to TLS;\n  nested exception is:\n\tjavax.net.ssl.SSLHandshakeException: Received fatal alert: handshake_failure",
+        id="javamail",
+    ),
+    pytest.param("dial failed: remote error: tls: handshake failure", id="go-mail"),
+    pytest.param(
+        "gnutls_handshake: A TLS fatal alert has been received.(Handshake failed)", id="neomutt"
+    ),
+]
+
+
+@pytest.mark.parametrize("text", TLS_HANDSHAKE_ALERT)
+def test_a_handshake_alert_is_the_servers_tls_settings_not_the_port_mode(
+    real_kb: KnowledgeBase, text: str
+) -> None:
+    """An alert is the server speaking TLS and refusing: no version or cipher in common.
+    A port in the other mode fails with "wrong version number" instead."""
+    assert first_match(real_kb, text) == ("tls-handshake-alert", "server-settings")
+
+
+def test_a_handshake_that_merely_failed_still_suspects_the_port_mode(
+    real_kb: KnowledgeBase,
+) -> None:
+    text = "MailKit.Security.SslHandshakeException: An error occurred while attempting to establish an SSL or TLS connection."
+    assert first_match(real_kb, text) == ("tls-handshake-failure", "tls-mode-mismatch")
+
+
 def test_programs_set_loads_like_the_other_splits(real_kb: KnowledgeBase) -> None:
     items = load_real(real_kb, Split.PROGRAMS)
     assert len(items) >= 200
