@@ -37,13 +37,20 @@ def parse_target(value: str) -> tuple[str, str]:
     local, at, domain = text.rpartition("@")
     if at and (not local or _LOCAL_FORBIDDEN.search(local) or len(local) > 64):
         raise InputError(field="email", reason="the part before '@' is not a valid mailbox")
-    return local, _domain(domain)
+    return local, _domain(domain, after_at=bool(at))
 
 
-def _domain(domain: str) -> str:
+def _domain(domain: str, *, after_at: bool) -> str:
     domain = domain.removesuffix(".")
-    if not domain or any(ch.isspace() for ch in domain):
-        raise InputError(field="email", reason="has no valid domain after '@'")
+    if not domain:
+        raise InputError(field="email", reason="has no domain after '@'")
+    if any(ch.isspace() for ch in domain):
+        where = "the domain after '@'" if after_at else "it"
+        raise InputError(
+            field="email",
+            reason=f"{where} contains a space; give an address like alice@example.com "
+            "or a domain like example.com",
+        )
     try:
         if domain.isascii() and "--" not in domain:
             # Plain ASCII without punycode or double hyphens: UTS-46 would only lower-case
