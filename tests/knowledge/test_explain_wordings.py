@@ -121,9 +121,48 @@ def test_timeout_on_465_without_tls_gives_both_causes(real_kb: KnowledgeBase) ->
 def test_a_connect_timeout_on_465_is_a_block_not_a_tls_mode(
     real_kb: KnowledgeBase, text: str
 ) -> None:
-    """The TCP connection never opened, so the TLS mode was never tried: the port is blocked."""
+    """The TCP connection never opened, so the TLS mode was never tried: the port is blocked
+    or unreachable (a web host's block only where the paste shows a host)."""
     match = explain_text(real_kb, text).matches[0]
-    assert match.articles[0] == "hosting-blocks-smtp"
+    assert match.articles[0] in {"cannot-connect", "hosting-blocks-smtp"}
+    assert "tls-mode-mismatch" not in match.articles[:2]
+
+
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"),
+    [
+        (
+            "2024-01-01 10:00:00 SMTP ERROR: Failed to connect to server: Connection timed out (110)\n"
+            "SMTP connect() failed. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting",
+            "hosted-connect-timeout",
+            "hosting-blocks-smtp",
+        ),
+        (
+            'smtplib.SMTPServerDisconnected ... TimeoutError: timed out\n  File "/var/www/app/mail.py"',
+            "hosted-connect-timeout",
+            "hosting-blocks-smtp",
+        ),
+        (
+            "TimeoutError: [WinError 10060] A connection attempt failed because the connected party "
+            "did not properly respond after a period of time",
+            "server-app-connect-timeout",
+            "cannot-connect",
+        ),
+        (
+            "jakarta.mail.MessagingException: Could not connect to SMTP host: smtp.example.com, port: 587;\n"
+            "  nested exception is:\n\tjava.net.ConnectException: Connection timed out: connect",
+            "server-app-connect-timeout",
+            "cannot-connect",
+        ),
+    ],
+)
+def test_a_connect_timeout_blames_a_web_host_only_on_its_evidence(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    """A PHP mailer or a web root says the app runs on a host that may block SMTP; a
+    runtime's timeout alone (a Windows socket error, Java's) says nothing of where it ran."""
+    match = explain_text(real_kb, text).matches[0]
+    assert (match.reply_id, match.articles[0]) == (reply_id, article)
 
 
 MAIL_PROGRAMS_AND_DEVICES = [
