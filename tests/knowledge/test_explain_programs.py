@@ -220,12 +220,12 @@ def test_program_wordings_of_more_libraries_servers_and_apps(
     [
         pytest.param(
             "smtp.example.com に接続できなかった (接続を拒否されました)。",
-            "family-connect-localized",
+            "localized-network-errors",
             id="neomutt-ja",
         ),
         pytest.param(
             "Połączenie z smtp.example.com (Połączenie odrzucone) nie zostało ustanowione",
-            "family-connect-localized",
+            "localized-network-errors",
             id="neomutt-pl",
         ),
         pytest.param(
@@ -235,7 +235,7 @@ def test_program_wordings_of_more_libraries_servers_and_apps(
         ),
         pytest.param(
             "msmtp: no se puede localizar al host smtp.example.com: Nombre o servicio desconocido",
-            "family-connect-localized",
+            "dns-name-not-found",
             id="msmtp-es",
         ),
         pytest.param(
@@ -374,7 +374,7 @@ def test_no_login_offered(real_kb: KnowledgeBase, text: str) -> None:
         ),
         pytest.param(
             "523 5.7.10 Cleartext authentication disallowed on non-secure (SSL/TLS) connections.",
-            "tls-required-generic",
+            "encryption-required-for-mechanism",
             "starttls-required",
             id="dovecot-cleartext",
         ),
@@ -1007,6 +1007,201 @@ FIFTH_ROUND = [
 
 @pytest.mark.parametrize(("text", "reply_id", "article"), FIFTH_ROUND)
 def test_fifth_round_wordings(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    assert first_match(real_kb, text) == (reply_id, article)
+
+
+SIXTH_ROUND = [
+    # localized runtime errors as mail programs pass them on (glibc, Qt, GIO)
+    pytest.param(
+        "msmtp: impossible de résoudre le nom d'hôte smtp.example.com : Nom ou service inconnu",
+        "dns-name-not-found",
+        "cannot-connect",
+        id="msmtp-fr",
+    ),
+    pytest.param(
+        "Impossible de se connecter à smtp.example.com (Le réseau n'est pas accessible)",
+        "network-unreachable",
+        "cannot-connect",
+        id="neomutt-fr",
+    ),
+    pytest.param(
+        "Spojení s smtp.example.com nelze navázat (Spojení odmítnuto)",
+        "localized-network-errors",
+        "cannot-connect",
+        id="neomutt-cs",
+    ),
+    pytest.param(
+        "Tijdslimiet voor verbinding overschreden",
+        "connection-timed-out",
+        "cannot-connect",
+        id="kmail-nl",
+    ),
+    pytest.param(
+        "Nazwa hosta nie odpowiadała żadnemu z poprawnych hostów dla tego certyfikatu",
+        "family-certificate-localized",
+        "tls-certificate",
+        id="kmail-pl-cert",
+    ),
+    pytest.param(
+        "Αποτυχία σύνδεσης SMTP. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting",
+        "localized-connect-failed",
+        "cannot-connect",
+        id="phpmailer-el",
+    ),
+    pytest.param(
+        "SMTP Connect() misslyckades. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting",
+        "phpmailer-connect-failed",
+        "cannot-connect",
+        id="phpmailer-sv",
+    ),
+    # Thunderbird's, K-9's and Roundcube's login and method messages in more languages
+    pytest.param(
+        "Ошибка входа на сервер «smtp.example.com» с именем пользователя «alice@example.com».",
+        "thunderbird-auth-failure-localized",
+        "client-thunderbird",
+        id="thunderbird-ru",
+    ),
+    pytest.param(
+        "Kan inte autentisera till utgående server (SMTP) smtp.example.com. Kontrollera lösenordet.",
+        "thunderbird-auth-failure-localized",
+        "client-thunderbird",
+        id="thunderbird-sv",
+    ),
+    pytest.param(
+        "Serwer „smtp.example.com” poczty wychodzącej (SMTP) nie obsługuje wybranej metody uwierzytelniania.",
+        "auth-method-localized",
+        "auth-method",
+        id="thunderbird-pl-method",
+    ),
+    pytest.param(
+        "缺少服务器功能 服务器缺少此功能： AUTH CRAM-MD5",
+        "auth-method-localized",
+        "auth-method",
+        id="k9-zh",
+    ),
+    pytest.param(
+        "E-Mail-Versand fehlgeschlagen: Ungültige Zugangsdaten.",
+        "localized-could-not-authenticate",
+        "check-credentials",
+        id="espocrm-de",
+    ),
+    # servers' replies
+    pytest.param(
+        "503 5.5.1 authentication only allowed on submission ports (kVJ0QXi3RCm3LzRj6iS8Dg)",
+        "auth-not-offered-apps",
+        "auth-not-offered",
+        id="mox-submission",
+    ),
+    pytest.param(
+        "503 AUTH not defined for HELO",
+        "auth-not-offered-apps",
+        "auth-not-offered",
+        id="qpsmtpd-helo",
+    ),
+    pytest.param(
+        "550 5.7.1 message from address must belong to authenticated user",
+        "sender-login-mismatch",
+        "sender-permissions",
+        id="mox-from",
+    ),
+    pytest.param(
+        "502 5.7.0 TLS not available.",
+        "starttls-not-offered",
+        "ports-and-encryption",
+        id="mailpit-tls",
+    ),
+    pytest.param(
+        "500 Unsupported AUTH method: CRAM-MD5",
+        "mechanism-not-supported",
+        "auth-method",
+        id="inbucket-auth",
+    ),
+    pytest.param(
+        "503 5.7.10 You feel vulnerable",
+        "encryption-required-for-mechanism",
+        "starttls-required",
+        id="chasquid-5-7-10",
+    ),
+    pytest.param(
+        "334 5.7.8 This account requires multi-factor authentication. Alternatively, you can use an app password if your account has one.",
+        "app-password-demanded",
+        "app-passwords",
+        id="stalwart-mfa",
+    ),
+    pytest.param(
+        "554 5.7.1 Rejected (anti-spoofing: noauth). Please setup DMARC with DKIM or SPF if you want to send emails from your domain from other servers.",
+        "sender-not-logged-in",
+        "enable-smtp-auth-in-client",
+        id="mailu-noauth",
+    ),
+    pytest.param(
+        "550 Login credentials no longer valid. Please re-authenticate.",
+        "credentials-invalid-generic",
+        "check-credentials",
+        id="postal-credentials",
+    ),
+    pytest.param(
+        "550-5.7.1 Invalid credentials for relay [203.0.113.25]. The IP address you've registered in your Workspace SMTP Relay service doesn't match the domain of the account",
+        "google-relay-denied",
+        "relay-service",
+        id="google-workspace-relay",
+    ),
+    # apps: their own steps refused, nothing set up to send with
+    pytest.param(
+        "Error: AUTH LOGIN not accepted from server!",
+        "auth-not-offered-apps",
+        "auth-not-offered",
+        id="opencart-auth",
+    ),
+    pytest.param(
+        "Error: RCPT TO not accepted from server!",
+        "recipients-refused",
+        "enable-smtp-auth-in-client",
+        id="opencart-rcpt",
+    ),
+    pytest.param(
+        "Error: MAIL FROM not accepted from server!",
+        "sender-send-as-refused",
+        "sender-permissions",
+        id="opencart-from",
+    ),
+    pytest.param(
+        "iTop is configured to use the Null transport: emails sending will have no effect.",
+        "app-mail-not-set-up",
+        "app-smtp-config",
+        id="itop-null",
+    ),
+    pytest.param(
+        "AssertionError: No SMTP configuration, see https://github.com/healthchecks/healthchecks#sending-emails",
+        "app-mail-not-set-up",
+        "app-smtp-config",
+        id="healthchecks",
+    ),
+    pytest.param(
+        "Exception: Failed to send the mail: /usr/sbin/sendmail is missing",
+        "app-mail-not-set-up",
+        "app-smtp-config",
+        id="checkmk",
+    ),
+    pytest.param(
+        "[host] value 'smtp.example.com' is not in the allowedHosts configuration",
+        "app-mail-not-set-up",
+        "app-smtp-config",
+        id="kibana-hosts",
+    ),
+    pytest.param(
+        "error sending email: Unable to retrieve access token for connectorId: 3f1c2b7e",
+        "oauth-grant-invalid",
+        "oauth-token-errors",
+        id="kibana-oauth",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "reply_id", "article"), SIXTH_ROUND)
+def test_sixth_round_wordings(
     real_kb: KnowledgeBase, text: str, reply_id: str, article: str
 ) -> None:
     assert first_match(real_kb, text) == (reply_id, article)

@@ -211,7 +211,7 @@ def test_provider_fallback_uses_evidence_but_not_over_specific_wording(
         ("530 5.7.0 Something we have never seen", "generic-530"),
         ("534 5.5.0 Please do something new", "generic-534"),
         ("535 Whatever this server says", "generic-535"),
-        ("538 5.7.10 Something new", "generic-538"),
+        ("538 Something new", "generic-538"),
         ("454 4.3.0 Something new", "generic-454"),
         ("421 4.3.2 Something new", "service-unavailable-421"),
         ("550 5.7.99 Something new", "generic-5-7-x"),

@@ -1394,7 +1394,7 @@ def test_an_escaped_break_not_before_a_code_stays_text() -> None:
         ("550 5.7.1 Daily SMTP relay limit exceeded for user.", "gmail-daily-sending-limit"),
         (
             "550 5.7.0 Mail relay denied [203.0.113.5]. Invalid credentials for relay for one of the domains in: example.com",
-            "relaying-denied",
+            "google-relay-denied",
         ),
     ],
 )
