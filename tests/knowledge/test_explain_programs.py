@@ -20,7 +20,10 @@ from knowledge.evaluation import REAL_FIELDS, REAL_ROOT, ItemKind, Split, load_r
 from tests.knowledge.conftest import first_match
 
 PROGRAMS_FILE = REAL_ROOT / "programs.yaml"
-_SOURCE = re.compile(r"https://(github\.com/[\w.-]+/[\w.-]+/(blob|tree)/|support\.google\.com/)\S+")
+_SOURCE = re.compile(
+    r"https://(github\.com/[\w.-]+/[\w.-]+/(blob|tree)/|codeberg\.org/[\w.-]+/[\w.-]+/src/"
+    r"|support\.google\.com/)\S+"
+)
 # a provider's own page; no issue thread, gist or forum (those are threads, not sources)
 _VENDOR_PAGE = re.compile(r"https://(?!(gist\.)?github\.com/)[\w.-]+\.[a-z]{2,}/\S*")
 
@@ -1202,6 +1205,147 @@ SIXTH_ROUND = [
 
 @pytest.mark.parametrize(("text", "reply_id", "article"), SIXTH_ROUND)
 def test_sixth_round_wordings(
+    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
+) -> None:
+    assert first_match(real_kb, text) == (reply_id, article)
+
+
+SEVENTH_ROUND = [
+    # a web host's block, as WordPress SMTP plugins' connectivity tests report it
+    pytest.param(
+        "No outbound route between this site and the Internet on Port 587.",
+        "hosting-smtp-restricted",
+        "hosting-blocks-smtp",
+        id="post-smtp-route",
+    ),
+    pytest.param(
+        "本站与 Internet 在端口 587 之间没有路由。",
+        "hosting-smtp-restricted",
+        "hosting-blocks-smtp",
+        id="post-smtp-zh",
+    ),
+    pytest.param(
+        "Warning: connected to a2plcpnl0421.prod.iad2.secureserver.net instead of smtp.gmail.com.",
+        "hosting-smtp-restricted",
+        "hosting-blocks-smtp",
+        id="post-smtp-intercepted",
+    ),
+    pytest.param(
+        "Couldn’t reach Port 25, but Port 587 is available.",
+        "port-25-timeout",
+        "port-25-blocked",
+        id="thunderbird-port-25",
+    ),
+    pytest.param(
+        "Error: The email could not be sent. Your site may not be correctly configured to send emails. Get support for resetting your password.",
+        "wordpress-mail-function",
+        "wordpress-smtp",
+        id="wordpress-core",
+    ),
+    # nothing set up to send with
+    pytest.param(
+        "No /usr/bin/mail or /usr/sbin/sendmail, can not send mail. You probably want to install the mailx package.",
+        "no-local-mailer",
+        "app-smtp-config",
+        id="unattended-upgrades",
+    ),
+    pytest.param(
+        "crond[2345]: (CRON) EXEC FAILED (/usr/sbin/sendmail): No such file or directory",
+        "no-local-mailer",
+        "app-smtp-config",
+        id="cronie",
+    ),
+    pytest.param(
+        "Skipped delivery of mail 6650a1b2c3d4e_1f2a3b4c5d6e@app-1.mail as `perform_deliveries` is false",
+        "no-local-mailer",
+        "app-smtp-config",
+        id="rails",
+    ),
+    pytest.param(
+        "There was an error sending mail from 'bugzilla-daemon@example.com' to 'alice@example.com': sasl_username but no sasl_password",
+        "client-missing-credentials",
+        "app-smtp-config",
+        id="bugzilla",
+    ),
+    pytest.param(
+        'Could not automatically detect the "security" protocol from the "port" option, please set it explicitly to "tls" or "ssl".',
+        "app-mail-config-invalid",
+        "app-smtp-config",
+        id="craft-security",
+    ),
+    pytest.param(
+        "Cannot send email: Error: No tokens for outlook and co. found",
+        "oauth-token-missing",
+        "oauth-token-errors",
+        id="iobroker-oauth",
+    ),
+    pytest.param(
+        "OAuth2 access token not obtained",
+        "oauth-token-missing",
+        "oauth-token-errors",
+        id="claws-oauth",
+    ),
+    # no login offered, a mechanism lacking, STARTTLS not offered
+    pytest.param(
+        "May 14 09:12:33 nagios sendEmail[4806]: NOTICE => Authentication not supported by the remote SMTP server!",
+        "auth-not-offered-apps",
+        "auth-not-offered",
+        id="sendemail-notice",
+    ),
+    pytest.param(
+        'fatal: [web01]: FAILED! => {"changed": false, "msg": "No Authentication on the server at smtp.example.com:25", "rc": 1}',
+        "auth-not-offered-apps",
+        "auth-not-offered",
+        id="ansible-mail",
+    ),
+    pytest.param(
+        "twisted.mail._except.AUTHRequiredError: 502 Server does not support Client Authentication schemes [CRAM-MD5, LOGIN, PLAIN]",
+        "auth-not-offered-apps",
+        "auth-not-offered",
+        id="buildbot",
+    ),
+    pytest.param(
+        "it is not supported any of the authentication mechanisms required by the server",
+        "mechanism-not-supported",
+        "auth-method",
+        id="wiremailsmtp",
+    ),
+    pytest.param(
+        "StartTLS is not offered on server smtp.example.com:25",
+        "starttls-not-offered",
+        "ports-and-encryption",
+        id="ansible-starttls",
+    ),
+    # dropped, unreachable, unknown
+    pytest.param(
+        "Connection closed by the remote host.",
+        "connection-lost",
+        "tls-mode-mismatch",
+        id="evolution-closed",
+    ),
+    pytest.param(
+        "Can't connect to SMTP server: smtp.example.com:587",
+        "app-cannot-reach-server",
+        "cannot-connect",
+        id="claws-connect",
+    ),
+    pytest.param(
+        'could not resolve the host domain "smtp.example.com"',
+        "dns-name-not-found",
+        "cannot-connect",
+        id="wiremailsmtp-dns",
+    ),
+    pytest.param(
+        "Error: SMTP Mailer: Error sending Email to: bob@example.org ! Error: libcurl: (55) Error: RCPT failed: 554",
+        "recipients-refused",
+        "enable-smtp-auth-in-client",
+        id="domoticz",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "reply_id", "article"), SEVENTH_ROUND)
+def test_seventh_round_wordings(
     real_kb: KnowledgeBase, text: str, reply_id: str, article: str
 ) -> None:
     assert first_match(real_kb, text) == (reply_id, article)
