@@ -17,6 +17,7 @@ import yaml
 
 from knowledge import KnowledgeBase
 from knowledge.evaluation import REAL_FIELDS, REAL_ROOT, ItemKind, Split, load_real
+from knowledge.explain import explain_reply
 from tests.knowledge.conftest import first_match
 
 PROGRAMS_FILE = REAL_ROOT / "programs.yaml"
@@ -1373,3 +1374,19 @@ def test_every_program_item_names_where_its_wording_was_read() -> None:
     unsourced = [item["id"] for item in data if not sourced(item)]
     assert not unsourced, f"items without a source file or code condition: {unsourced}"
     assert all(field in item for item in data for field in REAL_FIELDS)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "i connected to wifi instead of ethernet and now outlook cant send",
+        "git says Could not read from remote repository, is that my smtp?",
+        "the app failed because of a lack of config, what do i set",
+    ],
+)
+def test_program_wordings_are_not_read_into_a_persons_sentence(
+    real_kb: KnowledgeBase, question: str
+) -> None:
+    """The wrappers' wordings name hosts ("connected to HOST instead of HOST"), so prose
+    that shares their words is not taken for a pasted reply."""
+    assert explain_reply(real_kb, question) == ()
