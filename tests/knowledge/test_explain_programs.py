@@ -1009,13 +1009,6 @@ FIFTH_ROUND = [
 ]
 
 
-@pytest.mark.parametrize(("text", "reply_id", "article"), FIFTH_ROUND)
-def test_fifth_round_wordings(
-    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
-) -> None:
-    assert first_match(real_kb, text) == (reply_id, article)
-
-
 SIXTH_ROUND = [
     # localized runtime errors as mail programs pass them on (glibc, Qt, GIO)
     pytest.param(
@@ -1204,13 +1197,6 @@ SIXTH_ROUND = [
 ]
 
 
-@pytest.mark.parametrize(("text", "reply_id", "article"), SIXTH_ROUND)
-def test_sixth_round_wordings(
-    real_kb: KnowledgeBase, text: str, reply_id: str, article: str
-) -> None:
-    assert first_match(real_kb, text) == (reply_id, article)
-
-
 SEVENTH_ROUND = [
     # a web host's block, as WordPress SMTP plugins' connectivity tests report it
     pytest.param(
@@ -1345,10 +1331,13 @@ SEVENTH_ROUND = [
 ]
 
 
-@pytest.mark.parametrize(("text", "reply_id", "article"), SEVENTH_ROUND)
-def test_seventh_round_wordings(
+@pytest.mark.parametrize(
+    ("text", "reply_id", "article"), [*FIFTH_ROUND, *SIXTH_ROUND, *SEVENTH_ROUND]
+)
+def test_tenth_session_rounds_wordings(
     real_kb: KnowledgeBase, text: str, reply_id: str, article: str
 ) -> None:
+    """The fifth to seventh programs rounds' general rules, one case each."""
     assert first_match(real_kb, text) == (reply_id, article)
 
 
