@@ -96,7 +96,8 @@ async def prefill_for(deps: Deps, args: CommandArgs) -> modal.Prefill:
         port=best.port,
         security=best.security,
         username=found.login_for(email),
-        # OAuth-only, a gateway or an incomplete lookup: the first thing to know.
+        # OAuth-only, an incomplete lookup, a gateway, else the provider's own rule (app
+        # passwords, a switch that lets mail apps in): the first thing to know.
         note=" ".join([note, *found.notes[:1]]),
     )
 

@@ -208,7 +208,8 @@ def describe(
     """The finished answer, with its notes in the order a person needs them.
 
     OAuth-only comes first (it changes everything else), then a missing or failed
-    lookup, then the gateway, then a plaintext-only warning.
+    lookup, then the gateway, then a plaintext-only warning, then the provider's own
+    rules (``providers.yaml`` ``notes``: a switch that lets mail apps in, app passwords).
     """
     wording = kb.directory.wording
     oauth_only = (oauth or (provider.oauth if provider else "none")) == "required"
@@ -225,6 +226,8 @@ def describe(
         known = [c for c in candidates if c.source != "guess"]
         if known and all(c.plaintext for c in known):
             notes.append(wording.plaintext_only.format(**fill))
+    if provider is not None and provider.notes:
+        notes.append(provider.notes)
     return Discovery(
         provider=provider,
         candidates=candidates,

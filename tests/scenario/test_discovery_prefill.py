@@ -36,3 +36,14 @@ async def test_a_gateway_mx_is_said_in_the_modal(store: MemoryStore) -> None:
             view = await bot.open_modal("it@acme.test")
     note = str(view["blocks"][0])
     assert "goes through Mimecast" in note and "does not show who hosts the mailboxes" in note
+
+
+async def test_a_providers_own_rule_is_said_in_the_modal(store: MemoryStore) -> None:
+    """gmx.de from the provider table, no DNS needed: with nothing more urgent to say, the
+    note is GMX's own rule (mail-app access is off until switched on), said before the
+    person types a password that cannot work yet."""
+    async with running_bot(store, probe=ScriptedProbe()) as bot:
+        view = await bot.open_modal("hans@gmx.de")
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["host"]["initial_value"] == "mail.gmx.net"
+    assert "off until you enable it in the GMX web mail settings" in str(view["blocks"][0])
