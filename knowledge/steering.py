@@ -64,6 +64,9 @@ OWN_ARTICLES: Final[Mapping[str, tuple[str, ...]]] = {
     "google-less-secure-apps": ("google-workspace",),
 }
 APP_PASSWORDS: Final = "app-passwords"
+# Articles about a rule many providers share (app passwords, a switch that lets mail apps
+# in): a provider that lists one lifts it, but does not own it.
+SHARED_ARTICLES: Final = frozenset({APP_PASSWORDS, "enable-smtp-access"})
 CHINESE_PROVIDERS_ARTICLE: Final = "authorization-code-cn"
 SIGN_IN_WORDS: Final = frozenset({"535", "password", "authcod", "login", "authenticat"})
 _NO_APP_PASSWORDS: Final = "none"  # providers.yaml app_password value, not a secret
@@ -202,7 +205,7 @@ def _others_own_articles(kb: KnowledgeBase, provider_id: str) -> Iterable[str]:
     owners: dict[str, set[str]] = {a: set(ids) for a, ids in OWN_ARTICLES.items()}
     for provider in kb.providers.values():
         for article_id in provider.articles:
-            if article_id != APP_PASSWORDS:  # its own rule: the app_password field
+            if article_id not in SHARED_ARTICLES:
                 owners.setdefault(article_id, set()).add(provider.id)
     return [a for a, ids in owners.items() if provider_id not in ids]
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.errors import InputError
 from bot.resolver import make_resolver
-from knowledge import Candidate, KnowledgeBase, discover_settings
+from knowledge import Candidate, KnowledgeBase, discover_settings, get_knowledge
 from knowledge.discover import (
     MxRecord,
     SrvRecord,
@@ -134,6 +134,34 @@ async def test_known_domain_needs_no_dns(kb: KnowledgeBase) -> None:
         ("smtp.gmail.com", 465, "tls", "provider"),
         ("smtp.gmail.com", 587, "starttls", "provider"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("email", "provider", "hosts"),
+    [
+        (
+            "kim@naver.com",
+            "naver",
+            [
+                ("smtp.naver.com", 587, "starttls", "provider"),
+                ("smtp.naver.com", 465, "tls", "provider"),
+            ],
+        ),
+        ("lee@hanmail.net", "daum", [("smtp.daum.net", 465, "tls", "provider")]),
+    ],
+)
+async def test_korean_providers_come_from_the_provider_table(
+    email: str, provider: str, hosts: list[tuple[str, int, str, str]]
+) -> None:
+    """Naver and Daum are in the curated table, so the note that mail-app access has to be
+    switched on comes with their servers (ISPDB alone knows only the servers)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as dead:
+        dead.bind(("127.0.0.1", 0))
+        resolver = make_resolver([dead.getsockname()])
+        found = await discover_settings(get_knowledge(), email, resolver=resolver)
+    assert found.provider is not None and found.provider.id == provider
+    assert _hosts(found.candidates) == hosts
+    assert any("사용함" in note for note in found.notes), found.notes
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from knowledge.bm25 import PlainBM25, term_scores
 from knowledge.mentions import find_mentions
 from knowledge.names import vocabulary
 from knowledge.search import CONFIDENCE_FLOOR
-from knowledge.steering import foreign_text, steer
+from knowledge.steering import _others_own_articles, foreign_text, steer
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,10 @@ def _top(kb: KnowledgeBase, question: str, n: int = 1) -> list[str]:
         ),
         ("hotmail password rejected when sending", "outlook-com-oauth-only"),
         ("password rejected when sending from my gmail, i have 2fa on", "app-passwords"),
+        ("my yandex password is rejected when sending from thunderbird", "app-passwords"),
+        ("gmx password is rejected when sending from outlook", "enable-smtp-access"),
+        # Korean: "Naver mail won't send from Thunderbird, the password is right"
+        ("Thunderbird에서 네이버 메일 보내기가 안돼요 비밀번호 맞는데", "app-passwords"),
     ],
 )
 def test_named_provider_lifts_its_sign_in_article(
@@ -61,6 +65,16 @@ def test_chinese_question_lifts_the_authorization_code_article(real: KnowledgeBa
         assert result.confidence >= CONFIDENCE_FLOOR
 
 
+def test_an_article_many_providers_share_is_nobodys_own(real: KnowledgeBase) -> None:
+    """GMX, Naver and others list the app-access switch and app passwords, but a question
+    naming another provider does not hold those articles back, as it holds back Outlook.com's
+    OAuth-only article when Gmail is named."""
+    held_back = set(_others_own_articles(real, "microsoft365"))
+    assert "outlook-com-oauth-only" in held_back and "authorization-code-cn" in held_back
+    assert not held_back & {"enable-smtp-access", "app-passwords"}
+    assert "enable-smtp-access" in real.providers["naver"].articles
+
+
 def test_another_clients_article_is_held_back(real: KnowledgeBase) -> None:
     """A K-9/Android user gets the Android article and never the Apple Mail one."""
     question = "K-9 mail on android will not send, the outgoing server rejects my login"
@@ -80,6 +94,9 @@ def test_names_match_whole_words(real: KnowledgeBase) -> None:
 def test_mentions_read_addresses_hosts_and_chinese_names(real: KnowledgeBase) -> None:
     """Address and host beat words; Chinese names are found inside unspaced text."""
     assert find_mentions(real, "I send as Bob@QQ.com from outlook").provider == "qq"
+    assert find_mentions(real, "네이버 메일 비밀번호").provider == "naver"
+    assert find_mentions(real, "아웃룩에서 한메일이 안 보내져요").provider == "daum"
+    assert find_mentions(real, "sending as kim@hanmail.net fails").provider == "daum"
     assert find_mentions(real, "server smtp.163.com port 465").provider == "netease-163"
     assert find_mentions(real, "我的网易邮箱发不出去").provider == "netease-163"
     assert find_mentions(real, "腾讯企业邮箱客户端专用密码").provider == "tencent-exmail"
