@@ -363,6 +363,8 @@ class Discovery:
             "provider": self.provider.id if self.provider else None,
             "provider_name": self.provider.name if self.provider else None,
             "provider_source": self.provider.source if self.provider else None,
+            "provider_links": list(self.provider.links) if self.provider else [],
+            "provider_checked": self.provider.checked.isoformat() if self.provider else None,
             "username": self.username,
             "oauth_only": self.oauth_only,
             "candidates": [candidate.as_dict() for candidate in self.candidates],

@@ -371,4 +371,7 @@ def _render_discovery(found: Discovery) -> str:
             f"({_SOURCES[candidate.source]})"
         )
     lines += [f"Note: {note}" for note in found.notes[1 if found.oauth_only else 0 :]]
+    if found.provider is not None and found.provider.source == "provider":
+        lines += [f"Help: {link}" for link in found.provider.links]
+        lines.append(f"(provider facts checked {found.provider.checked.isoformat()})")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pytest
 
 from bot.config import Settings
+from knowledge import get_knowledge
 from tests.support.dns_server import dns_server
 
 GMAIL_REPLY = "535-5.7.8 Username and Password not accepted.\n535 5.7.8 BadCredentials - gsmtp"
@@ -110,6 +111,27 @@ def test_discover_known_domain(
         "security": "tls",
         "source": "provider",
     }
+    gmail = get_knowledge().providers["gmail"]
+    assert data["provider_links"] == list(gmail.links) and gmail.links
+    assert data["provider_checked"] == gmail.checked.isoformat()
+
+
+def test_discover_shows_the_providers_rule_links_and_date(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Human output: the provider's own rule, its help pages and when they were checked;
+    an ISPDB-only provider has neither links nor a checked date of ours."""
+    with dns_server({}, refuse_all=True) as server:
+        monkeypatch.setenv("SMTPCHECK_DNS_SERVERS", server.address)
+        assert _main(["discover", "alice@gmail.com"]) == 0
+        gmail = capsys.readouterr().out
+        assert _main(["discover", "someone@t-online.de"]) == 0
+        ispdb = capsys.readouterr().out
+    facts = get_knowledge().providers["gmail"]
+    assert f"Note: {facts.notes}" in gmail
+    assert all(f"Help: {link}" in gmail for link in facts.links)
+    assert gmail.rstrip().endswith(f"(provider facts checked {facts.checked.isoformat()})")
+    assert "Help:" not in ispdb and "checked" not in ispdb
 
 
 def test_discover_uses_configured_dns(
