@@ -281,19 +281,23 @@ def answer_message(
         lines = [f"{i}. {escape(step)}" for i, step in enumerate(shown, 1)]
         blocks.append(section(messages.ANSWER_STEPS_TITLE))
         blocks += [section(chunk) for chunk in chunks(lines, SECTION_MAX)]
-    buttons: list[Block] = []
+    # "Show all steps" goes with the steps, above "Also see:", which heads only the others.
+    rows: list[tuple[str, list[Block]]] = []
     if len(steps) > len(shown):
         label = messages.SHOW_ALL_STEPS.format(total=len(steps))
-        buttons.append(article.open_button(article_id, label))
+        rows.append(("answer-steps", [article.open_button(article_id, label)]))
     others = list(more)
     if others:
-        blocks.append(context(messages.ANSWER_MORE))
-        buttons += [article.open_button(i, t) for i, t in others]
-    if buttons:
-        # Several buttons share one action id here: they all open an article.
-        for n, button in enumerate(buttons):
-            button["action_id"] = f"{article.ACTION_OPEN}_{n}"
-        blocks.append({"type": "actions", "block_id": "answer-articles", "elements": buttons})
+        rows.append(("answer-articles", [article.open_button(i, t) for i, t in others]))
+    opened = 0
+    for block_id, buttons in rows:
+        if block_id == "answer-articles":
+            blocks.append(context(messages.ANSWER_MORE))
+        # Every button opens an article: one action id each, numbered across the message.
+        for button in buttons:
+            button["action_id"] = f"{article.ACTION_OPEN}_{opened}"
+            opened += 1
+        blocks.append({"type": "actions", "block_id": block_id, "elements": buttons})
     blocks = kit.compact_buttons(blocks, label=messages.MORE_OPTIONS)
     blocks.append(feedback(article_id, token))
     return clip(f"{title}: {summary}", FALLBACK_TEXT_MAX), blocks[:MESSAGE_BLOCKS_MAX]

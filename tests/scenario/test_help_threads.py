@@ -517,6 +517,18 @@ async def test_read_more_also_see_and_all_steps_open_the_article(store: MemorySt
         assert sum(t.count("\n") + 1 for t in _section_texts(view)[2:]) >= total
         also = [b for b in offered.values() if b is not show_all]
         assert also
+        # "Also see:" heads the other articles, not the button for this one's own steps.
+        kinds = [(b["type"], b.get("block_id")) for b in answer["blocks"]]
+        heading = next(n for n, b in enumerate(answer["blocks"]) if "Also see:" in json.dumps(b))
+        assert kinds.index(("actions", "answer-steps")) < heading
+        assert kinds[heading + 1] == ("actions", "answer-articles")
+        ids = [
+            e["action_id"]
+            for b in answer["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        ]
+        assert len(ids) == len(set(ids))
         await click(bot, also[-1], channel="C0GENERAL")
         second = (await bot.slack.wait_for("views.open", 2))[1].params["view"]
         assert second["blocks"][0]["type"] == "header"
